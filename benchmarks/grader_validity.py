@@ -1,0 +1,188 @@
+"""Grader validity: each rubric's verdict against the truth the simulator knows about planted faults.
+
+On a 1000-run batch with faults (the default version-set schedule plants them), every run is graded
+through the real `evswarm grade` path. Truth for a rubric: did a fault that fired in the run (the bundle's
+planted-fault records, which only benchmarks read) derail that rubric's dimension? Each fault has the
+dimensions it always derails when it fires (its documented behaviour), and dimensions it may or may not
+knock on to (e.g. a missed stockout may or may not change the final decision); a run is left out of a
+rubric's score when its only fault touches that rubric in the "may" way, and the number left out is
+reported. Runs with no fault are truth "not derailed" on every rubric.
+
+Per rubric: precision, recall and balanced accuracy of "rubric failed" vs "fault derailed".
+Target: balanced accuracy >= 0.9 for every rubric.
+
+    .venv/bin/python benchmarks/grader_validity.py [--runs 1000] [--seed 23] [--batch DIR]
+
+Writes benchmarks/results/grader_validity.json and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from evswarm.core.layout import BatchLayout  # noqa: E402
+from evswarm.evals.pipeline import grade  # noqa: E402
+from evswarm.evals.rubrics import RUBRICS  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+FD, PC, RS, MD, RA = RUBRICS
+
+# fault id -> (dimensions it always derails when it fires, dimensions it may knock on to)
+DIMENSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "stale_incentive": (frozenset({PC, MD}), frozenset({FD})),
+    "tariff_omitted": (frozenset({PC, MD}), frozenset({FD})),
+    "missed_stockout": (frozenset({MD}), frozenset({FD, RS, RA})),
+    "skip_regional_compliance": (frozenset({RS}), frozenset({FD, PC, RA, MD})),
+    "review_escalates_clean": (frozenset({RA}), frozenset({FD})),
+    "routing_loop": (frozenset({RS}), frozenset({FD, PC, MD, RA})),
+    "capacity_ignored": (frozenset({FD}), frozenset({RS, MD, RA})),
+    "rogue_shadow_veto": (frozenset({FD}), frozenset({PC, RA, RS})),
+}
+
+
+def simulated_batch(runs: int, seed: int) -> Path:
+    out = Path(tempfile.gettempdir()) / f"evswarm-bench-batch-{runs}-{seed}"
+    if len(list(BatchLayout(out).bundle_paths())) < runs:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        command = [sys.executable, "-m", "evswarm", "simulate", "--runs", str(runs), "--seed", str(seed)]
+        subprocess.run([*command, "--out", str(out)], check=True, env=env, cwd=ROOT)
+    return out
+
+
+def fired_faults(path: Path) -> list[str]:
+    """The planted faults that fired in one run (read straight from the bundle JSON: benchmarks only)."""
+    data = orjson.loads(path.read_bytes())
+    return sorted({fault["fault_id"] for fault in data.get("injected_faults") or []})
+
+
+def truth(faults: list[str], rubric: str) -> bool | None:
+    """True: a fault derailed this rubric's dimension; False: nothing did; None: cannot say (left out)."""
+    unknown = [f for f in faults if f not in DIMENSIONS]
+    if unknown:
+        raise SystemExit(f"fault(s) {unknown} have no dimension mapping in benchmarks/grader_validity.py")
+    if any(rubric in DIMENSIONS[f][0] for f in faults):
+        return True
+    if any(rubric in DIMENSIONS[f][1] for f in faults):
+        return None
+    return False
+
+
+@dataclass
+class Confusion:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    left_out: int = 0
+
+    def add(self, derailed: bool | None, failed: bool | None) -> None:
+        if derailed is None or failed is None:
+            self.left_out += 1
+        elif derailed and failed:
+            self.tp += 1
+        elif derailed:
+            self.fn += 1
+        elif failed:
+            self.fp += 1
+        else:
+            self.tn += 1
+
+    def metrics(self) -> dict[str, float | int | None]:
+        def ratio(a: int, b: int) -> float | None:
+            return round(a / b, 4) if b else None
+
+        recall, specificity = ratio(self.tp, self.tp + self.fn), ratio(self.tn, self.tn + self.fp)
+        both = recall is not None and specificity is not None
+        balanced = round((recall + specificity) / 2, 4) if both else None  # type: ignore[operator]
+        return {
+            "tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn, "left_out": self.left_out,
+            "precision": ratio(self.tp, self.tp + self.fp), "recall": recall, "specificity": specificity,
+            "balanced_accuracy": balanced,
+        }  # fmt: skip
+
+
+def _meets(m: dict[str, float | int | None]) -> bool:
+    value = m["balanced_accuracy"]
+    return value is not None and float(value) >= 0.9
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=23)
+    parser.add_argument("--batch", type=Path, help="use this batch instead of simulating one")
+    args = parser.parse_args()
+
+    batch = args.batch or simulated_batch(args.runs, args.seed)
+    layout = BatchLayout(batch)
+    result = grade(batch, console=Console(file=io.StringIO()), progress=False)
+    confusion = {rubric: Confusion() for rubric in RUBRICS}
+    per_fault: dict[str, Counter[str]] = {}
+    fault_runs: Counter[str] = Counter()
+    faulty_runs = 0
+    for row in result.rows:
+        if row.grade_status == "error":
+            continue
+        faults = fired_faults(layout.bundle_path(row.run_id))
+        faulty_runs += bool(faults)
+        for fault in faults:
+            fault_runs[fault] += 1
+            per_fault.setdefault(fault, Counter()).update(row.promptfoo_failed_checks)
+        for rubric in RUBRICS:
+            passed = row.passed(rubric)
+            confusion[rubric].add(truth(faults, rubric), None if passed is None else not passed)
+
+    metrics = {rubric: c.metrics() for rubric, c in confusion.items()}
+    table = Table(title=f"Grader validity on {len(result.rows)} runs ({batch})", title_justify="left")
+    for column in ("rubric", "precision", "recall", "balanced acc.", "tp/fp/fn/tn", "left out"):
+        table.add_column(
+            column, justify="left" if column == "rubric" else "right", no_wrap=column == "rubric"
+        )
+    for rubric, m in metrics.items():
+        ok = _meets(m)
+        table.add_row(
+            rubric, f"{m['precision']}", f"{m['recall']}",
+            f"[{'green' if ok else 'red'}]{m['balanced_accuracy']}[/]",
+            f"{m['tp']}/{m['fp']}/{m['fn']}/{m['tn']}", str(m["left_out"]),
+        )  # fmt: skip
+    console = Console()
+    console.print(table)
+
+    report = {
+        "benchmark": "grader_validity",
+        "batch": str(batch),
+        "runs": len(result.rows),
+        "error_rows": sum(1 for row in result.rows if row.grade_status == "error"),
+        "runs_with_faults": faulty_runs,
+        "fault_runs": dict(sorted(fault_runs.items())),
+        "failed_checks_by_fault": {f: dict(sorted(c.items())) for f, c in sorted(per_fault.items())},
+        "truth": "fault fired and its documented dimensions; 'may' dimensions left out",
+        "dimensions": {f: {"always": sorted(a), "may": sorted(m)} for f, (a, m) in DIMENSIONS.items()},
+        "metrics": metrics,
+        "target_balanced_accuracy": 0.9,
+        "meets_target": all(_meets(m) for m in metrics.values()),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "grader_validity.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from evswarm.cli import app
+
+app()

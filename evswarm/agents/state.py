@@ -1,0 +1,91 @@
+"""Per-run state: the scenario the tools read, the simulated clock, and everything a bundle records
+that the SDK's spans do not carry (event log, reports, model calls, fired faults, snapshots)."""
+
+from __future__ import annotations
+
+import hashlib
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from evswarm.agents.versions import FAULTS, ROGUE_WINDOWS
+from evswarm.core.bundle import InjectedFault, ModelCall
+from evswarm.simulator.scenario import Scenario
+
+
+class SimClock:
+    """Deterministic time: starts at the order's simulated business hour and only moves when told."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def now(self) -> str:
+        return self._now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def advance(self, milliseconds: int) -> None:
+        self._now += timedelta(milliseconds=milliseconds)
+
+
+def clock_for(scenario: Scenario) -> SimClock:
+    """Start of a run: 08:00 UTC on the order date plus a per-run offset, so runs of a day interleave."""
+    offset = int(hashlib.sha256(scenario.run_id.encode()).hexdigest()[:6], 16) % (9 * 3600)
+    day = datetime.fromisoformat(scenario.order_date).replace(tzinfo=UTC)
+    return SimClock(day + timedelta(hours=8, seconds=offset))
+
+
+@dataclass
+class RunState:
+    """The SDK run context (`RunContextWrapper.context`) of one evswarm run."""
+
+    scenario: Scenario
+    clock: SimClock
+    run_key: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    model_calls: list[ModelCall] = field(default_factory=list)
+    fired_faults: dict[str, InjectedFault] = field(default_factory=dict)
+    tool_call_ids: dict[str, str] = field(default_factory=dict)
+    """SDK span id of a function span -> the model's call id it executed."""
+    inventory_snapshot: list[dict[str, Any]] = field(default_factory=list)
+    capacity_snapshot: list[dict[str, Any]] = field(default_factory=list)
+    review_packet: dict[str, Any] | None = None
+    retry_count: int = 0
+    arbitration_count: int = 0
+    active_agent: str = ""
+    handoff_pairs: list[tuple[str, str]] = field(default_factory=list)
+    activated: list[str] = field(default_factory=list)
+    tool_calls_seen: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def active_faults(self) -> list[str]:
+        return self.scenario.active_faults
+
+    def record_fault(self, fault_id: str) -> None:
+        """A policy deviated because of `fault_id`: keep it as ground truth for this run."""
+        if fault_id in self.fired_faults:
+            return
+        fault = FAULTS[fault_id]
+        window = next((w.window_id for w in ROGUE_WINDOWS if w.fault_id == fault_id
+                       and w.covers(self.scenario.version_set, self.scenario.order_date)), None)
+        self.fired_faults[fault_id] = InjectedFault(fault_id=fault_id, agent_name=fault.agent_name,
+                                                    description=fault.description, trigger=fault.trigger,
+                                                    rogue_window_id=window)
+
+    def add_event(self, event_type: str, sdk_span_id: str | None, **fields: Any) -> None:
+        self.clock.advance(1)
+        self.events.append({"event_type": event_type, "timestamp": self.clock.now(), "sdk_span_id": sdk_span_id,
+                            **fields})
+
+    def loop_count(self) -> int:
+        """Handoffs that repeat an earlier (from, to) pair: the swarm going round in circles."""
+        seen: set[tuple[str, str]] = set()
+        loops = 0
+        for pair in self.handoff_pairs:
+            loops += pair in seen
+            seen.add(pair)
+        return loops
+
+
+current_run: ContextVar[RunState] = ContextVar("evswarm_current_run")
+"""The run being executed in this task; the model layer reads it to record calls and fired faults."""

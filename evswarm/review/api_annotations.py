@@ -1,0 +1,193 @@
+"""Annotation routes: annotators, labels, export, agreement and the server status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from evswarm.review.agreement import agreement_table, calibration_table
+from evswarm.review.annotations import export_csv, export_jsonl, issue_token, latest_labels, save_labels
+from evswarm.review.api_traces import _read_body, _state
+from evswarm.review.auth import Principal, principal, require_admin, require_annotator
+from evswarm.review.ingest import PayloadError
+from evswarm.review.model import TRACE_ID_PATTERN
+from evswarm.review.sidecar import all_grades
+
+router = APIRouter()
+
+MAX_LABEL_BODY = 64 * 1024
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+class AnnotatorRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
+
+
+class LabelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+    content_hash: str | None = None
+    labels: dict[str, Any] = Field(min_length=1)
+    step_ids: list[str] = Field(default_factory=list, max_length=500)
+
+
+@router.get("/api/config")
+def config(request: Request) -> Response:
+    """What the pages need: pane labels, collapse threshold and the annotation schemes."""
+    cfg = _state(request).config
+    return _json(
+        {
+            "pane_labels": cfg.pane_labels,
+            "collapse_lines": cfg.collapse_lines,
+            "schemes": [s.model_dump(mode="json") for s in cfg.schemes.schemes],
+        }
+    )
+
+
+@router.get("/api/health")
+def health(request: Request) -> Response:
+    state = _state(request)
+    return _json(
+        {
+            "ok": True,
+            "traces": state.store.count(),
+            "import_errors": state.store.error_count(),
+            "loading": state.loading,
+        }
+    )
+
+
+@router.get("/api/status")
+def status(request: Request, who: Principal = Depends(require_admin)) -> Response:
+    """Counts and the most recent import errors (admin only: they name files)."""
+    state = _state(request)
+    return _json(
+        {
+            "traces": state.store.count(),
+            "last_feed_id": state.store.last_feed_id(),
+            "import_errors": state.store.errors(),
+            "loading": state.loading,
+        }
+    )
+
+
+@router.get("/api/whoami")
+def whoami(who: Principal = Depends(principal)) -> Response:
+    return _json({"name": who.name, "role": who.role})
+
+
+@router.post("/api/annotators")
+async def create_annotator(request: Request, who: Principal = Depends(require_admin)) -> Response:
+    """Create an annotator (or give it a new token). The token is shown once."""
+    state = _state(request)
+    try:
+        body = AnnotatorRequest.model_validate_json(await _read_body(request, MAX_LABEL_BODY))
+    except PayloadError as exc:
+        return _json({"detail": exc.message}, exc.status)
+    except ValidationError as exc:
+        return _json({"detail": f"invalid annotator: {exc.errors()[0]['msg']}"}, 422)
+    token = await anyio.to_thread.run_sync(issue_token, state.store, body.name)
+    return _json({"name": body.name, "token": token}, 201)
+
+
+@router.post("/api/traces/{trace_id}/annotations")
+async def post_labels(
+    request: Request, trace_id: str, who: Principal = Depends(require_annotator)
+) -> Response:
+    """Save labels for one version of a trace, with the step ids they refer to."""
+    state = _state(request)
+    if not TRACE_ID_PATTERN.match(trace_id):
+        raise HTTPException(status_code=404, detail="no such trace")
+    try:
+        body = LabelRequest.model_validate_json(await _read_body(request, MAX_LABEL_BODY))
+    except PayloadError as exc:
+        return _json({"detail": exc.message}, exc.status)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return _json({"detail": f"field `{'.'.join(map(str, first['loc']))}`: {first['msg']}"}, 422)
+    digest = state.store.version_hash(trace_id, body.version)
+    if digest is None:
+        raise HTTPException(status_code=404, detail="no such trace version")
+    if body.content_hash is not None and body.content_hash != digest:
+        return _json({"detail": "content_hash does not match that version of the trace"}, 409)
+    schemes = state.config.schemes.by_name()
+    clean: dict[str, Any] = {}
+    for name, value in body.labels.items():
+        if name not in schemes:
+            return _json({"detail": f"unknown scheme {name!r}"}, 422)
+        try:
+            clean[name] = schemes[name].validate_value(value)
+        except ValueError as exc:
+            return _json({"detail": str(exc)}, 422)
+    get = state.store.get(trace_id, body.version)
+    assert get is not None
+    known = {s.step_id for s in get[0].steps}
+    unknown = [s for s in body.step_ids if s not in known]
+    if unknown:
+        return _json({"detail": f"unknown step ids: {unknown[:5]}"}, 422)
+    saved = await anyio.to_thread.run_sync(
+        lambda: save_labels(
+            state.store,
+            trace_id=trace_id,
+            version=body.version,
+            digest=digest,
+            annotator=who.name,
+            labels=clean,
+            step_ids=body.step_ids,
+            schemes=state.config.schemes,
+        )
+    )
+    return _json(
+        {"saved": saved, "annotator": who.name, "version": body.version, "content_hash": digest}, 201
+    )
+
+
+@router.get("/api/traces/{trace_id}/annotations")
+def get_labels(request: Request, trace_id: str, who: Principal = Depends(principal)) -> Response:
+    """The newest labels on a trace: an annotator sees their own, the admin sees all."""
+    state = _state(request)
+    annotator = None if who.role == "admin" else who.name
+    return _json({"labels": latest_labels(state.store, trace_id=trace_id, annotator=annotator)})
+
+
+@router.get("/api/annotations/export")
+def export(
+    request: Request,
+    format: str = Query("jsonl", pattern="^(jsonl|csv)$"),
+    who: Principal = Depends(principal),
+) -> Response:
+    """Every annotator's newest labels as JSONL or CSV (with trace version, content hash, step ids)."""
+    rows = latest_labels(_state(request).store)
+    if format == "csv":
+        return Response(
+            export_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="annotations.csv"'},
+        )
+    return Response(
+        export_jsonl(rows),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="annotations.jsonl"'},
+    )
+
+
+@router.get("/api/agreement")
+def agreement(request: Request) -> Response:
+    """Inter-annotator agreement per scheme and human-vs-promptfoo calibration per rubric."""
+    state = _state(request)
+    rows = latest_labels(state.store)
+    return _json(
+        {
+            "agreement": agreement_table(rows, state.config.schemes),
+            "calibration": calibration_table(rows, all_grades(state.store), state.config.schemes),
+        }
+    )

@@ -1,0 +1,142 @@
+"""Import formats: detect what a payload is and turn it into canonical traces.
+
+`to_traces(payload)` is the one entry point used by the webhook, the watched directory and the batch
+loader, so every transport renders the same way. An unrecognized payload raises `ImportFormatError`
+with the reason (HTTP 422); nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+from evswarm.review.formats.common import ImportFormatError, first_str
+from evswarm.review.formats.evswarm_bundle import from_bundle
+from evswarm.review.formats.openai_chat import read_messages
+from evswarm.review.formats.otel import read_otel
+from evswarm.review.formats.potato import read_steps
+from evswarm.review.model import TRACE_ID_PATTERN, Trace
+
+__all__ = ["FORMATS", "ImportFormatError", "detect_format", "to_traces"]
+
+FORMATS = ("auto", "evswarm", "potato", "openai", "otel")
+_STEP_KEYS = ("trace", "steps", "conversation")
+
+
+def _is_span(item: Any) -> bool:
+    return isinstance(item, dict) and (
+        ("traceId" in item and "spanId" in item)
+        or ("trace_id" in item and "span_id" in item)
+        or isinstance(item.get("context"), dict)
+    )
+
+
+def _is_message(item: Any) -> bool:
+    return isinstance(item, dict) and "role" in item and ("content" in item or "tool_calls" in item)
+
+
+def detect_format(payload: Any) -> str:
+    """Name the format of a payload, or raise an error that says what was expected."""
+    if isinstance(payload, dict):
+        declared = payload.get("format")
+        if isinstance(declared, str) and declared.startswith("evswarm.bundle"):
+            return "evswarm"
+        if "resourceSpans" in payload:
+            return "otel"
+        messages = payload.get("messages")
+        if isinstance(messages, list) and (not messages or _is_message(messages[0])):
+            return "openai"
+        spans = payload.get("spans")
+        if isinstance(spans, list) and spans and _is_span(spans[0]):
+            return "otel"
+        for key in _STEP_KEYS:
+            if isinstance(payload.get(key), list):
+                return "potato"
+        raise ImportFormatError(
+            f"unrecognized payload (top-level keys: {sorted(payload)[:12]}); expected an evswarm bundle "
+            "(format: evswarm.bundle.v1), OTLP JSON (resourceSpans), a span list (spans), OpenAI chat "
+            "(messages) or a step list (trace, steps or conversation)"
+        )
+    if isinstance(payload, list):
+        if not payload:
+            raise ImportFormatError("the payload is an empty list")
+        if _is_message(payload[0]):
+            return "openai"
+        if _is_span(payload[0]):
+            return "otel"
+        return "potato"
+    raise ImportFormatError(f"expected a JSON object or list, found {type(payload).__name__}")
+
+
+def _content_id(payload: Any) -> str:
+    digest = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return f"trace_{digest[:24]}"
+
+
+def _envelope(payload: Any, trace: Trace) -> Trace:
+    """Copy an envelope's id, title and metadata (if the payload is an object) onto the trace."""
+    if not isinstance(payload, dict):
+        trace.trace_id = _content_id(payload)
+        return trace
+    trace.trace_id = first_str(payload, "id", "trace_id", "run_id") or _content_id(payload)
+    trace.title = (
+        first_str(payload, "title", "task_description", "task", "description", "name") or trace.title
+    )
+    trace.task = first_str(payload, "task_description", "task", "description") or trace.task
+    metadata: dict[str, Any] = payload["metadata"] if isinstance(payload.get("metadata"), dict) else {}
+    merged = {**payload, **metadata}
+    trace.case_type = first_str(merged, "case_type", "scenario_family") or trace.case_type
+    trace.outcome = first_str(merged, "outcome", "status", "terminal_state") or trace.outcome
+    trace.version_set = first_str(merged, "version_set", "agent_version_set") or trace.version_set
+    trace.metadata.update({k: v for k, v in metadata.items() if isinstance(v, str | int | float | bool)})
+    return trace
+
+
+def _check_id(trace: Trace) -> Trace:
+    if not TRACE_ID_PATTERN.match(trace.trace_id):
+        raise ImportFormatError(
+            f"invalid trace id {trace.trace_id[:80]!r}: use 1-128 letters, digits, '_', '-', '.' or ':' "
+            "(starting with a letter or digit)"
+        )
+    return trace
+
+
+def to_traces(payload: Any, fmt: str = "auto") -> list[Trace]:
+    """Canonical traces from one payload (an OTLP export may hold several)."""
+    if fmt not in FORMATS:
+        raise ImportFormatError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    found = detect_format(payload) if fmt == "auto" else fmt
+    if found == "evswarm":
+        if not isinstance(payload, dict):
+            raise ImportFormatError("an evswarm bundle must be a JSON object")
+        return [_check_id(from_bundle(payload))]
+    if found == "otel":
+        return [_check_id(t) for t in read_otel(payload)]
+    if found == "openai":
+        messages = payload.get("messages") if isinstance(payload, dict) else payload
+        if not isinstance(messages, list):
+            raise ImportFormatError("expected `messages` to be a list")
+        steps, answer = read_messages(messages)
+        return [
+            _check_id(
+                _envelope(
+                    payload,
+                    Trace(trace_id="pending", source_format="openai", steps=steps, answer_source=answer),
+                )
+            )
+        ]
+    items: Any = payload
+    if isinstance(payload, dict):
+        items = next((payload[k] for k in _STEP_KEYS if isinstance(payload.get(k), list)), None)
+    if not isinstance(items, list):
+        raise ImportFormatError("expected a step list under `trace`, `steps` or `conversation`")
+    steps, answer = read_steps(items)
+    return [
+        _check_id(
+            _envelope(
+                payload, Trace(trace_id="pending", source_format="potato", steps=steps, answer_source=answer)
+            )
+        )
+    ]

@@ -1,0 +1,247 @@
+"""evswarm bundles -> canonical trace, built from the span tree.
+
+Generation spans give reasoning items (Reasoning pane), function_call items (Function Calls pane) and
+messages; function spans give the results, paired with their calls by `call_id`; handoff calls are
+paired with the handoff span that follows. The last message of the run (or `run.summary.final_decision`)
+is the final answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evswarm.core.bundle import Bundle, SpanRecord
+from evswarm.core.errors import BundleError
+from evswarm.core.io import parse_bundle
+from evswarm.review.formats.common import ImportFormatError, as_text
+from evswarm.review.model import Finding, Step, StepKind, Trace
+
+
+def from_bundle(payload: dict[str, Any]) -> Trace:
+    try:
+        bundle = parse_bundle(payload, source="evswarm bundle")
+    except BundleError as exc:
+        raise ImportFormatError(exc.message) from exc
+    return bundle_to_trace(bundle)
+
+
+def _ordered(spans: list[SpanRecord]) -> list[SpanRecord]:
+    indexed = list(enumerate(spans))
+    indexed.sort(key=lambda pair: (pair[1].started_at, pair[0]))
+    return [span for _, span in indexed]
+
+
+def _reasoning_text(item: dict[str, Any]) -> str:
+    parts = [p.get("text", "") for p in item.get("summary") or [] if isinstance(p, dict)]
+    parts += [p.get("text", "") for p in item.get("content") or [] if isinstance(p, dict)]
+    return "\n\n".join(p for p in parts if p)
+
+
+def _message_text(item: dict[str, Any]) -> str:
+    content = item.get("content")
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text", "") for p in content or [] if isinstance(p, dict))
+
+
+class _Builder:
+    def __init__(self, bundle: Bundle) -> None:
+        self.bundle = bundle
+        self.steps: list[Step] = []
+        self.function_call_ids = {
+            str(s.span_data.get("call_id")) for s in bundle.spans if s.span_type == "function"
+        }
+        self.open_calls: list[Step] = []  # calls with no result yet, in order
+        self.open_handoffs: list[Step] = []
+
+    def generation(self, span: SpanRecord) -> None:
+        output = span.span_data.get("output")
+        if not isinstance(output, list):
+            return
+        agent = span.agent_name
+        for index, item in enumerate(output):
+            if not isinstance(item, dict):
+                continue
+            step_id = f"{span.span_id}.{index}"
+            common = {
+                "step_id": step_id,
+                "agent": agent,
+                "group": span.span_id,
+                "span_id": span.span_id,
+                "timestamp": span.started_at,
+            }
+            kind = item.get("type")
+            if kind == "reasoning":
+                self.steps.append(Step(kind=StepKind.REASONING, text=_reasoning_text(item), **common))
+            elif kind == "function_call":
+                name = str(item.get("name", ""))
+                call_id = str(item.get("call_id") or step_id)
+                is_handoff = call_id not in self.function_call_ids and name.startswith("transfer_to_")
+                step = Step(
+                    kind=StepKind.HANDOFF if is_handoff else StepKind.TOOL_CALL,
+                    tool=name,
+                    arguments=as_text(item.get("arguments")),
+                    call_id=call_id,
+                    **common,
+                )
+                self.steps.append(step)
+                (self.open_handoffs if is_handoff else self.open_calls).append(step)
+            elif kind == "message":
+                self.steps.append(
+                    Step(kind=StepKind.MESSAGE, label="assistant", text=_message_text(item), **common)
+                )
+
+    def function(self, span: SpanRecord) -> None:
+        data = span.span_data
+        call_id = data.get("call_id")
+        if call_id is None:  # fall back to the oldest open call of the same tool
+            match = next((c for c in self.open_calls if c.tool == data.get("name")), None)
+            call_id = match.call_id if match else None
+        self.open_calls = [c for c in self.open_calls if c.call_id != call_id]
+        error = span.error.get("message") if span.error else None
+        self.steps.append(
+            Step(
+                step_id=span.span_id,
+                kind=StepKind.TOOL_RESULT,
+                agent=span.agent_name,
+                tool=str(data.get("name") or ""),
+                text=as_text(data.get("output")),
+                call_id=None if call_id is None else str(call_id),
+                span_id=span.span_id,
+                timestamp=span.ended_at,
+                error=None if error is None else str(error),
+            )
+        )
+
+    def handoff(self, span: SpanRecord) -> None:
+        source, target = span.span_data.get("from_agent"), span.span_data.get("to_agent")
+        call = next((c for c in self.open_handoffs if c.agent == source), None)
+        text = f"handed off from {source} to {target}"
+        if call is None:
+            self.steps.append(
+                Step(
+                    step_id=span.span_id,
+                    kind=StepKind.HANDOFF,
+                    agent=source or span.agent_name,
+                    tool=f"handoff → {target}",
+                    text=text,
+                    span_id=span.span_id,
+                    timestamp=span.started_at,
+                    call_id=span.span_id,
+                )
+            )
+            return
+        self.open_handoffs.remove(call)
+        self.steps.append(
+            Step(
+                step_id=span.span_id,
+                kind=StepKind.TOOL_RESULT,
+                agent=source or call.agent,
+                text=text,
+                call_id=call.call_id,
+                span_id=span.span_id,
+                timestamp=span.started_at,
+                data={"to_agent": target},
+            )
+        )
+
+    def other(self, span: SpanRecord) -> None:
+        if span.span_type == "guardrail" and span.span_data.get("triggered"):
+            self.steps.append(
+                Step(
+                    step_id=span.span_id,
+                    kind=StepKind.SYSTEM,
+                    agent=span.agent_name,
+                    label="guardrail",
+                    text=f"guardrail {span.span_data.get('name')} tripped",
+                    span_id=span.span_id,
+                    timestamp=span.started_at,
+                )
+            )
+        if span.error and span.span_type not in ("function",):
+            self.steps.append(
+                Step(
+                    step_id=f"{span.span_id}.error",
+                    kind=StepKind.ERROR,
+                    agent=span.agent_name,
+                    label=f"{span.span_type} error",
+                    text=as_text(span.error.get("message")),
+                    span_id=span.span_id,
+                    timestamp=span.ended_at,
+                )
+            )
+
+    def build(self) -> list[Step]:
+        for span in _ordered(self.bundle.spans):
+            if span.span_type == "generation":
+                self.generation(span)
+            elif span.span_type == "function":
+                self.function(span)
+            elif span.span_type == "handoff":
+                self.handoff(span)
+            else:
+                self.other(span)
+        return self.steps
+
+
+def _final_answer(steps: list[Step], bundle: Bundle) -> str:
+    decision = bundle.run.summary.final_decision
+    decision_data = decision.model_dump(mode="json") if decision else None
+    last_message = next((s for s in reversed(steps) if s.kind is StepKind.MESSAGE), None)
+    if last_message is not None and not any(
+        s.kind in (StepKind.TOOL_CALL, StepKind.HANDOFF) for s in steps[steps.index(last_message) + 1 :]
+    ):
+        last_message.kind = StepKind.ANSWER
+        last_message.text = as_text(last_message.text)
+        last_message.data = decision_data
+        return f"final message of {last_message.agent or 'the run'}"
+    if decision_data is not None:
+        steps.append(
+            Step(
+                step_id="final_decision",
+                kind=StepKind.ANSWER,
+                agent=decision_data.get("decided_by"),
+                text=as_text(decision_data),
+                data=decision_data,
+            )
+        )
+        return "run.summary.final_decision (no final message in the spans)"
+    return "none"
+
+
+def bundle_to_trace(bundle: Bundle) -> Trace:
+    summary = bundle.run.summary
+    config = bundle.run.config
+    steps = _Builder(bundle).build()
+    answer_source = _final_answer(steps, bundle)
+    vehicle = f"{config.vehicle.model} {config.vehicle.trim}".strip()
+    refs = {e.event_id: e.span_id for e in bundle.events if e.span_id}
+    return Trace(
+        trace_id=bundle.run.run_id,
+        source_format="evswarm",
+        title=f"{summary.scenario_family} · {config.customer.name} · {vehicle}",
+        task=config.notes,
+        case_type=summary.scenario_family,
+        outcome=summary.terminal_state or bundle.run.status,
+        version_set=summary.agent_version_set,
+        metadata={
+            "status": bundle.run.status,
+            "orchestrator_mode": summary.orchestrator_mode,
+            "region": config.customer.region,
+            "simulation_date": summary.simulation_date,
+            "review_status": summary.review_status,
+            "loop_count": summary.loop_count,
+            "specialists": len(summary.specialist_activations),
+            "market_regime": summary.market_regime,
+            "openai_trace_id": bundle.run.openai_trace_id,
+        },
+        findings=[
+            Finding(
+                code=f.code, severity=f.severity, message=f.message, agent=f.agent_name, span_id=f.span_id
+            )
+            for f in summary.findings
+        ],
+        refs=refs,
+        answer_source=answer_source,
+        steps=steps,
+    )

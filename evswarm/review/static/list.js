@@ -1,0 +1,123 @@
+// The trace list: filters, search, paging, and live updates from the server-sent-event stream.
+"use strict";
+
+const PAGE = 50;
+const FILTERS = ["q", "case_type", "outcome", "failed_rubric", "pattern", "version_set", "annotated"];
+const form = document.getElementById("filters");
+let offset = 0;
+let pending = 0;
+let reloadTimer = null;
+
+function currentFilters() {
+  const params = new URLSearchParams();
+  for (const name of FILTERS) {
+    const value = form.elements[name].value.trim();
+    if (value) params.set(name, value);
+  }
+  return params;
+}
+
+function readUrl() {
+  const params = new URLSearchParams(location.search);
+  for (const name of FILTERS) if (params.has(name)) form.elements[name].value = params.get(name);
+  offset = Math.max(0, parseInt(params.get("offset") || "0", 10) || 0);
+}
+
+function writeUrl() {
+  const params = currentFilters();
+  if (offset) params.set("offset", offset);
+  const query = params.toString();
+  history.replaceState(null, "", query ? "?" + query : location.pathname);
+}
+
+async function loadFacets() {
+  const facets = await api("/api/facets", { auth: false });
+  for (const [name, values] of Object.entries(facets)) {
+    const select = form.elements[name];
+    if (!select) continue;
+    const chosen = select.value || new URLSearchParams(location.search).get(name) || "";
+    while (select.options.length > 1) select.remove(1);
+    for (const value of values) select.append(el("option", { value, text: value }));
+    select.value = chosen;
+  }
+}
+
+function gradeCell(row) {
+  if (row.passed === null || row.passed === undefined) return el("td", { class: "muted", text: "–" });
+  if (row.passed) return el("td", {}, el("span", { class: "badge pass", text: "pass" }));
+  return el("td", {}, el("span", { class: "badge fail", text: "fail" }), " ", el("span", { class: "small", text: (row.failed || []).join(", ") }));
+}
+
+function renderRows(data) {
+  const body = document.getElementById("rows");
+  body.replaceChildren(...data.rows.map((row) => el("tr", { "data-trace-id": row.trace_id },
+    el("td", {}, el("a", { href: "/traces/" + encodeURIComponent(row.trace_id), class: "trace-link", text: row.trace_id }),
+      el("div", { class: "small", text: row.title || "" })),
+    el("td", { text: row.case_type || "–" }),
+    el("td", {}, el("span", { class: "badge outcome", text: row.outcome || "–" })),
+    el("td", { text: row.version_set || "–" }),
+    gradeCell(row),
+    el("td", { text: row.pattern || "–" }),
+    el("td", { class: "num", text: row.n_steps }),
+    el("td", { class: "num", text: row.annotators ? `${row.annotators} annotator${row.annotators > 1 ? "s" : ""}` : "–" }),
+  )));
+  const end = Math.min(data.offset + data.rows.length, data.total);
+  document.getElementById("count").textContent = `${data.total.toLocaleString()} trace${data.total === 1 ? "" : "s"}`;
+  document.getElementById("page").textContent = data.total ? `${data.offset + 1}–${end} of ${data.total.toLocaleString()}` : "no traces match";
+  document.getElementById("prev").disabled = data.offset === 0;
+  document.getElementById("next").disabled = end >= data.total;
+}
+
+async function load() {
+  const params = currentFilters();
+  params.set("offset", offset);
+  params.set("limit", PAGE);
+  writeUrl();
+  const data = await api("/api/traces?" + params.toString(), { auth: false });
+  renderRows(data);
+  document.body.dataset.loaded = String(Date.now());
+  if (!document.body.dataset.loadedAt) document.body.dataset.loadedAt = String(Math.round(performance.now()));
+}
+
+async function showErrors() {
+  const health = await api("/api/health", { auth: false });
+  const node = document.getElementById("errors");
+  node.hidden = !health.import_errors;
+  node.textContent = `${health.import_errors} import error(s): see /api/status`;
+}
+
+function onNewTrace(event) {
+  const info = JSON.parse(event.data);
+  const toast = document.getElementById("new-traces");
+  if (offset === 0) {
+    toast.hidden = false;
+    toast.textContent = `${info.status === "new_version" ? "new version" : "new trace"}: ${info.trace_id}`;
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(() => { loadFacets(); load(); }, 150);
+  } else {
+    pending += 1;
+    toast.hidden = false;
+    toast.textContent = `${pending} new trace(s): show newest`;
+  }
+}
+
+function connect() {
+  const source = new EventSource("/api/traces/stream");
+  const dot = document.getElementById("live");
+  source.addEventListener("connected", () => { dot.classList.add("on"); document.body.dataset.live = "1"; });
+  source.addEventListener("trace", onNewTrace);
+  source.onerror = () => dot.classList.remove("on");
+}
+
+form.addEventListener("submit", (event) => { event.preventDefault(); offset = 0; load(); });
+for (const select of form.querySelectorAll("select")) select.addEventListener("change", () => { offset = 0; load(); });
+document.getElementById("clear").addEventListener("click", () => { form.reset(); offset = 0; load(); });
+document.getElementById("prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); load(); });
+document.getElementById("next").addEventListener("click", () => { offset += PAGE; load(); });
+document.getElementById("new-traces").addEventListener("click", () => { pending = 0; offset = 0; load(); });
+
+readUrl();
+renderSignIn(document.getElementById("signin"));
+// Filters in the URL need the facet options first; otherwise fetch facets and rows in parallel.
+(location.search ? loadFacets().then(load) : Promise.all([loadFacets(), load()])).then(showErrors);
+connect();

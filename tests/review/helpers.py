@@ -1,0 +1,99 @@
+"""Helpers for the review app tests: a hand-made batch, tokens and a real server in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .bundles import label_row, make_bundle
+
+TOKEN = "test-server-token"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_id(index: int) -> str:
+    return "run_" + f"{index:032x}"
+
+
+def write_batch(root: Path, count: int = 4) -> Path:
+    """A batch dir with `count` bundles (alternating case types) and their grades."""
+    (root / "bundles").mkdir(parents=True, exist_ok=True)
+    labels = []
+    for index in range(count):
+        rid = run_id(index)
+        bundle = make_bundle(
+            rid,
+            case_type=("clean_simple", "pricing_exception_compound")[index % 2],
+            version_set=("baseline", "v2_pricing")[index % 2],
+            terminal_state=("completed", "awaiting_review")[index % 2],
+        )
+        (root / "bundles" / f"{rid}.json").write_text(json.dumps(bundle, indent=2))
+        failed = ["final_decision_quality"] if index % 2 else []
+        labels.append(label_row(rid, failed, f"span_{rid[-8:]}_0005"))
+    (root / "eval_labels.jsonl").write_text("".join(json.dumps(row) + "\n" for row in labels))
+    return root
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """`evswarm serve` in a subprocess on 127.0.0.1 and a free port."""
+
+    def __init__(self, batch_dir: Path, *, extra: dict[str, Any] | None = None) -> None:
+        self.port = free_port()
+        self.log_path = batch_dir.parent / f"server-{self.port}.log"
+        self.log = self.log_path.open("wb")
+        self.url = f"http://127.0.0.1:{self.port}"
+        options = {"token": TOKEN, **(extra or {})}
+        code = (
+            "import sys, json; from pathlib import Path; from evswarm.review import serve; "
+            "o = json.loads(sys.argv[2]); "
+            "serve(Path(sys.argv[1]), port=int(sys.argv[3]), **o)"
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, str(batch_dir), json.dumps(options), str(self.port)],
+            cwd=REPO,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self.log_path.read_text(errors="replace")
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{output}")
+            try:
+                if httpx.get(self.url + "/api/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)  # polling interval while waiting for readiness, not synchronization
+        raise RuntimeError("server did not become ready")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()

@@ -1,0 +1,25 @@
+"""Running single scenarios in-process for the swarm tests."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import cache
+
+from evswarm.agents.runner import RunEnvironment, run_scenario
+from evswarm.core.bundle import Bundle
+from evswarm.simulator.cases import generate
+from evswarm.simulator.oracle import oracle_for
+from evswarm.simulator.scenario import Scenario
+
+
+@cache
+def environment() -> RunEnvironment:
+    return RunEnvironment.offline()
+
+
+def run(scenario: Scenario) -> Bundle:
+    return asyncio.run(run_scenario(scenario, oracle_for(scenario), environment()))
+
+
+def run_case(seed: int, index: int, *, version_set: str = "v1.0", case_type: str | None = None) -> Bundle:
+    return run(generate(seed, index, version_sets=[version_set], case_type=case_type))

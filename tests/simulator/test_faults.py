@@ -1,0 +1,77 @@
+"""Each planted fault changes behavior only through its agent's policy, and only when its trigger holds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from evswarm.agents.versions import FAULTS, VERSION_SETS
+from evswarm.simulator.cases import generate
+from evswarm.simulator.oracle import best_alternate_factory, overloaded, short_components, truth_price
+from evswarm.simulator.scenario import Scenario
+from evswarm.simulator.world.market import days_between
+from tests.simulator.helpers import run
+
+
+def _stale_incentive(s: Scenario) -> bool:
+    return any(i.effective_to is not None and i.effective_to < s.delivery_date
+               and s.list_price() <= float(i.details["price_cap"]) for i in s.listed_incentives())
+
+
+def _recent_tariff(s: Scenario) -> bool:
+    return any(days_between(t.effective_from, s.order_date) <= 60 for t in s.listed_tariffs())
+
+
+def _capacity(s: Scenario) -> bool:
+    alternate = best_alternate_factory(s)
+    return overloaded(s, s.default_factory) and alternate is not None
+
+
+TRIGGERS: dict[str, tuple[Callable[[Scenario], bool], tuple[str, ...]]] = {
+    "stale_incentive": (_stale_incentive, ("schedule_incentive_compound", "clean_simple")),
+    "tariff_omitted": (_recent_tariff, ("clean_simple", "supplier_substitution_compound")),
+    "missed_stockout": (lambda s: bool(short_components(s)), ("supplier_substitution_compound", "clean_simple")),
+    "skip_regional_compliance": (lambda s: s.order.customer.region == "CA-ON",
+                                 ("conflicting_multi_agent_compound", "clean_simple")),
+    "review_escalates_clean": (lambda s: truth_price(s) > 50000, ("clean_simple",)),
+    "routing_loop": (lambda s: bool(s.signals_of("supply_risk")), ("clean_simple", "capacity_hold_simple")),
+    "capacity_ignored": (_capacity, ("capacity_hold_simple", "clean_simple")),
+    "rogue_shadow_veto": (lambda s: "2025-07-01" <= s.order_date <= "2025-10-15", ("clean_simple",)),
+}
+
+
+def _version_set_with(fault_id: str) -> str:
+    return next(vs.name for vs in VERSION_SETS.values() if fault_id in vs.faults) if fault_id != "rogue_shadow_veto" \
+        else "v1.2-shadow"
+
+
+def test_every_fault_has_a_trigger_check_and_a_version_set() -> None:
+    assert set(TRIGGERS) == set(FAULTS) and len(FAULTS) >= 6
+    for fault_id in FAULTS:
+        assert _version_set_with(fault_id)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault_id", sorted(FAULTS))
+def test_fault_changes_behavior_only_when_its_trigger_holds(fault_id: str) -> None:
+    trigger, case_types = TRIGGERS[fault_id]
+    version_set = _version_set_with(fault_id)
+    fired_runs = quiet_runs = 0
+    for index in range(7):
+        for case_type in case_types:
+            scenario = generate(17, index, version_sets=[version_set], case_type=case_type)
+            faulty = run(scenario.model_copy(update={"active_faults": [fault_id]}))
+            baseline = run(scenario.model_copy(update={"active_faults": []}))
+            fired = [f.fault_id for f in faulty.injected_faults]
+            changed = [c.output for c in faulty.model_calls] != [c.output for c in baseline.model_calls]
+            assert not baseline.injected_faults
+            assert changed == bool(fired), f"{fault_id} {case_type}#{index}: fired={fired} changed={changed}"
+            if fired:
+                assert fired == [fault_id] and faulty.injected_faults[0].agent_name == FAULTS[fault_id].agent_name
+                assert trigger(scenario), f"{fault_id} fired without its trigger ({case_type}#{index})"
+                fired_runs += 1
+            else:
+                quiet_runs += 1
+    assert fired_runs >= 1, f"{fault_id} never fired"
+    assert quiet_runs >= 1, f"{fault_id} fired on every run"
