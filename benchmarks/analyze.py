@@ -40,9 +40,7 @@ def analyze_in_child(batch: Path, out: Path, embedder: str, cache: Path) -> dict
     args = json.dumps({"batch": str(batch), "out": str(out), "embedder": embedder, "cache": str(cache)})
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, args], cwd=ROOT, capture_output=True, text=True, env=env
-    )
+    proc = subprocess.run([sys.executable, "-c", _CHILD, args], cwd=ROOT, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-4000:])
         raise SystemExit("analyze failed")

@@ -7,7 +7,10 @@ The pipeline never reads `injected_faults`; only this script does, to score it:
   suspect that is a step (not a finding/review/status signal) belongs to the fault's responsible agent.
   `trace_share` adds, per fault, the share of its traces whose own top step suspect names that agent.
 
-Usage: python benchmarks/planted_faults.py [--runs 1000] [--seed 7] [--work DIR] [--embedder minilm]
+The batch is graded first (`evswarm grade`, offline rubrics) unless --no-grade: the grader's verdicts
+are what makes silent faults (a wrong price on a completed run) visible as failures.
+
+Usage: python benchmarks/planted_faults.py [--runs 1000] [--seed 7] [--work DIR] [--embedder minilm] [--no-grade]
 Last line printed: `ari=<x> suspect_top1=<y>`.
 """
 
@@ -61,6 +64,19 @@ def machine() -> dict:
         "loadavg_1m": round(os.getloadavg()[0], 2),
         "python": sys.version.split()[0],
     }
+
+
+def grade(batch: Path) -> float:
+    """Grade the batch with `evswarm grade` unless labels exist. Returns wall seconds."""
+    if (batch / "eval_labels.jsonl").is_file():
+        return 0.0
+    start = time.perf_counter()
+    cmd = [sys.executable, "-m", "evswarm", "grade", str(batch)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+        raise SystemExit(f"grade failed with exit code {proc.returncode}")
+    return time.perf_counter() - start
 
 
 def ground_truth(batch: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -133,9 +149,16 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "evswarm-bench")
     ap.add_argument("--embedder", default="minilm")
+    ap.add_argument(
+        "--no-grade",
+        dest="grade",
+        action="store_false",
+        help="analyze without grading labels (patterns then come from outcomes and findings only)",
+    )
     args = ap.parse_args()
     batch = args.work / f"batch-{args.runs}-s{args.seed}"
     sim_seconds = simulate(batch, args.runs, args.seed)
+    grade_seconds = grade(batch) if args.grade else 0.0
     from evswarm.macro import AnalyzeConfig, analyze
 
     result = analyze(
@@ -151,10 +174,12 @@ def main() -> None:
             "seed": args.seed,
             "embedder": args.embedder,
             "simulate_seconds": round(sim_seconds, 1),
+            "grade_seconds": round(grade_seconds, 1),
+            "graded": bool(args.grade),
             "analyze_timings": result.timings,
-            "patterns": result.patterns[
-                ["pattern_id", "label", "trace_count", "owner", "top_suspect"]
-            ].to_dict("records"),
+            "patterns": result.patterns[["pattern_id", "label", "trace_count", "owner", "top_suspect"]].to_dict(
+                "records"
+            ),
             "machine": machine(),
         }
     )
@@ -166,9 +191,7 @@ def main() -> None:
             f"pattern=P{f.get('pattern_id', '-')} top={f.get('top_suspect_agent')} "
             f"{'OK' if f['correct'] else 'MISS'} share={f.get('trace_share', 0):.2f}"
         )
-    print(
-        f"ari_faulty_only={out['ari_faulty_only']} analyzed={out['analyzed']} faulty={out['faulty_analyzed']}"
-    )
+    print(f"ari_faulty_only={out['ari_faulty_only']} analyzed={out['analyzed']} faulty={out['faulty_analyzed']}")
     print(f"ari={out['ari']} suspect_top1={out['suspect_top1']}")
 
 

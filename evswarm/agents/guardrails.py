@@ -41,24 +41,34 @@ def _order_from_input(text: str) -> dict[str, Any]:
 
 
 @input_guardrail(name="order_validity", run_in_parallel=False)
-async def order_validity(ctx: RunContextWrapper[RunState], agent: Agent[RunState],
-                         input: str | list[Any]) -> GuardrailFunctionOutput:
-    text = input if isinstance(input, str) else " ".join(str(i.get("content", "")) for i in input
-                                                          if isinstance(i, dict))
+async def order_validity(
+    ctx: RunContextWrapper[RunState], agent: Agent[RunState], input: str | list[Any]
+) -> GuardrailFunctionOutput:
+    text = (
+        input if isinstance(input, str) else " ".join(str(i.get("content", "")) for i in input if isinstance(i, dict))
+    )
     problems = order_problems(_order_from_input(text))
     return GuardrailFunctionOutput(output_info={"problems": problems}, tripwire_triggered=bool(problems))
 
 
 @output_guardrail(name="release_gate")
-async def release_gate(ctx: RunContextWrapper[RunState], agent: Agent[RunState],
-                       output: OrderDecision) -> GuardrailFunctionOutput:
+async def release_gate(
+    ctx: RunContextWrapper[RunState], agent: Agent[RunState], output: OrderDecision
+) -> GuardrailFunctionOutput:
     """A release needs a positive price, a factory, and that factory's release authorization on file."""
     if output.decision not in RELEASING:
         return GuardrailFunctionOutput(output_info={"checked": False}, tripwire_triggered=False)
     releases = [r for r in ctx.context.reports if r.get("agent") == "FactoryReleaseAgent"]
-    authorized = bool(releases) and bool(releases[-1].get("authorized")) and \
-        releases[-1].get("factory") == output.factory
-    problems = [p for p, bad in (("no positive price", not output.quoted_price or output.quoted_price <= 0),
-                                 ("no factory", not output.factory),
-                                 ("factory release not authorized", not authorized)) if bad]
+    authorized = (
+        bool(releases) and bool(releases[-1].get("authorized")) and releases[-1].get("factory") == output.factory
+    )
+    problems = [
+        p
+        for p, bad in (
+            ("no positive price", not output.quoted_price or output.quoted_price <= 0),
+            ("no factory", not output.factory),
+            ("factory release not authorized", not authorized),
+        )
+        if bad
+    ]
     return GuardrailFunctionOutput(output_info={"problems": problems}, tripwire_triggered=bool(problems))

@@ -17,8 +17,9 @@ class LiveProvider(ModelProvider):
 
     def __init__(self, model: str, *, api_key: str, base_url: str | None = None) -> None:
         self.model = model
-        self.client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=REQUEST_TIMEOUT_S,
-                                  max_retries=MAX_RETRIES)
+        self.client = AsyncOpenAI(
+            api_key=api_key, base_url=base_url, timeout=REQUEST_TIMEOUT_S, max_retries=MAX_RETRIES
+        )
         self._models: dict[str, Model] = {}
 
     def get_model(self, model_name: str | None) -> Model:

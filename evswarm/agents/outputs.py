@@ -181,8 +181,9 @@ class SubstitutionOut(_Strict):
 class OrderDecision(_Strict):
     """The run's final answer."""
 
-    decision: Literal["release", "adjust_price", "reroute", "substitute_supplier", "hold_for_review",
-                      "request_clarification", "block"]
+    decision: Literal[
+        "release", "adjust_price", "reroute", "substitute_supplier", "hold_for_review", "request_clarification", "block"
+    ]
     quoted_price: float | None
     factory: str | None
     supplier_substitutions: list[SubstitutionOut]

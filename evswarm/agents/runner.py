@@ -57,34 +57,66 @@ def order_message(scenario: Scenario) -> str:
 
 def _blocked_by(guardrail: str, problems: list[str]) -> OrderDecision:
     """The decision a tripped guardrail stands for: the order does not go ahead."""
-    return OrderDecision(decision="block", quoted_price=None, factory=None, supplier_substitutions=[],
-                         review_required=False, applied_incentives=[], applied_promotions=[],
-                         rationale=f"Stopped by the {guardrail} guardrail: {'; '.join(problems)}.")
+    return OrderDecision(
+        decision="block",
+        quoted_price=None,
+        factory=None,
+        supplier_substitutions=[],
+        review_required=False,
+        applied_incentives=[],
+        applied_promotions=[],
+        rationale=f"Stopped by the {guardrail} guardrail: {'; '.join(problems)}.",
+    )
 
 
 async def _execute(scenario: Scenario, state: RunState, env: RunEnvironment) -> Outcome:
     config = RunConfig(model_provider=env.provider, workflow_name=WORKFLOW_NAME)
     try:
-        result = await Runner.run(env.swarm.orchestrator, order_message(scenario), context=state,
-                                  max_turns=MAX_TURNS, hooks=EventLog(), run_config=config)
+        result = await Runner.run(
+            env.swarm.orchestrator,
+            order_message(scenario),
+            context=state,
+            max_turns=MAX_TURNS,
+            hooks=EventLog(),
+            run_config=config,
+        )
     except InputGuardrailTripwireTriggered as exc:
         problems = (exc.guardrail_result.output.output_info or {}).get("problems", [])
-        return Outcome("blocked", decision=_blocked_by("order_validity", problems), validation_outcome="invalid_order",
-                       error_code="order_validity", error_message="; ".join(problems), failure_agent="Orchestrator")
+        return Outcome(
+            "blocked",
+            decision=_blocked_by("order_validity", problems),
+            validation_outcome="invalid_order",
+            error_code="order_validity",
+            error_message="; ".join(problems),
+            failure_agent="Orchestrator",
+        )
     except OutputGuardrailTripwireTriggered as exc:
         problems = (exc.guardrail_result.output.output_info or {}).get("problems", [])
-        return Outcome("blocked", decision=_blocked_by("release_gate", problems), error_code="release_gate",
-                       error_message="; ".join(problems), failure_agent="Orchestrator")
+        return Outcome(
+            "blocked",
+            decision=_blocked_by("release_gate", problems),
+            error_code="release_gate",
+            error_message="; ".join(problems),
+            failure_agent="Orchestrator",
+        )
     except MaxTurnsExceeded as exc:
-        return Outcome("failed", error_code="max_turns_exceeded", error_message=str(exc),
-                       failure_agent=state.active_agent)
+        return Outcome(
+            "failed", error_code="max_turns_exceeded", error_message=str(exc), failure_agent=state.active_agent
+        )
     except AgentsException as exc:
-        return Outcome("failed", error_code="agent_error", error_message=f"{type(exc).__name__}: {exc}",
-                       failure_agent=state.active_agent)
+        return Outcome(
+            "failed",
+            error_code="agent_error",
+            error_message=f"{type(exc).__name__}: {exc}",
+            failure_agent=state.active_agent,
+        )
     decision = result.final_output_as(OrderDecision)
     building = next((r for r in state.reports if r.get("agent") == "BuildabilityValidationAgent"), {})
-    return Outcome(STATUS_OF.get(decision.decision, "completed"), decision=decision,
-                   validation_outcome="blocked" if building.get("status") == "blocked" else "passed")
+    return Outcome(
+        STATUS_OF.get(decision.decision, "completed"),
+        decision=decision,
+        validation_outcome="blocked" if building.get("status") == "blocked" else "passed",
+    )
 
 
 async def run_scenario(scenario: Scenario, oracle: Oracle, env: RunEnvironment) -> Bundle:
@@ -95,17 +127,32 @@ async def run_scenario(scenario: Scenario, oracle: Oracle, env: RunEnvironment) 
     token = current_run.set(state)
     try:
         with trace(WORKFLOW_NAME, trace_id=trace_id, group_id=scenario.batch_label or None):
-            state.add_event("status", None, agent_name="Orchestrator",
-                            payload={"active_agent": "Orchestrator", "run_status": "accepted"})
+            state.add_event(
+                "status",
+                None,
+                agent_name="Orchestrator",
+                payload={"active_agent": "Orchestrator", "run_status": "accepted"},
+            )
             outcome = await _execute(scenario, state, env)
-            state.add_event("status", None, agent_name=state.active_agent or "Orchestrator", payload={
-                "active_agent": state.active_agent, "run_status": outcome.status, "terminal_state": outcome.status,
-                "validation_outcome": outcome.validation_outcome,
-                "selected_route": outcome.decision.decision if outcome.decision else outcome.error_code,
-                "retry_count": sum(1 for e in state.events if e.get("payload", {}).get("failed")),
-                "loop_count": state.loop_count(),
-                "review_status": (state.review_packet or {}).get("status", "not_required")})
+            state.add_event(
+                "status",
+                None,
+                agent_name=state.active_agent or "Orchestrator",
+                payload={
+                    "active_agent": state.active_agent,
+                    "run_status": outcome.status,
+                    "terminal_state": outcome.status,
+                    "validation_outcome": outcome.validation_outcome,
+                    "selected_route": outcome.decision.decision if outcome.decision else outcome.error_code,
+                    "retry_count": sum(1 for e in state.events if e.get("payload", {}).get("failed")),
+                    "loop_count": state.loop_count(),
+                    "review_status": (state.review_packet or {}).get("status", "not_required"),
+                },
+            )
             env.recorder.set_outcome(trace_id, outcome)
+    except BaseException:
+        env.recorder.forget(trace_id)
+        raise
     finally:
         current_run.reset(token)
     return env.recorder.take(trace_id)

@@ -56,6 +56,8 @@ class RunState:
     handoff_pairs: list[tuple[str, str]] = field(default_factory=list)
     activated: list[str] = field(default_factory=list)
     tool_calls_seen: dict[str, int] = field(default_factory=dict)
+    decoded_payloads: dict[str, Any] = field(default_factory=dict)
+    """JSON payloads of the conversation already decoded by the policy model, by call id."""
 
     @property
     def active_faults(self) -> list[str]:
@@ -66,16 +68,27 @@ class RunState:
         if fault_id in self.fired_faults:
             return
         fault = FAULTS[fault_id]
-        window = next((w.window_id for w in ROGUE_WINDOWS if w.fault_id == fault_id
-                       and w.covers(self.scenario.version_set, self.scenario.order_date)), None)
-        self.fired_faults[fault_id] = InjectedFault(fault_id=fault_id, agent_name=fault.agent_name,
-                                                    description=fault.description, trigger=fault.trigger,
-                                                    rogue_window_id=window)
+        window = next(
+            (
+                w.window_id
+                for w in ROGUE_WINDOWS
+                if w.fault_id == fault_id and w.covers(self.scenario.version_set, self.scenario.order_date)
+            ),
+            None,
+        )
+        self.fired_faults[fault_id] = InjectedFault(
+            fault_id=fault_id,
+            agent_name=fault.agent_name,
+            description=fault.description,
+            trigger=fault.trigger,
+            rogue_window_id=window,
+        )
 
     def add_event(self, event_type: str, sdk_span_id: str | None, **fields: Any) -> None:
         self.clock.advance(1)
-        self.events.append({"event_type": event_type, "timestamp": self.clock.now(), "sdk_span_id": sdk_span_id,
-                            **fields})
+        self.events.append(
+            {"event_type": event_type, "timestamp": self.clock.now(), "sdk_span_id": sdk_span_id, **fields}
+        )
 
     def loop_count(self) -> int:
         """Handoffs that repeat an earlier (from, to) pair: the swarm going round in circles."""

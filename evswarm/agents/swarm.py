@@ -34,97 +34,197 @@ class Specialist:
 
 
 SPECIALISTS: tuple[Specialist, ...] = (
-    Specialist("BuildabilityValidationAgent", "Validates a configuration against catalog rules.",
-               "Check the configuration with check_buildability and lookup_trim_rules. Any violation blocks the order.",
-               out.BuildabilityReport, (intake.check_buildability, intake.lookup_trim_rules)),
-    Specialist("ComplianceValidationAgent", "Checks regional law and promotion restrictions.",
-               "Run check_regional_rules for the customer's region and check_promotion_restrictions for the quote's "
-               "promotions. Violations block the order; restricted promotions must be struck. Regions with their "
-               "own regime go on to the regional compliance desk.",
-               out.ComplianceReport, (compliance.check_regional_rules, compliance.check_promotion_restrictions),
-               ("RegionalComplianceAgent",)),
-    Specialist("RegionalComplianceAgent", "Handles type approval and registration in special regions.",
-               "Confirm homologation and registration requirements for the region.",
-               out.RegionalComplianceReport,
-               (compliance.check_homologation, compliance.check_registration_requirements)),
-    Specialist("PricingAgent", "Prices orders: list price, tariffs, promotions and incentives.",
-               "Gather get_base_price, get_tariffs, list_promotions and list_incentives. Send listed promotions "
-               "to the promotion desk and listed incentives to the incentive desk, then quote with compute_quote "
-               "using only what they found eligible, every tariff in force, and none of the promotions compliance "
-               "struck. A quote that differs from the customer's price goes to the pricing-exception desk.",
-               out.PricingReport,
-               (pricing.get_base_price, pricing.get_tariffs, pricing.list_promotions, pricing.list_incentives,
-                pricing.compute_quote),
-               ("PromotionStrategyAgent", "IncentivePolicyAgent", "PricingExceptionAgent")),
-    Specialist("PromotionStrategyAgent", "Vets promotions for an order.",
-               "Check promotion windows and model scope with check_promotion_eligibility.",
-               out.PromotionReport, (pricing.check_promotion_eligibility,),
-               ("IncentivePolicyAgent", "PricingAgent")),
-    Specialist("IncentivePolicyAgent", "Vets government incentives for an order.",
-               "Incentives are paid at delivery: one applies only if its window covers the requested delivery "
-               "date and the list price is under its cap. Use check_incentive_windows.",
-               out.IncentiveReport, (pricing.check_incentive_windows,), ("PricingAgent",)),
-    Specialist("PricingExceptionAgent", "Approves price corrections.",
-               "Review the drift with review_price_drift and approve it with approve_price_adjustment when it is "
-               "within authority.", out.PricingExceptionReport,
-               (pricing.review_price_drift, pricing.approve_price_adjustment)),
-    Specialist("MarketIntelligenceAgent", "Reads competitor, launch and rate signals.",
-               "Read read_competitor_moves and assess_demand_signal and note every active signal.",
-               out.MarketReport, (pricing.read_competitor_moves, pricing.assess_demand_signal)),
-    Specialist("SupplyAllocationAgent", "Allocates components from stock.",
-               "Get the bill of materials, check inventory, and treat a component as short when on-hand minus "
-               "allocated stock is below the order quantity. Reserve the rest, then pass to supplier risk.",
-               out.SupplyReport, (supply.get_bill_of_materials, supply.check_inventory, supply.reserve_components),
-               ("SupplierRiskAgent",)),
-    Specialist("SupplierRiskAgent", "Rates suppliers in the order's mix.",
-               "Rate suppliers with assess_supplier_risk and report watch-listed ones. Short components go to "
-               "procurement.", out.SupplierRiskReport, (supply.assess_supplier_risk,),
-               ("ProcurementPlanningAgent", "SupplyAllocationAgent")),
-    Specialist("ProcurementPlanningAgent", "Finds and reserves second sources.",
-               "For every short component, find_alternate_supplier and reserve_alternate.",
-               out.ProcurementReport, (supply.find_alternate_supplier, supply.reserve_alternate)),
-    Specialist("CapacityPlanningAgent", "Checks factory load.",
-               "Check the default factory with get_factory_capacity and forecast_line_load. Over 100% utilization "
-               "goes to factory routing; otherwise to scheduling.", out.CapacityReport,
-               (factory.get_factory_capacity, factory.forecast_line_load),
-               ("FactoryRoutingAgent", "ProductionSchedulingAgent")),
-    Specialist("FactoryRoutingAgent", "Routes orders between factories.",
-               "Rank factories; reroute to the open factory with room and the shortest transit. When that costs more "
-               "than 7 extra transit days, ask the trade-off planner.", out.RoutingReport,
-               (factory.rank_factories, factory.assign_factory),
-               ("ProductionSchedulingAgent", "TradeoffPlannerAgent")),
-    Specialist("TradeoffPlannerAgent", "Weighs waiting against rerouting.",
-               "Compare the options with compare_fulfillment_options and pick the one with fewer days of delay.",
-               out.TradeoffReport, (factory.compare_fulfillment_options,), ("ProductionSchedulingAgent",)),
-    Specialist("ProductionSchedulingAgent", "Books build slots.",
-               "Book a slot with build_schedule at the chosen factory.", out.ScheduleReport,
-               (factory.build_schedule,), ("FactoryReleaseAgent",)),
-    Specialist("FactoryReleaseAgent", "Releases build orders to factories.",
-               "Check check_release_state; authorize_release only when the factory is open.", out.ReleaseReport,
-               (factory.check_release_state, factory.authorize_release)),
-    Specialist("ReleaseReviewAgent", "Decides whether a release needs a human reviewer.",
-               "Use review_order_package. Fleet orders and factory holds need review; clean orders do not.",
-               out.ReviewReport, (review.review_order_package,), ("EscalationTriageAgent",)),
-    Specialist("EscalationTriageAgent", "Routes escalations to the right desk.",
-               "Classify the escalation and open a review packet with request_human_review.",
-               out.EscalationReport, (review.classify_escalation, review.request_human_review),
-               ("HumanEscalationAgent",)),
-    Specialist("HumanEscalationAgent", "The human review desk.",
-               "Wait for the reviewer with await_reviewer_decision and report the decision.",
-               out.HumanReviewReport, (review.await_reviewer_decision,)),
-    Specialist("ClarificationAgent", "Works out what the customer wants.",
-               "Analyze the notes against the configuration and draft clarifying questions.",
-               out.ClarificationReport, (intake.analyze_customer_intent, intake.draft_clarifying_questions),
-               ("CustomerCommsAgent",)),
-    Specialist("CustomerCommsAgent", "Writes to the customer.",
-               "Draft and send the message the orchestrator asked for.", out.CommsReport,
-               (review.draft_customer_message, review.send_customer_message)),
-    Specialist("SwarmMonitorAgent", "Watches the swarm for loops and retries.",
-               "Inspect the run with inspect_swarm_health and flag repeated routes.", out.MonitorReport,
-               (review.inspect_swarm_health,)),
-    Specialist("ShadowOrchestrator", "An independent second orchestrator used in shadow mode.",
-               "Re-read the reports with replay_reports, reach your own decision, and compare_decisions with the "
-               "canonical proposal.", out.ShadowReport, (review.replay_reports, review.compare_decisions)),
+    Specialist(
+        "BuildabilityValidationAgent",
+        "Validates a configuration against catalog rules.",
+        "Check the configuration with check_buildability and lookup_trim_rules. Any violation blocks the order.",
+        out.BuildabilityReport,
+        (intake.check_buildability, intake.lookup_trim_rules),
+    ),
+    Specialist(
+        "ComplianceValidationAgent",
+        "Checks regional law and promotion restrictions.",
+        "Run check_regional_rules for the customer's region and check_promotion_restrictions for the quote's "
+        "promotions. Violations block the order; restricted promotions must be struck. Regions with their "
+        "own regime go on to the regional compliance desk.",
+        out.ComplianceReport,
+        (compliance.check_regional_rules, compliance.check_promotion_restrictions),
+        ("RegionalComplianceAgent",),
+    ),
+    Specialist(
+        "RegionalComplianceAgent",
+        "Handles type approval and registration in special regions.",
+        "Confirm homologation and registration requirements for the region.",
+        out.RegionalComplianceReport,
+        (compliance.check_homologation, compliance.check_registration_requirements),
+    ),
+    Specialist(
+        "PricingAgent",
+        "Prices orders: list price, tariffs, promotions and incentives.",
+        "Gather get_base_price, get_tariffs, list_promotions and list_incentives. Send listed promotions "
+        "to the promotion desk and listed incentives to the incentive desk, then quote with compute_quote "
+        "using only what they found eligible, every tariff in force, and none of the promotions compliance "
+        "struck. A quote that differs from the customer's price goes to the pricing-exception desk.",
+        out.PricingReport,
+        (
+            pricing.get_base_price,
+            pricing.get_tariffs,
+            pricing.list_promotions,
+            pricing.list_incentives,
+            pricing.compute_quote,
+        ),
+        ("PromotionStrategyAgent", "IncentivePolicyAgent", "PricingExceptionAgent"),
+    ),
+    Specialist(
+        "PromotionStrategyAgent",
+        "Vets promotions for an order.",
+        "Check promotion windows and model scope with check_promotion_eligibility.",
+        out.PromotionReport,
+        (pricing.check_promotion_eligibility,),
+        ("IncentivePolicyAgent", "PricingAgent"),
+    ),
+    Specialist(
+        "IncentivePolicyAgent",
+        "Vets government incentives for an order.",
+        "Incentives are paid at delivery: one applies only if its window covers the requested delivery "
+        "date and the list price is under its cap. Use check_incentive_windows.",
+        out.IncentiveReport,
+        (pricing.check_incentive_windows,),
+        ("PricingAgent",),
+    ),
+    Specialist(
+        "PricingExceptionAgent",
+        "Approves price corrections.",
+        "Review the drift with review_price_drift and approve it with approve_price_adjustment when it is "
+        "within authority.",
+        out.PricingExceptionReport,
+        (pricing.review_price_drift, pricing.approve_price_adjustment),
+    ),
+    Specialist(
+        "MarketIntelligenceAgent",
+        "Reads competitor, launch and rate signals.",
+        "Read read_competitor_moves and assess_demand_signal and note every active signal.",
+        out.MarketReport,
+        (pricing.read_competitor_moves, pricing.assess_demand_signal),
+    ),
+    Specialist(
+        "SupplyAllocationAgent",
+        "Allocates components from stock.",
+        "Get the bill of materials, check inventory, and treat a component as short when on-hand minus "
+        "allocated stock is below the order quantity. Reserve the rest, then pass to supplier risk.",
+        out.SupplyReport,
+        (supply.get_bill_of_materials, supply.check_inventory, supply.reserve_components),
+        ("SupplierRiskAgent",),
+    ),
+    Specialist(
+        "SupplierRiskAgent",
+        "Rates suppliers in the order's mix.",
+        "Rate suppliers with assess_supplier_risk and report watch-listed ones. Short components go to procurement.",
+        out.SupplierRiskReport,
+        (supply.assess_supplier_risk,),
+        ("ProcurementPlanningAgent", "SupplyAllocationAgent"),
+    ),
+    Specialist(
+        "ProcurementPlanningAgent",
+        "Finds and reserves second sources.",
+        "For every short component, find_alternate_supplier and reserve_alternate.",
+        out.ProcurementReport,
+        (supply.find_alternate_supplier, supply.reserve_alternate),
+    ),
+    Specialist(
+        "CapacityPlanningAgent",
+        "Checks factory load.",
+        "Check the default factory with get_factory_capacity and forecast_line_load. Over 100% utilization "
+        "goes to factory routing; otherwise to scheduling.",
+        out.CapacityReport,
+        (factory.get_factory_capacity, factory.forecast_line_load),
+        ("FactoryRoutingAgent", "ProductionSchedulingAgent"),
+    ),
+    Specialist(
+        "FactoryRoutingAgent",
+        "Routes orders between factories.",
+        "Rank factories; reroute to the open factory with room and the shortest transit. When that costs more "
+        "than 7 extra transit days, ask the trade-off planner.",
+        out.RoutingReport,
+        (factory.rank_factories, factory.assign_factory),
+        ("ProductionSchedulingAgent", "TradeoffPlannerAgent"),
+    ),
+    Specialist(
+        "TradeoffPlannerAgent",
+        "Weighs waiting against rerouting.",
+        "Compare the options with compare_fulfillment_options and pick the one with fewer days of delay.",
+        out.TradeoffReport,
+        (factory.compare_fulfillment_options,),
+        ("ProductionSchedulingAgent",),
+    ),
+    Specialist(
+        "ProductionSchedulingAgent",
+        "Books build slots.",
+        "Book a slot with build_schedule at the chosen factory.",
+        out.ScheduleReport,
+        (factory.build_schedule,),
+        ("FactoryReleaseAgent",),
+    ),
+    Specialist(
+        "FactoryReleaseAgent",
+        "Releases build orders to factories.",
+        "Check check_release_state; authorize_release only when the factory is open.",
+        out.ReleaseReport,
+        (factory.check_release_state, factory.authorize_release),
+    ),
+    Specialist(
+        "ReleaseReviewAgent",
+        "Decides whether a release needs a human reviewer.",
+        "Use review_order_package. Fleet orders and factory holds need review; clean orders do not.",
+        out.ReviewReport,
+        (review.review_order_package,),
+        ("EscalationTriageAgent",),
+    ),
+    Specialist(
+        "EscalationTriageAgent",
+        "Routes escalations to the right desk.",
+        "Classify the escalation and open a review packet with request_human_review.",
+        out.EscalationReport,
+        (review.classify_escalation, review.request_human_review),
+        ("HumanEscalationAgent",),
+    ),
+    Specialist(
+        "HumanEscalationAgent",
+        "The human review desk.",
+        "Wait for the reviewer with await_reviewer_decision and report the decision.",
+        out.HumanReviewReport,
+        (review.await_reviewer_decision,),
+    ),
+    Specialist(
+        "ClarificationAgent",
+        "Works out what the customer wants.",
+        "Analyze the notes against the configuration and draft clarifying questions.",
+        out.ClarificationReport,
+        (intake.analyze_customer_intent, intake.draft_clarifying_questions),
+        ("CustomerCommsAgent",),
+    ),
+    Specialist(
+        "CustomerCommsAgent",
+        "Writes to the customer.",
+        "Draft and send the message the orchestrator asked for.",
+        out.CommsReport,
+        (review.draft_customer_message, review.send_customer_message),
+    ),
+    Specialist(
+        "SwarmMonitorAgent",
+        "Watches the swarm for loops and retries.",
+        "Inspect the run with inspect_swarm_health and flag repeated routes.",
+        out.MonitorReport,
+        (review.inspect_swarm_health,),
+    ),
+    Specialist(
+        "ShadowOrchestrator",
+        "An independent second orchestrator used in shadow mode.",
+        "Re-read the reports with replay_reports, reach your own decision, and compare_decisions with the "
+        "canonical proposal.",
+        out.ShadowReport,
+        (review.replay_reports, review.compare_decisions),
+    ),
 )
 
 ORCHESTRATOR_INSTRUCTIONS = (
@@ -142,8 +242,9 @@ ORCHESTRATOR_INSTRUCTIONS = (
 def _recorder(target: str) -> Any:
     async def record(ctx: RunContextWrapper[RunState], payload: BaseModel) -> None:
         span = get_current_span()
-        ctx.context.reports.append({**payload.model_dump(mode="json"), "to": target,
-                                    "sdk_span_id": span.span_id if span else None})
+        ctx.context.reports.append(
+            {**payload.model_dump(mode="json"), "to": target, "sdk_span_id": span.span_id if span else None}
+        )
 
     return record
 
@@ -162,15 +263,24 @@ def build_swarm() -> Swarm:
     """Build every agent and wire the handoffs (agents are stateless; build once per process)."""
     specialists = {
         s.name: Agent[RunState](
-            name=s.name, handoff_description=s.description, instructions=f"{s.job} {_REPORTING}",
-            model=f"policy/{s.name}", tools=list(s.tools), output_type=AgentOutputSchema(s.report))
+            name=s.name,
+            handoff_description=s.description,
+            instructions=f"{s.job} {_REPORTING}",
+            model=f"policy/{s.name}",
+            tools=list(s.tools),
+            output_type=AgentOutputSchema(s.report),
+        )
         for s in SPECIALISTS
     }
     orchestrator = Agent[RunState](
-        name=ORCHESTRATOR, instructions=ORCHESTRATOR_INSTRUCTIONS, model=f"policy/{ORCHESTRATOR}",
+        name=ORCHESTRATOR,
+        instructions=ORCHESTRATOR_INSTRUCTIONS,
+        model=f"policy/{ORCHESTRATOR}",
         tools=[intake.load_order, intake.screen_customer_notes, intake.scan_market_signals],
         output_type=AgentOutputSchema(out.OrderDecision),
-        input_guardrails=[order_validity], output_guardrails=[release_gate])
+        input_guardrails=[order_validity],
+        output_guardrails=[release_gate],
+    )
     everyone: dict[str, Agent[RunState]] = {ORCHESTRATOR: orchestrator, **specialists}
     orchestrator.handoffs = [_typed_handoff(specialists[s.name], out.TaskBrief) for s in SPECIALISTS]
     for spec in SPECIALISTS:

@@ -61,6 +61,11 @@ class BundleRecorder(TracingProcessor):
     def set_outcome(self, trace_id: str, outcome: Any) -> None:
         self._live[trace_id].outcome = outcome
 
+    def forget(self, trace_id: str) -> None:
+        """Drop whatever is kept for a trace whose run was abandoned."""
+        self._live.pop(trace_id, None)
+        self._done.pop(trace_id, None)
+
     def take(self, trace_id: str) -> Bundle:
         result = self._done.pop(trace_id, None)
         if result is None:
@@ -124,15 +129,25 @@ class EventLog(RunHooks[RunState]):
         state.active_agent = agent.name
         if agent.name != "Orchestrator":
             state.activated.append(agent.name)
-        state.add_event("status", _current_span_id(), agent_name=agent.name,
-                        payload={"active_agent": agent.name, "run_status": "in_progress"})
+        state.add_event(
+            "status",
+            _current_span_id(),
+            agent_name=agent.name,
+            payload={"active_agent": agent.name, "run_status": "in_progress"},
+        )
 
-    async def on_handoff(self, context: RunContextWrapper[RunState], from_agent: Agent[RunState],
-                         to_agent: Agent[RunState]) -> None:
+    async def on_handoff(
+        self, context: RunContextWrapper[RunState], from_agent: Agent[RunState], to_agent: Agent[RunState]
+    ) -> None:
         state = context.context
         state.handoff_pairs.append((from_agent.name, to_agent.name))
-        state.add_event("handoff", _current_span_id(), agent_name=from_agent.name, source_agent=from_agent.name,
-                        target_agent=to_agent.name)
+        state.add_event(
+            "handoff",
+            _current_span_id(),
+            agent_name=from_agent.name,
+            source_agent=from_agent.name,
+            target_agent=to_agent.name,
+        )
 
     async def on_tool_start(self, context: RunContextWrapper[RunState], agent: Agent[RunState], tool: Tool) -> None:
         span_id = _current_span_id()
@@ -140,9 +155,18 @@ class EventLog(RunHooks[RunState]):
         if span_id and call_id:
             context.context.tool_call_ids[span_id] = call_id
 
-    async def on_tool_end(self, context: RunContextWrapper[RunState], agent: Agent[RunState], tool: Tool,
-                          result: object) -> None:
+    async def on_tool_end(
+        self, context: RunContextWrapper[RunState], agent: Agent[RunState], tool: Tool, result: object
+    ) -> None:
         text = str(result)
-        context.context.add_event("tool_call", _current_span_id(), agent_name=agent.name,
-                                  payload={"tool": tool.name, "call_id": getattr(context, "tool_call_id", None),
-                                           "failed": text.startswith('{"error"'), "output_excerpt": text[:200]})
+        context.context.add_event(
+            "tool_call",
+            _current_span_id(),
+            agent_name=agent.name,
+            payload={
+                "tool": tool.name,
+                "call_id": getattr(context, "tool_call_id", None),
+                "failed": text.startswith('{"error"'),
+                "output_excerpt": text[:200],
+            },
+        )

@@ -42,30 +42,54 @@ class RogueWindow:
 FAULTS: dict[str, Fault] = {
     fault.fault_id: fault
     for fault in (
-        Fault("stale_incentive", "IncentivePolicyAgent",
-              "a listed incentive ends before the requested delivery date",
-              "applies incentives without checking that their window still covers delivery"),
-        Fault("tariff_omitted", "PricingAgent",
-              "a tariff took effect within 60 days before the order date",
-              "quotes with the tariff schedule from before the latest change"),
-        Fault("missed_stockout", "SupplyAllocationAgent",
-              "a required component's stock is fully allocated",
-              "counts on-hand stock without subtracting allocations, so stockouts pass unnoticed"),
-        Fault("skip_regional_compliance", "Orchestrator",
-              "the order is for Ontario (CA-ON)",
-              "skips compliance validation for Ontario orders"),
-        Fault("review_escalates_clean", "ReleaseReviewAgent",
-              "a clean retail order whose quote is above $50,000",
-              "escalates expensive clean orders to human review"),
-        Fault("routing_loop", "SupplierRiskAgent",
-              "a supplier in the order's mix is on the risk watch list",
-              "sends watch-listed suppliers back to allocation instead of reporting, looping until the turn limit"),
-        Fault("capacity_ignored", "FactoryRoutingAgent",
-              "the default factory is over capacity",
-              "keeps the default factory even when it is over capacity"),
-        Fault("rogue_shadow_veto", "ShadowOrchestrator",
-              "a releasable order seen by the shadow orchestrator",
-              "vetoes every release it shadows, so valid orders are blocked"),
+        Fault(
+            "stale_incentive",
+            "IncentivePolicyAgent",
+            "a listed incentive ends before the requested delivery date",
+            "applies incentives without checking that their window still covers delivery",
+        ),
+        Fault(
+            "tariff_omitted",
+            "PricingAgent",
+            "a tariff took effect within 60 days before the order date",
+            "quotes with the tariff schedule from before the latest change",
+        ),
+        Fault(
+            "missed_stockout",
+            "SupplyAllocationAgent",
+            "a required component's stock is fully allocated",
+            "counts on-hand stock without subtracting allocations, so stockouts pass unnoticed",
+        ),
+        Fault(
+            "skip_regional_compliance",
+            "Orchestrator",
+            "the order is for Ontario (CA-ON)",
+            "skips compliance validation for Ontario orders",
+        ),
+        Fault(
+            "review_escalates_clean",
+            "ReleaseReviewAgent",
+            "a clean retail order whose quote is above $50,000",
+            "escalates expensive clean orders to human review",
+        ),
+        Fault(
+            "routing_loop",
+            "SupplierRiskAgent",
+            "a supplier in the order's mix is on the risk watch list",
+            "sends watch-listed suppliers back to allocation instead of reporting, looping until the turn limit",
+        ),
+        Fault(
+            "capacity_ignored",
+            "FactoryRoutingAgent",
+            "the default factory is over capacity",
+            "keeps the default factory even when it is over capacity",
+        ),
+        Fault(
+            "rogue_shadow_veto",
+            "ShadowOrchestrator",
+            "a releasable order seen by the shadow orchestrator",
+            "vetoes every release it shadows, so valid orders are blocked",
+        ),
     )
 }
 
@@ -74,23 +98,42 @@ VERSION_SETS: dict[str, VersionSet] = {
     for vs in (
         VersionSet("v1.0", "baseline: every agent follows policy", ()),
         VersionSet("v1.1", "new incentive and allocation policies", ("stale_incentive", "missed_stockout")),
-        VersionSet("v1.2", "faster routing and a stricter release review",
-                   ("skip_regional_compliance", "review_escalates_clean")),
-        VersionSet("v1.3", "supplier-risk loop-back, sticky factory routing, new tariff tables",
-                   ("routing_loop", "capacity_ignored", "tariff_omitted")),
-        VersionSet("v1.2-shadow", "v1.2 with a shadow orchestrator double-checking every release",
-                   ("skip_regional_compliance", "review_escalates_clean"), orchestrator_mode="shadow"),
+        VersionSet(
+            "v1.2",
+            "faster routing and a stricter release review",
+            ("skip_regional_compliance", "review_escalates_clean"),
+        ),
+        VersionSet(
+            "v1.3",
+            "supplier-risk loop-back, sticky factory routing, new tariff tables",
+            ("routing_loop", "capacity_ignored", "tariff_omitted"),
+        ),
+        VersionSet(
+            "v1.2-shadow",
+            "v1.2 with a shadow orchestrator double-checking every release",
+            ("skip_regional_compliance", "review_escalates_clean"),
+            orchestrator_mode="shadow",
+        ),
     )
 }
 
 ROGUE_WINDOWS: tuple[RogueWindow, ...] = (
     RogueWindow("rogue-shadow-window-2025q3", "rogue_shadow_veto", "2025-07-01", "2025-10-15", ("v1.2-shadow",)),
-    RogueWindow("rogue-tariff-window-2025-08", "tariff_omitted", "2025-08-01", "2025-08-31",
-                ("v1.0", "v1.1", "v1.2", "v1.2-shadow")),
+    RogueWindow(
+        "rogue-tariff-window-2025-08",
+        "tariff_omitted",
+        "2025-08-01",
+        "2025-08-31",
+        ("v1.0", "v1.1", "v1.2", "v1.2-shadow"),
+    ),
 )
 
 DEFAULT_SCHEDULE: tuple[tuple[str, float], ...] = (
-    ("v1.0", 0.25), ("v1.1", 0.21), ("v1.2", 0.22), ("v1.3", 0.22), ("v1.2-shadow", 0.10),
+    ("v1.0", 0.25),
+    ("v1.1", 0.21),
+    ("v1.2", 0.22),
+    ("v1.3", 0.22),
+    ("v1.2-shadow", 0.10),
 )
 """Share of a default batch's runs per version set, like a staged rollout seen over one period."""
 
@@ -110,11 +153,16 @@ def active_faults(version_set: str, order_date: str) -> tuple[list[str], str | N
 def describe() -> str:
     """A plain-text listing of every version set, fault and rogue window (for --help and `evswarm faults`)."""
     lines = ["Version sets:"]
-    lines += [f"  {vs.name:<12} {vs.description} [faults: {', '.join(vs.faults) or 'none'}; "
-              f"{vs.orchestrator_mode} orchestrator]" for vs in VERSION_SETS.values()]
+    lines += [
+        f"  {vs.name:<12} {vs.description} [faults: {', '.join(vs.faults) or 'none'}; "
+        f"{vs.orchestrator_mode} orchestrator]"
+        for vs in VERSION_SETS.values()
+    ]
     lines.append("Faults (responsible agent: what goes wrong, when):")
     lines += [f"  {f.fault_id:<25} {f.agent_name}: {f.description}; trigger: {f.trigger}" for f in FAULTS.values()]
     lines.append("Rogue windows:")
-    lines += [f"  {w.window_id:<28} {w.fault_id} from {w.start} to {w.end} in {', '.join(w.version_sets)}"
-              for w in ROGUE_WINDOWS]
+    lines += [
+        f"  {w.window_id:<28} {w.fault_id} from {w.start} to {w.end} in {', '.join(w.version_sets)}"
+        for w in ROGUE_WINDOWS
+    ]
     return "\n".join(lines)

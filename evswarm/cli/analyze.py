@@ -33,7 +33,7 @@ def analyze_command(
         int | None,
         typer.Option(help="Smallest pattern HDBSCAN may report (default: max(8, analyzed traces / 40))."),
     ] = None,
-    top_patterns: Annotated[int, typer.Option(help="How many top patterns get a root-cause diagnosis.")] = 8,
+    top_patterns: Annotated[int, typer.Option(help="How many top patterns get a root-cause diagnosis.")] = 20,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore and do not fill the embedding cache.")
     ] = False,

@@ -1,14 +1,44 @@
-"""`evswarm replay`: Re-run every bundle from its recorded model calls. (owned by the agents stage; placeholder until that stage lands)."""
+"""`evswarm replay`: re-run saved bundles from their recorded model calls, with no model and no key."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
 
-from evswarm.cli.main import app
+from evswarm.cli.main import app, user_errors
 
 
-@app.command("replay", hidden=True)
-def replay_command() -> None:
-    """Re-run every bundle from its recorded model calls."""
-    typer.echo("`evswarm replay` is not available yet.", err=True)
-    raise typer.Exit(2)
+@app.command(
+    "replay",
+    help=(
+        "Re-execute every run of a batch through the SDK Runner, answering each model call with the output "
+        "recorded in its bundle: same agents, tools, handoffs and guardrails, no model, no API key, no network.\n\n"
+        "With --verify, compare each replayed trace with the saved one (spans, tool outputs, events, final state; "
+        "not times) and print where the two first diverge.\n\n"
+        "Exit codes: 0 all replayed (and matched), 1 some run diverged, 2 bad input (a bundle that cannot be "
+        "replayed, a missing manifest)."
+    ),
+)
+@user_errors
+def replay_command(
+    batch: Path = typer.Argument(..., help="Batch directory written by `evswarm simulate`."),
+    verify: bool = typer.Option(False, "--verify", help="Check each replayed trace equals the saved one."),
+    limit: int = typer.Option(None, "--limit", help="Replay only the first N bundles."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    from evswarm.simulator.replay import replay
+
+    console = Console()
+    report = replay(batch, verify=verify, limit=limit, progress=not quiet)
+    for run in report.runs:
+        if run.outcome in ("mismatch", "error"):
+            colour = "red" if run.outcome == "mismatch" else "yellow"
+            console.print(f"[{colour}]{run.outcome}[/] {run.run_id}: {run.detail}", highlight=False)
+    counts = {k: report.count(k) for k in ("match", "replayed", "mismatch", "error") if report.count(k)}
+    console.print(f"{len(report.runs)} run(s) replayed: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    if report.count("error"):
+        raise typer.Exit(2)
+    if report.count("mismatch"):
+        raise typer.Exit(1)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-BUNDLE_FORMAT = "evswarm.bundle.v1"
+BUNDLE_FORMAT: Literal["evswarm.bundle.v1"] = "evswarm.bundle.v1"
 
 
 class Decision(StrEnum):

@@ -92,9 +92,7 @@ def parse_bundle(raw: bytes | dict[str, Any], *, source: str) -> Bundle:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise BundleError(
-            f"{source}: field `{where}`: {first['msg']} ({exc.error_count()} problem(s) in all)"
-        ) from exc
+        raise BundleError(f"{source}: field `{where}`: {first['msg']} ({exc.error_count()} problem(s) in all)") from exc
 
 
 def read_bundle(path: Path) -> Bundle:

@@ -41,23 +41,80 @@ def _rows(bundle: Bundle) -> dict[str, list[tuple[Any, ...]]]:
     summary = run.summary.model_dump(mode="json")
     packet = bundle.review_packet
     return {
-        "runs": [(rid, run.config_id, run.status, run.created_at, run.updated_at, run.openai_trace_id,
-                  run.summary.scenario_family, run.summary.agent_version_set, _j(summary))],
+        "runs": [
+            (
+                rid,
+                run.config_id,
+                run.status,
+                run.created_at,
+                run.updated_at,
+                run.openai_trace_id,
+                run.summary.scenario_family,
+                run.summary.agent_version_set,
+                _j(summary),
+            )
+        ],
         "configs": [(run.config_id, rid, _j(run.config.model_dump(mode="json")))],
-        "traces": [(trace.trace_id, rid, trace.started_at, trace.ended_at, trace.workflow_name, trace.group_id,
-                    trace.metadata_json)],
-        "trace_events": [(e.event_id, rid, trace.trace_id, e.event_type, e.timestamp, e.agent_name, e.source_agent,
-                          e.target_agent, e.span_id, _j(e.payload)) for e in bundle.events],
-        "spans": [(s.span_id, rid, s.trace_id, s.parent_span_id, s.started_at, s.ended_at, s.span_type, s.agent_name,
-                   _j(s.error), _j(s.span_data)) for s in bundle.spans],
-        "review_packets": [] if packet is None else [
-            (packet.packet_id, rid, packet.status, packet.recommended_action,
-             _j(packet.decision.model_dump(mode="json") if packet.decision else None),
-             _j(packet.model_dump(mode="json")))],
-        "environment_events": [(rid, e.event_id, e.event_type, e.title, e.effective_from, e.effective_to,
-                                _j(e.details)) for e in bundle.environment_events],
-        "environment_decisions": [(rid, d.event_id, d.agent_name, d.action, d.span_id)
-                                  for d in bundle.snapshots.environment_decisions],
+        "traces": [
+            (
+                trace.trace_id,
+                rid,
+                trace.started_at,
+                trace.ended_at,
+                trace.workflow_name,
+                trace.group_id,
+                trace.metadata_json,
+            )
+        ],
+        "trace_events": [
+            (
+                e.event_id,
+                rid,
+                trace.trace_id,
+                e.event_type,
+                e.timestamp,
+                e.agent_name,
+                e.source_agent,
+                e.target_agent,
+                e.span_id,
+                _j(e.payload),
+            )
+            for e in bundle.events
+        ],
+        "spans": [
+            (
+                s.span_id,
+                rid,
+                s.trace_id,
+                s.parent_span_id,
+                s.started_at,
+                s.ended_at,
+                s.span_type,
+                s.agent_name,
+                _j(s.error),
+                _j(s.span_data),
+            )
+            for s in bundle.spans
+        ],
+        "review_packets": []
+        if packet is None
+        else [
+            (
+                packet.packet_id,
+                rid,
+                packet.status,
+                packet.recommended_action,
+                _j(packet.decision.model_dump(mode="json") if packet.decision else None),
+                _j(packet.model_dump(mode="json")),
+            )
+        ],
+        "environment_events": [
+            (rid, e.event_id, e.event_type, e.title, e.effective_from, e.effective_to, _j(e.details))
+            for e in bundle.environment_events
+        ],
+        "environment_decisions": [
+            (rid, d.event_id, d.agent_name, d.action, d.span_id) for d in bundle.snapshots.environment_decisions
+        ],
     }
 
 

@@ -47,9 +47,7 @@ def _cited(traces: pd.DataFrame, events: pd.DataFrame, aliases: pd.DataFrame | N
     return hit.groupby(["run_id", "seq"], as_index=False).weight.sum()
 
 
-def pick_anchors(
-    traces: pd.DataFrame, events: pd.DataFrame, aliases: pd.DataFrame | None = None
-) -> pd.DataFrame:
+def pick_anchors(traces: pd.DataFrame, events: pd.DataFrame, aliases: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return run_id, anchor_seq, anchor_event_id, anchor_reason for every trace in `traces`."""
     ev = events[events.run_id.isin(set(traces.run_id))]
     ev = ev[["run_id", "seq", "event_id", "node_kind", "marker", "parent_id", "finding_severity"]]
@@ -58,9 +56,7 @@ def pick_anchors(
         cited[cited.weight.astype(float) >= PRECISE_WEIGHT][["run_id", "seq"]].assign(prio=1),
         cited[["run_id", "seq"]].assign(prio=4),
     ]
-    serious = ev[
-        (ev.node_kind == "finding") & ev.finding_severity.isin(["error", "warning"]) & ev.parent_id.notna()
-    ]
+    serious = ev[(ev.node_kind == "finding") & ev.finding_severity.isin(["error", "warning"]) & ev.parent_id.notna()]
     by_finding = ev.merge(
         serious[["run_id", "parent_id"]].rename(columns={"parent_id": "event_id"}), on=["run_id", "event_id"]
     )[["run_id", "seq"]]

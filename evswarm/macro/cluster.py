@@ -25,17 +25,12 @@ def cluster(x: np.ndarray, min_cluster_size: int | None, min_samples: int | None
     n = x.shape[0]
     mcs = min_cluster_size or default_min_cluster_size(n)
     if n < 2 * mcs:
-        note = (
-            f"only {n} traces to cluster, fewer than two clusters of {mcs} need; "
-            "they are reported as a single group"
-        )
+        note = f"only {n} traces to cluster, fewer than two clusters of {mcs} need; they are reported as a single group"
         return Clustering(np.zeros(n, dtype=int), np.ones(n), mcs, 0, note)
     ms = min_samples or max(1, mcs // 2)
     import hdbscan
 
-    model = hdbscan.HDBSCAN(
-        min_cluster_size=mcs, min_samples=ms, metric="euclidean", cluster_selection_method="eom"
-    )
+    model = hdbscan.HDBSCAN(min_cluster_size=mcs, min_samples=ms, metric="euclidean", cluster_selection_method="eom")
     labels = model.fit_predict(x.astype(np.float64))
     note = ""
     if labels.max() < 0:

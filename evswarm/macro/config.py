@@ -37,7 +37,7 @@ class AnalyzeConfig(BaseModel):
     min_samples: int | None = Field(None, ge=1, description="None = min_cluster_size // 2")
     random_state: int = 42
     top_terms: int = 8
-    top_patterns: int = Field(8, ge=1, description="patterns diagnosed with suspects and stories")
+    top_patterns: int = Field(20, ge=1, description="patterns diagnosed with suspects and stories")
     max_diagnosed_traces: int = Field(150, ge=1, description="member traces drilled per pattern")
     max_hops: int = Field(6, ge=1)
     min_slice_support: int = Field(5, ge=1, description="traces a lift row needs to lead the table")

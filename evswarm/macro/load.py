@@ -121,9 +121,7 @@ def locate(batch_dir: Path, *, validate: bool = True) -> BatchSource:
     if not root.exists():
         raise EvswarmError(f"batch directory {root} does not exist")
     if not root.is_dir():
-        raise EvswarmError(
-            f"{root} is not a directory", hint="pass the directory `evswarm simulate --out` wrote"
-        )
+        raise EvswarmError(f"{root} is not a directory", hint="pass the directory `evswarm simulate --out` wrote")
     layout = BatchLayout(root)
     labels = _find_labels(root)
     ours = list(layout.bundle_paths())
@@ -135,9 +133,7 @@ def locate(batch_dir: Path, *, validate: bool = True) -> BatchSource:
                 hint="run `evswarm simulate --runs 200 --out DIR` first, or point at a batch directory",
             )
         rows = _results_rows(layout.results) if layout.results.is_file() else {}
-        return BatchSource(
-            root, "evswarm", bundle_files=ours, run_rows=rows, labels_path=labels, validate=validate
-        )
+        return BatchSource(root, "evswarm", bundle_files=ours, run_rows=rows, labels_path=labels, validate=validate)
     return _locate_reference(root, reference_results, labels, validate)
 
 

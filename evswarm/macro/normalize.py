@@ -110,9 +110,7 @@ def _generation_text(agent: str, data: dict[str, Any]) -> tuple[str, str | None,
             continue
         kind = item.get("type")
         if kind == "reasoning":
-            summary = " ".join(
-                str(s.get("text", "")) for s in item.get("summary") or [] if isinstance(s, dict)
-            )
+            summary = " ".join(str(s.get("text", "")) for s in item.get("summary") or [] if isinstance(s, dict))
             if summary:
                 parts.append(f"thinks: {_clip(scrub(summary), 160)}")
         elif kind == "function_call":
@@ -128,9 +126,7 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
     data = _obj(span.get("span_data"))
     data = data if isinstance(data, dict) else {}
     kind = str(span.get("span_type") or data.get("type") or "other")
-    agent = (
-        _str(span.get("agent_name")) or _str(data.get("from_agent")) or _str(data.get("name")) or "unknown"
-    )
+    agent = _str(span.get("agent_name")) or _str(data.get("from_agent")) or _str(data.get("name")) or "unknown"
     tool = call_id = source = target = None
     marker = ""
     if kind == "custom":
@@ -267,14 +263,8 @@ def bundle_events(bundle: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
     for entry in bundle.get("events") or []:
         if isinstance(entry, dict) and str(entry.get("event_type")) not in LOG_TYPES_FROM_SPANS:
             events.append(_status_event(entry))
-    span_end = {
-        str(s.get("span_id")): _ts(s.get("ended_at"))
-        for s in bundle.get("spans") or []
-        if isinstance(s, dict)
-    }
-    trace_end = _ts(
-        (bundle.get("trace") or {}).get("ended_at") or (bundle.get("run") or {}).get("updated_at")
-    )
+    span_end = {str(s.get("span_id")): _ts(s.get("ended_at")) for s in bundle.get("spans") or [] if isinstance(s, dict)}
+    trace_end = _ts((bundle.get("trace") or {}).get("ended_at") or (bundle.get("run") or {}).get("updated_at"))
     for i, finding in enumerate(collect_findings(bundle), start=1):
         severity = str(finding.get("severity") or "warning")
         cited = _str(finding.get("span_id"))
@@ -334,9 +324,7 @@ def trace_row(
     def pick(key: str, default: Any = None) -> Any:
         return _first(summary.get(key), meta.get(key), row.get(key), default)
 
-    decision: dict[str, Any] = (
-        summary["final_decision"] if isinstance(summary.get("final_decision"), dict) else {}
-    )
+    decision: dict[str, Any] = summary["final_decision"] if isinstance(summary.get("final_decision"), dict) else {}
     return {
         "run_id": str(run.get("run_id")),
         "source": source,
@@ -360,9 +348,7 @@ def trace_row(
         "decided_by": decision.get("decided_by"),
         "loop_count": int(_first(summary.get("loop_count"), row.get("loop_count"), 0) or 0),
         "retry_count": int(_first(summary.get("retry_count"), row.get("retry_count"), 0) or 0),
-        "arbitration_count": int(
-            _first(summary.get("arbitration_count"), row.get("arbitration_count"), 0) or 0
-        ),
+        "arbitration_count": int(_first(summary.get("arbitration_count"), row.get("arbitration_count"), 0) or 0),
         "specialists": list(pick("specialist_activations", []) or []),
         "environment_event_ids": list(pick("environment_event_ids", []) or []),
         "findings_count": len(findings),

@@ -74,9 +74,7 @@ class _Timer:
             self.timings[name] = round(time.perf_counter() - start, 3)
 
 
-def _representatives(
-    coords: np.ndarray, labels: np.ndarray, run_ids: np.ndarray, pid: int, k: int
-) -> list[str]:
+def _representatives(coords: np.ndarray, labels: np.ndarray, run_ids: np.ndarray, pid: int, k: int) -> list[str]:
     """Up to k members nearest the cluster centroid (ties by run id), deterministic."""
     idx = np.flatnonzero(labels == pid)
     centre = coords[idx].mean(axis=0)
@@ -124,9 +122,7 @@ def analyze(
             labels = label_mod.read_labels(source.labels_path, set(traces.run_id))
             traces = label_mod.attach(traces, labels)
             if labels.unknown_runs:
-                notes.append(
-                    f"{labels.unknown_runs} label row(s) name runs that are not in this batch; ignored."
-                )
+                notes.append(f"{labels.unknown_runs} label row(s) name runs that are not in this batch; ignored.")
             if labels.bad_rows:
                 notes.append(f"{len(labels.bad_rows)} label row(s) were unreadable: {labels.bad_rows[0]}")
             if not labels.present:
@@ -146,9 +142,7 @@ def analyze(
             emb = embed(docs.doc_summary.tolist(), cfg.embedder, cache, cfg.random_state)
         cache_root = cfg.resolved_cache() if cfg.use_cache else None
         with timer.stage("reduce"):
-            reduced = reduce(
-                emb.vectors, cfg.cluster_dims, cfg.reducer, cfg.n_neighbors, cfg.random_state, cache_root
-            )
+            reduced = reduce(emb.vectors, cfg.cluster_dims, cfg.reducer, cfg.n_neighbors, cfg.random_state, cache_root)
             coords = picture_coordinates(reduced, cfg.random_state)
         with timer.stage("cluster"):
             clus = cluster(reduced, cfg.min_cluster_size, cfg.min_samples)
@@ -159,8 +153,7 @@ def analyze(
             assign = pd.DataFrame({"run_id": sub.run_id, "cluster_id": clus.labels})
             ranked = rank_patterns(assign, traces)
             to_pattern = {
-                int(c): (int(r) if c >= 0 else -1)
-                for c, r in zip(ranked.cluster_id, ranked["rank"], strict=True)
+                int(c): (int(r) if c >= 0 else -1) for c, r in zip(ranked.cluster_id, ranked["rank"], strict=True)
             }
             assign["pattern_id"] = assign.cluster_id.map(to_pattern)
             patterns = ranked.merge(named, on="cluster_id", how="left")
@@ -184,16 +177,12 @@ def analyze(
                 ordered = _representatives(reduced, pattern_labels, run_ids, pid, cfg.max_diagnosed_traces)
                 members.append(pd.DataFrame({"run_id": ordered, "pattern_id": pid}))
             member_df = (
-                pd.concat(members, ignore_index=True)
-                if members
-                else pd.DataFrame(columns=["run_id", "pattern_id"])
+                pd.concat(members, ignore_index=True) if members else pd.DataFrame(columns=["run_id", "pattern_id"])
             )
             member_df = member_df.merge(anchors[["run_id", "anchor_event_id"]], on="run_id")
             clean = traces.loc[~population.failing_mask(traces), "run_id"].tolist()
             if not clean:
-                notes.append(
-                    "No run went fine, so suspect frequency counts recurrence without a clean baseline."
-                )
+                notes.append("No run went fine, so suspect frequency counts recurrence without a clean baseline.")
             diag = diagnose(
                 member_df,
                 events,
@@ -230,9 +219,7 @@ def analyze(
         assignments["probability"] = clus.probabilities
         assignments["map_x"], assignments["map_y"] = coords[:, 0], coords[:, 1]
         patterns = patterns.sort_values(["rank"]).reset_index(drop=True)
-        patterns = pd.concat(
-            [patterns[patterns.pattern_id > 0], patterns[patterns.pattern_id < 0]], ignore_index=True
-        )
+        patterns = pd.concat([patterns[patterns.pattern_id > 0], patterns[patterns.pattern_id < 0]], ignore_index=True)
         result = AnalysisResult(
             out_dir=out,
             report_path=out / "report.html",

@@ -37,8 +37,7 @@ def choose(traces: pd.DataFrame) -> Population:
     failing = traces.loc[mask, "run_id"].tolist()
     graded = int(traces["promptfoo_pass"].notna().sum()) if "promptfoo_pass" in traces.columns else 0
     rule = (
-        "a failed rubric"
-        + (" (or, where ungraded, not completed / an error finding)" if graded < len(traces) else "")
+        "a failed rubric" + (" (or, where ungraded, not completed / an error finding)" if graded < len(traces) else "")
         if graded
         else "not completed, or an error-severity finding"
     )

@@ -22,9 +22,7 @@ def rank_patterns(assign: pd.DataFrame, traces: pd.DataFrame) -> pd.DataFrame:
     """`assign`: run_id, cluster_id. Returns one row per cluster with the ranking columns."""
     sev = trace_severity(traces)
     total_severity = float(sev.sum()) or 1.0
-    df = assign.merge(
-        traces[["run_id", "case_type", "run_outcome"]].assign(severity=sev.to_numpy()), on="run_id"
-    )
+    df = assign.merge(traces[["run_id", "case_type", "run_outcome"]].assign(severity=sev.to_numpy()), on="run_id")
     n_batch = len(traces)
     g = df.groupby("cluster_id")
     out = pd.DataFrame(

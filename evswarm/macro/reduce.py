@@ -74,9 +74,7 @@ def reduce(
     path = cache_root / "reduce" / f"umap-{_key(x, dims, nn, random_state)}.npy" if cache_root else None
     if path is not None and path.is_file() and (hit := _load(path)) is not None:
         return hit
-    out = _umap(
-        x, min(dims, n - 2), nn, random_state, (cache_root or Path.home() / ".cache" / "evswarm") / "numba"
-    )
+    out = _umap(x, min(dims, n - 2), nn, random_state, (cache_root or Path.home() / ".cache" / "evswarm") / "numba")
     if out.shape[1] < dims:
         out = np.hstack([out, np.zeros((n, dims - out.shape[1]), dtype=np.float32)])
     if path is not None:

@@ -1,14 +1,20 @@
-"""Root-cause suspects: walk back from each trace's anchor on its execution graph and score the
-steps found there, then roll the scores up per pattern.
+"""Root-cause suspects on each trace's execution graph, rolled up per pattern.
+
+For each drilled trace: start at its anchor (the symptom: where the failure shows), walk back over
+every upstream step, and find the **origin**: the earliest step on that walk (findings and status
+entries aside) that departs from runs that went fine (frequency >= 0.5, below), else the anchor.
+Then walk back up to `max_hops` from the origin and score each step found there (the origin
+included, at 0 hops):
 
 score = 0.4·proximity + 0.3·frequency + 0.2·bridge + 0.1·role, each component in [0, 1]:
 
-- proximity = 1 / (1 + hops) from the step to the anchor over any edge kind (the anchor itself: 1);
-- frequency = how much more often this exact step (agent, kind, tool and scrubbed text) happens
-  before this pattern's anchors than anywhere in runs that went fine: share among the pattern's
-  diagnosed traces minus share among clean traces, clipped at 0. Steps every run takes score 0;
-- bridge = the share of the walked steps whose shortest route to the anchor passes through this
-  step (betweenness restricted to the walk; the anchor counts as on every route);
+- proximity = 1 / (1 + hops) from the step to the origin over any edge kind (the origin itself: 1);
+- frequency = how much more often this exact step (agent, kind, tool, the agent that handed over
+  control, and its generalized text) precedes this pattern's anchors than it occurs in clean runs of
+  the same case types: its share among the pattern's drilled traces minus the case-matched clean
+  share, clipped at 0. Steps every run takes score 0; a step only this pattern takes scores its coverage;
+- bridge = the share of the walked steps whose shortest route to the origin passes through this
+  step (betweenness restricted to the walk; the origin counts as on every route);
 - role = what kind of step it is: a model decision 1.0, a tool result 0.8, a handoff 0.6,
   an agent start or guardrail 0.4, a status/log entry 0.2, a finding or review signal 0.0
   (findings report a failure; they do not cause it).
@@ -19,7 +25,6 @@ trace coverage, so a suspect must recur across the pattern to lead, not only sco
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -43,11 +48,30 @@ ROLE = {
     "finding": 0.0,
 }
 SIGNAL_KINDS = {"finding", "review", "status", "log"}
-_NUM = re.compile(r"\d+[.,]\d+|\d{3,}")  # prices, dates, ids; small counts stay (they carry meaning)
+ORIGIN_MIN_FREQUENCY = 0.5
 
 
-def signature(agent: object, kind: object, tool: object, text: object) -> str:
-    return f"{agent}|{kind}|{tool}|{_NUM.sub('#', str(text))}"
+def step_signatures(events: pd.DataFrame) -> pd.Series:
+    """A step's identity across runs: agent, kind, tool, the agent that handed over control, and
+    its text with numbers and dashed identifiers generalized. Vectorized over the event table."""
+    from evswarm.macro.documents import generalize_series
+
+    ordered = events.sort_values(["run_id", "seq"], kind="stable")
+    handed = ordered.source_agent.where(ordered.node_kind == "handoff")
+    ctx = handed.groupby(ordered.run_id).ffill().groupby(ordered.run_id).shift(1).fillna("start")
+    text = generalize_series(ordered.text.str.slice(0, 200))
+    sig = (
+        ordered.agent_name.astype(str)
+        + "|"
+        + ordered.node_kind.astype(str)
+        + "|"
+        + ordered.tool_name.fillna("").astype(str)
+        + "|after "
+        + ctx.astype(str)
+        + "|"
+        + text
+    )
+    return sig.reindex(events.index)
 
 
 def walk_back(g: nx.DiGraph, anchor: str, max_hops: int) -> dict[str, int]:
@@ -75,41 +99,34 @@ class Diagnosis:
     graphs: dict[str, nx.DiGraph]
 
 
-def _expected_share(
-    per: pd.DataFrame, events: pd.DataFrame, clean_runs: list[str], case_of: dict[str, str]
-) -> pd.Series:
-    """For each (pattern, signature) row of `per`: the share of clean runs that contain the signature,
-    matched to the pattern's case-type mix (clean runs of the same case types; all clean runs for a case
-    type without any)."""
+def _frequency(walks: pd.DataFrame, events: pd.DataFrame, clean_runs: list[str], case_of: dict[str, str]) -> pd.Series:
+    """Contrast frequency per (pattern_id, signature): the share of the pattern's drilled traces whose
+    walk holds the step, minus the share of clean runs holding it, matched to the pattern's case-type
+    mix (a case type without clean runs is compared with all clean runs)."""
+    drilled = walks.groupby("pattern_id").run_id.nunique()
+    counts = walks.groupby(["pattern_id", "signature"]).run_id.nunique()
+    in_pattern = counts / drilled.reindex(counts.index.get_level_values(0)).to_numpy()
     if not clean_runs:
-        return pd.Series(0.0, index=per.index)
+        return in_pattern.clip(0.0, 1.0)
     clean = events[events.run_id.isin(set(clean_runs))]
-    sigs = [
-        signature(*r)
-        for r in clean[["agent_name", "node_kind", "tool_name", "text"]].itertuples(index=False, name=None)
-    ]
-    table = pd.DataFrame({"run_id": clean.run_id.to_numpy(), "signature": sigs}).drop_duplicates()
-    table["case"] = table.run_id.map(case_of).fillna("?")
-    runs_per_case = pd.Series(clean_runs).map(case_of).fillna("?").value_counts()
+    table = pd.DataFrame({"run_id": clean.run_id.to_numpy(), "signature": step_signatures(clean).to_numpy()})
+    table = table.drop_duplicates()
+    table["case"] = table.run_id.map(lambda r: case_of.get(r, "?"))
+    runs_per_case = pd.Series(clean_runs).map(lambda r: case_of.get(r, "?")).value_counts()
     by_case = table.groupby(["case", "signature"]).run_id.nunique().rename("n").reset_index()
     by_case["share"] = by_case.n / by_case.case.map(runs_per_case)
-    overall = (table.groupby("signature").run_id.nunique() / len(clean_runs)).rename("share")
-    # the pattern's case mix over its drilled traces
-    mix = per[["pattern_id", "run_id"]].drop_duplicates()
-    mix = mix.assign(case=mix.run_id.map(case_of).fillna("?"))
+    overall = table.groupby("signature").run_id.nunique() / len(clean_runs)
+    mix = walks[["pattern_id", "run_id"]].drop_duplicates()
+    mix["case"] = mix.run_id.map(lambda r: case_of.get(r, "?"))
     mix = mix.groupby(["pattern_id", "case"]).size().rename("w").reset_index()
     mix["w"] = mix.w / mix.groupby("pattern_id").w.transform("sum")
-    mix["has_clean"] = mix.case.isin(runs_per_case.index)
-    keys = per[["pattern_id", "signature"]].drop_duplicates()
-    matched = keys.merge(mix, on="pattern_id").merge(
-        by_case[["case", "signature", "share"]], on=["case", "signature"], how="left"
+    keys = in_pattern.reset_index()[["pattern_id", "signature"]].merge(mix, on="pattern_id")
+    matched = keys.merge(by_case[["case", "signature", "share"]], on=["case", "signature"], how="left")
+    matched["share"] = matched.share.fillna(0.0).where(
+        matched.case.isin(runs_per_case.index), matched.signature.map(overall).fillna(0.0)
     )
-    matched["share"] = matched.share.fillna(0.0)
-    fallback = matched.signature.map(overall).fillna(0.0)
-    matched["share"] = matched.share.where(matched.has_clean, fallback)
     expected = (matched.w * matched.share).groupby([matched.pattern_id, matched.signature]).sum()
-    idx = pd.MultiIndex.from_frame(per[["pattern_id", "signature"]])
-    return pd.Series(expected.reindex(idx).fillna(0.0).to_numpy(), index=per.index)
+    return (in_pattern - expected.reindex(in_pattern.index).fillna(0.0)).clip(0.0, 1.0)
 
 
 def diagnose(
@@ -121,17 +138,40 @@ def diagnose(
 ) -> Diagnosis:
     """`members`: run_id, pattern_id, anchor_event_id for the traces to drill; `case_of` maps run ids to
     case types so that each pattern is contrasted with clean runs of its own kinds of case."""
-    ev_by_run = {rid: grp for rid, grp in events[events.run_id.isin(set(members.run_id))].groupby("run_id")}
-    rows: list[dict[str, object]] = []
+    case_of = case_of or {}
+    mine = events[events.run_id.isin(set(members.run_id))]
+    mine = mine.assign(signature=step_signatures(mine))
+    sig_of = dict(zip(zip(mine.run_id, mine.event_id, strict=True), mine.signature, strict=True))
+    ev_by_run = {rid: grp for rid, grp in mine.groupby("run_id")}
     graphs: dict[str, nx.DiGraph] = {}
+    walk_rows: list[tuple[int, str, str, int, int, str]] = []
     for rec in members.itertuples(index=False):
         trace_events = ev_by_run.get(rec.run_id)
         if trace_events is None or rec.anchor_event_id not in set(trace_events.event_id):
             continue
-        g = build_graph(trace_events)
+        g = graphs.get(rec.run_id) or build_graph(trace_events)
         graphs[rec.run_id] = g
-        hops = walk_back(g, rec.anchor_event_id, max_hops)
-        bridges = bridge_scores(g, rec.anchor_event_id, hops)
+        for node, hop in walk_back(g, rec.anchor_event_id, len(g)).items():
+            walk_rows.append((rec.pattern_id, rec.run_id, node, hop, g.nodes[node]["seq"], sig_of[(rec.run_id, node)]))
+    walks = pd.DataFrame(walk_rows, columns=["pattern_id", "run_id", "event_id", "hop", "seq", "signature"])
+    if walks.empty:
+        return Diagnosis(pd.DataFrame(), pd.DataFrame(), graphs)
+    freq = _frequency(walks, events, clean_runs, case_of)
+    walks["frequency"] = freq.reindex(pd.MultiIndex.from_frame(walks[["pattern_id", "signature"]])).to_numpy()
+    kinds = mine.set_index(["run_id", "event_id"]).node_kind
+    walks["node_kind"] = kinds.reindex(pd.MultiIndex.from_frame(walks[["run_id", "event_id"]])).to_numpy()
+    deviating = walks[(walks.frequency >= ORIGIN_MIN_FREQUENCY) & ~walks.node_kind.isin(SIGNAL_KINDS)]
+    origin = deviating.sort_values("seq").drop_duplicates(["pattern_id", "run_id"])
+    origin_of = dict(zip(zip(origin.pattern_id, origin.run_id, strict=True), origin.event_id, strict=True))
+    freq_of = dict(zip(zip(walks.pattern_id, walks.run_id, walks.event_id, strict=True), walks.frequency, strict=True))
+    rows: list[dict[str, object]] = []
+    for rec in members.itertuples(index=False):
+        g = graphs.get(rec.run_id)
+        if g is None or rec.anchor_event_id not in g:
+            continue
+        start = origin_of.get((rec.pattern_id, rec.run_id), rec.anchor_event_id)
+        hops = walk_back(g, start, max_hops)
+        bridges = bridge_scores(g, start, hops)
         for node, hop in hops.items():
             d = g.nodes[node]
             rows.append(
@@ -146,26 +186,21 @@ def diagnose(
                     "tool_name": d["tool_name"] if isinstance(d["tool_name"], str) else "",
                     "text": d["text"],
                     "is_anchor": node == rec.anchor_event_id,
-                    "signature": signature(d["agent_name"], d["node_kind"], d["tool_name"], d["text"]),
+                    "is_origin": node == start,
+                    "anchor_event_id": rec.anchor_event_id,
+                    "origin_event_id": start,
+                    "signature": sig_of[(rec.run_id, node)],
                     "proximity": 1.0 / (1 + hop),
                     "bridge": bridges.get(node, 0.0),
                     "role": ROLE.get(d["node_kind"], 0.4),
+                    "frequency": float(freq_of.get((rec.pattern_id, rec.run_id, node), 0.0)),
                 }
             )
     per = pd.DataFrame(rows)
-    if per.empty:
-        return Diagnosis(per, pd.DataFrame(), graphs)
-    drilled = per.groupby("pattern_id").run_id.nunique()
-    sig_runs = per.groupby(["pattern_id", "signature"]).run_id.nunique().rename("sig_runs").reset_index()
-    per = per.merge(sig_runs, on=["pattern_id", "signature"])
-    in_pattern = per.sig_runs / per.pattern_id.map(drilled)
-    expected = _expected_share(per, events, clean_runs, case_of or {})
-    per["frequency"] = (in_pattern - expected).clip(0.0, 1.0)
+    drilled = walks.groupby("pattern_id").run_id.nunique()
     per["score"] = sum(w * per[c] for c, w in WEIGHTS.items())
-    per = per.drop(columns="sig_runs").sort_values(
-        ["pattern_id", "run_id", "score", "hop"], ascending=[True, True, False, True]
-    )
-    return Diagnosis(per, rollup(per, drilled), graphs)
+    per = per.sort_values(["pattern_id", "run_id", "score", "hop"], ascending=[True, True, False, True])
+    return Diagnosis(per.reset_index(drop=True), rollup(per, drilled), graphs)
 
 
 def rollup(per: pd.DataFrame, drilled: pd.Series) -> pd.DataFrame:

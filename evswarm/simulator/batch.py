@@ -77,8 +77,10 @@ def _check_arguments(runs: int, version_sets: list[str] | None, workers: int | N
         raise EvswarmError(f"--workers must be at least 1 (got {workers})")
     unknown = [v for v in version_sets or [] if v not in VERSION_SETS]
     if unknown:
-        raise EvswarmError(f"unknown version set(s): {', '.join(unknown)}",
-                           hint=f"known version sets: {', '.join(VERSION_SETS)} (see `evswarm faults`)")
+        raise EvswarmError(
+            f"unknown version set(s): {', '.join(unknown)}",
+            hint=f"known version sets: {', '.join(VERSION_SETS)} (see `evswarm faults`)",
+        )
 
 
 def _prepare_directory(layout: BatchLayout) -> None:
@@ -97,13 +99,14 @@ def _check_manifest(layout: BatchLayout, wanted: Manifest) -> None:
             found = Manifest.model_validate_json(layout.manifest.read_bytes())
         except ValueError as exc:
             raise EvswarmError(f"{layout.manifest} is not a valid batch manifest: {exc}") from exc
-        differs = [k for k in ("seed", "version_sets", "model", "base_url")
-                   if getattr(found, k) != getattr(wanted, k)]
+        differs = [k for k in ("seed", "version_sets", "model", "base_url") if getattr(found, k) != getattr(wanted, k)]
         if differs:
             was = ", ".join(f"{k}={getattr(found, k)!r}" for k in differs)
-            raise EvswarmError(f"{layout.root} holds a batch made with {was}; this command asks for "
-                               + ", ".join(f"{k}={getattr(wanted, k)!r}" for k in differs),
-                               hint="use another --out directory, or repeat the original arguments to resume")
+            raise EvswarmError(
+                f"{layout.root} holds a batch made with {was}; this command asks for "
+                + ", ".join(f"{k}={getattr(wanted, k)!r}" for k in differs),
+                hint="use another --out directory, or repeat the original arguments to resume",
+            )
         return
     atomic_write_json(layout.manifest, wanted.model_dump(mode="json"))
 
@@ -118,8 +121,10 @@ def _existing_bundles(layout: BatchLayout, run_ids: list[str]) -> dict[str, Bund
         try:
             found[run_id] = read_bundle(path)
         except BundleError as exc:
-            raise EvswarmError(f"corrupt bundle found on resume: {exc}",
-                               hint=f"move or delete {path} and run the same command again to regenerate it") from exc
+            raise EvswarmError(
+                f"corrupt bundle found on resume: {exc}",
+                hint=f"move or delete {path} and run the same command again to regenerate it",
+            ) from exc
     return found
 
 
@@ -136,12 +141,13 @@ def _run_job(job: _Job) -> list[tuple[int, str, str | None]]:
     env = _WORKER_ENV
 
     async def run_all() -> list[tuple[int, str, str | None]]:
-        done = []
+        done: list[tuple[int, str, str | None]] = []
         for index in job.indices:
             run_id = run_id_for(job.seed, index)
             try:
-                scenario = generate(job.seed, index, version_sets=list(job.version_sets or []) or None,
-                                    batch_label=job.batch_label)
+                scenario = generate(
+                    job.seed, index, version_sets=list(job.version_sets or []) or None, batch_label=job.batch_label
+                )
                 bundle = await run_scenario(scenario, oracle_for(scenario), env)
                 atomic_write_bytes(Path(job.bundles_dir) / f"{run_id}.json", bundle_bytes(bundle))
                 done.append((index, run_id, None))
@@ -154,8 +160,14 @@ def _run_job(job: _Job) -> list[tuple[int, str, str | None]]:
 
 def _jobs(indices: list[int], template: _Job) -> Iterator[_Job]:
     for start in range(0, len(indices), CHUNK):
-        yield _Job(template.seed, tuple(indices[start:start + CHUNK]), template.version_sets, template.batch_label,
-                   template.model, template.bundles_dir)
+        yield _Job(
+            template.seed,
+            tuple(indices[start : start + CHUNK]),
+            template.version_sets,
+            template.batch_label,
+            template.model,
+            template.bundles_dir,
+        )
 
 
 def _execute(jobs: list[_Job], workers: int, total: int, progress: bool) -> list[tuple[int, str, str | None]]:
@@ -176,8 +188,17 @@ def _execute(jobs: list[_Job], workers: int, total: int, progress: bool) -> list
     return results
 
 
-def simulate(runs: int, seed: int, out: Path, *, version_sets: list[str] | None = None, workers: int | None = None,
-             model: str = "offline", base_url: str | None = None, progress: bool = True) -> BatchReport:
+def simulate(
+    runs: int,
+    seed: int,
+    out: Path,
+    *,
+    version_sets: list[str] | None = None,
+    workers: int | None = None,
+    model: str = "offline",
+    base_url: str | None = None,
+    progress: bool = True,
+) -> BatchReport:
     """Run `runs` scenarios of batch `seed` into `out`, finishing whatever an earlier attempt left undone."""
     started = time.perf_counter()
     _check_arguments(runs, version_sets, workers)
@@ -185,8 +206,17 @@ def simulate(runs: int, seed: int, out: Path, *, version_sets: list[str] | None 
     layout = BatchLayout(out)
     _prepare_directory(layout)
     label = f"evswarm-{seed}"
-    _check_manifest(layout, Manifest(seed=seed, version_sets=version_sets or None, model=model, base_url=base_url,
-                                     batch_label=label, evswarm_version=__version__))
+    _check_manifest(
+        layout,
+        Manifest(
+            seed=seed,
+            version_sets=version_sets or None,
+            model=model,
+            base_url=base_url,
+            batch_label=label,
+            evswarm_version=__version__,
+        ),
+    )
     run_ids = [run_id_for(seed, i) for i in range(runs)]
     bundles = _existing_bundles(layout, run_ids)
     todo = [i for i, rid in enumerate(run_ids) if rid not in bundles]
@@ -199,14 +229,23 @@ def simulate(runs: int, seed: int, out: Path, *, version_sets: list[str] | None 
             bundles[run_id] = read_bundle(layout.bundle_path(run_id))
     ordered = [(i, bundles[rid]) for i, rid in enumerate(run_ids) if rid in bundles]
     rows = [results_row(b, batch_label=label, batch_size=runs, index=i) for i, b in ordered]
-    rows += [runner_error_row(rid, run_ids.index(rid), batch_label=label, batch_size=runs, error=err)
-             for rid, err in errors.items()]
+    rows += [
+        runner_error_row(rid, run_ids.index(rid), batch_label=label, batch_size=runs, error=err)
+        for rid, err in errors.items()
+    ]
     rows.sort(key=lambda row: row["batch_index"])
     atomic_write_jsonl(layout.results, rows)
-    summary = batch_summary([b for _, b in ordered], batch_label=label, seed=seed, requested=runs,
-                            runner_errors=len(errors))
+    summary = batch_summary(
+        [b for _, b in ordered], batch_label=label, seed=seed, requested=runs, runner_errors=len(errors)
+    )
     atomic_write_json(layout.summary, summary)
     write_snapshot(layout.sqlite, (b for _, b in ordered))
-    return BatchReport(out=out, requested=runs, skipped=runs - len(todo), ran=len(todo) - len(errors),
-                       runner_errors=errors, status_counts=summary["status_counts"],
-                       seconds=time.perf_counter() - started)
+    return BatchReport(
+        out=out,
+        requested=runs,
+        skipped=runs - len(todo),
+        ran=len(todo) - len(errors),
+        runner_errors=errors,
+        status_counts=summary["status_counts"],
+        seconds=time.perf_counter() - started,
+    )

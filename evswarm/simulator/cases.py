@@ -39,17 +39,36 @@ CASE_WEIGHTS: dict[str, float] = {
 }
 
 ISSUE_CLUSTERS: dict[str, str] = {
-    "clean_simple": "none", "validation_block_simple": "buildability", "release_block_simple": "factory_release",
-    "capacity_hold_simple": "capacity", "pricing_exception_compound": "pricing",
-    "escalation_resume_compound": "review", "supplier_substitution_compound": "supply",
-    "regional_compliance_compound": "compliance", "clarification_needed_compound": "customer_intent",
-    "schedule_incentive_compound": "incentives", "tradeoff_recommended_compound": "fulfillment_tradeoff",
-    "dual_failure_recovery_compound": "supply_and_capacity", "ambiguous_customer_intent_compound": "customer_intent",
+    "clean_simple": "none",
+    "validation_block_simple": "buildability",
+    "release_block_simple": "factory_release",
+    "capacity_hold_simple": "capacity",
+    "pricing_exception_compound": "pricing",
+    "escalation_resume_compound": "review",
+    "supplier_substitution_compound": "supply",
+    "regional_compliance_compound": "compliance",
+    "clarification_needed_compound": "customer_intent",
+    "schedule_incentive_compound": "incentives",
+    "tradeoff_recommended_compound": "fulfillment_tradeoff",
+    "dual_failure_recovery_compound": "supply_and_capacity",
+    "ambiguous_customer_intent_compound": "customer_intent",
     "conflicting_multi_agent_compound": "pricing_compliance_conflict",
 }
 
-CUSTOMER_NAMES = ("Avery Chen", "Jordan Patel", "Sam Okafor", "Riley Novak", "Morgan Silva", "Casey Brandt",
-                  "Taylor Ruiz", "Quinn Larsen", "Harper Ito", "Rowan Adeyemi", "Emerson Kowalski", "Devon Park")
+CUSTOMER_NAMES = (
+    "Avery Chen",
+    "Jordan Patel",
+    "Sam Okafor",
+    "Riley Novak",
+    "Morgan Silva",
+    "Casey Brandt",
+    "Taylor Ruiz",
+    "Quinn Larsen",
+    "Harper Ito",
+    "Rowan Adeyemi",
+    "Emerson Kowalski",
+    "Devon Park",
+)
 REGION_WEIGHTS = {"US-CA": 0.25, "US-TX": 0.18, "US-NY": 0.15, "US-WA": 0.1, "CA-ON": 0.16, "EU-DE": 0.16}
 
 
@@ -60,8 +79,9 @@ def run_id_for(seed: int, index: int) -> str:
 class _Draft:
     """A scenario under construction: a clean order that case generators perturb."""
 
-    def __init__(self, rng: random.Random, region: str | None = None, model: str | None = None,
-                 order_date: str | None = None) -> None:
+    def __init__(
+        self, rng: random.Random, region: str | None = None, model: str | None = None, order_date: str | None = None
+    ) -> None:
         self.rng = rng
         self.order_date = order_date or shift(WINDOW_START, rng.randrange(WINDOW_DAYS))
         self.region = region or _weighted(rng, REGION_WEIGHTS)
@@ -82,13 +102,27 @@ class _Draft:
         self.delivery_date = shift(self.order_date, rng.randint(30, 75))
         candidates = [f.factory_id for f in factories_for(self.model)]
         region_default = regions.REGIONS[self.region].default_factory
-        self.default_factory = region_default if region_default in candidates else min(
-            candidates, key=lambda f: (FACTORIES[f].transit_days[self.region], f))
-        self.factories = {f: FactoryState(factory_id=f, utilization=round(rng.uniform(0.55, 0.9), 2),
-                                          release_state="open", backlog_days=rng.randint(2, 6)) for f in candidates}
+        self.default_factory = (
+            region_default
+            if region_default in candidates
+            else min(candidates, key=lambda f: (FACTORIES[f].transit_days[self.region], f))
+        )
+        self.factories = {
+            f: FactoryState(
+                factory_id=f,
+                utilization=round(rng.uniform(0.55, 0.9), 2),
+                release_state="open",
+                backlog_days=rng.randint(2, 6),
+            )
+            for f in candidates
+        }
         self.inventory = {
-            c: InventoryLine(component=c, supplier_id=primary_supplier(c).supplier_id,
-                             on_hand=(on_hand := rng.randint(60, 400)), allocated=rng.randint(0, on_hand // 2))
+            c: InventoryLine(
+                component=c,
+                supplier_id=primary_supplier(c).supplier_id,
+                on_hand=(on_hand := rng.randint(60, 400)),
+                allocated=rng.randint(0, on_hand // 2),
+            )
             for c in catalog.required_components(self.model, self.wheels, self.battery)
         }
         self.extra_signals: list[EnvironmentEvent] = []
@@ -100,32 +134,64 @@ class _Draft:
 
     def clean(self) -> bool:
         problems = catalog.buildability_violations(self.model, self.trim, self.wheels, self.battery, self.options)
-        blocks = regions.blocking_rules(self.region, self.model, self.wheels, self.battery, self.options,
-                                        self.order_date)
+        blocks = regions.blocking_rules(
+            self.region, self.model, self.wheels, self.battery, self.options, self.order_date
+        )
         return not problems and not blocks
 
-    def add_signal(self, event_id: str, event_type: str, title: str, start: str, end: str | None,
-                   affects: list[str], **details: object) -> None:
-        self.extra_signals.append(EnvironmentEvent(event_id=event_id, event_type=event_type, title=title,
-                                                   effective_from=start, effective_to=end, regions=[self.region],
-                                                   affects=affects, details=dict(details)))
+    def add_signal(
+        self,
+        event_id: str,
+        event_type: str,
+        title: str,
+        start: str,
+        end: str | None,
+        affects: list[str],
+        **details: object,
+    ) -> None:
+        self.extra_signals.append(
+            EnvironmentEvent(
+                event_id=event_id,
+                event_type=event_type,
+                title=title,
+                effective_from=start,
+                effective_to=end,
+                regions=[self.region],
+                affects=affects,
+                details=dict(details),
+            )
+        )
 
     def stockout(self, component: str) -> None:
         line = self.inventory[component]
         line.allocated = line.on_hand
         restock = shift(self.order_date, self.rng.randint(20, 45))
-        self.add_signal(f"stockout-{component}-{line.supplier_id}", "stockout",
-                        f"{line.supplier_id} cannot ship {component}", shift(self.order_date, -3), restock,
-                        [component], supplier=line.supplier_id, restock_date=restock,
-                        alternate_supplier=alternate_supplier(component).supplier_id)
+        self.add_signal(
+            f"stockout-{component}-{line.supplier_id}",
+            "stockout",
+            f"{line.supplier_id} cannot ship {component}",
+            shift(self.order_date, -3),
+            restock,
+            [component],
+            supplier=line.supplier_id,
+            restock_date=restock,
+            alternate_supplier=alternate_supplier(component).supplier_id,
+        )
 
     def overload(self, factory: str, backlog: tuple[int, int]) -> None:
         state = self.factories[factory]
         state.utilization = round(self.rng.uniform(1.08, 1.3), 2)
         state.backlog_days = self.rng.randint(*backlog)
-        self.add_signal(f"capacity-shock-{factory}-{self.order_date}", "capacity_shock",
-                        f"Line outage at {factory}", shift(self.order_date, -5), shift(self.order_date, 25),
-                        [factory], factory=factory, backlog_days=state.backlog_days)
+        self.add_signal(
+            f"capacity-shock-{factory}-{self.order_date}",
+            "capacity_shock",
+            f"Line outage at {factory}",
+            shift(self.order_date, -5),
+            shift(self.order_date, 25),
+            [factory],
+            factory=factory,
+            backlog_days=state.backlog_days,
+        )
 
 
 def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
@@ -142,6 +208,7 @@ def _clean_draft(rng: random.Random, **kwargs: str) -> _Draft:
 
 
 # --- case generators ---------------------------------------------------------------------------------
+
 
 def _clean(rng: random.Random) -> _Draft:
     return _clean_draft(rng)
@@ -171,24 +238,33 @@ def _validation_block(rng: random.Random) -> _Draft:
 def _release_block(rng: random.Random) -> _Draft:
     draft = _clean_draft(rng)
     draft.factories[draft.default_factory].release_state = "quality_hold"
-    draft.add_signal(f"quality-hold-{draft.default_factory}-{draft.order_date}", "schedule_shock",
-                     f"Quality hold at {draft.default_factory}", shift(draft.order_date, -4), None,
-                     [draft.default_factory], factory=draft.default_factory, reason="battery weld audit")
+    draft.add_signal(
+        f"quality-hold-{draft.default_factory}-{draft.order_date}",
+        "schedule_shock",
+        f"Quality hold at {draft.default_factory}",
+        shift(draft.order_date, -4),
+        None,
+        [draft.default_factory],
+        factory=draft.default_factory,
+        reason="battery weld audit",
+    )
     return draft
 
 
 def _near_alternate(draft: _Draft) -> bool:
     alternates = [f for f in draft.factories if f != draft.default_factory]
     default_transit = FACTORIES[draft.default_factory].transit_days[draft.region]
-    return any(FACTORIES[f].transit_days[draft.region] - default_transit <= oracle.DEFERRAL_TOLERANCE_DAYS
-               for f in alternates)
+    return any(
+        FACTORIES[f].transit_days[draft.region] - default_transit <= oracle.DEFERRAL_TOLERANCE_DAYS for f in alternates
+    )
 
 
 def _far_alternates_only(draft: _Draft) -> bool:
     alternates = [f for f in draft.factories if f != draft.default_factory]
     default_transit = FACTORIES[draft.default_factory].transit_days[draft.region]
     return bool(alternates) and all(
-        FACTORIES[f].transit_days[draft.region] - default_transit > oracle.DEFERRAL_TOLERANCE_DAYS for f in alternates)
+        FACTORIES[f].transit_days[draft.region] - default_transit > oracle.DEFERRAL_TOLERANCE_DAYS for f in alternates
+    )
 
 
 def _draft_where(rng: random.Random, ok: Callable[[_Draft], bool]) -> _Draft:
@@ -210,8 +286,15 @@ def _pricing_exception(rng: random.Random) -> _Draft:
     draft.quote_date = shift(draft.order_date, -rng.randint(8, 20))
     effective = shift(draft.quote_date, rng.randint(1, days_between(draft.quote_date, draft.order_date)))
     delta = rng.choice([1800.0, 2400.0, -1500.0, 1200.0])
-    draft.add_signal(f"msrp-change-{draft.model.lower()}-{effective}", "price_change",
-                     f"{draft.model} base price change", effective, None, [draft.model], delta=delta)
+    draft.add_signal(
+        f"msrp-change-{draft.model.lower()}-{effective}",
+        "price_change",
+        f"{draft.model} base price change",
+        effective,
+        None,
+        [draft.model],
+        delta=delta,
+    )
     draft.quote_offset = -delta
     return draft
 
@@ -264,10 +347,10 @@ def _regional_compliance(rng: random.Random) -> _Draft:
             if rule.option not in spec.options:
                 continue
             draft.options = sorted({*draft.options, rule.option})
-        problems = catalog.buildability_violations(draft.model, draft.trim, draft.wheels, draft.battery,
-                                                   draft.options)
-        if not problems and regions.blocking_rules(draft.region, draft.model, draft.wheels, draft.battery,
-                                                   draft.options, draft.order_date):
+        problems = catalog.buildability_violations(draft.model, draft.trim, draft.wheels, draft.battery, draft.options)
+        if not problems and regions.blocking_rules(
+            draft.region, draft.model, draft.wheels, draft.battery, draft.options, draft.order_date
+        ):
             return draft
     raise RuntimeError("no regional compliance case found")
 
@@ -283,8 +366,11 @@ def _clarification_needed(rng: random.Random) -> _Draft:
 def _schedule_incentive(rng: random.Random) -> _Draft:
     for _ in range(500):
         draft = _clean_draft(rng)
-        ending = [i for i in market.INCENTIVES if draft.region in i.regions and i.effective_to
-                  and "2025-05-10" <= i.effective_to <= "2025-10-25"]
+        ending = [
+            i
+            for i in market.INCENTIVES
+            if draft.region in i.regions and i.effective_to and "2025-05-10" <= i.effective_to <= "2025-10-25"
+        ]
         if not ending:
             continue
         incentive = rng.choice(ending)
@@ -340,8 +426,11 @@ def _conflicting(rng: random.Random) -> _Draft:
         last = min(promo.effective_to, shift(WINDOW_START, WINDOW_DAYS - 1))
         day = shift(start, rng.randrange(days_between(start, last) + 1))
         draft = _Draft(rng, region=region, model=rng.choice(models), order_date=day)
-        if draft.clean() and (promo_id, region) in PROMOTION_RESTRICTIONS and \
-                promo in market.listed_promotions(region, draft.model, day):
+        if (
+            draft.clean()
+            and (promo_id, region) in PROMOTION_RESTRICTIONS
+            and promo in market.listed_promotions(region, draft.model, day)
+        ):
             draft.quote_offset = -float(promo.details["amount"])
             return draft
     raise RuntimeError("no conflicting case found")
@@ -366,8 +455,9 @@ GENERATORS: dict[str, Callable[[random.Random], _Draft]] = {
 CASE_TYPES: tuple[str, ...] = tuple(GENERATORS)
 
 
-def generate(seed: int, index: int, *, version_sets: list[str] | None = None, batch_label: str = "",
-             case_type: str | None = None) -> Scenario:
+def generate(
+    seed: int, index: int, *, version_sets: list[str] | None = None, batch_label: str = "", case_type: str | None = None
+) -> Scenario:
     """The scenario of run `index` in a batch with `seed` (same arguments, same scenario)."""
     rng = random.Random(f"evswarm-scenario:{seed}:{index}")
     case = case_type or _weighted(rng, CASE_WEIGHTS)
@@ -386,9 +476,16 @@ def _add_background(draft: _Draft) -> None:
     if rng.random() < 0.18:
         watchable = sorted(c for c in draft.inventory if not c.startswith("body_"))
         supplier = draft.inventory[rng.choice(watchable)].supplier_id
-        draft.add_signal(f"supplier-watch-{supplier}", "supply_risk", f"{supplier} placed on risk watch",
-                         shift(draft.order_date, -10), shift(draft.order_date, 30), [supplier],
-                         supplier=supplier, reason=rng.choice(["port strike", "credit downgrade", "flood"]))
+        draft.add_signal(
+            f"supplier-watch-{supplier}",
+            "supply_risk",
+            f"{supplier} placed on risk watch",
+            shift(draft.order_date, -10),
+            shift(draft.order_date, 30),
+            [supplier],
+            supplier=supplier,
+            reason=rng.choice(["port strike", "credit downgrade", "flood"]),
+        )
     if rng.random() < 0.1:
         draft.flaky = [rng.choice(["get_factory_capacity", "check_inventory", "list_incentives"])]
 
@@ -409,26 +506,58 @@ def _finish(draft: _Draft, *, seed: int, index: int, case: str, version_set: str
         market_regime, schedule_regime = "anomalous_routing", "unstable_dispatch"
     order = OrderConfig(
         customer=Customer(name=rng.choice(CUSTOMER_NAMES), region=draft.region, segment=draft.segment),
-        vehicle=Vehicle(model=draft.model, trim=draft.trim, wheels=draft.wheels, battery=draft.battery,
-                        paint=draft.paint, options=draft.options),
-        quantity=draft.quantity, order_date=draft.order_date, requested_delivery=draft.delivery_date,
-        quoted_price=None, notes=draft.notes,
-        metadata={"generation_params": {"case_type": case, "issue_cluster": ISSUE_CLUSTERS[case],
-                                        "quote_date": draft.quote_date,
-                                        "active_event_types": sorted({e.event_type for e in signals})}},
+        vehicle=Vehicle(
+            model=draft.model,
+            trim=draft.trim,
+            wheels=draft.wheels,
+            battery=draft.battery,
+            paint=draft.paint,
+            options=draft.options,
+        ),
+        quantity=draft.quantity,
+        order_date=draft.order_date,
+        requested_delivery=draft.delivery_date,
+        quoted_price=None,
+        notes=draft.notes,
+        metadata={
+            "generation_params": {
+                "case_type": case,
+                "issue_cluster": ISSUE_CLUSTERS[case],
+                "quote_date": draft.quote_date,
+                "active_event_types": sorted({e.event_type for e in signals}),
+            }
+        },
     )
     scenario = Scenario(
-        index=index, run_id=run_id, config_id=f"cfg_{seed}_{index:05d}", seed=seed, batch_label=batch_label,
-        case_type=case, issue_cluster=ISSUE_CLUSTERS[case], order=order, quote_date=draft.quote_date,
-        order_date=draft.order_date, delivery_date=draft.delivery_date, default_factory=draft.default_factory,
-        version_set=version_set, orchestrator_mode=VERSION_SETS[version_set].orchestrator_mode,
-        rogue_window_id=window, active_faults=faults, market_regime=market_regime, price_regime=price_regime,
-        schedule_regime=schedule_regime, signals=signals, inventory=list(draft.inventory.values()),
-        factories=list(draft.factories.values()), intent_issues=draft.intent_issues,
-        flaky_tools=draft.flaky, reviewer_on_shift=draft.reviewer_on_shift,
+        index=index,
+        run_id=run_id,
+        config_id=f"cfg_{seed}_{index:05d}",
+        seed=seed,
+        batch_label=batch_label,
+        case_type=case,
+        issue_cluster=ISSUE_CLUSTERS[case],
+        order=order,
+        quote_date=draft.quote_date,
+        order_date=draft.order_date,
+        delivery_date=draft.delivery_date,
+        default_factory=draft.default_factory,
+        version_set=version_set,
+        orchestrator_mode=VERSION_SETS[version_set].orchestrator_mode,
+        rogue_window_id=window,
+        active_faults=faults,
+        market_regime=market_regime,
+        price_regime=price_regime,
+        schedule_regime=schedule_regime,
+        signals=signals,
+        inventory=list(draft.inventory.values()),
+        factories=list(draft.factories.values()),
+        intent_issues=draft.intent_issues,
+        flaky_tools=draft.flaky,
+        reviewer_on_shift=draft.reviewer_on_shift,
         malformed=draft.malformed,
     )
     if not draft.malformed and not catalog.buildability_violations(
-            draft.model, draft.trim, draft.wheels, draft.battery, draft.options):
+        draft.model, draft.trim, draft.wheels, draft.battery, draft.options
+    ):
         scenario.order.quoted_price = round(oracle.truth_price(scenario) + draft.quote_offset, 2)
     return scenario

@@ -35,7 +35,9 @@ def parse_model(spec: str, base_url: str | None) -> ModelChoice:
         return ModelChoice("offline")
     if spec.startswith("openai:") and spec.removeprefix("openai:"):
         if not os.environ.get("OPENAI_API_KEY"):
-            raise EvswarmError("--model openai:... needs OPENAI_API_KEY in the environment",
-                               hint="any non-empty key works for a local OpenAI-compatible server")
+            raise EvswarmError(
+                "--model openai:... needs OPENAI_API_KEY in the environment",
+                hint="any non-empty key works for a local OpenAI-compatible server",
+            )
         return ModelChoice("openai", spec.removeprefix("openai:"), base_url)
     raise EvswarmError(f"unknown --model {spec!r}: expected 'offline' or 'openai:MODEL'")

@@ -29,10 +29,12 @@ def truth_price(scenario: Scenario) -> float:
     """Per-vehicle price: list price (with catalog changes) plus tariffs, less valid promotions and incentives."""
     price = scenario.list_price()
     price += sum(float(t.details["surcharge"]) for t in scenario.listed_tariffs())
-    price -= sum(float(p.details["amount"]) for p in scenario.listed_promotions()
-                 if promotion_applies(scenario, p.event_id))
-    price -= sum(float(i.details["amount"]) for i in scenario.listed_incentives()
-                 if incentive_applies(scenario, i.event_id))
+    price -= sum(
+        float(p.details["amount"]) for p in scenario.listed_promotions() if promotion_applies(scenario, p.event_id)
+    )
+    price -= sum(
+        float(i.details["amount"]) for i in scenario.listed_incentives() if incentive_applies(scenario, i.event_id)
+    )
     return round(price, 2)
 
 
@@ -48,8 +50,10 @@ def overloaded(scenario: Scenario, factory_id: str) -> bool:
 def best_alternate_factory(scenario: Scenario) -> str | None:
     """The factory with room that delivers soonest, other than the default one."""
     options = [
-        f for f in scenario.candidate_factories()
-        if f != scenario.default_factory and not overloaded(scenario, f)
+        f
+        for f in scenario.candidate_factories()
+        if f != scenario.default_factory
+        and not overloaded(scenario, f)
         and scenario.factory_state(f).release_state == "open"
     ]
     return min(options, key=lambda f: (scenario.transit_days(f), f)) if options else None
@@ -67,32 +71,63 @@ def oracle_for(scenario: Scenario) -> Oracle:
     required = ["BuildabilityValidationAgent"]
     signals = _signal_expectations(scenario)
 
-    def done(decision: Decision, status: RunStatus, rationale: str, *, price: float | None = None,
-             factory: str | None = None, subs: list[SupplierSubstitution] | None = None,
-             review: bool = False, rules: list[str] | None = None, early_exit: bool = False,
-             pricing_signals_only: bool = False) -> Oracle:
+    def done(
+        decision: Decision,
+        status: RunStatus,
+        rationale: str,
+        *,
+        price: float | None = None,
+        factory: str | None = None,
+        subs: list[SupplierSubstitution] | None = None,
+        review: bool = False,
+        rules: list[str] | None = None,
+        early_exit: bool = False,
+        pricing_signals_only: bool = False,
+    ) -> Oracle:
         # An order stopped before pricing never needs its market signals read; one stopped by compliance
         # has read only the pricing ones.
         kept = [e for e in signals if _is_pricing_signal(scenario, e.event_id)] if pricing_signals_only else signals
-        return Oracle(decision=decision, expected_status=status, expected_price=price,
-                      price_tolerance=PRICE_TOLERANCE, factory=factory, supplier_substitutions=subs or [],
-                      required_specialists=sorted(set(required)), review_required=review,
-                      signals=[] if early_exit else kept,
-                      blocking_rules=rules or [], rationale=rationale)
+        return Oracle(
+            decision=decision,
+            expected_status=status,
+            expected_price=price,
+            price_tolerance=PRICE_TOLERANCE,
+            factory=factory,
+            supplier_substitutions=subs or [],
+            required_specialists=sorted(set(required)),
+            review_required=review,
+            signals=[] if early_exit else kept,
+            blocking_rules=rules or [],
+            rationale=rationale,
+        )
 
     if scenario.malformed:
         required.clear()
-        return done(Decision.BLOCK, RunStatus.BLOCKED, "The order fails basic validity checks.",
-                    rules=["order_validity"], early_exit=True)
+        return done(
+            Decision.BLOCK,
+            RunStatus.BLOCKED,
+            "The order fails basic validity checks.",
+            rules=["order_validity"],
+            early_exit=True,
+        )
     violations = catalog.buildability_violations(v.model, v.trim, v.wheels, v.battery, v.options)
     if violations:
         required.append("CustomerCommsAgent")
-        return done(Decision.BLOCK, RunStatus.BLOCKED, f"Configuration is not buildable: {', '.join(violations)}.",
-                    rules=violations, early_exit=True)
+        return done(
+            Decision.BLOCK,
+            RunStatus.BLOCKED,
+            f"Configuration is not buildable: {', '.join(violations)}.",
+            rules=violations,
+            early_exit=True,
+        )
     if scenario.intent_issues:
         required += ["ClarificationAgent", "CustomerCommsAgent"]
-        return done(Decision.REQUEST_CLARIFICATION, RunStatus.AWAITING_REVIEW,
-                    f"Customer intent is unclear: {', '.join(scenario.intent_issues)}.", early_exit=True)
+        return done(
+            Decision.REQUEST_CLARIFICATION,
+            RunStatus.AWAITING_REVIEW,
+            f"Customer intent is unclear: {', '.join(scenario.intent_issues)}.",
+            early_exit=True,
+        )
 
     price = truth_price(scenario)
     required.append("PricingAgent")
@@ -110,13 +145,26 @@ def oracle_for(scenario: Scenario) -> Oracle:
         required.append("RegionalComplianceAgent")
     if blocked_by:
         required.append("CustomerCommsAgent")
-        return done(Decision.BLOCK, RunStatus.BLOCKED, f"Regional rules forbid the build: {', '.join(blocked_by)}.",
-                    rules=blocked_by, pricing_signals_only=True)
+        return done(
+            Decision.BLOCK,
+            RunStatus.BLOCKED,
+            f"Regional rules forbid the build: {', '.join(blocked_by)}.",
+            rules=blocked_by,
+            pricing_signals_only=True,
+        )
 
     if scenario.signals_of("competitor", "launch", "rate_change"):
         required.append("MarketIntelligenceAgent")
-    required += ["SupplyAllocationAgent", "SupplierRiskAgent", "CapacityPlanningAgent", "ProductionSchedulingAgent",
-                 "FactoryReleaseAgent", "ReleaseReviewAgent", "SwarmMonitorAgent", "CustomerCommsAgent"]
+    required += [
+        "SupplyAllocationAgent",
+        "SupplierRiskAgent",
+        "CapacityPlanningAgent",
+        "ProductionSchedulingAgent",
+        "FactoryReleaseAgent",
+        "ReleaseReviewAgent",
+        "SwarmMonitorAgent",
+        "CustomerCommsAgent",
+    ]
     if scenario.orchestrator_mode == "shadow":
         required.append("ShadowOrchestrator")
 
@@ -125,8 +173,13 @@ def oracle_for(scenario: Scenario) -> Oracle:
         required.append("ProcurementPlanningAgent")
         line = scenario.inventory_line(component)
         assert line is not None
-        substitutions.append(SupplierSubstitution(component=component, from_supplier=line.supplier_id,
-                                                  to_supplier=alternate_supplier(component).supplier_id))
+        substitutions.append(
+            SupplierSubstitution(
+                component=component,
+                from_supplier=line.supplier_id,
+                to_supplier=alternate_supplier(component).supplier_id,
+            )
+        )
 
     factory = scenario.default_factory
     if overloaded(scenario, factory):
@@ -144,13 +197,25 @@ def oracle_for(scenario: Scenario) -> Oracle:
     if review:
         required += ["EscalationTriageAgent", "HumanEscalationAgent"]
     if scenario.factory_state(factory).release_state != "open":
-        return done(Decision.HOLD_FOR_REVIEW, RunStatus.AWAITING_REVIEW,
-                    f"Factory {factory} is on {scenario.factory_state(factory).release_state}; a reviewer must sign off.",
-                    price=price, factory=factory, subs=substitutions, review=True)
+        return done(
+            Decision.HOLD_FOR_REVIEW,
+            RunStatus.AWAITING_REVIEW,
+            f"Factory {factory} is on {scenario.factory_state(factory).release_state}; a reviewer must sign off.",
+            price=price,
+            factory=factory,
+            subs=substitutions,
+            review=True,
+        )
     if review and not scenario.reviewer_on_shift:
-        return done(Decision.HOLD_FOR_REVIEW, RunStatus.AWAITING_REVIEW,
-                    "Fleet order needs reviewer approval and no reviewer is on shift.",
-                    price=price, factory=factory, subs=substitutions, review=True)
+        return done(
+            Decision.HOLD_FOR_REVIEW,
+            RunStatus.AWAITING_REVIEW,
+            "Fleet order needs reviewer approval and no reviewer is on shift.",
+            price=price,
+            factory=factory,
+            subs=substitutions,
+            review=True,
+        )
 
     if factory != scenario.default_factory:
         decision, why = Decision.REROUTE, f"Reroute to {factory}: {scenario.default_factory} is over capacity."
@@ -174,7 +239,7 @@ def _signal_expectations(scenario: Scenario) -> list[SignalExpectation]:
             action = "apply"
         else:
             action = "notice"
-        expectations.append(SignalExpectation(event_id=event.event_id, expected_action=action))  # type: ignore[arg-type]
+        expectations.append(SignalExpectation(event_id=event.event_id, expected_action=action))
     return expectations
 
 

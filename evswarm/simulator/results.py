@@ -18,77 +18,130 @@ def results_row(bundle: Bundle, *, batch_label: str, batch_size: int, index: int
     packet = bundle.review_packet
     competitors = [e.details.get("rival") for e in bundle.environment_events if e.event_type == "competitor"]
     return {
-        "activation_slice": None, "active_competitors": [c for c in competitors if c],
-        "agent_version_set": summary.agent_version_set, "arbitration_count": summary.arbitration_count,
-        "batch_index": index + 1, "batch_label": batch_label, "batch_size": batch_size,
-        "bundle_path": f"bundles/{run.run_id}.json", "config_id": run.config_id,
-        "environment_batch_id": f"env_{batch_label}", "environment_event_ids": summary.environment_event_ids,
-        "error": summary.error_message, "error_code": summary.error_code, "error_message": summary.error_message,
-        "factory_assignment": summary.factory_assignment, "failure_agent": summary.failure_agent,
+        "activation_slice": None,
+        "active_competitors": [c for c in competitors if c],
+        "agent_version_set": summary.agent_version_set,
+        "arbitration_count": summary.arbitration_count,
+        "batch_index": index + 1,
+        "batch_label": batch_label,
+        "batch_size": batch_size,
+        "bundle_path": f"bundles/{run.run_id}.json",
+        "config_id": run.config_id,
+        "environment_batch_id": f"env_{batch_label}",
+        "environment_event_ids": summary.environment_event_ids,
+        "error": summary.error_message,
+        "error_code": summary.error_code,
+        "error_message": summary.error_message,
+        "factory_assignment": summary.factory_assignment,
+        "failure_agent": summary.failure_agent,
         "failure_model": "policy/" + summary.failure_agent if summary.failure_agent else None,
-        "failure_parameter": None, "final_status": run.status, "incentive_program": summary.incentive_program,
-        "input_manifest_path": "batch.json", "input_path": None, "input_shard_count": 1, "input_shard_index": 1,
-        "loop_count": summary.loop_count, "market_regime": summary.market_regime,
-        "openai_trace_id": run.openai_trace_id, "orchestrator_mode": summary.orchestrator_mode,
-        "price_regime": summary.price_regime, "promo_program": summary.promo_program,
-        "review_decision": summary.review_decision, "review_hit": packet is not None,
-        "review_packet_id": packet.packet_id if packet else None, "review_snapshot_packet_id": None,
-        "review_snapshot_path": None, "review_status": summary.review_status,
-        "product_set": [run.config.vehicle.model], "rogue_window_id": summary.rogue_window_id,
-        "run_id": run.run_id, "runtime_backend": "sdk", "scenario": summary.scenario_family,
-        "scenario_family": summary.scenario_family, "schedule_regime": summary.schedule_regime,
-        "simulation_date": summary.simulation_date, "specialist_activations": summary.specialist_activations,
-        "status": run.status, "supplier_mix": summary.supplier_mix, "tariff_regime": summary.tariff_regime,
-        "trace_family": summary.trace_family, "trace_id": bundle.trace.trace_id,
-        "trace_name": f"evswarm/{batch_label}/{index:05d}", "triage_outcome": summary.triage_outcome,
+        "failure_parameter": None,
+        "final_status": run.status,
+        "incentive_program": summary.incentive_program,
+        "input_manifest_path": "batch.json",
+        "input_path": None,
+        "input_shard_count": 1,
+        "input_shard_index": 1,
+        "loop_count": summary.loop_count,
+        "market_regime": summary.market_regime,
+        "openai_trace_id": run.openai_trace_id,
+        "orchestrator_mode": summary.orchestrator_mode,
+        "price_regime": summary.price_regime,
+        "promo_program": summary.promo_program,
+        "review_decision": summary.review_decision,
+        "review_hit": packet is not None,
+        "review_packet_id": packet.packet_id if packet else None,
+        "review_snapshot_packet_id": None,
+        "review_snapshot_path": None,
+        "review_status": summary.review_status,
+        "product_set": [run.config.vehicle.model],
+        "rogue_window_id": summary.rogue_window_id,
+        "run_id": run.run_id,
+        "runtime_backend": "sdk",
+        "scenario": summary.scenario_family,
+        "scenario_family": summary.scenario_family,
+        "schedule_regime": summary.schedule_regime,
+        "simulation_date": summary.simulation_date,
+        "specialist_activations": summary.specialist_activations,
+        "status": run.status,
+        "supplier_mix": summary.supplier_mix,
+        "tariff_regime": summary.tariff_regime,
+        "trace_family": summary.trace_family,
+        "trace_id": bundle.trace.trace_id,
+        "trace_name": f"evswarm/{batch_label}/{index:05d}",
+        "triage_outcome": summary.triage_outcome,
     }
 
 
 def runner_error_row(run_id: str, index: int, *, batch_label: str, batch_size: int, error: str) -> dict[str, Any]:
     """A run whose harness crashed: no bundle, a row that says why (the reference's runner_error)."""
-    return {"batch_index": index + 1, "batch_label": batch_label, "batch_size": batch_size, "bundle_path": None,
-            "run_id": run_id, "status": "runner_error", "final_status": "runner_error", "error": error,
-            "error_code": "runner_error", "error_message": error}
+    return {
+        "batch_index": index + 1,
+        "batch_label": batch_label,
+        "batch_size": batch_size,
+        "bundle_path": None,
+        "run_id": run_id,
+        "status": "runner_error",
+        "final_status": "runner_error",
+        "error": error,
+        "error_code": "runner_error",
+        "error_message": error,
+    }
 
 
 def _distribution(values: Iterable[int]) -> dict[str, int]:
     return {str(k): v for k, v in sorted(Counter(values).items())}
 
 
-def batch_summary(bundles: list[Bundle], *, batch_label: str, seed: int, requested: int,
-                  runner_errors: int) -> dict[str, Any]:
+def batch_summary(
+    bundles: list[Bundle], *, batch_label: str, seed: int, requested: int, runner_errors: int
+) -> dict[str, Any]:
     """Counts by status, case type, version set, regime and agent, plus handoff and tool-span distributions."""
+
     def count(key: str) -> dict[str, int]:
         return dict(sorted(Counter(str(getattr(b.run.summary, key)) for b in bundles).items()))
 
     n = max(len(bundles), 1)
     families = Counter(b.run.summary.trace_family for b in bundles)
     top_family, top_count = families.most_common(1)[0] if families else (None, 0)
-    activations = Counter(agent for b in bundles for agent in {s.agent_name for s in b.spans
-                                                                if s.span_type == "agent" and s.agent_name})
+    activations = Counter(
+        agent for b in bundles for agent in {s.agent_name for s in b.spans if s.span_type == "agent" and s.agent_name}
+    )
     statuses = Counter(b.run.status for b in bundles)
     if runner_errors:
         statuses["runner_error"] = runner_errors
     return {
-        "format": SUMMARY_FORMAT, "batch_label": batch_label, "seed": seed, "count": requested,
-        "requested_runs": requested, "bundle_count": len(bundles), "bundle_dir": "bundles",
-        "results_path": "results.jsonl", "database_path": "trace_snapshot.sqlite",
+        "format": SUMMARY_FORMAT,
+        "batch_label": batch_label,
+        "seed": seed,
+        "count": requested,
+        "requested_runs": requested,
+        "bundle_count": len(bundles),
+        "bundle_dir": "bundles",
+        "results_path": "results.jsonl",
+        "database_path": "trace_snapshot.sqlite",
         "status_counts": dict(sorted(statuses.items())),
-        "scenario_counts": count("scenario_family"), "agent_version_set_counts": count("agent_version_set"),
-        "orchestrator_mode_counts": count("orchestrator_mode"), "market_regime_counts": count("market_regime"),
-        "price_regime_counts": count("price_regime"), "schedule_regime_counts": count("schedule_regime"),
+        "scenario_counts": count("scenario_family"),
+        "agent_version_set_counts": count("agent_version_set"),
+        "orchestrator_mode_counts": count("orchestrator_mode"),
+        "market_regime_counts": count("market_regime"),
+        "price_regime_counts": count("price_regime"),
+        "schedule_regime_counts": count("schedule_regime"),
         "agent_activation_run_counts": dict(sorted(activations.items())),
         "handoff_count_distribution": _distribution(sum(s.span_type == "handoff" for s in b.spans) for b in bundles),
         "function_tool_span_count_distribution": _distribution(
-            sum(s.span_type == "function" for s in b.spans) for b in bundles),
+            sum(s.span_type == "function" for s in b.spans) for b in bundles
+        ),
         "loop_rate": round(sum(b.run.summary.loop_count > 0 for b in bundles) / n, 3),
         "arbitration_rate": round(sum(b.run.summary.arbitration_count > 0 for b in bundles) / n, 3),
         "triage_rate": round(sum(b.run.summary.triage_outcome is not None for b in bundles) / n, 3),
         "review_snapshot_count": sum(b.review_packet is not None for b in bundles),
         "rogue_window_rate": round(sum(b.run.summary.rogue_window_id is not None for b in bundles) / n, 3),
         "shadow_mode_rate": round(sum(b.run.summary.orchestrator_mode == "shadow" for b in bundles) / n, 3),
-        "trace_family_count": len(families), "top_trace_family": top_family,
+        "trace_family_count": len(families),
+        "top_trace_family": top_family,
         "top_trace_family_share": round(top_count / n, 3),
-        "injected_fault_run_counts": dict(sorted(Counter(f.fault_id for b in bundles
-                                                         for f in b.injected_faults).items())),
+        "injected_fault_run_counts": dict(
+            sorted(Counter(f.fault_id for b in bundles for f in b.injected_faults).items())
+        ),
     }

@@ -77,9 +77,7 @@ class Scenario(BaseModel):
     def msrp_adjustment(self) -> float:
         """Sum of catalog price changes for the model in force on the order date."""
         return sum(
-            float(s.details["delta"])
-            for s in self.signals_of("price_change")
-            if s.effective_from <= self.order_date
+            float(s.details["delta"]) for s in self.signals_of("price_change") if s.effective_from <= self.order_date
         )
 
     def list_price(self) -> float:

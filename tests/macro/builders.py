@@ -133,9 +133,7 @@ class _Spans:
         )
 
 
-def _segment(
-    s: _Spans, agent: str, nxt: str, task: str, tool: str, tool_out: dict[str, Any], reasoning: str
-) -> str:
+def _segment(s: _Spans, agent: str, nxt: str, task: str, tool: str, tool_out: dict[str, Any], reasoning: str) -> str:
     """One agent segment: agent span, reasoning + tool call, tool span, handoff to `nxt`."""
     agent_span = s.span(
         "agent", agent, {"name": agent, "handoffs": [nxt], "tools": [tool], "output_type": "Report"}, task
@@ -189,9 +187,7 @@ def make_bundle(
         faulty = fault is not None and fault.agent == agent
         region = rng.choice(REGIONS)
         out: dict[str, Any] = {"ok": True, "agent": agent, "region": region, "model": rng.choice(MODELS)}
-        reasoning = (
-            f"{agent} {rng.choice(VERBS)} the {rng.choice(MODELS)} order for {region} {rng.choice(MANNERS)}"
-        )
+        reasoning = f"{agent} {rng.choice(VERBS)} the {rng.choice(MODELS)} order for {region} {rng.choice(MANNERS)}"
         if agent == "PricingAgent":
             out = {"total": 52000 + rng.randint(0, 900) - (3000 if faulty else 0), "currency": "USD"}
             reasoning = "apply incentive federal clean vehicle" if faulty else "incentive window checked"

@@ -66,8 +66,6 @@ def test_too_few_traces_for_clusters(tmp_path: Path) -> None:
 def test_labels_for_unknown_runs_are_reported(batch_dir: Path, tmp_path: Path) -> None:
     root = tmp_path / "batch"
     shutil.copytree(batch_dir, root)
-    (root / "eval_labels.jsonl").write_text(
-        json.dumps({"run_id": "run_elsewhere", "promptfoo_pass": False}) + "\n"
-    )
+    (root / "eval_labels.jsonl").write_text(json.dumps({"run_id": "run_elsewhere", "promptfoo_pass": False}) + "\n")
     result = analyze(root, tmp_path / "out", config=fast_config(tmp_path))
     assert any("1 label row(s) name runs that are not in this batch" in n for n in result.notes)

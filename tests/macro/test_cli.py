@@ -32,7 +32,5 @@ def test_analyze_command_bad_input_exits_2_without_traceback(cli, tmp_path: Path
     assert res.exit_code == 2
     text = " ".join(res.output.split())  # rich wraps long messages
     assert "does not exist" in text and "Traceback" not in text
-    res = CliRunner().invoke(
-        cli, ["analyze", str(tmp_path), "--out", str(tmp_path / "o"), "--embedder", "bert"]
-    )
+    res = CliRunner().invoke(cli, ["analyze", str(tmp_path), "--out", str(tmp_path / "o"), "--embedder", "bert"])
     assert res.exit_code == 2 and "unknown --embedder" in " ".join(res.output.split())

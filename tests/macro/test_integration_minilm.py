@@ -26,9 +26,7 @@ def test_minilm_umap_hdbscan_recovers_planted_faults(tmp_path: Path, monkeypatch
     for path in (batch / "bundles").glob("run_*.json"):
         b = json.loads(path.read_text())
         faults = b["injected_faults"]
-        truth[b["run"]["run_id"]] = (
-            faults[0]["fault_id"] if faults else b["run"]["summary"]["scenario_family"]
-        )
+        truth[b["run"]["run_id"]] = faults[0]["fault_id"] if faults else b["run"]["summary"]["scenario_family"]
     a = result.assignments
     assert adjusted_rand_score([truth[r] for r in a.run_id], a.pattern_id) >= 0.8
     assert result.patterns.label.is_unique

@@ -68,9 +68,7 @@ def _write_reference(root: Path, zipped: bool) -> list[str]:
             "run_id": bundles[1]["run"]["run_id"],
             "promptfoo_pass": False,
             "promptfoo_failed_checks": ["assertion_1"],
-            "promptfoo_rationales": {
-                "final_decision_quality": f"blocked at {bundles[1]['spans'][5]['span_id']}"
-            },
+            "promptfoo_rationales": {"final_decision_quality": f"blocked at {bundles[1]['spans'][5]['span_id']}"},
         },
         {"run_id": "run_not_in_batch", "promptfoo_pass": True},
     ]
@@ -119,9 +117,7 @@ def test_cookbook_labels_parse() -> None:
     path = COOKBOOK / "eval_labels.jsonl"
     if not path.is_file():
         pytest.skip("reference labels not available")
-    runs = {
-        orjson.loads(line)["run_id"] for line in (COOKBOOK / "trace_results.jsonl").read_bytes().splitlines()
-    }
+    runs = {orjson.loads(line)["run_id"] for line in (COOKBOOK / "trace_results.jsonl").read_bytes().splitlines()}
     labels = read_labels(path, runs)
     assert len(labels.table) == 992 and labels.unknown_runs == 0 and not labels.bad_rows
     failed = labels.table[labels.table.promptfoo_pass.eq(False)]

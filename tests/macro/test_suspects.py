@@ -122,35 +122,36 @@ def test_walk_back_uses_shortcut_edges() -> None:
     assert "t_e0" not in walk_back(g, "t_e7", max_hops=4)
 
 
-def test_contrastive_frequency_singles_out_the_unusual_step() -> None:
+def test_origin_is_the_first_step_that_departs_from_clean_runs() -> None:
     faulty = pd.concat([_events(f"f{i}", True) for i in range(4)], ignore_index=True)
     clean = pd.concat([_events(f"c{i}", False) for i in range(4)], ignore_index=True)
     events = pd.concat([faulty, clean], ignore_index=True)
     members = pd.DataFrame(
-        {
-            "run_id": [f"f{i}" for i in range(4)],
-            "pattern_id": 1,
-            "anchor_event_id": [f"f{i}_e7" for i in range(4)],
-        }
+        {"run_id": [f"f{i}" for i in range(4)], "pattern_id": 1, "anchor_event_id": [f"f{i}_e7" for i in range(4)]}
     )
     diag = diagnose(members, events, clean_runs=[f"c{i}" for i in range(4)], max_hops=6)
     steps = diag.per_trace[diag.per_trace.run_id == "f0"].set_index("event_id")
-    # the bad quote never happens in clean runs; the handoffs happen in every run
+    # the bad quote never happens in clean runs; the handoffs and agent starts happen in every run
     assert steps.loc["f0_e3", "frequency"] == pytest.approx(1.0)
     assert steps.loc["f0_e0", "frequency"] == pytest.approx(0.0)
+    # the walk back from the anchor (the compliance check) finds the quote as the first departure
+    assert bool(steps.loc["f0_e3", "is_origin"]) and steps.origin_event_id.iloc[0] == "f0_e3"
+    assert steps.loc["f0_e3", "proximity"] == 1.0 and steps.loc["f0_e3", "bridge"] == 1.0
+    assert steps.loc["f0_e2", "proximity"] == pytest.approx(0.5)  # the model call that asked for the quote
+    assert "f0_e7" not in steps.index  # the symptom lies downstream of the origin
     # every score is exactly the documented weighted sum
     recomputed = sum(w * steps[c] for c, w in WEIGHTS.items())
     assert (recomputed - steps.score).abs().max() < 1e-12
-    assert steps.loc["f0_e7", "proximity"] == 1.0
-    assert steps.loc["f0_e6", "proximity"] == pytest.approx(0.5)
-    roll = diag.rollup
-    assert (roll.coverage <= 1).all() and roll.loc[roll.node_kind == "function"].traces_covered.max() == 4
-    # the anchor is the Compliance check (a symptom that recurs in clean runs with other text); the
-    # unusual Pricing tool result should beat every other Pricing step
-    pricing = roll[roll.agent_name == "Pricing"].iloc[0]
-    assert pricing.node_kind == "function" and pricing.tool_name == "compute_quote"
-    top = top_operational(roll).iloc[0]
-    assert top.agent_name in {"Compliance", "Pricing"}
+    top = top_operational(diag.rollup).iloc[0]
+    assert (top.agent_name, top.node_kind, top.tool_name) == ("Pricing", "function", "compute_quote")
+    assert top.coverage == 1.0 and top.traces_covered == 4
+
+
+def test_without_a_departure_the_anchor_is_the_origin() -> None:
+    clean = pd.concat([_events(f"c{i}", False) for i in range(4)], ignore_index=True)
+    members = pd.DataFrame({"run_id": ["c0", "c1"], "pattern_id": 1, "anchor_event_id": ["c0_e7", "c1_e7"]})
+    diag = diagnose(members, clean, clean_runs=["c2", "c3"], max_hops=2)
+    assert set(diag.per_trace[diag.per_trace.is_origin].event_id) == {"c0_e7", "c1_e7"}
 
 
 def test_rollup_rewards_coverage_not_one_off_scores() -> None:

@@ -19,7 +19,9 @@ from evswarm.core.io import bundle_bytes, read_bundle, read_jsonl
 from evswarm.core.layout import BatchLayout
 from evswarm.simulator import simulate
 
-REFERENCE_RESULTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cookbook-data" / "trace_results.jsonl"
+REFERENCE_RESULTS = (
+    Path(__file__).resolve().parents[3] / "shared" / "reference" / "cookbook-data" / "trace_results.jsonl"
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +50,9 @@ def test_batch_files_describe_every_run(batch: BatchLayout) -> None:
         assert bundle_bytes(bundle) == batch.bundle_path(bundle.run.run_id).read_bytes()
     rows = list(read_jsonl(batch.results))
     assert [r["run_id"] for r in rows] == [b.run.run_id for b in sorted(bundles, key=lambda b: b.run.config_id)]
-    reference_columns = set(json.loads(REFERENCE_RESULTS.read_text().splitlines()[0])) \
-        if REFERENCE_RESULTS.exists() else set()
+    reference_columns = (
+        set(json.loads(REFERENCE_RESULTS.read_text().splitlines()[0])) if REFERENCE_RESULTS.exists() else set()
+    )
     assert reference_columns <= set(rows[0])
     summary = json.loads(batch.summary.read_bytes())
     assert summary["count"] == 10 and sum(summary["status_counts"].values()) == 10
@@ -61,12 +64,23 @@ def test_batch_files_describe_every_run(batch: BatchLayout) -> None:
 def test_sqlite_snapshot_rows_match_the_bundles(batch: BatchLayout) -> None:
     db = sqlite3.connect(batch.sqlite)
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"runs", "configs", "traces", "trace_events", "spans", "review_packets", "environment_events",
-            "environment_decisions"} <= tables
+    assert {
+        "runs",
+        "configs",
+        "traces",
+        "trace_events",
+        "spans",
+        "review_packets",
+        "environment_events",
+        "environment_decisions",
+    } <= tables
     for path in batch.bundle_paths():
         bundle = read_bundle(path)
         rid = bundle.run.run_id
-        count = lambda table: db.execute(f"SELECT COUNT(*) FROM {table} WHERE run_id=?", (rid,)).fetchone()[0]  # noqa: E731
+
+        def count(table: str, rid: str = rid) -> int:
+            return int(db.execute(f"SELECT COUNT(*) FROM {table} WHERE run_id=?", (rid,)).fetchone()[0])
+
         assert count("spans") == len(bundle.spans)
         assert count("trace_events") == len(bundle.events)
         assert count("environment_events") == len(bundle.environment_events)
@@ -77,8 +91,21 @@ def test_sqlite_snapshot_rows_match_the_bundles(batch: BatchLayout) -> None:
 
 @pytest.mark.slow
 def test_a_batch_killed_midway_resumes_without_rewriting_complete_bundles(batch: BatchLayout, tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "evswarm", "simulate", "--runs", "10", "--seed", "11", "--out", str(tmp_path),
-               "--workers", "1", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "evswarm",
+        "simulate",
+        "--runs",
+        "10",
+        "--seed",
+        "11",
+        "--out",
+        str(tmp_path),
+        "--workers",
+        "1",
+        "--quiet",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     layout = BatchLayout(tmp_path)
     deadline = time.monotonic() + 120
@@ -132,7 +159,7 @@ def test_simulate_needs_no_network_and_no_api_key(no_network: list[object], tmp_
 def test_faults_listing_names_every_version_set_and_fault() -> None:
     from evswarm.agents.versions import FAULTS, VERSION_SETS
 
-    result = CliRunner().invoke(app, ["faults"])
+    result = CliRunner(env={"COLUMNS": "220"}).invoke(app, ["faults"])
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     for name in [*VERSION_SETS, *FAULTS]:

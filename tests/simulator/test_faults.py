@@ -7,16 +7,23 @@ from collections.abc import Callable
 import pytest
 
 from evswarm.agents.versions import FAULTS, VERSION_SETS
+from evswarm.core.bundle import Decision
 from evswarm.simulator.cases import generate
-from evswarm.simulator.oracle import best_alternate_factory, overloaded, short_components, truth_price
+from evswarm.simulator.oracle import best_alternate_factory, oracle_for, overloaded, short_components, truth_price
 from evswarm.simulator.scenario import Scenario
 from evswarm.simulator.world.market import days_between
 from tests.simulator.helpers import run
 
+RELEASING = (Decision.RELEASE, Decision.ADJUST_PRICE, Decision.REROUTE, Decision.SUBSTITUTE_SUPPLIER)
+
 
 def _stale_incentive(s: Scenario) -> bool:
-    return any(i.effective_to is not None and i.effective_to < s.delivery_date
-               and s.list_price() <= float(i.details["price_cap"]) for i in s.listed_incentives())
+    return any(
+        i.effective_to is not None
+        and i.effective_to < s.delivery_date
+        and s.list_price() <= float(i.details["price_cap"])
+        for i in s.listed_incentives()
+    )
 
 
 def _recent_tariff(s: Scenario) -> bool:
@@ -32,18 +39,23 @@ TRIGGERS: dict[str, tuple[Callable[[Scenario], bool], tuple[str, ...]]] = {
     "stale_incentive": (_stale_incentive, ("schedule_incentive_compound", "clean_simple")),
     "tariff_omitted": (_recent_tariff, ("clean_simple", "supplier_substitution_compound")),
     "missed_stockout": (lambda s: bool(short_components(s)), ("supplier_substitution_compound", "clean_simple")),
-    "skip_regional_compliance": (lambda s: s.order.customer.region == "CA-ON",
-                                 ("conflicting_multi_agent_compound", "clean_simple")),
+    "skip_regional_compliance": (
+        lambda s: s.order.customer.region == "CA-ON",
+        ("conflicting_multi_agent_compound", "clean_simple"),
+    ),
     "review_escalates_clean": (lambda s: truth_price(s) > 50000, ("clean_simple",)),
     "routing_loop": (lambda s: bool(s.signals_of("supply_risk")), ("clean_simple", "capacity_hold_simple")),
     "capacity_ignored": (_capacity, ("capacity_hold_simple", "clean_simple")),
-    "rogue_shadow_veto": (lambda s: "2025-07-01" <= s.order_date <= "2025-10-15", ("clean_simple",)),
+    "rogue_shadow_veto": (lambda s: oracle_for(s).decision in RELEASING, ("clean_simple", "release_block_simple")),
 }
 
 
 def _version_set_with(fault_id: str) -> str:
-    return next(vs.name for vs in VERSION_SETS.values() if fault_id in vs.faults) if fault_id != "rogue_shadow_veto" \
+    return (
+        next(vs.name for vs in VERSION_SETS.values() if fault_id in vs.faults)
+        if fault_id != "rogue_shadow_veto"
         else "v1.2-shadow"
+    )
 
 
 def test_every_fault_has_a_trigger_check_and_a_version_set() -> None:

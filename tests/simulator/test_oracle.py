@@ -25,8 +25,11 @@ EXPECTED: dict[str, set[Decision]] = {
     "ambiguous_customer_intent_compound": {Decision.REQUEST_CLARIFICATION},
     "conflicting_multi_agent_compound": {Decision.ADJUST_PRICE},
 }
-STATUS = {Decision.BLOCK: RunStatus.BLOCKED, Decision.HOLD_FOR_REVIEW: RunStatus.AWAITING_REVIEW,
-          Decision.REQUEST_CLARIFICATION: RunStatus.AWAITING_REVIEW}
+STATUS = {
+    Decision.BLOCK: RunStatus.BLOCKED,
+    Decision.HOLD_FOR_REVIEW: RunStatus.AWAITING_REVIEW,
+    Decision.REQUEST_CLARIFICATION: RunStatus.AWAITING_REVIEW,
+}
 
 
 def test_every_case_type_has_an_expectation() -> None:
@@ -58,7 +61,9 @@ def test_case_specific_situations_are_really_there() -> None:
         excluded = [x.event_id for x in oracle_for(s).signals if x.expected_action == "exclude"]
         assert any(e.startswith("incentive-") for e in excluded)
         s = generate(7, index, case_type="conflicting_multi_agent_compound")
-        assert any(x.event_id.startswith("promotion-") and x.expected_action == "exclude" for x in oracle_for(s).signals)
+        assert any(
+            x.event_id.startswith("promotion-") and x.expected_action == "exclude" for x in oracle_for(s).signals
+        )
         s = generate(7, index, case_type="escalation_resume_compound")
         assert oracle_for(s).review_required and s.order.quantity >= 10
         s = generate(7, index, case_type="dual_failure_recovery_compound")
@@ -76,8 +81,9 @@ def test_quoted_price_matches_truth_unless_the_case_moves_it() -> None:
 
 def test_invalid_builds_are_caught_by_the_catalog_rules() -> None:
     assert catalog.buildability_violations("Lumen", "performance", "19in_aero", "NMC-82", []) == ["WHEEL_TRIM_CONFLICT"]
-    assert catalog.buildability_violations("Atlas", "standard", "19in_aero", "LFP-60", ["tow_package"]) == \
-        ["TOW_REQUIRES_NMC"]
+    assert catalog.buildability_violations("Atlas", "standard", "19in_aero", "LFP-60", ["tow_package"]) == [
+        "TOW_REQUIRES_NMC"
+    ]
     assert catalog.buildability_violations("Lumen", "standard", "19in_aero", "LFP-60", []) == []
 
 

@@ -50,8 +50,11 @@ def test_baseline_policy_reaches_the_oracle_decision(case_type: str) -> None:
 
 @pytest.mark.slow
 def test_a_malformed_order_trips_the_input_guardrail_before_any_tool_runs() -> None:
-    scenario = next(s for i in range(80) if (s := generate(5, i, case_type="validation_block_simple",
-                                                            version_sets=["v1.0"])).malformed)
+    scenario = next(
+        s
+        for i in range(80)
+        if (s := generate(5, i, case_type="validation_block_simple", version_sets=["v1.0"])).malformed
+    )
     bundle = run(scenario)
     assert bundle.run.status == "blocked"
     assert bundle.run.summary.validation_outcome == "invalid_order"
@@ -63,8 +66,16 @@ def test_a_malformed_order_trips_the_input_guardrail_before_any_tool_runs() -> N
 
 
 def _decision(**overrides: object) -> OrderDecision:
-    base = {"decision": "release", "quoted_price": 50000.0, "factory": "fremont_ca", "supplier_substitutions": [],
-            "review_required": False, "applied_incentives": [], "applied_promotions": [], "rationale": "ok"}
+    base = {
+        "decision": "release",
+        "quoted_price": 50000.0,
+        "factory": "fremont_ca",
+        "supplier_substitutions": [],
+        "review_required": False,
+        "applied_incentives": [],
+        "applied_promotions": [],
+        "rationale": "ok",
+    }
     return OrderDecision.model_validate({**base, **overrides})
 
 
@@ -95,8 +106,12 @@ def test_a_bundle_records_the_sdk_trace_and_what_replay_needs() -> None:
     for span, recorded in zip(generations, bundle.model_calls, strict=True):
         assert span.span_data["output"] == recorded.output
         assert recorded.output[0]["type"] == "reasoning" and recorded.output[0]["summary"][0]["text"]
-    calls = {item["call_id"]: item["name"] for call in bundle.model_calls for item in call.output
-             if item["type"] == "function_call"}
+    calls = {
+        item["call_id"]: item["name"]
+        for call in bundle.model_calls
+        for item in call.output
+        if item["type"] == "function_call"
+    }
     functions = [s for s in bundle.spans if s.span_type == "function"]
     assert functions and all(calls[s.span_data["call_id"]] == s.span_data["name"] for s in functions)
     starts = [s.started_at for s in bundle.spans]

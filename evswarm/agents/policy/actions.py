@@ -62,7 +62,20 @@ def signal(event_id: str, action: str) -> dict[str, str]:
     return {"event_id": event_id, "action": action}
 
 
-def report(agent: str, status: str, summary: str, *, findings: list[dict[str, str]] | None = None,
-           signals: list[dict[str, str]] | None = None, **fields: Any) -> dict[str, Any]:
-    return {"agent": agent, "status": status, "summary": summary, "findings": findings or [],
-            "signals": signals or [], **fields}
+def report(
+    agent: str,
+    status: str,
+    summary: str,
+    *,
+    findings: list[dict[str, str]] | None = None,
+    signals: list[dict[str, str]] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    return {
+        "agent": agent,
+        "status": status,
+        "summary": summary,
+        "findings": findings or [],
+        "signals": signals or [],
+        **fields,
+    }

@@ -38,7 +38,7 @@ POLICY_PREFIX = "policy/"
 def _items(input: str | list[TResponseInputItem]) -> list[dict[str, Any]]:
     if isinstance(input, str):
         return [{"role": "user", "content": input}]
-    return [dict(item) for item in input]  # type: ignore[call-overload]
+    return [dict(item) for item in input]
 
 
 def _slug(agent_name: str) -> str:
@@ -48,78 +48,142 @@ def _slug(agent_name: str) -> str:
 def render(action: Action, agent_name: str, handoffs: list[Handoff], position: int) -> list[TResponseOutputItem]:
     """Turn a policy action into Responses output items with deterministic ids."""
     key = f"{_slug(agent_name)}_{position}"
-    out: list[TResponseOutputItem] = [ResponseReasoningItem(
-        id=f"rs_{key}", type="reasoning", summary=[Summary(text=action.thought, type="summary_text")])]
+    out: list[TResponseOutputItem] = [
+        ResponseReasoningItem(
+            id=f"rs_{key}", type="reasoning", summary=[Summary(text=action.thought, type="summary_text")]
+        )
+    ]
     if isinstance(action, CallTools):
-        out += [ResponseFunctionToolCall(type="function_call", id=f"fc_{key}_{n}", call_id=f"call_{key}_{n}",
-                                         name=c.tool, arguments=json.dumps(c.args, sort_keys=True), status="completed")
-                for n, c in enumerate(action.calls)]
+        out += [
+            ResponseFunctionToolCall(
+                type="function_call",
+                id=f"fc_{key}_{n}",
+                call_id=f"call_{key}_{n}",
+                name=c.tool,
+                arguments=json.dumps(c.args, sort_keys=True),
+                status="completed",
+            )
+            for n, c in enumerate(action.calls)
+        ]
     elif isinstance(action, HandOff):
         tool_name = next(h.tool_name for h in handoffs if h.agent_name == action.target)
-        out.append(ResponseFunctionToolCall(type="function_call", id=f"fc_{key}_h", call_id=f"call_{key}_h",
-                                            name=tool_name, arguments=json.dumps(action.payload, sort_keys=True),
-                                            status="completed"))
+        out.append(
+            ResponseFunctionToolCall(
+                type="function_call",
+                id=f"fc_{key}_h",
+                call_id=f"call_{key}_h",
+                name=tool_name,
+                arguments=json.dumps(action.payload, sort_keys=True),
+                status="completed",
+            )
+        )
     elif isinstance(action, Finish):
         text = json.dumps(action.output, sort_keys=True)
-        out.append(ResponseOutputMessage(type="message", id=f"msg_{key}", role="assistant", status="completed",
-                                          content=[ResponseOutputText(type="output_text", text=text,
-                                                                      annotations=[])]))
+        out.append(
+            ResponseOutputMessage(
+                type="message",
+                id=f"msg_{key}",
+                role="assistant",
+                status="completed",
+                content=[ResponseOutputText(type="output_text", text=text, annotations=[])],
+            )
+        )
     return out
 
 
 def _usage(items: list[dict[str, Any]], output: list[TResponseOutputItem]) -> Usage:
-    """Token estimates (characters / 4): deterministic stand-ins for a real model's counts."""
-    input_tokens = sum(len(str(item)) for item in items) // 4
+    """Token estimates (characters of JSON / 4): deterministic stand-ins for a real model's counts."""
+    input_tokens = len(orjson.dumps(items, default=str)) // 4
     output_tokens = sum(len(o.model_dump_json()) for o in output) // 4
-    return Usage(requests=1, input_tokens=input_tokens, output_tokens=output_tokens,
-                 total_tokens=input_tokens + output_tokens)
+    return Usage(
+        requests=1, input_tokens=input_tokens, output_tokens=output_tokens, total_tokens=input_tokens + output_tokens
+    )
 
 
-class _StreamsFromResponse(Model):
+class StreamsFromResponse(Model):
     """`stream_response` for models whose whole answer is known at once: one `response.completed` event."""
 
     name = "stream"
 
-    async def stream_response(  # type: ignore[override]
-        self, system_instructions: str | None, input: str | list[TResponseInputItem],
-        model_settings: ModelSettings, tools: list[Tool], output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff], tracing: ModelTracing, *, previous_response_id: str | None = None,
-        conversation_id: str | None = None, prompt: Any = None,
+    async def stream_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None = None,
+        conversation_id: str | None = None,
+        prompt: Any = None,
     ) -> AsyncIterator[TResponseStreamEvent]:
         response = await self.get_response(
-            system_instructions, input, model_settings, tools, output_schema, handoffs, tracing,
-            previous_response_id=previous_response_id, conversation_id=conversation_id, prompt=prompt)
+            system_instructions,
+            input,
+            model_settings,
+            tools,
+            output_schema,
+            handoffs,
+            tracing,
+            previous_response_id=previous_response_id,
+            conversation_id=conversation_id,
+            prompt=prompt,
+        )
         yield ResponseCompletedEvent(
-            type="response.completed", sequence_number=0,
-            response=Response(id=f"resp_{len(_items(input))}", created_at=0, model=self.name, object="response",
-                              output=response.output, tool_choice="auto", tools=[], parallel_tool_calls=True,
-                              status="completed"))
+            type="response.completed",
+            sequence_number=0,
+            response=Response(
+                id=f"resp_{len(_items(input))}",
+                created_at=0,
+                model=self.name,
+                object="response",
+                output=response.output,
+                tool_choice="auto",
+                tools=[],
+                parallel_tool_calls=True,
+                status="completed",
+            ),
+        )
 
 
-class PolicyModel(_StreamsFromResponse):
+class PolicyModel(StreamsFromResponse):
     """The offline model of one agent: a deterministic policy over the conversation."""
 
     def __init__(self, agent_name: str) -> None:
         self.agent_name = agent_name
         self.name = POLICY_PREFIX + agent_name
 
-    async def get_response(  # type: ignore[override]
-        self, system_instructions: str | None, input: str | list[TResponseInputItem],
-        model_settings: ModelSettings, tools: list[Tool], output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff], tracing: ModelTracing, *, previous_response_id: str | None = None,
-        conversation_id: str | None = None, prompt: Any = None,
+    async def get_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None = None,
+        conversation_id: str | None = None,
+        prompt: Any = None,
     ) -> ModelResponse:
         items = _items(input)
         run = current_run.get(None)
         context = PolicyContext(frozenset(run.active_faults), run.record_fault) if run else PolicyContext()
-        action = decide(self.agent_name, ConversationView.parse(self.agent_name, items), context)
+        view = ConversationView.parse(self.agent_name, items, run.decoded_payloads if run else None)
+        action = decide(self.agent_name, view, context)
         output = render(action, self.agent_name, handoffs, len(items))
         usage = _usage(items, output)
-        with generation_span(model=self.name, model_config={"policy": "deterministic"},
-                             disabled=tracing.is_disabled()) as span:
+        with generation_span(
+            model=self.name, model_config={"policy": "deterministic"}, disabled=tracing.is_disabled()
+        ) as span:
             if tracing.include_data():
                 last = items[-1] if items else {}
-                span.span_data.input = [{"item_count": len(items), "last_item_type": last.get("type", last.get("role"))}]
+                span.span_data.input = [
+                    {"item_count": len(items), "last_item_type": last.get("type", last.get("role"))}
+                ]
                 span.span_data.output = [o.model_dump(exclude_none=True) for o in output]
             span.span_data.usage = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
         return ModelResponse(output=output, usage=usage, response_id=None)
@@ -131,30 +195,53 @@ def input_digest(input: str | list[TResponseInputItem]) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-class RecordingModel(_StreamsFromResponse):
+class RecordingModel(StreamsFromResponse):
     """Wraps any model and appends each call (input fingerprint, full output items) to the run's record."""
 
     def __init__(self, inner: Model, agent_name: str) -> None:
         self.inner = inner
         self.agent_name = agent_name
-        self.name = getattr(inner, "name", type(inner).__name__)
+        self.name = str(getattr(inner, "name", None) or getattr(inner, "model", None) or type(inner).__name__)
 
-    async def get_response(  # type: ignore[override]
-        self, system_instructions: str | None, input: str | list[TResponseInputItem],
-        model_settings: ModelSettings, tools: list[Tool], output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff], tracing: ModelTracing, *, previous_response_id: str | None = None,
-        conversation_id: str | None = None, prompt: Any = None,
+    async def get_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None = None,
+        conversation_id: str | None = None,
+        prompt: Any = None,
     ) -> ModelResponse:
         response = await self.inner.get_response(
-            system_instructions, input, model_settings, tools, output_schema, handoffs, tracing,
-            previous_response_id=previous_response_id, conversation_id=conversation_id, prompt=prompt)
+            system_instructions,
+            input,
+            model_settings,
+            tools,
+            output_schema,
+            handoffs,
+            tracing,
+            previous_response_id=previous_response_id,
+            conversation_id=conversation_id,
+            prompt=prompt,
+        )
         run = current_run.get(None)
         if run is not None:
-            run.model_calls.append(ModelCall(
-                index=len(run.model_calls), agent_name=self.agent_name, model=self.name,
-                input_item_count=len(_items(input)), input_digest=input_digest(input),
-                output=[o.model_dump(exclude_none=True) for o in response.output],
-                usage={"input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens}))
+            run.model_calls.append(
+                ModelCall(
+                    index=len(run.model_calls),
+                    agent_name=self.agent_name,
+                    model=getattr(self.inner, "current_model", None) or self.name,
+                    input_item_count=len(_items(input)),
+                    input_digest=input_digest(input),
+                    output=[o.model_dump(exclude_none=True) for o in response.output],
+                    usage={"input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens},
+                )
+            )
         return response
 
 

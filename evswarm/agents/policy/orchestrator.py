@@ -38,9 +38,12 @@ def _pricing_done(view: ConversationView) -> bool:
     latest = view.report("PricingAgent")
     if latest is None or latest.get("quote_total") is None:
         return False
-    drifted = abs(float(latest["quote_total"]) - float(latest.get("quoted_price") or latest["quote_total"])) > PRICE_TOLERANCE
-    return not drifted or view.report("PricingExceptionAgent") is not None and \
-        _after(view, "PricingExceptionAgent", "PricingAgent")
+    drifted = (
+        abs(float(latest["quote_total"]) - float(latest.get("quoted_price") or latest["quote_total"])) > PRICE_TOLERANCE
+    )
+    return not drifted or (
+        view.report("PricingExceptionAgent") is not None and _after(view, "PricingExceptionAgent", "PricingAgent")
+    )
 
 
 def _after(view: ConversationView, later: str, earlier: str) -> bool:
@@ -65,7 +68,9 @@ def proposed_decision(view: ConversationView) -> dict[str, Any]:
     pricing = view.report("PricingAgent") or {}
     price = final_quote(view)
     factory = chosen_factory(view)
-    subs = [{k: s[k] for k in ("component", "from_supplier", "to_supplier")} for s in procurement.get("substitutions", [])]
+    subs = [
+        {k: s[k] for k in ("component", "from_supplier", "to_supplier")} for s in procurement.get("substitutions", [])
+    ]
     quoted = order.get("quoted_price")
     if release and not release.get("authorized"):
         decision = "hold_for_review"
@@ -77,21 +82,33 @@ def proposed_decision(view: ConversationView) -> dict[str, Any]:
         decision = "adjust_price"
     else:
         decision = "release"
-    return {"decision": decision, "quoted_price": price, "factory": factory, "supplier_substitutions": subs,
-            "applied_incentives": pricing.get("applied_incentives", []),
-            "applied_promotions": pricing.get("applied_promotions", [])}
+    return {
+        "decision": decision,
+        "quoted_price": price,
+        "factory": factory,
+        "supplier_substitutions": subs,
+        "applied_incentives": pricing.get("applied_incentives", []),
+        "applied_promotions": pricing.get("applied_promotions", []),
+    }
 
 
 def _finish(base: dict[str, Any], decision: str, review_required: bool, rationale: str) -> Finish:
-    output = {"decision": decision, "quoted_price": base.get("quoted_price"), "factory": base.get("factory"),
-              "supplier_substitutions": base.get("supplier_substitutions", []), "review_required": review_required,
-              "applied_incentives": base.get("applied_incentives", []),
-              "applied_promotions": base.get("applied_promotions", []), "rationale": rationale}
+    output = {
+        "decision": decision,
+        "quoted_price": base.get("quoted_price"),
+        "factory": base.get("factory"),
+        "supplier_substitutions": base.get("supplier_substitutions", []),
+        "review_required": review_required,
+        "applied_incentives": base.get("applied_incentives", []),
+        "applied_promotions": base.get("applied_promotions", []),
+        "rationale": rationale,
+    }
     return Finish(output, f"Deciding: {decision}. {rationale}")
 
 
-def _notify_then_finish(view: ConversationView, kind: str, base: dict[str, Any], decision: str,
-                        rationale: str, *, review: bool = False) -> Action:
+def _notify_then_finish(
+    view: ConversationView, kind: str, base: dict[str, Any], decision: str, rationale: str, *, review: bool = False
+) -> Action:
     comms = view.report("CustomerCommsAgent")
     if comms is None or comms.get("message_kind") != kind:
         return consult("CustomerCommsAgent", f"Telling the customer: {kind.replace('_', ' ')}.", kind)
@@ -108,8 +125,9 @@ def orchestrator(view: ConversationView, ctx: PolicyContext) -> Action:
     if building is None:
         return consult("BuildabilityValidationAgent", "First, is this configuration buildable?")
     if building["status"] == "blocked":
-        return _notify_then_finish(view, "block_notice", empty, "block",
-                                   f"Not buildable: {', '.join(building.get('violations', []))}.")
+        return _notify_then_finish(
+            view, "block_notice", empty, "block", f"Not buildable: {', '.join(building.get('violations', []))}."
+        )
 
     flags = view.latest("screen_customer_notes").get("flags", [])
     if flags:
@@ -129,13 +147,22 @@ def orchestrator(view: ConversationView, ctx: PolicyContext) -> Action:
         regional = view.report("RegionalComplianceAgent") or {}
         if compliance["status"] == "blocked" or regional.get("status") == "blocked":
             rules = compliance.get("violations", []) or ["HOMOLOGATION_MISSING"]
-            return _notify_then_finish(view, "block_notice", {**empty, "quoted_price": final_quote(view)}, "block",
-                                       f"Regional rules forbid the build: {', '.join(rules)}.")
+            return _notify_then_finish(
+                view,
+                "block_notice",
+                {**empty, "quoted_price": final_quote(view)},
+                "block",
+                f"Regional rules forbid the build: {', '.join(rules)}.",
+            )
         pricing = view.report("PricingAgent") or {}
         struck = set(compliance.get("restricted_promotions", [])) & set(pricing.get("applied_promotions", []))
         if struck and _after(view, "ComplianceValidationAgent", "PricingAgent"):
-            return consult("PricingAgent", f"Compliance struck {', '.join(sorted(struck))}; arbitrating: re-quote.",
-                           "arbitration", *sorted(struck))
+            return consult(
+                "PricingAgent",
+                f"Compliance struck {', '.join(sorted(struck))}; arbitrating: re-quote.",
+                "arbitration",
+                *sorted(struck),
+            )
 
     signals = view.latest("scan_market_signals")["signals"]
     if any(s["event_type"] in MARKET_TYPES for s in signals) and view.report("MarketIntelligenceAgent") is None:
@@ -152,8 +179,9 @@ def orchestrator(view: ConversationView, ctx: PolicyContext) -> Action:
         if shadow is None:
             return consult("ShadowOrchestrator", f"Shadow mode: asking for a second opinion on '{decision}'.", decision)
         if not shadow["agrees"]:
-            return _notify_then_finish(view, "block_notice", base, "block",
-                                       f"Arbitration: the shadow orchestrator vetoed '{decision}'.")
+            return _notify_then_finish(
+                view, "block_notice", base, "block", f"Arbitration: the shadow orchestrator vetoed '{decision}'."
+            )
 
     review = view.report("ReleaseReviewAgent")
     if review is None:

@@ -3,6 +3,8 @@ and the shadow orchestrator."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from evswarm.agents.policy.actions import Action, CallTools, HandOff, PolicyContext, call, finding, report
 from evswarm.agents.policy.intake import ORCHESTRATOR
 from evswarm.agents.policy.view import ConversationView
@@ -30,8 +32,10 @@ def release_review(view: ConversationView, ctx: PolicyContext) -> Action:
     total = final_quote(view) or 0.0
     codes = finding_codes(view)
     if view.missing("review_order_package"):
-        return CallTools([call("review_order_package", quantity=qty, quote_total=total, finding_codes=codes)],
-                         "Checking the release package against review policy.")
+        return CallTools(
+            [call("review_order_package", quantity=qty, quote_total=total, finding_codes=codes)],
+            "Checking the release package against review policy.",
+        )
     policy = view.latest("review_order_package")["policy"]
     release = view.report("FactoryReleaseAgent") or {}
     reasons = []
@@ -42,10 +46,14 @@ def release_review(view: ConversationView, ctx: PolicyContext) -> Action:
     serious = [r for r in view.reports for f in r.get("findings", []) if f["severity"] in ("warning", "error")]
     if not reasons and not serious and total > EXPENSIVE_ORDER and ctx.deviates("review_escalates_clean"):
         reasons.append("HIGH_VALUE_ORDER")
-    out = report("ReleaseReviewAgent", "issue" if reasons else "ok",
-                 f"Review required: {', '.join(reasons)}." if reasons else "No review needed.",
-                 findings=[finding("REVIEW_REQUIRED", "warning", r) for r in reasons],
-                 review_required=bool(reasons), reasons=reasons)
+    out = report(
+        "ReleaseReviewAgent",
+        "issue" if reasons else "ok",
+        f"Review required: {', '.join(reasons)}." if reasons else "No review needed.",
+        findings=[finding("REVIEW_REQUIRED", "warning", r) for r in reasons],
+        review_required=bool(reasons),
+        reasons=reasons,
+    )
     if reasons:
         return HandOff("EscalationTriageAgent", out, "Policy requires a human reviewer; escalating.")
     return HandOff(ORCHESTRATOR, out, "Package passes review policy.")
@@ -58,8 +66,10 @@ def escalation_triage(view: ConversationView, ctx: PolicyContext) -> Action:
     outcome = view.latest("classify_escalation")["triage_outcome"]
     action = "request_changes" if "RELEASE_HOLD" in reasons else "approve"
     if view.missing("request_human_review"):
-        return CallTools([call("request_human_review", reasons=reasons, recommended_action=action)],
-                         f"Opening a review packet recommending {action}.")
+        return CallTools(
+            [call("request_human_review", reasons=reasons, recommended_action=action)],
+            f"Opening a review packet recommending {action}.",
+        )
     packet = view.latest("request_human_review")["packet_id"]
     out = report("EscalationTriageAgent", "issue", f"Escalated as {outcome}.", triage_outcome=outcome, packet_id=packet)
     return HandOff("HumanEscalationAgent", out, "Packet opened; handing to the human review desk.")
@@ -71,8 +81,13 @@ def human_escalation(view: ConversationView, ctx: PolicyContext) -> Action:
         return CallTools([call("await_reviewer_decision", packet_id=packet)], "Waiting for the reviewer's decision.")
     status = view.latest("await_reviewer_decision")["status"]
     decision = "approved" if status == "approved" else "rejected" if status == "rejected" else "pending"
-    out = report("HumanEscalationAgent", "ok" if decision == "approved" else "issue",
-                 f"Reviewer decision: {decision}.", packet_id=packet, decision=decision)
+    out = report(
+        "HumanEscalationAgent",
+        "ok" if decision == "approved" else "issue",
+        f"Reviewer decision: {decision}.",
+        packet_id=packet,
+        decision=decision,
+    )
     return HandOff(ORCHESTRATOR, out, f"The reviewer's answer is {decision}.")
 
 
@@ -81,14 +96,19 @@ def swarm_monitor(view: ConversationView, ctx: PolicyContext) -> Action:
         return CallTools([call("inspect_swarm_health")], "Checking the run for loops and retries.")
     health = view.latest("inspect_swarm_health")
     loops = int(health["repeated_routes"])
-    out = report("SwarmMonitorAgent", "ok" if loops <= 2 else "issue", f"{health['handoffs']} handoffs, {loops} repeated.",
-                 findings=[finding("ROUTING_REPEATS", "warning", f"{loops} repeated routes")] if loops > 2 else [],
-                 loop_count=loops, healthy=loops <= 2)
+    out = report(
+        "SwarmMonitorAgent",
+        "ok" if loops <= 2 else "issue",
+        f"{health['handoffs']} handoffs, {loops} repeated.",
+        findings=[finding("ROUTING_REPEATS", "warning", f"{loops} repeated routes")] if loops > 2 else [],
+        loop_count=loops,
+        healthy=loops <= 2,
+    )
     return HandOff(ORCHESTRATOR, out, "Swarm health recorded.")
 
 
 def shadow_orchestrator(view: ConversationView, ctx: PolicyContext) -> Action:
-    brief = next((b for b in reversed(view.briefs) if b.get("agent") == "ShadowOrchestrator"), {})
+    brief: dict[str, Any] = next((b for b in reversed(view.briefs) if b.get("agent") == "ShadowOrchestrator"), {})
     proposed = str((brief.get("focus") or ["release"])[0])
     if view.missing("replay_reports"):
         return CallTools([call("replay_reports")], "Re-reading every specialist report independently.")
@@ -96,11 +116,17 @@ def shadow_orchestrator(view: ConversationView, ctx: PolicyContext) -> Action:
     if proposed in RELEASE_DECISIONS and ctx.deviates("rogue_shadow_veto"):
         mine = "block"
     if view.missing("compare_decisions"):
-        return CallTools([call("compare_decisions", canonical=proposed, shadow=mine)],
-                         f"My reading supports '{mine}'; comparing with the canonical '{proposed}'.")
+        return CallTools(
+            [call("compare_decisions", canonical=proposed, shadow=mine)],
+            f"My reading supports '{mine}'; comparing with the canonical '{proposed}'.",
+        )
     agree = mine == proposed
-    out = report("ShadowOrchestrator", "ok" if agree else "blocked",
-                 "Shadow agrees." if agree else f"Shadow vetoes '{proposed}' and would '{mine}'.",
-                 findings=[] if agree else [finding("SHADOW_VETO", "error", f"shadow would {mine}")],
-                 shadow_decision=mine, agrees=agree)
+    out = report(
+        "ShadowOrchestrator",
+        "ok" if agree else "blocked",
+        "Shadow agrees." if agree else f"Shadow vetoes '{proposed}' and would '{mine}'.",
+        findings=[] if agree else [finding("SHADOW_VETO", "error", f"shadow would {mine}")],
+        shadow_decision=mine,
+        agrees=agree,
+    )
     return HandOff(ORCHESTRATOR, out, "Second opinion filed.")

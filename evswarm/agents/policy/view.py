@@ -52,15 +52,23 @@ class ConversationView:
     visits_to_me: int = 0
 
     @classmethod
-    def parse(cls, me: str, items: list[dict[str, Any]]) -> ConversationView:
+    def parse(cls, me: str, items: list[dict[str, Any]], memo: dict[str, Any] | None = None) -> ConversationView:
+        """Index the conversation; `memo` (per run) keeps decoded payloads by call id across turns."""
         view = cls(me=me, items=items)
+        memo = {} if memo is None else memo
+
+        def decoded(key: str, raw: Any) -> Any:
+            if key not in memo:
+                memo[key] = _parse(raw)
+            return memo[key]
+
         my_handoff = handoff_tool_name(me)
         calls: dict[str, tuple[str, dict[str, Any], int]] = {}
         for position, item in enumerate(items):
             kind = item.get("type")
             if kind == "function_call":
                 name = item.get("name", "")
-                args = _parse(item.get("arguments") or "{}")
+                args = decoded("a:" + item["call_id"], item.get("arguments") or "{}")
                 if name.startswith(HANDOFF_PREFIX):
                     if isinstance(args, dict) and "status" in args:
                         view.reports.append(args)
@@ -73,7 +81,8 @@ class ConversationView:
                     calls[item["call_id"]] = (name, args if isinstance(args, dict) else {}, position)
             elif kind == "function_call_output" and item.get("call_id") in calls:
                 name, args, at = calls[item["call_id"]]
-                view.results.append(ToolResult(name, args, _parse(item.get("output")), item["call_id"], at))
+                output = decoded("o:" + item["call_id"], item.get("output"))
+                view.results.append(ToolResult(name, args, output, item["call_id"], at))
         return view
 
     # --- tool results ----------------------------------------------------------------------------------
@@ -141,7 +150,7 @@ class ConversationView:
         for item in self.items:
             if item.get("role") == "user":
                 text = str(item.get("content", ""))
-                parsed = _parse(text[text.find("{"):]) if "{" in text else None
+                parsed = _parse(text[text.find("{") :]) if "{" in text else None
                 if isinstance(parsed, dict):
                     return parsed
         return {}

@@ -12,8 +12,13 @@ from evswarm.simulator.world.market import shift
 def _capacity_row(ctx: RunContextWrapper[RunState], factory_id: str) -> dict[str, object]:
     s = scenario_of(ctx)
     state = s.factory_state(factory_id)
-    row = {"factory_id": factory_id, "utilization": state.utilization, "backlog_days": state.backlog_days,
-           "transit_days": s.transit_days(factory_id), "release_state": state.release_state}
+    row = {
+        "factory_id": factory_id,
+        "utilization": state.utilization,
+        "backlog_days": state.backlog_days,
+        "transit_days": s.transit_days(factory_id),
+        "release_state": state.release_state,
+    }
     snapshot = ctx.context.capacity_snapshot
     if all(r["factory_id"] != factory_id for r in snapshot):
         snapshot.append(row)
@@ -41,8 +46,12 @@ async def forecast_line_load(ctx: RunContextWrapper[RunState], factory_id: str, 
         weeks: Number of weeks to forecast.
     """
     state = scenario_of(ctx).factory_state(factory_id)
-    return as_json({"factory_id": factory_id, "weekly_utilization": [
-        round(max(state.utilization - 0.04 * week, 0.3), 2) for week in range(weeks)]})
+    return as_json(
+        {
+            "factory_id": factory_id,
+            "weekly_utilization": [round(max(state.utilization - 0.04 * week, 0.3), 2) for week in range(weeks)],
+        }
+    )
 
 
 @world_tool
@@ -54,8 +63,9 @@ async def rank_factories(ctx: RunContextWrapper[RunState], model: str, region: s
         region: Region code.
     """
     s = scenario_of(ctx)
-    return as_json({"default_factory": s.default_factory,
-                    "factories": [_capacity_row(ctx, f) for f in s.candidate_factories()]})
+    return as_json(
+        {"default_factory": s.default_factory, "factories": [_capacity_row(ctx, f) for f in s.candidate_factories()]}
+    )
 
 
 @world_tool
@@ -69,8 +79,9 @@ async def assign_factory(ctx: RunContextWrapper[RunState], factory_id: str) -> s
 
 
 @world_tool
-async def compare_fulfillment_options(ctx: RunContextWrapper[RunState], default_factory: str,
-                                      alternate_factory: str) -> str:
+async def compare_fulfillment_options(
+    ctx: RunContextWrapper[RunState], default_factory: str, alternate_factory: str
+) -> str:
     """Days of delay for waiting out the default factory's backlog versus rerouting to an alternate.
 
     Args:
@@ -80,8 +91,12 @@ async def compare_fulfillment_options(ctx: RunContextWrapper[RunState], default_
     s = scenario_of(ctx)
     wait = s.factory_state(default_factory).backlog_days
     reroute = max(s.transit_days(alternate_factory) - s.transit_days(default_factory), 0)
-    return as_json({"wait": {"factory_id": default_factory, "delay_days": wait},
-                    "reroute": {"factory_id": alternate_factory, "delay_days": reroute}})
+    return as_json(
+        {
+            "wait": {"factory_id": default_factory, "delay_days": wait},
+            "reroute": {"factory_id": alternate_factory, "delay_days": reroute},
+        }
+    )
 
 
 @world_tool
@@ -95,9 +110,14 @@ async def build_schedule(ctx: RunContextWrapper[RunState], factory_id: str, quan
     s = scenario_of(ctx)
     backlog = s.factory_state(factory_id).backlog_days
     build = shift(s.order_date, 7 + backlog)
-    return as_json({"factory_id": factory_id, "build_date": build,
-                    "projected_delivery": shift(build, s.transit_days(factory_id)),
-                    "requested_delivery": s.delivery_date})
+    return as_json(
+        {
+            "factory_id": factory_id,
+            "build_date": build,
+            "projected_delivery": shift(build, s.transit_days(factory_id)),
+            "requested_delivery": s.delivery_date,
+        }
+    )
 
 
 @world_tool
@@ -109,8 +129,9 @@ async def check_release_state(ctx: RunContextWrapper[RunState], factory_id: str)
     """
     s = scenario_of(ctx)
     holds = [e.event_id for e in s.signals_of("schedule_shock") if factory_id in e.affects]
-    return as_json({"factory_id": factory_id, "release_state": s.factory_state(factory_id).release_state,
-                    "hold_signals": holds})
+    return as_json(
+        {"factory_id": factory_id, "release_state": s.factory_state(factory_id).release_state, "hold_signals": holds}
+    )
 
 
 @world_tool
@@ -122,5 +143,10 @@ async def authorize_release(ctx: RunContextWrapper[RunState], factory_id: str) -
     """
     state = scenario_of(ctx).factory_state(factory_id)
     ok = state.release_state == "open"
-    return as_json({"factory_id": factory_id, "authorized": ok,
-                    "reason": "released" if ok else f"factory on {state.release_state}"})
+    return as_json(
+        {
+            "factory_id": factory_id,
+            "authorized": ok,
+            "reason": "released" if ok else f"factory on {state.release_state}",
+        }
+    )

@@ -14,8 +14,12 @@ async def load_order(ctx: RunContextWrapper[RunState]) -> str:
     """Load the customer order under review, with its dates and the deployment's orchestration mode."""
     s = scenario_of(ctx)
     order = s.order.model_dump(mode="json", exclude={"metadata"})
-    order.update(order_date=s.order_date, quote_date=s.quote_date, default_factory=s.default_factory,
-                 orchestrator_mode=s.orchestrator_mode)
+    order.update(
+        order_date=s.order_date,
+        quote_date=s.quote_date,
+        default_factory=s.default_factory,
+        orchestrator_mode=s.orchestrator_mode,
+    )
     return as_json(order)
 
 
@@ -30,14 +34,27 @@ async def screen_customer_notes(ctx: RunContextWrapper[RunState]) -> str:
 async def scan_market_signals(ctx: RunContextWrapper[RunState]) -> str:
     """List every dated market signal active for this order (tariffs, incentives, stockouts, ...)."""
     s = scenario_of(ctx)
-    return as_json({"as_of": s.order_date, "signals": [
-        {"event_id": e.event_id, "event_type": e.event_type, "title": e.title,
-         "effective_from": e.effective_from, "effective_to": e.effective_to} for e in s.signals]})
+    return as_json(
+        {
+            "as_of": s.order_date,
+            "signals": [
+                {
+                    "event_id": e.event_id,
+                    "event_type": e.event_type,
+                    "title": e.title,
+                    "effective_from": e.effective_from,
+                    "effective_to": e.effective_to,
+                }
+                for e in s.signals
+            ],
+        }
+    )
 
 
 @world_tool
-async def check_buildability(ctx: RunContextWrapper[RunState], model: str, trim: str, wheels: str, battery: str,
-                             options: list[str]) -> str:
+async def check_buildability(
+    ctx: RunContextWrapper[RunState], model: str, trim: str, wheels: str, battery: str, options: list[str]
+) -> str:
     """Check a configuration against the catalog's buildability rules.
 
     Args:
@@ -62,8 +79,14 @@ async def lookup_trim_rules(ctx: RunContextWrapper[RunState], model: str, trim: 
     trim_spec = spec.trims.get(trim) if spec else None
     if trim_spec is None:
         return as_json({"known": False})
-    return as_json({"known": True, "wheels": list(trim_spec.wheels), "batteries": list(trim_spec.batteries),
-                    "options": list(spec.options) if spec else []})
+    return as_json(
+        {
+            "known": True,
+            "wheels": list(trim_spec.wheels),
+            "batteries": list(trim_spec.batteries),
+            "options": list(spec.options) if spec else [],
+        }
+    )
 
 
 @world_tool
@@ -74,8 +97,13 @@ async def analyze_customer_intent(ctx: RunContextWrapper[RunState], notes: str) 
         notes: The customer's notes.
     """
     s = scenario_of(ctx)
-    return as_json({"issues": s.intent_issues, "configured_options": s.order.vehicle.options,
-                    "paint": s.order.vehicle.paint or None})
+    return as_json(
+        {
+            "issues": s.intent_issues,
+            "configured_options": s.order.vehicle.options,
+            "paint": s.order.vehicle.paint or None,
+        }
+    )
 
 
 @world_tool

@@ -14,13 +14,19 @@ PRICE_AUTHORITY = 10000.0
 
 
 def _window(event: EnvironmentEvent) -> dict[str, object]:
-    return {"event_id": event.event_id, "title": event.title, "effective_from": event.effective_from,
-            "effective_to": event.effective_to, **event.details}
+    return {
+        "event_id": event.event_id,
+        "title": event.title,
+        "effective_from": event.effective_from,
+        "effective_to": event.effective_to,
+        **event.details,
+    }
 
 
 @world_tool
-async def get_base_price(ctx: RunContextWrapper[RunState], model: str, trim: str, wheels: str, battery: str,
-                         options: list[str]) -> str:
+async def get_base_price(
+    ctx: RunContextWrapper[RunState], model: str, trim: str, wheels: str, battery: str, options: list[str]
+) -> str:
     """Catalog list price of a configuration on the order date, with recent catalog price changes.
 
     Args:
@@ -33,9 +39,14 @@ async def get_base_price(ctx: RunContextWrapper[RunState], model: str, trim: str
     s = scenario_of(ctx)
     base = catalog.list_price(model, trim, wheels, battery, options)
     changes = [_window(e) for e in s.signals_of("price_change") if e.effective_from <= s.order_date]
-    return as_json({"as_of": s.order_date, "catalog_price": base,
-                    "list_price": round(base + sum(float(str(c["delta"])) for c in changes), 2),
-                    "price_changes": changes})
+    return as_json(
+        {
+            "as_of": s.order_date,
+            "catalog_price": base,
+            "list_price": round(base + sum(float(str(c["delta"])) for c in changes), 2),
+            "price_changes": changes,
+        }
+    )
 
 
 @world_tool
@@ -83,9 +94,17 @@ async def check_promotion_eligibility(ctx: RunContextWrapper[RunState], promotio
     """
     s = scenario_of(ctx)
     listed = {p.event_id: p for p in s.listed_promotions()}
-    return as_json({"as_of": s.order_date, "promotions": [
-        {**_window(listed[p]), "in_window": True, "model_in_scope": True} if p in listed
-        else {"event_id": p, "in_window": False} for p in promotion_ids]})
+    return as_json(
+        {
+            "as_of": s.order_date,
+            "promotions": [
+                {**_window(listed[p]), "in_window": True, "model_in_scope": True}
+                if p in listed
+                else {"event_id": p, "in_window": False}
+                for p in promotion_ids
+            ],
+        }
+    )
 
 
 @world_tool
@@ -97,13 +116,19 @@ async def check_incentive_windows(ctx: RunContextWrapper[RunState], incentive_id
     """
     s = scenario_of(ctx)
     listed = {i.event_id: i for i in s.listed_incentives()}
-    return as_json({"requested_delivery": s.delivery_date, "list_price": s.list_price(),
-                    "incentives": [_window(listed[i]) for i in incentive_ids if i in listed]})
+    return as_json(
+        {
+            "requested_delivery": s.delivery_date,
+            "list_price": s.list_price(),
+            "incentives": [_window(listed[i]) for i in incentive_ids if i in listed],
+        }
+    )
 
 
 @world_tool
-async def compute_quote(ctx: RunContextWrapper[RunState], tariff_ids: list[str], promotion_ids: list[str],
-                        incentive_ids: list[str]) -> str:
+async def compute_quote(
+    ctx: RunContextWrapper[RunState], tariff_ids: list[str], promotion_ids: list[str], incentive_ids: list[str]
+) -> str:
     """Price the order: list price plus the given tariffs, less the given promotions and incentives.
 
     Args:
@@ -114,8 +139,11 @@ async def compute_quote(ctx: RunContextWrapper[RunState], tariff_ids: list[str],
     s = scenario_of(ctx)
     known = {e.event_id: e for e in s.signals}
     lines: list[dict[str, object]] = [{"item": "list_price", "amount": s.list_price()}]
-    for ids, key, sign in ((tariff_ids, "surcharge", 1.0), (promotion_ids, "amount", -1.0),
-                           (incentive_ids, "amount", -1.0)):
+    for ids, key, sign in (
+        (tariff_ids, "surcharge", 1.0),
+        (promotion_ids, "amount", -1.0),
+        (incentive_ids, "amount", -1.0),
+    ):
         lines += [{"item": i, "amount": sign * float(str(known[i].details[key]))} for i in ids if i in known]
     total = round(sum(float(str(line["amount"])) for line in lines), 2)
     return as_json({"currency": "USD", "lines": lines, "total": total})
@@ -130,8 +158,9 @@ async def review_price_drift(ctx: RunContextWrapper[RunState], quoted_price: flo
         new_total: Recomputed total.
     """
     drift = round(new_total - quoted_price, 2)
-    return as_json({"drift": drift, "within_authority": abs(drift) <= PRICE_AUTHORITY,
-                    "authority_limit": PRICE_AUTHORITY})
+    return as_json(
+        {"drift": drift, "within_authority": abs(drift) <= PRICE_AUTHORITY, "authority_limit": PRICE_AUTHORITY}
+    )
 
 
 @world_tool
@@ -166,6 +195,10 @@ async def assess_demand_signal(ctx: RunContextWrapper[RunState], model: str, reg
         region: Region code.
     """
     s = scenario_of(ctx)
-    outlook = {"truck_competition": "softening", "launch_excitation": "strong", "rate_relief": "improving",
-               "price_pressure": "price-sensitive"}.get(s.market_regime, "steady")
+    outlook = {
+        "truck_competition": "softening",
+        "launch_excitation": "strong",
+        "rate_relief": "improving",
+        "price_pressure": "price-sensitive",
+    }.get(s.market_regime, "steady")
     return as_json({"market_regime": s.market_regime, "price_regime": s.price_regime, "outlook": outlook})

@@ -11,8 +11,9 @@ FLEET_REVIEW_QUANTITY = 10
 
 
 @world_tool
-async def review_order_package(ctx: RunContextWrapper[RunState], quantity: int, quote_total: float,
-                               finding_codes: list[str]) -> str:
+async def review_order_package(
+    ctx: RunContextWrapper[RunState], quantity: int, quote_total: float, finding_codes: list[str]
+) -> str:
     """Review policy for releasing an order: which conditions require a human reviewer.
 
     Args:
@@ -20,9 +21,14 @@ async def review_order_package(ctx: RunContextWrapper[RunState], quantity: int, 
         quote_total: Quoted price per vehicle.
         finding_codes: Codes of the findings raised so far.
     """
-    return as_json({"quantity": quantity, "quote_total": quote_total, "finding_codes": finding_codes,
-                    "policy": {"fleet_review_quantity": FLEET_REVIEW_QUANTITY,
-                               "release_hold_requires_review": True}})
+    return as_json(
+        {
+            "quantity": quantity,
+            "quote_total": quote_total,
+            "finding_codes": finding_codes,
+            "policy": {"fleet_review_quantity": FLEET_REVIEW_QUANTITY, "release_hold_requires_review": True},
+        }
+    )
 
 
 @world_tool
@@ -46,10 +52,16 @@ async def request_human_review(ctx: RunContextWrapper[RunState], reasons: list[s
     """
     state = ctx.context
     packet_id = f"review_{state.run_key}"
-    state.review_packet = {"packet_id": packet_id, "status": "pending", "reasons": reasons,
-                           "recommended_action": recommended_action, "requested_at": state.clock.now()}
-    return as_json({"packet_id": packet_id, "status": "pending",
-                    "allowed_actions": ["approve", "request_changes", "reject"]})
+    state.review_packet = {
+        "packet_id": packet_id,
+        "status": "pending",
+        "reasons": reasons,
+        "recommended_action": recommended_action,
+        "requested_at": state.clock.now(),
+    }
+    return as_json(
+        {"packet_id": packet_id, "status": "pending", "allowed_actions": ["approve", "request_changes", "reject"]}
+    )
 
 
 @world_tool
@@ -64,10 +76,11 @@ async def await_reviewer_decision(ctx: RunContextWrapper[RunState], packet_id: s
     on_shift = scenario_of(ctx).reviewer_on_shift and not any("HOLD" in r for r in packet.get("reasons", []))
     if on_shift and packet:
         state.clock.advance(45 * 60 * 1000)
-        packet.update(status="approved", decision={"decision": "approve", "reviewer": "fleet-desk-reviewer",
-                                                   "decided_at": state.clock.now()})
-    return as_json({"packet_id": packet_id, "status": packet.get("status", "missing"),
-                    "reviewer_on_shift": on_shift})
+        packet.update(
+            status="approved",
+            decision={"decision": "approve", "reviewer": "fleet-desk-reviewer", "decided_at": state.clock.now()},
+        )
+    return as_json({"packet_id": packet_id, "status": packet.get("status", "missing"), "reviewer_on_shift": on_shift})
 
 
 @world_tool
@@ -95,15 +108,28 @@ async def send_customer_message(ctx: RunContextWrapper[RunState], kind: str) -> 
 async def inspect_swarm_health(ctx: RunContextWrapper[RunState]) -> str:
     """Handoff counts, repeated routes and retries of this run so far."""
     state = ctx.context
-    return as_json({"handoffs": len(state.handoff_pairs), "repeated_routes": state.loop_count(),
-                    "retries": state.retry_count, "agents_activated": sorted(set(state.activated))})
+    return as_json(
+        {
+            "handoffs": len(state.handoff_pairs),
+            "repeated_routes": state.loop_count(),
+            "retries": state.retry_count,
+            "agents_activated": sorted(set(state.activated)),
+        }
+    )
 
 
 @world_tool
 async def replay_reports(ctx: RunContextWrapper[RunState]) -> str:
     """A digest of every specialist report filed so far, for an independent second opinion."""
-    return as_json({"reports": [{"agent": r["agent"], "status": r["status"], "summary": r["summary"]}
-                                for r in ctx.context.reports if "status" in r]})
+    return as_json(
+        {
+            "reports": [
+                {"agent": r["agent"], "status": r["status"], "summary": r["summary"]}
+                for r in ctx.context.reports
+                if "status" in r
+            ]
+        }
+    )
 
 
 @world_tool

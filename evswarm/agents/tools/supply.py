@@ -18,8 +18,16 @@ async def check_inventory(ctx: RunContextWrapper[RunState], components: list[str
         quantity: Vehicles on the order.
     """
     s = scenario_of(ctx)
-    rows = [{"component": line.component, "supplier_id": line.supplier_id, "on_hand": line.on_hand,
-             "allocated": line.allocated} for line in s.inventory if line.component in components]
+    rows = [
+        {
+            "component": line.component,
+            "supplier_id": line.supplier_id,
+            "on_hand": line.on_hand,
+            "allocated": line.allocated,
+        }
+        for line in s.inventory
+        if line.component in components
+    ]
     ctx.context.inventory_snapshot = rows
     stock_alerts = [e.event_id for e in s.signals_of("stockout")]
     return as_json({"quantity": quantity, "lines": rows, "stock_alerts": stock_alerts})
@@ -45,8 +53,14 @@ async def assess_supplier_risk(ctx: RunContextWrapper[RunState], supplier_ids: l
     """
     s = scenario_of(ctx)
     watch = {str(e.details["supplier"]): e.event_id for e in s.signals_of("supply_risk")}
-    return as_json({"ratings": [{"supplier_id": sid, "rating": "watch" if sid in watch else "ok",
-                                 "signal": watch.get(sid)} for sid in supplier_ids]})
+    return as_json(
+        {
+            "ratings": [
+                {"supplier_id": sid, "rating": "watch" if sid in watch else "ok", "signal": watch.get(sid)}
+                for sid in supplier_ids
+            ]
+        }
+    )
 
 
 @world_tool
@@ -57,8 +71,14 @@ async def find_alternate_supplier(ctx: RunContextWrapper[RunState], component: s
         component: Component code.
     """
     alt = alternate_supplier(component)
-    return as_json({"component": component, "supplier_id": alt.supplier_id, "lead_time_days": alt.lead_time_days,
-                    "cost_delta": alt.cost_delta})
+    return as_json(
+        {
+            "component": component,
+            "supplier_id": alt.supplier_id,
+            "lead_time_days": alt.lead_time_days,
+            "cost_delta": alt.cost_delta,
+        }
+    )
 
 
 @world_tool

@@ -96,9 +96,7 @@ def trace_map(assign: pd.DataFrame, patterns: pd.DataFrame) -> go.Figure:
                 mode="markers",
                 name=name,
                 marker={"size": 6, "color": colors.get(int(pid), NOISE_COLOR), "opacity": 0.8},
-                customdata=np.stack(
-                    [pts.run_id, pts.case_type, pts.run_outcome, pts.agent_version_set], axis=1
-                ),
+                customdata=np.stack([pts.run_id, pts.case_type, pts.run_outcome, pts.agent_version_set], axis=1),
                 hovertemplate="%{customdata[0]}<br>%{customdata[1]} · %{customdata[2]} · %{customdata[3]}"
                 "<extra>" + name + "</extra>",
             )

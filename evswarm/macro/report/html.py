@@ -80,23 +80,21 @@ def _diagnosis_sections(r: AnalysisResult) -> list[str]:
             continue
         g = r.diagnosis.graphs[rep]
         mine = steps[(steps.run_id == rep) & (steps.pattern_id == pid)]
-        anchor = str(mine[mine.is_anchor].event_id.iloc[0])
+        if mine.empty:
+            continue
+        anchor = str(mine.anchor_event_id.iloc[0])
         top = tops.loc[pid]
         match = mine[
-            (mine.agent_name == top.agent_name)
-            & (mine.node_kind == top.node_kind)
-            & (mine.tool_name == top.tool_name)
+            (mine.agent_name == top.agent_name) & (mine.node_kind == top.node_kind) & (mine.tool_name == top.tool_name)
         ]
-        start = (
-            str(match.sort_values("score", ascending=False).event_id.iloc[0]) if not match.empty else anchor
-        )
+        start = str(match.sort_values("score", ascending=False).event_id.iloc[0]) if not match.empty else anchor
         path = diagnosis.story_path(g, start, anchor)
-        highlights = mine[~mine.is_anchor].sort_values("score", ascending=False).event_id.head(3).tolist()
+        highlights = mine.sort_values("score", ascending=False).event_id.head(3).tolist()
         out.append(
             f"<p>Representative trace <code>{html.escape(rep)}</code>: the top suspect "
             f"<b>{html.escape(str(top.suspect))}</b> "
             f"({top.coverage:.0%} of {int(top.drilled_traces)} drilled "
-            f"traces) reaches the anchor in {len(path) - 1} step(s).</p>"
+            f"traces) reaches the anchor (where the failure shows) in {len(path) - 1} step(s).</p>"
         )
         out.append(_fig(diagnosis.story_strip(g, path, p.label), f"fig-story-p{pid}"))
         out.append(_fig(diagnosis.swimlane(g, anchor, highlights, p.label), f"fig-swimlane-p{pid}"))
@@ -164,9 +162,7 @@ def render(r: AnalysisResult) -> str:
         "severity_weighted_prevalence": pct,
         "impact": "{:.3f}",
     }
-    skipped = "".join(
-        f"<li><code>{html.escape(s.source)}</code>: {html.escape(s.reason)}</li>" for s in r.skipped
-    )
+    skipped = "".join(f"<li><code>{html.escape(s.source)}</code>: {html.escape(s.reason)}</li>" for s in r.skipped)
     timing = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.2f}</td></tr>" for k, v in r.timings.items())
     weights = " + ".join(f"{w}·{k}" for k, w in WEIGHTS.items())
     parts = [
@@ -182,8 +178,7 @@ def render(r: AnalysisResult) -> str:
         f"reduction {r.config.reducer} ({r.config.cluster_dims}-D for clustering) · "
         "HDBSCAN min cluster size "
         f"{r.extra.get('min_cluster_size')}</p>",
-        '<section class="summary" id="summary"><h2 style="margin-top:8px">Summary</h2>'
-        f"<ul>{summary}</ul></section>",
+        f'<section class="summary" id="summary"><h2 style="margin-top:8px">Summary</h2><ul>{summary}</ul></section>',
         f"<details open><summary>Notes on the input</summary><ul>{notes}</ul></details>",
         "<h2>Impact leaderboard</h2>",
         _fig(figures.leaderboard(pats), "fig-impact-leaderboard"),

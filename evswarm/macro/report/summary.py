@@ -27,8 +27,7 @@ def summary_lines(r: AnalysisResult) -> list[str]:
         suspect = ""
         if isinstance(getattr(p, "top_suspect", None), str):
             suspect = (
-                f" The most likely origin is {p.top_suspect} "
-                f"(upstream in {p.top_suspect_coverage:.0%} of its traces)."
+                f" The most likely origin is {p.top_suspect} (upstream in {p.top_suspect_coverage:.0%} of its traces)."
             )
         lines.append(
             f"Pattern P{p.pattern_id}, “{p.label}”, affects {_pct(p.prevalence)} of all runs "
@@ -40,8 +39,7 @@ def summary_lines(r: AnalysisResult) -> list[str]:
         changed = vc[vc.change != "no clear change"]
         if changed.empty:
             lines.append(
-                f"No pattern changes significantly between agent version sets (baseline "
-                f"{vc.baseline.iloc[0]})."
+                f"No pattern changes significantly between agent version sets (baseline {vc.baseline.iloc[0]})."
             )
         for c in changed.head(3).itertuples():
             verb = {"appears": "appears", "vanishes": "vanishes", "up": "rises", "down": "falls"}[c.change]

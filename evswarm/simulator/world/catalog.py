@@ -127,4 +127,10 @@ def battery_components(battery: str) -> str:
 
 def required_components(model: str, wheels: str, battery: str) -> list[str]:
     """Components a build draws from inventory (the ones that can run short)."""
-    return [battery_components(battery), f"wheelset_{wheels}", "drive_unit", "infotainment_soc", f"body_{model.lower()}"]
+    return [
+        battery_components(battery),
+        f"wheelset_{wheels}",
+        "drive_unit",
+        "infotainment_soc",
+        f"body_{model.lower()}",
+    ]

@@ -50,16 +50,41 @@ REGIONS: dict[str, Region] = {
 }
 
 REGION_RULES: tuple[RegionRule, ...] = (
-    RegionRule("de-pickup-homologation", "EU-DE", "Ridge pickup is not homologated for EU registration",
-               "2024-01-01", model="Ridge"),
-    RegionRule("de-offroad-wheel-ban", "EU-DE", "22in off-road wheels lack EU type approval",
-               "2024-01-01", wheels="22in_offroad"),
-    RegionRule("on-offroad-wheel-width", "CA-ON", "22in off-road wheels exceed Ontario width limits",
-               "2025-06-01", wheels="22in_offroad"),
-    RegionRule("ca-assist-plus-permit", "US-CA", "assist_plus needs a CA autonomy permit not yet granted",
-               "2025-05-15", option="assist_plus"),
-    RegionRule("on-lfp-cold-weather", "CA-ON", "LFP-60 packs fail Ontario cold-weather range disclosure",
-               "2025-08-01", battery="LFP-60"),
+    RegionRule(
+        "de-pickup-homologation",
+        "EU-DE",
+        "Ridge pickup is not homologated for EU registration",
+        "2024-01-01",
+        model="Ridge",
+    ),
+    RegionRule(
+        "de-offroad-wheel-ban",
+        "EU-DE",
+        "22in off-road wheels lack EU type approval",
+        "2024-01-01",
+        wheels="22in_offroad",
+    ),
+    RegionRule(
+        "on-offroad-wheel-width",
+        "CA-ON",
+        "22in off-road wheels exceed Ontario width limits",
+        "2025-06-01",
+        wheels="22in_offroad",
+    ),
+    RegionRule(
+        "ca-assist-plus-permit",
+        "US-CA",
+        "assist_plus needs a CA autonomy permit not yet granted",
+        "2025-05-15",
+        option="assist_plus",
+    ),
+    RegionRule(
+        "on-lfp-cold-weather",
+        "CA-ON",
+        "LFP-60 packs fail Ontario cold-weather range disclosure",
+        "2025-08-01",
+        battery="LFP-60",
+    ),
 )
 
 

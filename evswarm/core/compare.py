@@ -1,0 +1,80 @@
+"""Where two bundles of the same run first differ (replay verification). Times are ignored; so is the
+content of generation spans, which each model implementation writes its own way (model calls are compared
+instead)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evswarm.core.bundle import Bundle
+
+IGNORED_KEYS = frozenset({"started_at", "ended_at", "created_at", "updated_at", "timestamp", "decided_at",
+                          "requested_at"})
+
+
+def _shorten(value: Any, limit: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def first_difference(saved: Any, replayed: Any, path: str = "") -> str | None:
+    """The path of the first differing value (dict keys in sorted order, lists by position), or None."""
+    if isinstance(saved, dict) and isinstance(replayed, dict):
+        for key in sorted(set(saved) | set(replayed)):
+            if key in IGNORED_KEYS:
+                continue
+            if key not in saved or key not in replayed:
+                return f"{path}.{key}: present only in the {'replayed' if key not in saved else 'saved'} run"
+            found = first_difference(saved[key], replayed[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(saved, list) and isinstance(replayed, list):
+        for index, (left, right) in enumerate(zip(saved, replayed, strict=False)):
+            found = first_difference(left, right, f"{path}[{index}]")
+            if found:
+                return found
+        if len(saved) != len(replayed):
+            return f"{path}: saved run has {len(saved)} entries, replayed run has {len(replayed)}"
+        return None
+    if saved != replayed:
+        return f"{path}: saved {_shorten(saved)} vs replayed {_shorten(replayed)}"
+    return None
+
+
+def _span_view(bundle: Bundle) -> list[dict[str, Any]]:
+    position = {span.span_id: n for n, span in enumerate(bundle.spans)}
+    view = []
+    for span in bundle.spans:
+        data = {} if span.span_type == "generation" else span.span_data
+        view.append({"type": span.span_type, "agent": span.agent_name, "parent": position.get(span.parent_span_id or ""),
+                     "data": data, "error": span.error})
+    return view
+
+
+def _label(bundle: Bundle, index: int) -> str:
+    span = bundle.spans[index]
+    name = span.span_data.get("name") or span.span_data.get("to_agent") or ""
+    return f"span {index} ({span.span_type} {name} by {span.agent_name})".replace("  ", " ")
+
+
+def diff_bundles(saved: Bundle, replayed: Bundle) -> str | None:
+    """A sentence naming where a replayed run first departs from the saved one, or None if they match."""
+    sections: list[tuple[str, Any, Any]] = [
+        ("spans", _span_view(saved), _span_view(replayed)),
+        ("events", [e.model_dump(exclude={"event_id"}) for e in saved.events],
+         [e.model_dump(exclude={"event_id"}) for e in replayed.events]),
+        ("run", saved.run.model_dump(mode="json"), replayed.run.model_dump(mode="json")),
+        ("review_packet", saved.review_packet and saved.review_packet.model_dump(mode="json"),
+         replayed.review_packet and replayed.review_packet.model_dump(mode="json")),
+        ("snapshots", saved.snapshots.model_dump(mode="json"), replayed.snapshots.model_dump(mode="json")),
+    ]
+    for name, left, right in sections:
+        found = first_difference(left, right, name)
+        if found:
+            if name == "spans" and found.startswith("spans["):
+                index = int(found[len("spans["):found.index("]")])
+                if index < len(saved.spans):
+                    return f"{_label(saved, index)}: {found}"
+            return found
+    return None

@@ -1,0 +1,126 @@
+"""`evswarm replay`: re-execute saved runs through the SDK Runner from their recorded model calls.
+
+The world of each run is regenerated from the batch manifest (seed, version sets) and checked against
+what the bundle recorded; the recorded model outputs then drive the same agents, tools and guardrails.
+With `verify`, the replayed trace is compared with the saved one and the first difference is named.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from evswarm.core.bundle import Bundle
+from evswarm.core.compare import diff_bundles, first_difference
+from evswarm.core.errors import BundleError, EvswarmError
+from evswarm.core.io import read_bundle
+from evswarm.core.layout import BatchLayout
+from evswarm.simulator.batch import Manifest
+from evswarm.simulator.cases import generate
+from evswarm.simulator.scenario import Scenario
+
+
+@dataclass
+class RunReplay:
+    run_id: str
+    outcome: str
+    """`match` (verified identical), `replayed` (not verified), `mismatch`, or `error` (cannot be replayed)."""
+    detail: str | None = None
+
+
+@dataclass
+class ReplayReport:
+    runs: list[RunReplay] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(r.outcome == outcome for r in self.runs)
+
+
+def _manifest(layout: BatchLayout) -> Manifest:
+    if not layout.manifest.exists():
+        raise EvswarmError(f"{layout.manifest} is missing: replay needs the batch manifest to rebuild each run's world",
+                           hint="replay a directory written by `evswarm simulate` (it writes batch.json)")
+    try:
+        return Manifest.model_validate_json(layout.manifest.read_bytes())
+    except ValueError as exc:
+        raise EvswarmError(f"{layout.manifest} is not a valid batch manifest: {exc}") from exc
+
+
+def _run_index(bundle: Bundle) -> int:
+    try:
+        return int(bundle.run.config_id.rsplit("_", 1)[1])
+    except (IndexError, ValueError) as exc:
+        raise BundleError(f"config_id {bundle.run.config_id!r} does not name a run index") from exc
+
+
+def _world_mismatch(saved: Bundle, scenario: Scenario) -> str | None:
+    """Where the regenerated world departs from the one the run was recorded in."""
+    if scenario.run_id != saved.run.run_id:
+        return f"run id regenerates as {scenario.run_id}"
+    found = first_difference(saved.run.config.model_dump(mode="json"), scenario.order.model_dump(mode="json"), "config")
+    if found:
+        return found
+    return first_difference([e.model_dump(mode="json") for e in saved.environment_events],
+                            [e.model_dump(mode="json") for e in scenario.signals], "environment_events")
+
+
+async def _replay_one(path: Path, manifest: Manifest, verify: bool, env: object) -> RunReplay:
+    from evswarm.agents.replay import ReplayDivergenceError, ReplayProvider
+    from evswarm.agents.runner import RunEnvironment, run_scenario
+
+    assert isinstance(env, RunEnvironment) and isinstance(env.provider, ReplayProvider)
+    try:
+        saved = read_bundle(path)
+        index = _run_index(saved)
+    except BundleError as exc:
+        return RunReplay(path.stem, "error", str(exc))
+    run_id = saved.run.run_id
+    if not saved.model_calls:
+        return RunReplay(run_id, "error", "the bundle has no recorded model calls, so it cannot be replayed")
+    scenario = generate(saved.seed, index, version_sets=manifest.version_sets, batch_label=manifest.batch_label)
+    changed = _world_mismatch(saved, scenario)
+    if changed:
+        return RunReplay(run_id, "error", f"the world changed since recording: {changed}")
+    script = env.provider.load(saved.model_calls)
+    try:
+        replayed = await run_scenario(scenario, saved.oracle, env)
+    except ReplayDivergenceError as exc:
+        hint = f" (first sign: {script.input_mismatches[0]})" if script.input_mismatches else ""
+        return RunReplay(run_id, "mismatch", f"{exc}{hint}")
+    if not verify:
+        return RunReplay(run_id, "replayed")
+    difference = diff_bundles(saved, replayed)
+    if difference is None and script.position != len(saved.model_calls):
+        difference = f"the replay used {script.position} of {len(saved.model_calls)} recorded model calls"
+    if difference:
+        hint = f" (first sign: {script.input_mismatches[0]})" if script.input_mismatches else ""
+        return RunReplay(run_id, "mismatch", difference + hint)
+    return RunReplay(run_id, "match")
+
+
+def replay(batch_dir: Path, *, verify: bool = False, limit: int | None = None, progress: bool = True) -> ReplayReport:
+    """Replay every bundle of a batch (or the first `limit`) from its recorded model calls."""
+    from evswarm.agents.replay import ReplayProvider
+    from evswarm.agents.runner import RunEnvironment
+
+    layout = BatchLayout(batch_dir)
+    if not layout.bundles_dir.is_dir():
+        raise EvswarmError(f"{batch_dir} has no bundles/ directory", hint="point replay at an `evswarm simulate` output")
+    if limit is not None and limit < 1:
+        raise EvswarmError(f"--limit must be at least 1 (got {limit})")
+    manifest = _manifest(layout)
+    paths = list(layout.bundle_paths())[:limit]
+    if not paths:
+        raise EvswarmError(f"{layout.bundles_dir} holds no bundles")
+    env = RunEnvironment.create(ReplayProvider())
+    report = ReplayReport()
+
+    async def run_all() -> None:
+        for path in tqdm(paths, unit="run", desc="replay", disable=not progress, dynamic_ncols=True):
+            report.runs.append(await _replay_one(path, manifest, verify, env))
+
+    asyncio.run(run_all())
+    return report
