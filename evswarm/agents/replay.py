@@ -51,7 +51,7 @@ class Script:
         if call.input_digest != digest:
             self.input_mismatches.append(
                 f"model call {self.position} by {agent_name}: the agent saw a different conversation than when "
-                "recorded (a tool returned something else)"
+                "it was recorded"
             )
         self.position += 1
         return call
