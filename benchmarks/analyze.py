@@ -53,11 +53,44 @@ TARGETS = {"1000_cold": 60.0, "1000_warm": 15.0, "10000_fast": 180.0}
 RSS_LIMIT_MIB = 4096.0
 
 
+def replicate(src: Path, dst: Path, copies: int) -> None:
+    """A larger batch made of copies of `src`'s bundles (and labels) under new run ids."""
+    import orjson
+
+    if (dst / "bundles").is_dir() and len(list((dst / "bundles").glob("run_*.json"))) >= copies * 1000:
+        return
+    (dst / "bundles").mkdir(parents=True, exist_ok=True)
+    labels = {}
+    if (src / "eval_labels.jsonl").is_file():
+        labels = {
+            orjson.loads(line)["run_id"]: orjson.loads(line)
+            for line in (src / "eval_labels.jsonl").read_bytes().splitlines()
+            if line.strip()
+        }
+    out_labels = []
+    for path in sorted((src / "bundles").glob("run_*.json")):
+        raw = path.read_bytes()
+        run_id = orjson.loads(raw)["run"]["run_id"]
+        for k in range(copies):
+            new_id = f"{run_id[:-4]}{k:04d}"
+            (dst / "bundles" / f"{new_id}.json").write_bytes(raw.replace(run_id.encode(), new_id.encode()))
+            if run_id in labels:
+                out_labels.append(orjson.dumps({**labels[run_id], "run_id": new_id}))
+    if out_labels:
+        (dst / "eval_labels.jsonl").write_bytes(b"\n".join(out_labels) + b"\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "evswarm-bench")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--skip-10k", action="store_true")
+    ap.add_argument(
+        "--replicate-10k",
+        action="store_true",
+        help="build the 10k batch from 10 copies of the 1k batch (new run ids) instead of simulating "
+        "10,000 runs (~1 h on 2 cores); labels are copied along",
+    )
     args = ap.parse_args()
     runs: dict[str, dict] = {}
     b1k = args.work / f"batch-1000-s{args.seed}"
@@ -67,8 +100,13 @@ def main() -> None:
     runs["1000_cold"] = analyze_in_child(b1k, args.work / "out-1000-cold", "minilm", cache)
     runs["1000_warm"] = analyze_in_child(b1k, args.work / "out-1000-warm", "minilm", cache)
     if not args.skip_10k:
-        b10k = args.work / f"batch-10000-s{args.seed}"
-        sim["10000"] = round(simulate(b10k, 10000, args.seed), 1)
+        if args.replicate_10k:
+            b10k = args.work / f"batch-10000-s{args.seed}-replicated"
+            replicate(b1k, b10k, 10)
+            sim["10000"] = "replicated from the 1000-run batch (10 copies, new run ids)"
+        else:
+            b10k = args.work / f"batch-10000-s{args.seed}"
+            sim["10000"] = round(simulate(b10k, 10000, args.seed), 1)
         fast_cache = args.work / "cache-bench-fast"
         shutil.rmtree(fast_cache, ignore_errors=True)
         runs["10000_fast"] = analyze_in_child(b10k, args.work / "out-10000-fast", "static", fast_cache)

@@ -1,30 +1,192 @@
-"""Live mode: the same agents on a real model through the SDK's OpenAI client (any compatible server)."""
+"""Live mode: the same agents on a real model through the SDK's OpenAI client (any compatible server).
+
+Every agent resolves to one Chat Completions model, wrapped so each call is recorded into the bundle.
+The OpenAI client times requests out and retries 429, 5xx and dropped connections with exponential
+backoff (honouring Retry-After). What still fails is turned into a `ModelServerError` with a stable
+code and a one-line message naming the server; the runner records the run as failed with them. Once
+the server has shown it cannot serve this batch at all (bad key, nothing listening, unknown model),
+later runs fail at once with the same error instead of waiting through the retries again.
+"""
 
 from __future__ import annotations
 
-from agents import Model, ModelProvider, OpenAIChatCompletionsModel
-from openai import AsyncOpenAI
+from dataclasses import dataclass
+from typing import Any
+
+from agents import Handoff, Model, ModelProvider, ModelResponse, ModelSettings, ModelTracing, Tool
+from agents import OpenAIChatCompletionsModel
+from agents.agent_output import AgentOutputSchemaBase
+from agents.items import TResponseInputItem
+from openai import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AsyncOpenAI,
+)
 
 from evswarm.agents.policy.model import POLICY_PREFIX, RecordingModel
 
 REQUEST_TIMEOUT_S = 60.0
+"""Seconds one model request may take before it is abandoned (and retried)."""
 MAX_RETRIES = 4
-"""The OpenAI client retries 429 and 5xx responses with exponential backoff this many times."""
+"""The OpenAI client retries timeouts, dropped connections, 429 and 5xx this many times, backing off."""
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+@dataclass(frozen=True)
+class ModelFailure:
+    """Why the model server could not answer: a stable code, a readable line, and whether retrying is pointless."""
+
+    code: str
+    message: str
+    fatal: bool = False
+    """True when every later run would fail the same way (bad key, nothing listening, unknown model)."""
+
+
+class ModelServerError(Exception):
+    """A model call that failed for good; the runner records the run as failed with `failure`."""
+
+    def __init__(self, failure: ModelFailure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def _server_said(exc: APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        message = error.get("message") if isinstance(error, dict) else error
+        if message:
+            return f": {message}"
+    return ""
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost reason of a connection error, in words."""
+    chain = [exc]
+    while (nxt := chain[-1].__cause__ or chain[-1].__context__) is not None and nxt not in chain:
+        chain.append(nxt)
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection refused (nothing is listening there; is the server running?)"
+    return str(chain[-1]) or type(chain[-1]).__name__
+
+
+def describe_failure(exc: APIError, *, server: str, model: str, timeout: float, retries: int) -> ModelFailure:
+    """Turn an OpenAI client error (after its own retries) into a code and one line a user can act on."""
+    at = f"the model server at {server}"
+    tried = f" after {retries} retries" if retries else ""
+    if isinstance(exc, APITimeoutError):
+        return ModelFailure("model_timeout", f"{at} did not answer within {timeout:g}s{tried}")
+    if isinstance(exc, APIConnectionError):
+        return ModelFailure("model_unreachable", f"{at} cannot be reached: {_cause(exc)}", fatal=True)
+    if isinstance(exc, APIResponseValidationError):
+        return ModelFailure("model_bad_response", f"{at} sent a response that is not a chat completion: {exc}")
+    if isinstance(exc, APIStatusError):
+        status, said = exc.status_code, _server_said(exc)
+        if status == 401:
+            return ModelFailure("model_auth_error", f"{at} rejected the API key (HTTP 401){said}", fatal=True)
+        if status == 403:
+            return ModelFailure("model_auth_error", f"{at} refused access with this API key (HTTP 403){said}",
+                                fatal=True)
+        if status == 404:
+            return ModelFailure(
+                "model_not_found",
+                f"{at} has no model {model!r} or no chat completions endpoint (HTTP 404){said}",
+                fatal=True,
+            )
+        if status == 429:
+            return ModelFailure("model_rate_limited", f"{at} kept rate-limiting requests (HTTP 429){tried}{said}")
+        if status >= 500:
+            return ModelFailure("model_server_error", f"{at} kept failing (HTTP {status}){tried}{said}")
+        return ModelFailure("model_bad_request", f"{at} rejected the request (HTTP {status}){said}")
+    return ModelFailure("model_error", f"{at} failed: {type(exc).__name__}: {exc}")
+
+
+class Breaker:
+    """Remembers a fatal failure so the rest of the batch fails fast instead of retrying a hopeless server."""
+
+    def __init__(self) -> None:
+        self.tripped: ModelFailure | None = None
+
+    def check(self) -> None:
+        if self.tripped is not None:
+            note = " (not attempted again: an earlier run of this batch failed the same way)"
+            raise ModelServerError(ModelFailure(self.tripped.code, self.tripped.message + note, fatal=True))
+
+    def record(self, failure: ModelFailure) -> None:
+        if failure.fatal and self.tripped is None:
+            self.tripped = failure
+
+
+class LiveModel(OpenAIChatCompletionsModel):
+    """The SDK's Chat Completions model, with client errors turned into `ModelServerError`."""
+
+    def __init__(self, model: str, client: AsyncOpenAI, provider: LiveProvider) -> None:
+        super().__init__(model=model, openai_client=client)
+        self.provider = provider
+
+    async def get_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        previous_response_id: str | None = None,
+        conversation_id: str | None = None,
+        prompt: Any = None,
+    ) -> ModelResponse:
+        self.provider.breaker.check()
+        try:
+            return await super().get_response(
+                system_instructions,
+                input,
+                model_settings,
+                tools,
+                output_schema,
+                handoffs,
+                tracing,
+                previous_response_id=previous_response_id,
+                conversation_id=conversation_id,
+                prompt=prompt,
+            )
+        except APIError as exc:
+            failure = self.provider.describe(exc)
+            self.provider.breaker.record(failure)
+            raise ModelServerError(failure) from exc
 
 
 class LiveProvider(ModelProvider):
     """Every agent's `policy/<Agent>` name resolves to the one live model, wrapped so each call is recorded."""
 
-    def __init__(self, model: str, *, api_key: str, base_url: str | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        timeout: float = REQUEST_TIMEOUT_S,
+        max_retries: int = MAX_RETRIES,
+    ) -> None:
         self.model = model
-        self.client = AsyncOpenAI(
-            api_key=api_key, base_url=base_url, timeout=REQUEST_TIMEOUT_S, max_retries=MAX_RETRIES
-        )
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        self.server = str(self.client.base_url).rstrip("/") or DEFAULT_BASE_URL
+        self.breaker = Breaker()
         self._models: dict[str, Model] = {}
+
+    def describe(self, exc: APIError) -> ModelFailure:
+        return describe_failure(exc, server=self.server, model=self.model, timeout=self.timeout,
+                                retries=self.max_retries)
 
     def get_model(self, model_name: str | None) -> Model:
         agent = (model_name or "").removeprefix(POLICY_PREFIX) or "Orchestrator"
         if agent not in self._models:
-            inner = OpenAIChatCompletionsModel(model=self.model, openai_client=self.client)
-            self._models[agent] = RecordingModel(inner, agent)
+            self._models[agent] = RecordingModel(LiveModel(self.model, self.client, self), agent)
         return self._models[agent]

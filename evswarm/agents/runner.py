@@ -70,6 +70,8 @@ def _blocked_by(guardrail: str, problems: list[str]) -> OrderDecision:
 
 
 async def _execute(scenario: Scenario, state: RunState, env: RunEnvironment) -> Outcome:
+    from evswarm.agents.live import ModelServerError
+
     config = RunConfig(model_provider=env.provider, workflow_name=WORKFLOW_NAME)
     try:
         result = await Runner.run(
@@ -102,6 +104,13 @@ async def _execute(scenario: Scenario, state: RunState, env: RunEnvironment) -> 
     except MaxTurnsExceeded as exc:
         return Outcome(
             "failed", error_code="max_turns_exceeded", error_message=str(exc), failure_agent=state.active_agent
+        )
+    except ModelServerError as exc:  # live mode: the model server could not answer, even after retries
+        return Outcome(
+            "failed",
+            error_code=exc.failure.code,
+            error_message=exc.failure.message,
+            failure_agent=state.active_agent,
         )
     except AgentsException as exc:
         return Outcome(

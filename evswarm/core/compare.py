@@ -47,6 +47,11 @@ def _span_view(bundle: Bundle) -> list[dict[str, Any]]:
     view = []
     for span in bundle.spans:
         data = {} if span.span_type == "generation" else span.span_data
+        inner = data.get("data")
+        if span.span_type == "custom" and isinstance(inner, dict) and "usage" in inner:
+            # task/turn token usage is what the model server billed (live servers add cached and total counts
+            # the recording does not keep); a replay only echoes the recording's counts, so it proves nothing
+            data = {**data, "data": {k: v for k, v in inner.items() if k != "usage"}}
         view.append({"type": span.span_type, "agent": span.agent_name, "parent": position.get(span.parent_span_id or ""),
                      "data": data, "error": span.error})
     return view

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
@@ -28,7 +29,7 @@ from evswarm.core.store import write_snapshot
 from evswarm.simulator.cases import generate, run_id_for
 from evswarm.simulator.models import ModelChoice, parse_model
 from evswarm.simulator.oracle import oracle_for
-from evswarm.simulator.results import batch_summary, results_row, runner_error_row
+from evswarm.simulator.results import RunFacts, batch_summary, results_row, run_facts, runner_error_row
 
 MANIFEST_FORMAT = "evswarm.batch.v1"
 CHUNK = 4
@@ -111,21 +112,48 @@ def _check_manifest(layout: BatchLayout, wanted: Manifest) -> None:
     atomic_write_json(layout.manifest, wanted.model_dump(mode="json"))
 
 
-def _existing_bundles(layout: BatchLayout, run_ids: list[str]) -> dict[str, Bundle]:
-    """Complete bundles already on disk; a corrupt one stops the batch (nothing is deleted)."""
-    found: dict[str, Bundle] = {}
+def _complete_runs(layout: BatchLayout, run_ids: list[str]) -> set[str]:
+    """Runs whose bundle is already on disk and valid; a corrupt one stops the batch (nothing is deleted)."""
+    complete = set()
     for run_id in run_ids:
         path = layout.bundle_path(run_id)
         if not path.exists():
             continue
         try:
-            found[run_id] = read_bundle(path)
+            read_bundle(path)
         except BundleError as exc:
             raise EvswarmError(
                 f"corrupt bundle found on resume: {exc}",
                 hint=f"move or delete {path} and run the same command again to regenerate it",
             ) from exc
-    return found
+        complete.add(run_id)
+    return complete
+
+
+def _write_batch_files(
+    layout: BatchLayout, run_ids: list[str], errors: dict[str, str], *, label: str, seed: int
+) -> dict[str, Any]:
+    """Rebuild results.jsonl, run_summary.json and the SQLite snapshot in one streaming pass over the bundles."""
+    rows: list[dict[str, Any]] = []
+    facts: list[RunFacts] = []
+
+    def bundles() -> Iterator[Bundle]:
+        for index, run_id in enumerate(run_ids):
+            if run_id in errors:
+                rows.append(
+                    runner_error_row(run_id, index, batch_label=label, batch_size=len(run_ids), error=errors[run_id])
+                )
+                continue
+            bundle = read_bundle(layout.bundle_path(run_id))
+            rows.append(results_row(bundle, batch_label=label, batch_size=len(run_ids), index=index))
+            facts.append(run_facts(bundle))
+            yield bundle
+
+    write_snapshot(layout.sqlite, bundles())
+    atomic_write_jsonl(layout.results, rows)
+    summary = batch_summary(facts, batch_label=label, seed=seed, requested=len(run_ids), runner_errors=len(errors))
+    atomic_write_json(layout.summary, summary)
+    return summary
 
 
 _WORKER_ENV = None
@@ -218,28 +246,13 @@ def simulate(
         ),
     )
     run_ids = [run_id_for(seed, i) for i in range(runs)]
-    bundles = _existing_bundles(layout, run_ids)
-    todo = [i for i, rid in enumerate(run_ids) if rid not in bundles]
+    complete = _complete_runs(layout, run_ids)
+    todo = [i for i, rid in enumerate(run_ids) if rid not in complete]
     template = _Job(seed, (), tuple(version_sets) if version_sets else None, label, choice, str(layout.bundles_dir))
     worker_count = min(workers or os.cpu_count() or 1, max(len(todo), 1))
     outcomes = _execute(list(_jobs(todo, template)), worker_count, len(todo), progress) if todo else []
     errors = {rid: err for _, rid, err in outcomes if err}
-    for _, run_id, err in outcomes:
-        if err is None:
-            bundles[run_id] = read_bundle(layout.bundle_path(run_id))
-    ordered = [(i, bundles[rid]) for i, rid in enumerate(run_ids) if rid in bundles]
-    rows = [results_row(b, batch_label=label, batch_size=runs, index=i) for i, b in ordered]
-    rows += [
-        runner_error_row(rid, run_ids.index(rid), batch_label=label, batch_size=runs, error=err)
-        for rid, err in errors.items()
-    ]
-    rows.sort(key=lambda row: row["batch_index"])
-    atomic_write_jsonl(layout.results, rows)
-    summary = batch_summary(
-        [b for _, b in ordered], batch_label=label, seed=seed, requested=runs, runner_errors=len(errors)
-    )
-    atomic_write_json(layout.summary, summary)
-    write_snapshot(layout.sqlite, (b for _, b in ordered))
+    summary = _write_batch_files(layout, run_ids, errors, label=label, seed=seed)
     return BatchReport(
         out=out,
         requested=runs,

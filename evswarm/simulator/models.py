@@ -1,13 +1,40 @@
-"""Parsing `--model`: the offline policy model, or `openai:MODEL` on a real (or compatible) server."""
+"""Parsing `--model`: the offline policy model, or `openai:MODEL` on a real (or compatible) server.
+
+Live mode reads the key from OPENAI_API_KEY, and two optional knobs from the environment:
+EVSWARM_MODEL_TIMEOUT (seconds per request, default 60) and EVSWARM_MODEL_RETRIES (retries of a
+timed-out, dropped, 429 or 5xx request, with exponential backoff; default 4).
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from agents import ModelProvider
 
 from evswarm.core.errors import EvswarmError
+
+TIMEOUT_ENV = "EVSWARM_MODEL_TIMEOUT"
+RETRIES_ENV = "EVSWARM_MODEL_RETRIES"
+DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_RETRIES = 4
+
+MODEL_ERROR_CODES = frozenset(
+    {
+        "model_auth_error",
+        "model_unreachable",
+        "model_not_found",
+        "model_timeout",
+        "model_rate_limited",
+        "model_server_error",
+        "model_bad_request",
+        "model_bad_response",
+        "model_error",
+    }
+)
+"""`error_code`s of runs that failed because the model server could not answer (live mode only)."""
 
 
 @dataclass(frozen=True)
@@ -17,6 +44,8 @@ class ModelChoice:
     kind: str
     model: str = ""
     base_url: str | None = None
+    timeout: float = DEFAULT_TIMEOUT_S
+    max_retries: int = DEFAULT_RETRIES
 
     def provider(self) -> ModelProvider:
         if self.kind == "offline":
@@ -25,7 +54,27 @@ class ModelChoice:
             return PolicyProvider()
         from evswarm.agents.live import LiveProvider
 
-        return LiveProvider(self.model, api_key=os.environ.get("OPENAI_API_KEY", ""), base_url=self.base_url)
+        return LiveProvider(
+            self.model,
+            api_key=os.environ.get("OPENAI_API_KEY", ""),
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+        )
+
+
+def _env_number(name: str, default: float, *, integer: bool) -> Any:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = -1
+    if value < 0 or (not integer and value == 0):
+        kind = "a whole number >= 0" if integer else "a number of seconds > 0"
+        raise EvswarmError(f"{name}={raw!r} is not {kind}")
+    return value
 
 
 def parse_model(spec: str, base_url: str | None) -> ModelChoice:
@@ -34,10 +83,37 @@ def parse_model(spec: str, base_url: str | None) -> ModelChoice:
             raise EvswarmError("--base-url only applies with --model openai:MODEL")
         return ModelChoice("offline")
     if spec.startswith("openai:") and spec.removeprefix("openai:"):
+        if base_url is not None and not base_url.startswith(("http://", "https://")):
+            raise EvswarmError(
+                f"--base-url {base_url!r} is not an http(s) URL", hint="e.g. --base-url http://127.0.0.1:8000/v1"
+            )
         if not os.environ.get("OPENAI_API_KEY"):
             raise EvswarmError(
                 "--model openai:... needs OPENAI_API_KEY in the environment",
                 hint="any non-empty key works for a local OpenAI-compatible server",
             )
-        return ModelChoice("openai", spec.removeprefix("openai:"), base_url)
+        return ModelChoice(
+            "openai",
+            spec.removeprefix("openai:"),
+            base_url,
+            timeout=_env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, integer=False),
+            max_retries=_env_number(RETRIES_ENV, DEFAULT_RETRIES, integer=True),
+        )
     raise EvswarmError(f"unknown --model {spec!r}: expected 'offline' or 'openai:MODEL'")
+
+
+def model_trouble(batch_dir: Path) -> str | None:
+    """One line saying what went wrong with the model server in a batch (from its results.jsonl), or None.
+
+    Names the first failed run's cause (when the server cannot serve the batch at all, every run shares
+    it) and how many runs it cost.
+    """
+    from evswarm.core.io import read_jsonl
+    from evswarm.core.layout import BatchLayout
+
+    rows = list(read_jsonl(BatchLayout(batch_dir).results))
+    failed = sorted((r for r in rows if r.get("error_code") in MODEL_ERROR_CODES), key=lambda r: r["batch_index"])
+    if not failed:
+        return None
+    message = str(failed[0].get("error_message") or failed[0]["error_code"]).split(" (not attempted again")[0]
+    return f"{len(failed)} of {len(rows)} runs failed because {message}"

@@ -41,8 +41,10 @@ class ReplayReport:
 
 def _manifest(layout: BatchLayout) -> Manifest:
     if not layout.manifest.exists():
-        raise EvswarmError(f"{layout.manifest} is missing: replay needs the batch manifest to rebuild each run's world",
-                           hint="replay a directory written by `evswarm simulate` (it writes batch.json)")
+        raise EvswarmError(
+            f"{layout.manifest} is missing: replay needs the batch manifest to rebuild each run's world",
+            hint="replay a directory written by `evswarm simulate` (it writes batch.json)",
+        )
     try:
         return Manifest.model_validate_json(layout.manifest.read_bytes())
     except ValueError as exc:
@@ -63,8 +65,11 @@ def _world_mismatch(saved: Bundle, scenario: Scenario) -> str | None:
     found = first_difference(saved.run.config.model_dump(mode="json"), scenario.order.model_dump(mode="json"), "config")
     if found:
         return found
-    return first_difference([e.model_dump(mode="json") for e in saved.environment_events],
-                            [e.model_dump(mode="json") for e in scenario.signals], "environment_events")
+    return first_difference(
+        [e.model_dump(mode="json") for e in saved.environment_events],
+        [e.model_dump(mode="json") for e in scenario.signals],
+        "environment_events",
+    )
 
 
 async def _replay_one(path: Path, manifest: Manifest, verify: bool, env: object) -> RunReplay:
@@ -108,7 +113,9 @@ def replay(batch_dir: Path, *, verify: bool = False, limit: int | None = None, p
 
     layout = BatchLayout(batch_dir)
     if not layout.bundles_dir.is_dir():
-        raise EvswarmError(f"{batch_dir} has no bundles/ directory", hint="point replay at an `evswarm simulate` output")
+        raise EvswarmError(
+            f"{batch_dir} has no bundles/ directory", hint="point replay at an `evswarm simulate` output"
+        )
     if limit is not None and limit < 1:
         raise EvswarmError(f"--limit must be at least 1 (got {limit})")
     manifest = _manifest(layout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from evswarm.core.bundle import Bundle
@@ -93,21 +94,68 @@ def _distribution(values: Iterable[int]) -> dict[str, int]:
     return {str(k): v for k, v in sorted(Counter(values).items())}
 
 
+@dataclass(frozen=True)
+class RunFacts:
+    """The few facts of a run that the batch summary counts (kept instead of whole bundles)."""
+
+    status: str
+    labels: dict[str, str]
+    agents: frozenset[str]
+    handoffs: int
+    function_spans: int
+    loops: bool
+    arbitrated: bool
+    triaged: bool
+    reviewed: bool
+    rogue: bool
+    shadow: bool
+    trace_family: str
+    faults: tuple[str, ...]
+
+
+COUNTED = (
+    "scenario_family",
+    "agent_version_set",
+    "orchestrator_mode",
+    "market_regime",
+    "price_regime",
+    "schedule_regime",
+)
+
+
+def run_facts(bundle: Bundle) -> RunFacts:
+    summary = bundle.run.summary
+    return RunFacts(
+        status=bundle.run.status,
+        labels={key: str(getattr(summary, key)) for key in COUNTED},
+        agents=frozenset(s.agent_name for s in bundle.spans if s.span_type == "agent" and s.agent_name),
+        handoffs=sum(s.span_type == "handoff" for s in bundle.spans),
+        function_spans=sum(s.span_type == "function" for s in bundle.spans),
+        loops=summary.loop_count > 0,
+        arbitrated=summary.arbitration_count > 0,
+        triaged=summary.triage_outcome is not None,
+        reviewed=bundle.review_packet is not None,
+        rogue=summary.rogue_window_id is not None,
+        shadow=summary.orchestrator_mode == "shadow",
+        trace_family=summary.trace_family,
+        faults=tuple(f.fault_id for f in bundle.injected_faults),
+    )
+
+
 def batch_summary(
-    bundles: list[Bundle], *, batch_label: str, seed: int, requested: int, runner_errors: int
+    runs: list[RunFacts], *, batch_label: str, seed: int, requested: int, runner_errors: int
 ) -> dict[str, Any]:
     """Counts by status, case type, version set, regime and agent, plus handoff and tool-span distributions."""
 
     def count(key: str) -> dict[str, int]:
-        return dict(sorted(Counter(str(getattr(b.run.summary, key)) for b in bundles).items()))
+        return dict(sorted(Counter(r.labels[key] for r in runs).items()))
 
-    n = max(len(bundles), 1)
-    families = Counter(b.run.summary.trace_family for b in bundles)
+    def rate(flag: str) -> float:
+        return round(sum(getattr(r, flag) for r in runs) / max(len(runs), 1), 3)
+
+    families = Counter(r.trace_family for r in runs)
     top_family, top_count = families.most_common(1)[0] if families else (None, 0)
-    activations = Counter(
-        agent for b in bundles for agent in {s.agent_name for s in b.spans if s.span_type == "agent" and s.agent_name}
-    )
-    statuses = Counter(b.run.status for b in bundles)
+    statuses = Counter(r.status for r in runs)
     if runner_errors:
         statuses["runner_error"] = runner_errors
     return {
@@ -116,7 +164,7 @@ def batch_summary(
         "seed": seed,
         "count": requested,
         "requested_runs": requested,
-        "bundle_count": len(bundles),
+        "bundle_count": len(runs),
         "bundle_dir": "bundles",
         "results_path": "results.jsonl",
         "database_path": "trace_snapshot.sqlite",
@@ -127,21 +175,17 @@ def batch_summary(
         "market_regime_counts": count("market_regime"),
         "price_regime_counts": count("price_regime"),
         "schedule_regime_counts": count("schedule_regime"),
-        "agent_activation_run_counts": dict(sorted(activations.items())),
-        "handoff_count_distribution": _distribution(sum(s.span_type == "handoff" for s in b.spans) for b in bundles),
-        "function_tool_span_count_distribution": _distribution(
-            sum(s.span_type == "function" for s in b.spans) for b in bundles
-        ),
-        "loop_rate": round(sum(b.run.summary.loop_count > 0 for b in bundles) / n, 3),
-        "arbitration_rate": round(sum(b.run.summary.arbitration_count > 0 for b in bundles) / n, 3),
-        "triage_rate": round(sum(b.run.summary.triage_outcome is not None for b in bundles) / n, 3),
-        "review_snapshot_count": sum(b.review_packet is not None for b in bundles),
-        "rogue_window_rate": round(sum(b.run.summary.rogue_window_id is not None for b in bundles) / n, 3),
-        "shadow_mode_rate": round(sum(b.run.summary.orchestrator_mode == "shadow" for b in bundles) / n, 3),
+        "agent_activation_run_counts": dict(sorted(Counter(a for r in runs for a in r.agents).items())),
+        "handoff_count_distribution": _distribution(r.handoffs for r in runs),
+        "function_tool_span_count_distribution": _distribution(r.function_spans for r in runs),
+        "loop_rate": rate("loops"),
+        "arbitration_rate": rate("arbitrated"),
+        "triage_rate": rate("triaged"),
+        "review_snapshot_count": sum(r.reviewed for r in runs),
+        "rogue_window_rate": rate("rogue"),
+        "shadow_mode_rate": rate("shadow"),
         "trace_family_count": len(families),
         "top_trace_family": top_family,
-        "top_trace_family_share": round(top_count / n, 3),
-        "injected_fault_run_counts": dict(
-            sorted(Counter(f.fault_id for b in bundles for f in b.injected_faults).items())
-        ),
+        "top_trace_family_share": round(top_count / max(len(runs), 1), 3),
+        "injected_fault_run_counts": dict(sorted(Counter(f for r in runs for f in r.faults).items())),
     }
