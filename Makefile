@@ -8,7 +8,7 @@ PYSTAMP := $(VENV)/.evswarm-installed
 NPSTAMP := node_modules/.evswarm-installed
 DEMO    ?= runs/demo
 
-.PHONY: setup test-setup demo test check lint typecheck pytest clean
+.PHONY: setup test-setup demo data test check lint typecheck pytest clean
 
 $(PYSTAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,8 +30,11 @@ test-setup: setup /usr/bin/chromium
 demo: setup
 	$(VENV)/bin/evswarm demo --out $(DEMO)
 
+data: setup                            # rebuild the shipped batch in data/ (about 10 minutes)
+	$(PY) scripts/build_data.py
+
 lint: $(PYSTAMP)
-	$(VENV)/bin/ruff check evswarm tests benchmarks
+	$(VENV)/bin/ruff check evswarm tests benchmarks scripts
 
 typecheck: $(PYSTAMP)
 	$(VENV)/bin/mypy

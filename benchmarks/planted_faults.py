@@ -1,14 +1,22 @@
 """Planted-fault recovery: simulate a seeded batch with faults, analyze it, score against the ground truth.
 
-The pipeline never reads `injected_faults`; only this script does, to score it:
-- ari: adjusted Rand index between discovered patterns (unclustered = its own label) and fault classes
-  (the sorted fault ids that fired in a trace, or "no_fault") over the analyzed failing traces;
-- suspect_top1: for each fault, the pattern holding most of its traces; correct when that pattern's top
-  suspect that is a step (not a finding/review/status signal) belongs to the fault's responsible agent.
-  `trace_share` adds, per fault, the share of its traces whose own top step suspect names that agent.
+The pipeline never reads `injected_faults`; only this script does, to score it. Scores are over the
+analyzed (failing) traces:
+- ari: adjusted Rand index between discovered patterns (noise = its own label) and fault classes over
+  the failing traces where exactly one planted fault fired (or none: class "no_fault"). Traces where
+  two faults fired (possible within one version set, e.g. v1.1's stale_incentive + missed_stockout)
+  have no single true class, so they are left out of this headline number and counted
+  (`multi_fault_traces`). For transparency two more ARIs are reported over *all* failing traces:
+  `ari_first_acting` (a multi-fault trace's class is the fault whose responsible agent acts first in the
+  trace: the earliest cause) and `ari_combined` (class = the sorted fault ids joined with '+').
+- suspect_top1: for each fault, the pattern holding most of its single-fault traces (all its traces if it
+  never fires alone); correct when that pattern's top suspect that is a step (not a finding/review/status
+  signal) belongs to the fault's responsible agent. `trace_share` adds, per fault, the share of its
+  traces whose own top step suspect names that agent.
 
 The batch is graded first (`evswarm grade`, offline rubrics) unless --no-grade: the grader's verdicts
-are what makes silent faults (a wrong price on a completed run) visible as failures.
+are what makes silent faults (a wrong price on a completed run) visible as failures. A batch directory
+that already holds a complete batch (e.g. copied in) is analyzed as is, not re-simulated.
 
 Usage: python benchmarks/planted_faults.py [--runs 1000] [--seed 7] [--work DIR] [--embedder minilm] [--no-grade]
 Last line printed: `ari=<x> suspect_top1=<y>`.
@@ -36,6 +44,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 def simulate(out: Path, runs: int, seed: int, workers: int = 2) -> float:
     """Run `evswarm simulate` (resumable: a complete batch is left as is). Returns wall seconds."""
+    if (out / "run_summary.json").is_file():
+        return 0.0
     start = time.perf_counter()
     cmd = [
         sys.executable,
@@ -79,52 +89,79 @@ def grade(batch: Path) -> float:
     return time.perf_counter() - start
 
 
-def ground_truth(batch: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """run_id -> fault class, and fault_id -> responsible agent (read from the bundles)."""
-    classes: dict[str, str] = {}
+def ground_truth(batch: Path) -> tuple[dict[str, list[str]], dict[str, str], dict[str, str]]:
+    """run_id -> faults that fired, fault_id -> responsible agent, run_id -> first-acting fault."""
+    faults_of: dict[str, list[str]] = {}
     agents: dict[str, str] = {}
+    first: dict[str, str] = {}
     for path in sorted((batch / "bundles").glob("run_*.json")):
         b = orjson.loads(path.read_bytes())
         faults = b.get("injected_faults") or []
         for f in faults:
             agents[f["fault_id"]] = f["agent_name"]
-        classes[b["run"]["run_id"]] = "+".join(sorted({f["fault_id"] for f in faults})) or "no_fault"
-    return classes, agents
+        rid = b["run"]["run_id"]
+        faults_of[rid] = sorted({f["fault_id"] for f in faults})
+        if len(faults_of[rid]) > 1:
+            order = {f["fault_id"]: _first_span(b, f["agent_name"]) for f in faults}
+            first[rid] = min(sorted(order), key=lambda fid: order[fid])
+        else:
+            first[rid] = faults_of[rid][0] if faults_of[rid] else "no_fault"
+    return faults_of, agents, first
 
 
-def score(result: object, classes: dict[str, str], agents: dict[str, str]) -> dict:
-    a = result.assignments.assign(truth=lambda d: d.run_id.map(classes))  # type: ignore[attr-defined]
-    ari = adjusted_rand_score(a.truth, a.pattern_id)
-    faulty = a[a.truth != "no_fault"]
-    ari_faulty = adjusted_rand_score(faulty.truth, faulty.pattern_id) if len(faulty) else float("nan")
+def _first_span(bundle: dict, agent: str) -> int:
+    """Index of the first span of `agent` in the trace (the fault's agent acting)."""
+    for i, span in enumerate(bundle.get("spans") or []):
+        if span.get("agent_name") == agent:
+            return i
+    return 10**9
+
+
+def score(result: object, faults_of: dict[str, list[str]], agents: dict[str, str], first: dict[str, str]) -> dict:
+    a = result.assignments.assign(  # type: ignore[attr-defined]
+        nfaults=lambda d: d.run_id.map(lambda r: len(faults_of.get(r, []))),
+        combined=lambda d: d.run_id.map(lambda r: "+".join(faults_of.get(r, [])) or "no_fault"),
+        first=lambda d: d.run_id.map(first),
+    )
+    single = a[a.nfaults <= 1]
+    ari = adjusted_rand_score(single.combined, single.pattern_id) if len(single) else float("nan")
+    ari_first = adjusted_rand_score(a["first"], a.pattern_id)
+    ari_combined = adjusted_rand_score(a.combined, a.pattern_id)
     suspects = result.suspects  # type: ignore[attr-defined]
     steps = result.suspect_steps  # type: ignore[attr-defined]
     ops = suspects[~suspects.is_signal] if not suspects.empty else suspects
     per_fault = []
     for fault, agent in sorted(agents.items()):
-        members = a[a.truth.str.split("+").map(lambda parts, f=fault: f in parts)]
+        members = a[a.run_id.map(lambda r, f=fault: f in faults_of.get(r, []))]
+        alone = members[members.nfaults == 1]
+        basis = alone if len(alone) else members
         if members.empty:
             per_fault.append({"fault": fault, "agent": agent, "traces_analyzed": 0, "correct": False})
             continue
-        pid = Counter(members.pattern_id[members.pattern_id > 0]).most_common(1)
+        pid = Counter(basis.pattern_id[basis.pattern_id > 0]).most_common(1)
         pid = pid[0][0] if pid else -1
         top = ops[ops.pattern_id == pid].head(1)
         top_agent = str(top.agent_name.iloc[0]) if not top.empty else None
-        mine = steps[
-            (steps.pattern_id == pid)
-            & steps.run_id.isin(set(members.run_id))
-            & ~steps.node_kind.isin(["finding", "review", "status", "log"])
-        ]
-        best = mine.sort_values("score", ascending=False).drop_duplicates("run_id")
+        mine = (
+            steps[
+                (steps.pattern_id == pid)
+                & steps.run_id.isin(set(members.run_id))
+                & ~steps.node_kind.isin(["finding", "review", "status", "log"])
+            ]
+            if not steps.empty
+            else steps
+        )
+        best = mine.sort_values("score", ascending=False).drop_duplicates("run_id") if len(mine) else mine
         share = float((best.agent_name == agent).mean()) if len(best) else 0.0
         per_fault.append(
             {
                 "fault": fault,
                 "agent": agent,
                 "traces_analyzed": len(members),
+                "single_fault_traces": len(alone),
                 "pattern_id": int(pid),
                 "pattern": str(result.patterns.set_index("pattern_id").label.get(pid, "")),  # type: ignore[attr-defined]
-                "pattern_purity": float((members.pattern_id == pid).mean()),
+                "pattern_purity": float((basis.pattern_id == pid).mean()),
                 "top_suspect_agent": top_agent,
                 "correct": top_agent == agent,
                 "trace_share": share,
@@ -134,12 +171,19 @@ def score(result: object, classes: dict[str, str], agents: dict[str, str]) -> di
     top1 = sum(f["correct"] for f in scored) / len(scored) if scored else 0.0
     return {
         "ari": round(float(ari), 4),
-        "ari_faulty_only": round(float(ari_faulty), 4),
+        "ari_first_acting": round(float(ari_first), 4),
+        "ari_combined": round(float(ari_combined), 4),
         "suspect_top1": round(top1, 4),
         "faults": per_fault,
         "analyzed": len(a),
-        "faulty_analyzed": len(faulty),
-        "crosstab": pd.crosstab(a.truth, a.pattern_id).to_dict(),
+        "faulty_analyzed": int((a.nfaults > 0).sum()),
+        "single_fault_traces": int((a.nfaults == 1).sum()),
+        "no_fault_traces": int((a.nfaults == 0).sum()),
+        "multi_fault_traces": int((a.nfaults > 1).sum()),
+        "crosstab": {
+            str(k): {str(c): int(n) for c, n in v.items() if n}
+            for k, v in pd.crosstab(a.combined, a.pattern_id).to_dict().items()
+        },
     }
 
 
@@ -166,8 +210,8 @@ def main() -> None:
         args.work / f"analysis-{args.runs}-s{args.seed}",
         config=AnalyzeConfig(embedder=args.embedder, cache_root=args.work / "cache", progress=False),
     )
-    classes, agents = ground_truth(batch)
-    out = score(result, classes, agents)
+    faults_of, agents, first = ground_truth(batch)
+    out = score(result, faults_of, agents, first)
     out.update(
         {
             "runs": args.runs,
@@ -191,7 +235,11 @@ def main() -> None:
             f"pattern=P{f.get('pattern_id', '-')} top={f.get('top_suspect_agent')} "
             f"{'OK' if f['correct'] else 'MISS'} share={f.get('trace_share', 0):.2f}"
         )
-    print(f"ari_faulty_only={out['ari_faulty_only']} analyzed={out['analyzed']} faulty={out['faulty_analyzed']}")
+    print(
+        f"analyzed={out['analyzed']} single_fault={out['single_fault_traces']} "
+        f"multi_fault={out['multi_fault_traces']} (left out of ari) no_fault={out['no_fault_traces']} "
+        f"ari_first_acting={out['ari_first_acting']} ari_combined={out['ari_combined']}"
+    )
     print(f"ari={out['ari']} suspect_top1={out['suspect_top1']}")
 
 

@@ -10,13 +10,24 @@ later runs fail at once with the same error instead of waiting through the retri
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from agents import Handoff, Model, ModelProvider, ModelResponse, ModelSettings, ModelTracing, Tool
-from agents import OpenAIChatCompletionsModel
+from agents import (
+    Handoff,
+    Model,
+    ModelProvider,
+    ModelResponse,
+    ModelSettings,
+    ModelTracing,
+    OpenAIChatCompletionsModel,
+    Tool,
+)
 from agents.agent_output import AgentOutputSchemaBase
 from agents.items import TResponseInputItem
+from agents.tracing import SpanError, generation_span
 from openai import (
     APIConnectionError,
     APIError,
@@ -77,7 +88,7 @@ def _cause(exc: BaseException) -> str:
 def describe_failure(exc: APIError, *, server: str, model: str, timeout: float, retries: int) -> ModelFailure:
     """Turn an OpenAI client error (after its own retries) into a code and one line a user can act on."""
     at = f"the model server at {server}"
-    tried = f" after {retries} retries" if retries else ""
+    tried = f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""
     if isinstance(exc, APITimeoutError):
         return ModelFailure("model_timeout", f"{at} did not answer within {timeout:g}s{tried}")
     if isinstance(exc, APIConnectionError):
@@ -89,8 +100,9 @@ def describe_failure(exc: APIError, *, server: str, model: str, timeout: float, 
         if status == 401:
             return ModelFailure("model_auth_error", f"{at} rejected the API key (HTTP 401){said}", fatal=True)
         if status == 403:
-            return ModelFailure("model_auth_error", f"{at} refused access with this API key (HTTP 403){said}",
-                                fatal=True)
+            return ModelFailure(
+                "model_auth_error", f"{at} refused access with this API key (HTTP 403){said}", fatal=True
+            )
         if status == 404:
             return ModelFailure(
                 "model_not_found",
@@ -111,10 +123,15 @@ class Breaker:
     def __init__(self) -> None:
         self.tripped: ModelFailure | None = None
 
-    def check(self) -> None:
-        if self.tripped is not None:
-            note = " (not attempted again: an earlier run of this batch failed the same way)"
-            raise ModelServerError(ModelFailure(self.tripped.code, self.tripped.message + note, fatal=True))
+    def check(self, model: str, tracing: ModelTracing) -> None:
+        """Fail at once if tripped, leaving the same failed generation span a real failed call leaves."""
+        if self.tripped is None:
+            return
+        note = " (not attempted again: an earlier run of this batch failed the same way)"
+        failure = ModelFailure(self.tripped.code, self.tripped.message + note, fatal=True)
+        with generation_span(model=model, disabled=tracing.is_disabled()) as span:
+            span.set_error(SpanError(message="Error getting response", data={"error": failure.message}))
+        raise ModelServerError(failure)
 
     def record(self, failure: ModelFailure) -> None:
         if failure.fatal and self.tripped is None:
@@ -141,7 +158,7 @@ class LiveModel(OpenAIChatCompletionsModel):
         conversation_id: str | None = None,
         prompt: Any = None,
     ) -> ModelResponse:
-        self.provider.breaker.check()
+        self.provider.breaker.check(str(self.model), tracing)
         try:
             return await super().get_response(
                 system_instructions,
@@ -162,7 +179,12 @@ class LiveModel(OpenAIChatCompletionsModel):
 
 
 class LiveProvider(ModelProvider):
-    """Every agent's `policy/<Agent>` name resolves to the one live model, wrapped so each call is recorded."""
+    """Every agent's `policy/<Agent>` name resolves to the one live model, wrapped so each call is recorded.
+
+    The HTTP client keeps connections alive within a run. Pooled connections belong to the event loop
+    that opened them, so the runner closes the provider after each run (as the SDK does with providers
+    it owns) and the next run opens a fresh client; a client is also never carried into another loop.
+    """
 
     def __init__(
         self,
@@ -174,19 +196,47 @@ class LiveProvider(ModelProvider):
         max_retries: int = MAX_RETRIES,
     ) -> None:
         self.model = model
+        self.api_key = api_key
+        self.base_url = base_url
         self.timeout = timeout
         self.max_retries = max_retries
-        self.client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
-        self.server = str(self.client.base_url).rstrip("/") or DEFAULT_BASE_URL
         self.breaker = Breaker()
+        self._client: AsyncOpenAI | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._models: dict[str, Model] = {}
+        self.server = str(self.client.base_url).rstrip("/") or DEFAULT_BASE_URL
+
+    @property
+    def client(self) -> AsyncOpenAI:
+        """The client for the running event loop (a new one after `aclose` or in another loop)."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = self._loop
+        if self._client is None or loop is not self._loop:
+            self._client = AsyncOpenAI(
+                api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
+            )
+            self._loop = loop
+            self._models.clear()
+        return self._client
 
     def describe(self, exc: APIError) -> ModelFailure:
-        return describe_failure(exc, server=self.server, model=self.model, timeout=self.timeout,
-                                retries=self.max_retries)
+        return describe_failure(
+            exc, server=self.server, model=self.model, timeout=self.timeout, retries=self.max_retries
+        )
 
     def get_model(self, model_name: str | None) -> Model:
+        client = self.client
         agent = (model_name or "").removeprefix(POLICY_PREFIX) or "Orchestrator"
         if agent not in self._models:
-            self._models[agent] = RecordingModel(LiveModel(self.model, self.client, self), agent)
+            self._models[agent] = RecordingModel(LiveModel(self.model, client, self), agent)
         return self._models[agent]
+
+    async def aclose(self) -> None:
+        """Close the pooled connections of this loop's client; the next run opens a new one."""
+        client, self._client = self._client, None
+        self._models.clear()
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.close()

@@ -8,15 +8,25 @@ from typing import Any
 from agents import Handoff, Model, ModelProvider, ModelResponse, ModelSettings, ModelTracing, Tool, Usage
 from agents.agent_output import AgentOutputSchemaBase
 from agents.items import TResponseInputItem, TResponseOutputItem
-from agents.tracing import generation_span
+from agents.tracing import SpanError, generation_span
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseReasoningItem
 
+from evswarm.agents.live import ModelFailure, ModelServerError
 from evswarm.agents.policy.model import POLICY_PREFIX, RecordingModel, StreamsFromResponse, input_digest
-from evswarm.core.bundle import ModelCall
+from evswarm.core.bundle import Bundle, ModelCall
+from evswarm.simulator.models import MODEL_ERROR_CODES
 
 
 class ReplayDivergenceError(RuntimeError):
     """The re-executed run asked for a model call the recording does not have (or from another agent)."""
+
+
+def recorded_failure(bundle: Bundle) -> ModelFailure | None:
+    """The model-server failure a live run ended with, which its replay raises again where the recording stops."""
+    summary = bundle.run.summary
+    if summary.error_code in MODEL_ERROR_CODES:
+        return ModelFailure(summary.error_code, summary.error_message or summary.error_code)
+    return None
 
 
 def output_item(raw: dict[str, Any]) -> TResponseOutputItem:
@@ -33,8 +43,10 @@ def output_item(raw: dict[str, Any]) -> TResponseOutputItem:
 class Script:
     """The recorded calls of one run and a cursor over them, shared by every agent's replay model."""
 
-    def __init__(self, calls: list[ModelCall]) -> None:
+    def __init__(self, calls: list[ModelCall], failure: ModelFailure | None = None) -> None:
         self.calls = calls
+        self.failure = failure
+        """How a live run's model server failed right after the last recorded call (replayed as such)."""
         self.position = 0
         self.input_mismatches: list[str] = []
 
@@ -79,7 +91,12 @@ class ReplayModel(StreamsFromResponse):
         conversation_id: str | None = None,
         prompt: Any = None,
     ) -> ModelResponse:
-        call = self.provider.script.next_for(self.agent_name, input_digest(input))
+        script = self.provider.script
+        if script.failure is not None and script.position == len(script.calls):
+            with generation_span(model=self.current_model, disabled=tracing.is_disabled()) as span:
+                span.set_error(SpanError(message="Error getting response", data={"error": script.failure.message}))
+            raise ModelServerError(script.failure)
+        call = script.next_for(self.agent_name, input_digest(input))
         self.current_model = call.model
         output = [output_item(raw) for raw in call.output]
         with generation_span(model=call.model, disabled=tracing.is_disabled()) as span:
@@ -102,8 +119,8 @@ class ReplayProvider(ModelProvider):
         self.script = Script([])
         self._models: dict[str, Model] = {}
 
-    def load(self, calls: list[ModelCall]) -> Script:
-        self.script = Script(calls)
+    def load(self, calls: list[ModelCall], failure: ModelFailure | None = None) -> Script:
+        self.script = Script(calls, failure)
         return self.script
 
     def get_model(self, model_name: str | None) -> Model:

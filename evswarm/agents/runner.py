@@ -119,6 +119,8 @@ async def _execute(scenario: Scenario, state: RunState, env: RunEnvironment) -> 
             error_message=f"{type(exc).__name__}: {exc}",
             failure_agent=state.active_agent,
         )
+    finally:  # live mode: release this run's pooled connections while their event loop is still running
+        await env.provider.aclose()
     decision = result.final_output_as(OrderDecision)
     building = next((r for r in state.reports if r.get("agent") == "BuildabilityValidationAgent"), {})
     return Outcome(

@@ -104,36 +104,25 @@ VERSION_SETS: dict[str, VersionSet] = {
             ("skip_regional_compliance", "review_escalates_clean"),
         ),
         VersionSet(
-            "v1.3",
-            "supplier-risk loop-back, sticky factory routing, new tariff tables",
-            ("routing_loop", "capacity_ignored", "tariff_omitted"),
+            "v1.3", "supplier-risk loop-back and sticky factory routing", ("routing_loop", "capacity_ignored")
         ),
         VersionSet(
-            "v1.2-shadow",
-            "v1.2 with a shadow orchestrator double-checking every release",
-            ("skip_regional_compliance", "review_escalates_clean"),
-            orchestrator_mode="shadow",
+            "v1.0-shadow", "v1.0 with a shadow orchestrator double-checking every release", (), orchestrator_mode="shadow"
         ),
     )
 }
 
 ROGUE_WINDOWS: tuple[RogueWindow, ...] = (
-    RogueWindow("rogue-shadow-window-2025q3", "rogue_shadow_veto", "2025-07-01", "2025-10-15", ("v1.2-shadow",)),
-    RogueWindow(
-        "rogue-tariff-window-2025-08",
-        "tariff_omitted",
-        "2025-08-01",
-        "2025-08-31",
-        ("v1.0", "v1.1", "v1.2", "v1.2-shadow"),
-    ),
+    RogueWindow("rogue-shadow-window-2025q3", "rogue_shadow_veto", "2025-07-01", "2025-10-15", ("v1.0-shadow",)),
+    RogueWindow("rogue-tariff-window-2025q3", "tariff_omitted", "2025-08-01", "2025-09-30", ("v1.0",)),
 )
 
 DEFAULT_SCHEDULE: tuple[tuple[str, float], ...] = (
-    ("v1.0", 0.25),
+    ("v1.0", 0.27),
     ("v1.1", 0.21),
-    ("v1.2", 0.22),
-    ("v1.3", 0.22),
-    ("v1.2-shadow", 0.10),
+    ("v1.2", 0.21),
+    ("v1.3", 0.21),
+    ("v1.0-shadow", 0.10),
 )
 """Share of a default batch's runs per version set, like a staged rollout seen over one period."""
 

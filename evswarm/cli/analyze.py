@@ -34,8 +34,10 @@ def analyze_command(
         typer.Option(help="Smallest pattern HDBSCAN may report (default: max(8, analyzed traces / 40))."),
     ] = None,
     top_patterns: Annotated[int, typer.Option(help="How many top patterns get a root-cause diagnosis.")] = 20,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Ignore and do not fill the embedding cache.")
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and do not fill the embedding cache.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Validate every bundle against the full schema (slower); bad ones are skipped."),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
@@ -64,6 +66,7 @@ def analyze_command(
         min_cluster_size=min_cluster_size,
         top_patterns=top_patterns,
         use_cache=not no_cache,
+        strict=strict,
         progress=not quiet,
     )
     result = analyze(batch_dir, out, embedder, config=config)

@@ -1,14 +1,32 @@
-"""`evswarm demo`: Analyze the shipped batch offline and print where the report is. (owned by the macro stage; placeholder until that stage lands)."""
+"""`evswarm demo`: the README's main command."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from evswarm.cli.main import app
+from evswarm.cli.main import app, user_errors
 
 
-@app.command("demo", hidden=True)
-def demo_command() -> None:
-    """Analyze the shipped batch offline and print where the report is."""
-    typer.echo("`evswarm demo` is not available yet.", err=True)
-    raise typer.Exit(2)
+@app.command(
+    "demo",
+    help=(
+        "Analyze the shipped batch (data/: 1000 saved runs with their grades) offline and write the report: "
+        "behavior patterns ranked by impact, their root-cause suspects, and how agent versions compare. "
+        "Prints the top five patterns, the version comparison's headline and where the report is. "
+        "Needs no API key and no network."
+    ),
+)
+@user_errors
+def demo_command(
+    out: Path = typer.Option(Path("runs/demo"), "--out", help="Where to write report.html and the tables."),
+    data: Path = typer.Option(None, "--data", help="The shipped batch directory (default: the repository's data/)."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    from evswarm.macro.demo import run_demo
+
+    summary = run_demo(out, data, progress=not quiet)
+    for line in summary.lines:
+        typer.echo(line)
+    typer.echo(f"Report: {summary.report_path.resolve()}")

@@ -52,8 +52,11 @@ def _span_view(bundle: Bundle) -> list[dict[str, Any]]:
             # task/turn token usage is what the model server billed (live servers add cached and total counts
             # the recording does not keep); a replay only echoes the recording's counts, so it proves nothing
             data = {**data, "data": {k: v for k, v in inner.items() if k != "usage"}}
+        error = span.error
+        if span.span_type == "generation" and error:  # a failed model call: its details are the client library's
+            error = {"message": error.get("message")}
         view.append({"type": span.span_type, "agent": span.agent_name, "parent": position.get(span.parent_span_id or ""),
-                     "data": data, "error": span.error})
+                     "data": data, "error": error})
     return view
 
 

@@ -42,6 +42,7 @@ class AnalyzeConfig(BaseModel):
     max_hops: int = Field(6, ge=1)
     min_slice_support: int = Field(5, ge=1, description="traces a lift row needs to lead the table")
     alpha: float = Field(0.05, gt=0, lt=1)
+    strict: bool = Field(False, description="validate every bundle against the full evswarm schema")
     use_cache: bool = True
     cache_root: Path | None = None
     progress: bool = True

@@ -4,8 +4,9 @@ Views: `full_trace` (salient events), `failure_window` (events around the anchor
 `state_transitions` (route and status changes), `tool_review` (tool calls, findings, guardrails,
 failed rubrics with the grader's rationale) and `summary` (the view that is embedded and clustered).
 
-The summary describes behavior only: outcome, findings, failed rubrics, the route, the failure window
-and the tool digest. Case type, version set and regimes are left out on purpose: they are the
+The summary describes behavior only. With grades it is the grader's failure kinds ('stockout not
+noticed', 'specialist never consulted: X'; see `labels.failure_kinds`), the rarest kind in the
+population first; without them: outcome, findings, the route, the failure window and the tool digest. Case type, version set and regimes are left out on purpose: they are the
 slices the patterns are explained by afterwards, so they must not shape the patterns themselves.
 Lines that nearly every document in the population shares are dropped from the summary.
 """
@@ -130,6 +131,11 @@ def _summary(t: _Trace, row: dict[str, Any]) -> list[str]:
     With a grade, the failed rubrics and the grader's reasons make the document (findings describe the
     case more than the fault); without one, warning/error findings, the path and the failure window do."""
     graded = row.get("promptfoo_pass") is not None and row.get("promptfoo_pass") == row.get("promptfoo_pass")
+    kinds = list(row.get("failure_kinds") or [])
+    if graded and kinds:
+        # the grader's failure kinds say what went wrong, stably across traces ('stockout not noticed');
+        # `build` orders them most specific first
+        return [generalize(k) for k in kinds]
     lines: list[str] = []
     if row.get("failed_rubrics"):
         lines.append(f"failed rubrics: {', '.join(row['failed_rubrics'])}")
@@ -157,6 +163,16 @@ def _summary(t: _Trace, row: dict[str, Any]) -> list[str]:
         lines.append(f"failure shows at: {_step(t, int(anchor_at[0]))}")
     lines.append("steps before: " + "; ".join(_dedupe(steps)))
     return lines
+
+
+def _most_specific_first(docs: list[list[str]], kind_docs: list[bool]) -> list[list[str]]:
+    """Order each failure-kind document's lines from the rarest kind in the population to the most common:
+    a kind few traces share (a stockout not noticed) says more about what went wrong than a consequence
+    many share (a wrong terminal state)."""
+    counts = Counter(line for doc, k in zip(docs, kind_docs, strict=True) if k for line in set(doc))
+    return [
+        sorted(doc, key=lambda line: (counts[line], line)) if k else doc for doc, k in zip(docs, kind_docs, strict=True)
+    ]
 
 
 def _drop_boilerplate(docs: list[list[str]]) -> list[str]:
@@ -189,6 +205,7 @@ def build(traces: pd.DataFrame, events: pd.DataFrame, anchors: pd.DataFrame) -> 
     }
     views: dict[str, list[str]] = {v: [] for v in VIEWS}
     summaries: list[list[str]] = []
+    kind_docs: list[bool] = []
     for row in traces.to_dict("records"):
         idx = bounds.get(row["run_id"], np.array([], dtype=int))
         t = _Trace(
@@ -208,7 +225,8 @@ def build(traces: pd.DataFrame, events: pd.DataFrame, anchors: pd.DataFrame) -> 
         views["state_transitions"].append("\n".join(_transitions(t)))
         views["tool_review"].append("\n".join(_tools(t, rubrics, str(row.get("rationale_text") or ""))))
         summaries.append(_summary(t, row))
-    views["summary"] = _drop_boilerplate(summaries)
+        kind_docs.append(bool(row.get("failure_kinds")) and row.get("promptfoo_pass") is False)
+    views["summary"] = _drop_boilerplate(_most_specific_first(summaries, kind_docs))
     out = pd.DataFrame({"run_id": traces.run_id.to_numpy()})
     for view in VIEWS:
         out[f"doc_{view}"] = views[view]

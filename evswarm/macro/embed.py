@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import warnings
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
@@ -140,7 +141,9 @@ def tfidf_svd(texts: list[str], dims: int = 128, random_state: int = 42) -> np.n
     k = min(dims, x.shape[1] - 1, x.shape[0] - 1)
     if k < 2:
         return _unit(x.toarray().astype(np.float32))
-    return _unit(TruncatedSVD(n_components=k, random_state=random_state).fit_transform(x).astype(np.float32))
+    with warnings.catch_warnings():  # identical documents give zero variance: harmless here
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _unit(TruncatedSVD(n_components=k, random_state=random_state).fit_transform(x).astype(np.float32))
 
 
 MODELS: dict[str, tuple[str, Callable[[list[str]], np.ndarray]]] = {

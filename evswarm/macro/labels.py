@@ -2,6 +2,10 @@
 
 Labels are optional. Rows for runs that are not in the batch, and unreadable rows, are counted and
 reported, never fatal. Span and event ids cited in rationales are kept: they make good anchors.
+Each failed rubric's rationale also yields its failure kinds: graders write `<kind> (<details>)`
+messages joined by '; ', and the kind without details is stable across traces. When the outcome rubric
+(`final_decision_quality`) failed together with a process rubric, only the process rubrics' kinds are
+kept: they say where the run went wrong, and the wrong outcome follows from that.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pandas as pd
 
 from evswarm.core.errors import EvswarmError
 
+_PREFIX = re.compile(r"^\s*\d+ of \d+ [a-z()]+ mishandled:\s*")
 _CITED = re.compile(r"\b(?:span|evt)_[0-9A-Za-z]+_\d{3,}\b")
 _EVIDENCE = re.compile(r"\s*\[evidence:[^\]]*\]")
 # the reference's older label format names rubrics assertion_1..5 in this order
@@ -26,6 +31,8 @@ REFERENCE_RUBRICS = [
     "review_appropriateness",
     "routing_specialist_activation",
 ]
+OUTCOME_RUBRICS = frozenset({"final_decision_quality"})
+"""Rubrics that judge the end result rather than a step of the process."""
 LABEL_COLUMNS = [
     "run_id",
     "promptfoo_pass",
@@ -35,7 +42,29 @@ LABEL_COLUMNS = [
     "rationale_text",
     "cited_ids",
     "cited_weights",
+    "failure_kinds",
 ]
+
+
+def strip_details(text: str) -> str:
+    """Drop parenthesized details (nested too): graders write `<failure kind> (<details>)`."""
+    out, depth = [], 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+        elif not depth:
+            out.append(ch)
+    return re.sub(r"\s+", " ", "".join(out)).strip(" ;,.")
+
+
+def failure_kinds(rationale: str) -> list[str]:
+    """The stable failure kinds in one rubric rationale: its `; `-separated messages without details,
+    evidence or counts ('stockout not noticed', 'specialist never consulted: X')."""
+    text = _PREFIX.sub("", _EVIDENCE.sub("", rationale))
+    kinds = [part.strip(" ;,.") for part in strip_details(text).split("; ")]
+    return list(dict.fromkeys(k for k in kinds if k))
 
 
 @dataclass
@@ -76,6 +105,10 @@ def _row(data: dict[str, Any]) -> dict[str, Any]:
             weights[cid] = weights.get(cid, 0.0) + 1.0 / len(ids)
     # the prose (without evidence lists) enriches documents; the cited ids become anchor candidates
     text = " ".join(f"{_rubric(k)}: {_EVIDENCE.sub('', str(rationales[k])).strip()}." for k in keys)
+    # the outcome rubric judges the end result; when a process rubric failed too, that one says where the
+    # run went wrong and the outcome's kind is its consequence (a wrong decision after a wrong price)
+    process = [k for k in keys if _rubric(k) not in OUTCOME_RUBRICS]
+    kinds = sorted({kind for k in (process or keys) for kind in failure_kinds(str(rationales[k]))})
     passed = data.get("promptfoo_pass")
     return {
         "run_id": str(data["run_id"]),
@@ -86,6 +119,7 @@ def _row(data: dict[str, Any]) -> dict[str, Any]:
         "rationale_text": text,
         "cited_ids": list(weights),
         "cited_weights": list(weights.values()),
+        "failure_kinds": kinds,
     }
 
 
@@ -122,7 +156,7 @@ def read_labels(path: Path | None, known_runs: set[str]) -> Labels:
 def attach(traces: pd.DataFrame, labels: Labels) -> pd.DataFrame:
     """Left-join label columns onto the trace table (empty lists / None where a run has no label)."""
     merged = traces.merge(labels.table, on="run_id", how="left")
-    for col in ("failed_rubrics", "cited_ids", "cited_weights"):
+    for col in ("failed_rubrics", "cited_ids", "cited_weights", "failure_kinds"):
         merged[col] = merged[col].apply(lambda v: v if isinstance(v, list) else [])
     merged["rationale_text"] = merged["rationale_text"].fillna("")
     merged["promptfoo_failed"] = merged["promptfoo_pass"].eq(False)

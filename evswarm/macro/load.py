@@ -46,7 +46,7 @@ class BatchSource:
     run_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     labels_path: Path | None = None
     missing_bundles: list[str] = field(default_factory=list)
-    validate: bool = True
+    validate: bool = False
 
     @property
     def bundle_count(self) -> int:
@@ -80,9 +80,33 @@ class BatchSource:
                 skipped.append(Skipped(source, exc.message.removeprefix(f"{source}: ")))
 
 
-def decode_bundle(raw: bytes, *, source: str, validate: bool = True) -> dict[str, Any]:
-    """Parse one bundle. evswarm bundles are validated against the core schema; reference bundles
-    (no `format` key) only need `run.run_id`."""
+# what the pipeline reads, checked on every bundle (full schema validation is optional: it costs more
+# than parsing at 10k bundles and the macro pipeline tolerates the optional fields being absent)
+REQUIRED: tuple[tuple[tuple[str, ...], type | tuple[type, ...]], ...] = (
+    (("run",), dict),
+    (("run", "run_id"), str),
+    (("run", "status"), str),
+    (("run", "summary"), dict),
+    (("run", "summary", "scenario_family"), str),
+    (("spans",), list),
+    (("events",), list),
+)
+
+
+def _check_required(data: dict[str, Any], source: str) -> None:
+    for path, kind in REQUIRED:
+        node: Any = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, kind):
+            where = ".".join(path)
+            problem = "is missing" if node is None else f"has type {type(node).__name__}"
+            raise BundleError(f"{source}: field `{where}` {problem}")
+
+
+def decode_bundle(raw: bytes, *, source: str, validate: bool = False) -> dict[str, Any]:
+    """Parse one bundle and check the fields the pipeline needs (the whole evswarm schema too when
+    `validate`). Reference bundles (no `format` key) only need `run.run_id`."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -90,8 +114,11 @@ def decode_bundle(raw: bytes, *, source: str, validate: bool = True) -> dict[str
     if not isinstance(data, dict):
         raise BundleError(f"{source}: expected a JSON object, found {type(data).__name__}")
     if "format" in data:
-        if validate or data.get("format") != BUNDLE_FORMAT:
+        if data.get("format") != BUNDLE_FORMAT:
+            raise BundleError(f"{source}: format is {data.get('format')!r}, expected {BUNDLE_FORMAT!r}")
+        if validate:
             parse_bundle(data, source=source)
+        _check_required(data, source)
         return data
     run = data.get("run")
     if not isinstance(run, dict) or not isinstance(run.get("run_id"), str) or not run["run_id"]:
@@ -115,7 +142,7 @@ def _find_labels(root: Path) -> Path | None:
     return None
 
 
-def locate(batch_dir: Path, *, validate: bool = True) -> BatchSource:
+def locate(batch_dir: Path, *, validate: bool = False) -> BatchSource:
     """Work out which layout `batch_dir` uses and list its bundles; raise a clear error if none."""
     root = Path(batch_dir)
     if not root.exists():

@@ -101,7 +101,7 @@ def analyze(
     skipped: list[Skipped] = []
     with progress:
         with timer.stage("load + normalize"):
-            source = locate(Path(batch_dir))
+            source = locate(Path(batch_dir), validate=cfg.strict)
             bundles = progress.track(source.iter_bundles(skipped), total=source.bundle_count, what="bundles")
             norm = normalize(bundles, source.run_rows)
             if source.missing_bundles:
@@ -179,7 +179,7 @@ def analyze(
             member_df = (
                 pd.concat(members, ignore_index=True) if members else pd.DataFrame(columns=["run_id", "pattern_id"])
             )
-            member_df = member_df.merge(anchors[["run_id", "anchor_event_id"]], on="run_id")
+            member_df = member_df.merge(anchors[["run_id", "anchor_event_id", "anchor_reason"]], on="run_id")
             clean = traces.loc[~population.failing_mask(traces), "run_id"].tolist()
             if not clean:
                 notes.append("No run went fine, so suspect frequency counts recurrence without a clean baseline.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,9 @@ def _pca(x: np.ndarray, dims: int, random_state: int) -> np.ndarray:
     from sklearn.decomposition import PCA
 
     k = max(1, min(dims, x.shape[0] - 1, x.shape[1]))
-    out = PCA(n_components=k, random_state=random_state).fit_transform(x)
+    with warnings.catch_warnings():  # identical documents give zero variance: harmless here
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = PCA(n_components=k, random_state=random_state).fit_transform(x)
     if out.shape[1] < dims:
         out = np.hstack([out, np.zeros((out.shape[0], dims - out.shape[1]))])
     return out.astype(np.float32)

@@ -1,8 +1,11 @@
 """Root-cause suspects on each trace's execution graph, rolled up per pattern.
 
-For each drilled trace: start at its anchor (the symptom: where the failure shows), walk back over
-every upstream step, and find the **origin**: the earliest step on that walk (findings and status
-entries aside) that departs from runs that went fine (frequency >= 0.5, below), else the anchor.
+For each drilled trace: start at its anchor and find the **origin**. When the grader cited the anchor
+precisely (a rubric verdict naming at most four steps: the report or tool call where the responsible
+agent decided), the anchor is the origin: the grader compared the run with the correct handling and
+located the decision. Otherwise the anchor is only where the failure shows (a marker, a finding), so
+walk back over every upstream step and take the earliest one (findings and status entries aside) that
+departs from runs that went fine (frequency >= 0.5, below), else the anchor.
 Then walk back up to `max_hops` from the origin and score each step found there (the origin
 included, at 0 hops):
 
@@ -49,6 +52,8 @@ ROLE = {
 }
 SIGNAL_KINDS = {"finding", "review", "status", "log"}
 ORIGIN_MIN_FREQUENCY = 0.5
+PRECISE_REASON = "cited precisely by the grader"
+"""An anchor the grader cited precisely is where the decision went wrong: it is the origin itself."""
 
 
 def step_signatures(events: pd.DataFrame) -> pd.Series:
@@ -169,7 +174,8 @@ def diagnose(
         g = graphs.get(rec.run_id)
         if g is None or rec.anchor_event_id not in g:
             continue
-        start = origin_of.get((rec.pattern_id, rec.run_id), rec.anchor_event_id)
+        trusted = getattr(rec, "anchor_reason", None) == PRECISE_REASON
+        start = rec.anchor_event_id if trusted else origin_of.get((rec.pattern_id, rec.run_id), rec.anchor_event_id)
         hops = walk_back(g, start, max_hops)
         bridges = bridge_scores(g, start, hops)
         for node, hop in hops.items():

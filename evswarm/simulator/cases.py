@@ -251,20 +251,21 @@ def _release_block(rng: random.Random) -> _Draft:
     return draft
 
 
-def _near_alternate(draft: _Draft) -> bool:
-    alternates = [f for f in draft.factories if f != draft.default_factory]
+def _extra_transit_days(draft: _Draft) -> list[int]:
+    """How many more transit days each alternate factory needs than the default one."""
     default_transit = FACTORIES[draft.default_factory].transit_days[draft.region]
-    return any(
-        FACTORIES[f].transit_days[draft.region] - default_transit <= oracle.DEFERRAL_TOLERANCE_DAYS for f in alternates
-    )
+    return [
+        FACTORIES[f].transit_days[draft.region] - default_transit for f in draft.factories if f != draft.default_factory
+    ]
+
+
+def _near_alternate(draft: _Draft) -> bool:
+    return any(days <= oracle.DEFERRAL_TOLERANCE_DAYS for days in _extra_transit_days(draft))
 
 
 def _far_alternates_only(draft: _Draft) -> bool:
-    alternates = [f for f in draft.factories if f != draft.default_factory]
-    default_transit = FACTORIES[draft.default_factory].transit_days[draft.region]
-    return bool(alternates) and all(
-        FACTORIES[f].transit_days[draft.region] - default_transit > oracle.DEFERRAL_TOLERANCE_DAYS for f in alternates
-    )
+    extra = _extra_transit_days(draft)
+    return bool(extra) and all(days > oracle.DEFERRAL_TOLERANCE_DAYS for days in extra)
 
 
 def _draft_where(rng: random.Random, ok: Callable[[_Draft], bool]) -> _Draft:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from evswarm.evals.rubrics import RUBRICS, BundleView, grade_bundle
 from evswarm.evals.rubrics import routing as routing_rubric
-from tests.evals.builders import as_bundle, clean_bundle
+from tests.evals.builders import T0, as_bundle, clean_bundle
 
 ID = re.compile(r"\b(span|evt)_[0-9a-z]+_\d{4}\b")
 
@@ -161,10 +162,11 @@ def _set_action(data: dict[str, Any], event_id: str, action: str | None) -> None
 @pytest.mark.parametrize(
     ("event_id", "action", "expected_text"),
     [
-        ("inc_old", "applied", "inc_old not in effect"),  # expired incentive applied
-        ("inc_fed", "ignored", "inc_fed in effect but not applied"),  # current incentive dropped
-        ("stock_cells", None, "stock_cells not noticed"),  # stockout never read
-        ("stock_cells", "ignored", "stock_cells ignored"),
+        # a stable failure kind (signal type + what went wrong), then the signal's id
+        ("inc_old", "applied", "incentive applied although not in effect (expired or out of region) (inc_old)"),
+        ("inc_fed", "ignored", "incentive in effect but not applied (inc_fed)"),  # current incentive dropped
+        ("stock_cells", None, "stockout not noticed (stock_cells)"),  # stockout never read
+        ("stock_cells", "ignored", "stockout ignored (stock_cells)"),
     ],
 )
 def test_mishandled_signal_fails_market_drift(event_id: str, action: str | None, expected_text: str) -> None:
@@ -275,3 +277,87 @@ def test_evals_imports_only_the_core() -> None:
     pattern = re.compile(r"^\s*(from|import)\s+evswarm\.(simulator|agents|macro|review)\b", re.M)
     offenders = [p.name for p in package.rglob("*.py") if pattern.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+# --- failure kinds and where the decision was made ---------------------------------------------------
+
+
+def _add_span(data: dict[str, Any], span_type: str, agent: str, span_data: dict[str, Any]) -> str:
+    run = data["run"]["run_id"][4:12]
+    span_id = f"span_{run}_{len(data['spans']) + 1:04d}"
+    data["spans"].append(
+        {
+            "span_id": span_id, "parent_span_id": None, "trace_id": f"trace_{run}", "started_at": T0,
+            "ended_at": T0, "span_type": span_type, "agent_name": agent, "error": None, "span_data": span_data,
+        }
+    )  # fmt: skip
+    return span_id
+
+
+def _report(data: dict[str, Any], agent: str, target: str, **args: Any) -> str:
+    """An agent's report: a generation span whose function call hands control to `target`."""
+    call = {"type": "function_call", "name": f"transfer_to_{target.lower()}", "arguments": json.dumps(args)}
+    return _add_span(data, "generation", agent, {"model": "policy", "input": {}, "output": [call]})
+
+
+def test_a_routing_loop_names_the_pair_and_cites_the_report_that_sent_control_back() -> None:
+    data = clean_bundle()
+    data["run"]["summary"]["loop_count"] = 9
+    _report(data, "Orchestrator", "SupplyAllocationAgent")
+    first_back = None
+    for _ in range(3):
+        _report(data, "SupplyAllocationAgent", "SupplierRiskAgent", status="ok")
+        back = _report(data, "SupplierRiskAgent", "SupplyAllocationAgent", status="issue")
+        first_back = first_back or back
+    verdict = verdicts(data)["routing_specialist_activation"]
+    assert not verdict.passed
+    assert "turn limit hit in a routing loop between SupplierRiskAgent and SupplyAllocationAgent" in verdict.reason
+    assert verdict.evidence[0] == first_back
+
+
+def test_over_escalation_cites_the_report_that_asked_for_review() -> None:
+    data = clean_bundle()
+    _request_review(data)
+    asked = _report(data, "ReleaseReviewAgent", "EscalationTriageAgent", review_required=True, status="issue")
+    verdict = only_failure(data, "review_appropriateness")
+    assert verdict.reason.startswith("escalated a clean order")
+    assert verdict.evidence[0] == asked
+
+
+def test_a_block_names_the_agent_whose_report_stopped_the_order() -> None:
+    data = clean_bundle()
+    veto = _report(data, "ShadowOrchestrator", "Orchestrator", status="blocked", findings=[])
+    data["run"]["summary"]["final_decision"]["decision"] = "block"
+    verdict = verdicts(data)["final_decision_quality"]
+    assert not verdict.passed
+    assert "blocked a releasable order on ShadowOrchestrator's report" in verdict.reason
+    assert "decision 'block', expected 'release'" in verdict.reason
+    assert verdict.evidence[0] == veto
+
+
+def test_a_specialist_the_hub_passed_over_is_cited_at_the_handoff_where_it_should_have_gone() -> None:
+    data = clean_bundle()
+    _drop_agent(data, "ComplianceValidationAgent")
+    hub = data["spans"][0]["span_data"]
+    hub["handoffs"] = ["BuildabilityValidationAgent", "ComplianceValidationAgent", "PricingAgent"]
+    _report(data, "Orchestrator", "BuildabilityValidationAgent")
+    skipped_at = _report(data, "Orchestrator", "PricingAgent")
+    verdict = verdicts(data)["routing_specialist_activation"]
+    assert "specialist never consulted: ComplianceValidationAgent" in verdict.reason
+    assert verdict.evidence == [skipped_at]
+
+
+def test_an_unnoticed_stockout_cites_the_tool_output_that_showed_it_and_the_report_after_it() -> None:
+    data = clean_bundle()
+    _set_action(data, "stock_cells", None)
+    data["environment_events"][2]["affects"] = ["cells_nmc"]
+    seen = _add_span(
+        data,
+        "function",
+        "SupplyAllocationAgent",
+        {"name": "check_inventory", "input": "{}", "output": '{"lines": [{"component": "cells_nmc"}]}'},
+    )
+    report = _report(data, "SupplyAllocationAgent", "Orchestrator", short_components=[])
+    verdict = only_failure(data, "market_drift_awareness")
+    assert "stockout not noticed (stock_cells)" in verdict.reason
+    assert verdict.evidence == [seen, report]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -45,10 +47,26 @@ def simulate_live(
     out: Path, base_url: str, *args: str, key: str = "sk-test-dummy", env: dict[str, str] | None = None
 ) -> LiveBatch:
     """`evswarm simulate --model openai:scripted` in its own process: the real CLI, the real HTTP client."""
-    environment = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY" and "proxy" not in k.lower()}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "OPENAI_API_KEY" and not k.startswith("EVSWARM_MODEL_") and "proxy" not in k.lower()
+    }
     environment.update(OPENAI_API_KEY=key, NO_PROXY="127.0.0.1,localhost", COLUMNS="400", **(env or {}))
-    command = [sys.executable, "-m", "evswarm", "simulate", "--out", str(out), "--model", "openai:scripted",
-               "--base-url", base_url, "--quiet", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "evswarm",
+        "simulate",
+        "--out",
+        str(out),
+        "--model",
+        "openai:scripted",
+        "--base-url",
+        base_url,
+        "--quiet",
+        *args,
+    ]
     done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
     return LiveBatch(done.returncode, " ".join((done.stdout + done.stderr).split()), BatchLayout(out))
 
@@ -59,3 +77,17 @@ def keep_trace_processors() -> Iterator[None]:
     saved = list(get_trace_provider()._multi_processor._processors)  # type: ignore[attr-defined]
     yield
     set_trace_processors(saved)
+
+
+def replay_in_process(batch: LiveBatch, saved: Bundle) -> Bundle:
+    """Re-run one saved bundle from its recorded calls (and recorded model failure) on the SDK Runner."""
+    from evswarm.agents.replay import ReplayProvider, recorded_failure
+    from evswarm.agents.runner import RunEnvironment, run_scenario
+    from evswarm.simulator.cases import generate
+
+    manifest = json.loads(batch.layout.manifest.read_text())
+    env = RunEnvironment.create(ReplayProvider())
+    env.provider.load(saved.model_calls, recorded_failure(saved))  # type: ignore[attr-defined]
+    index = int(saved.run.config_id.rsplit("_", 1)[1])
+    scenario = generate(saved.seed, index, version_sets=manifest["version_sets"], batch_label=manifest["batch_label"])
+    return asyncio.run(run_scenario(scenario, saved.oracle, env))

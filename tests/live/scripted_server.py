@@ -9,6 +9,7 @@ fail the first requests with 429/500, or answer too slowly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -41,12 +42,21 @@ def chat_to_items(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for call in message.get("tool_calls") or []:
                 function = call["function"]
                 items.append(
-                    {"type": "function_call", "call_id": call["id"], "name": function["name"],
-                     "arguments": function["arguments"]}
+                    {
+                        "type": "function_call",
+                        "call_id": call["id"],
+                        "name": function["name"],
+                        "arguments": function["arguments"],
+                    }
                 )
         elif role == "tool":
-            items.append({"type": "function_call_output", "call_id": message["tool_call_id"],
-                          "output": message.get("content") or ""})
+            items.append(
+                {
+                    "type": "function_call_output",
+                    "call_id": message["tool_call_id"],
+                    "output": message.get("content") or "",
+                }
+            )
     return items
 
 
@@ -56,14 +66,20 @@ def answer(action: Action, agent: str, position: int) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": None, "reasoning_content": action.thought}
     if isinstance(action, CallTools):
         message["tool_calls"] = [
-            {"id": f"call_{key}_{n}", "type": "function",
-             "function": {"name": c.tool, "arguments": json.dumps(c.args, sort_keys=True)}}
+            {
+                "id": f"call_{key}_{n}",
+                "type": "function",
+                "function": {"name": c.tool, "arguments": json.dumps(c.args, sort_keys=True)},
+            }
             for n, c in enumerate(action.calls)
         ]
     elif isinstance(action, HandOff):
         message["tool_calls"] = [
-            {"id": f"call_{key}_h", "type": "function",
-             "function": {"name": handoff_tool_name(action.target), "arguments": json.dumps(action.payload)}}
+            {
+                "id": f"call_{key}_h",
+                "type": "function",
+                "function": {"name": handoff_tool_name(action.target), "arguments": json.dumps(action.payload)},
+            }
         ]
     elif isinstance(action, Finish):
         message["content"] = json.dumps(action.output, sort_keys=True)
@@ -78,10 +94,14 @@ class Script:
     """When set, any other bearer token gets 401."""
     fail_first: list[int] = field(default_factory=list)
     """HTTP statuses for the first completion requests, in order (e.g. [429, 500]); then it answers."""
+    fail_after: int | None = None
+    """When set, every completion request after this many answered ones gets a 500."""
     delay_s: float = 0.0
     """Seconds to wait before answering each completion request."""
     log: list[tuple[float, int, str]] = field(default_factory=list)
     """(arrival time, status sent, agent) per completion request."""
+    connections: set[int] = field(default_factory=set)
+    """Client ports seen: fewer than requests when the client keeps connections alive."""
     schemas_seen: set[str] = field(default_factory=set)
     """Names of the strict JSON schemas requested as response_format."""
 
@@ -100,8 +120,7 @@ class ScriptedServer:
 
     @property
     def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
     def __enter__(self) -> ScriptedServer:
         self._thread.start()
@@ -142,14 +161,21 @@ class ScriptedServer:
             "created": 1_700_000_000,
             "model": request["model"],
             "choices": [{"index": 0, "message": answer(action, agent, len(items)), "finish_reason": finish}],
-            "usage": {"prompt_tokens": prompt, "completion_tokens": 20, "total_tokens": prompt + 20,
-                      "prompt_tokens_details": {"cached_tokens": prompt // 2}},
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": 20,
+                "total_tokens": prompt + 20,
+                "prompt_tokens_details": {"cached_tokens": prompt // 2},
+            },
         }
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real servers do: the client reuses connections
+            disable_nagle_algorithm = True  # headers and body go out as separate writes
+
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 return None
 
@@ -176,6 +202,9 @@ class ScriptedServer:
                 key = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 with server._lock:
                     failing = script.fail_first.pop(0) if script.fail_first else None
+                    answered = sum(status == 200 for _, status, _ in script.log)
+                    if script.fail_after is not None and answered >= script.fail_after:
+                        failing = 500
                 if script.api_key is not None and key != script.api_key:
                     status, body = 401, {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}
                 elif failing is not None:
@@ -184,12 +213,12 @@ class ScriptedServer:
                     server._closing.wait(script.delay_s)  # a slow model (cut short when the server stops)
                     status, body = 200, server.complete(request)
                 with server._lock:
-                    agent = server.agents.get(next((m["content"] for m in request["messages"]
-                                                    if m["role"] == "system"), ""), "?")
+                    agent = server.agents.get(
+                        next((m["content"] for m in request["messages"] if m["role"] == "system"), ""), "?"
+                    )
                     script.log.append((time.monotonic(), status, agent))
-                try:
+                    script.connections.add(self.client_address[1])
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
                     self._send(status, body)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-                    pass
 
         return Handler

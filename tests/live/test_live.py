@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from evswarm.cli import app
-from tests.live.conftest import LiveBatch, simulate_live
+from evswarm.core.compare import diff_bundles
+from tests.live.conftest import LiveBatch, replay_in_process, simulate_live
 from tests.live.scripted_server import Script, ScriptedServer
 
 
@@ -19,11 +20,13 @@ from tests.live.scripted_server import Script, ScriptedServer
 def test_a_live_batch_records_every_model_call_and_replays_offline(
     server: ScriptedServer, tmp_path: Path, no_network: list[object], keep_trace_processors: None
 ) -> None:
-    batch = simulate_live(tmp_path / "live", server.base_url, "--runs", "4", "--seed", "11",
-                          "--version-set", "v1.0", "--workers", "2")
+    # one worker runs two chunks of runs, each in its own event loop: the client must not cross loops
+    batch = simulate_live(
+        tmp_path / "live", server.base_url, "--runs", "5", "--seed", "11", "--version-set", "v1.0", "--workers", "1"
+    )
     assert batch.code == 0, batch.output
     bundles = batch.bundles
-    assert len(bundles) == 4
+    assert len(bundles) == 5
     for bundle in bundles:
         decision = bundle.run.summary.final_decision
         assert decision is not None, bundle.run.summary.error_message
@@ -37,12 +40,13 @@ def test_a_live_batch_records_every_model_call_and_replays_offline(
         generations = [s for s in bundle.spans if s.span_type == "generation"]
         assert len(generations) == len(calls)
     assert sum(len(b.model_calls) for b in bundles) == len(server.script.log), "one recorded call per request"
+    assert 5 <= len(server.script.connections) < len(server.script.log) / 10, "connections are kept alive per run"
     assert "final_output" in server.script.schemas_seen, "the final answer was asked for with a strict schema"
     assert json.loads(batch.layout.manifest.read_text())["model"] == "openai:scripted"
 
     replayed = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["replay", str(batch.layout.root), "--verify", "--quiet"])
     assert replayed.exit_code == 0, replayed.output
-    assert "4 run(s) replayed: 4 match" in " ".join(replayed.output.split())
+    assert "5 run(s) replayed: 5 match" in " ".join(replayed.output.split())
     assert no_network == []
 
 
@@ -63,11 +67,11 @@ def _failed_with(batch: LiveBatch, code: str) -> list[str]:
     """Every run is a failed bundle with `code` (none lost, no runner errors); returns their messages."""
     rows = batch.rows
     assert rows and all(r["final_status"] == "failed" and r["error_code"] == code for r in rows), rows
-    bundles = batch.bundles
+    bundles = sorted(batch.bundles, key=lambda b: b.run.config_id)
     assert len(bundles) == len(rows)
     for bundle in bundles:
         assert bundle.run.status == "failed" and bundle.run.summary.terminal_state == "failed"
-        assert bundle.run.summary.failure_agent == "Orchestrator" and bundle.model_calls == []
+        assert bundle.run.summary.failure_agent is not None
     return [str(b.run.summary.error_message) for b in bundles]
 
 
@@ -77,12 +81,16 @@ def test_a_server_that_keeps_failing_fails_the_run_after_the_retries(tmp_path: P
         batch = simulate_live(tmp_path / "b", server.base_url, "--runs", "1", env={"EVSWARM_MODEL_RETRIES": "1"})
         requests = len(server.script.log)
     (message,) = _failed_with(batch, "model_server_error")
-    assert message == f"the model server at {server.base_url} kept failing (HTTP 503) after 1 retries: scripted failure 503"
+    assert (
+        message == f"the model server at {server.base_url} kept failing (HTTP 503) after 1 retry: scripted failure 503"
+    )
     assert requests == 2, "one request and one retry"
 
 
 @pytest.mark.slow
-def test_a_bad_key_fails_every_run_clearly_and_asks_the_server_once(tmp_path: Path) -> None:
+def test_a_bad_key_fails_every_run_clearly_and_asks_the_server_once(
+    tmp_path: Path, keep_trace_processors: None
+) -> None:
     with ScriptedServer(Script(api_key="sk-the-right-one")) as server:
         batch = simulate_live(tmp_path / "b", server.base_url, "--runs", "3", "--workers", "1", key="sk-wrong")
         requests = len(server.script.log)
@@ -91,6 +99,27 @@ def test_a_bad_key_fails_every_run_clearly_and_asks_the_server_once(tmp_path: Pa
     assert messages[0] == said or messages[0].startswith(said + " (not attempted again")
     assert sum(m == said for m in messages) == 1, "later runs fail fast with the same cause"
     assert requests == 1
+    for bundle in batch.bundles:  # the real failure and the fast ones leave the same trace shape, and replay
+        assert bundle.model_calls == [] and bundle.run.summary.failure_agent == "Orchestrator"
+        failed_calls = [s for s in bundle.spans if s.span_type == "generation"]
+        assert len(failed_calls) == 1 and failed_calls[0].error is not None
+        assert diff_bundles(bundle, replay_in_process(batch, bundle)) is None
+
+
+@pytest.mark.slow
+def test_a_run_the_server_fails_midway_keeps_its_calls_and_replays_to_the_same_failure(
+    tmp_path: Path, keep_trace_processors: None
+) -> None:
+    with ScriptedServer(Script(fail_after=7)) as server:
+        batch = simulate_live(
+            tmp_path / "b", server.base_url, "--runs", "2", "--workers", "1", env={"EVSWARM_MODEL_RETRIES": "0"}
+        )
+    messages = _failed_with(batch, "model_server_error")
+    assert messages == [f"the model server at {server.base_url} kept failing (HTTP 500): scripted failure 500"] * 2
+    first, second = sorted(batch.bundles, key=lambda b: b.run.config_id)
+    assert [len(first.model_calls), len(second.model_calls)] == [7, 0]
+    for bundle in (first, second):
+        assert diff_bundles(bundle, replay_in_process(batch, bundle)) is None
 
 
 @pytest.mark.slow
@@ -106,10 +135,15 @@ def test_nothing_listening_fails_every_run_as_unreachable(tmp_path: Path) -> Non
 @pytest.mark.slow
 def test_a_server_slower_than_the_timeout_fails_the_run_as_a_timeout(tmp_path: Path) -> None:
     with ScriptedServer(Script(delay_s=30)) as server:
-        batch = simulate_live(tmp_path / "b", server.base_url, "--runs", "1",
-                              env={"EVSWARM_MODEL_TIMEOUT": "0.3", "EVSWARM_MODEL_RETRIES": "1"})
+        batch = simulate_live(
+            tmp_path / "b",
+            server.base_url,
+            "--runs",
+            "1",
+            env={"EVSWARM_MODEL_TIMEOUT": "0.3", "EVSWARM_MODEL_RETRIES": "1"},
+        )
     (message,) = _failed_with(batch, "model_timeout")
-    assert message == f"the model server at {server.base_url} did not answer within 0.3s after 1 retries"
+    assert message == f"the model server at {server.base_url} did not answer within 0.3s after 1 retry"
 
 
 @pytest.mark.slow
@@ -118,5 +152,29 @@ def test_simulate_says_in_one_line_what_went_wrong_and_exits_non_zero(tmp_path: 
     with ScriptedServer(Script(api_key="sk-the-right-one")) as server:
         batch = simulate_live(tmp_path / "b", server.base_url, "--runs", "2", "--workers", "1", key="sk-wrong")
     assert batch.code == 1
-    assert (f"2 of 2 runs failed because the model server at {server.base_url} rejected the API key (HTTP 401)"
-            in batch.output)
+    assert (
+        f"2 of 2 runs failed because the model server at {server.base_url} rejected the API key (HTTP 401)"
+        in batch.output
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="evswarm/simulator/replay.py does not yet pass recorded_failure() to load()")
+def test_replay_verifies_a_live_batch_whose_runs_the_server_failed(tmp_path: Path, keep_trace_processors: None) -> None:
+    with ScriptedServer(Script(fail_after=7)) as server:
+        batch = simulate_live(
+            tmp_path / "b", server.base_url, "--runs", "2", "--workers", "1", env={"EVSWARM_MODEL_RETRIES": "0"}
+        )
+    replayed = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["replay", str(batch.layout.root), "--verify", "--quiet"])
+    assert replayed.exit_code == 0, replayed.output
+    assert "2 run(s) replayed: 2 match" in " ".join(replayed.output.split())
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="evswarm/simulator/batch.py still counts model-failed bundles as complete")
+def test_rerunning_after_fixing_the_key_reruns_the_runs_the_server_failed(tmp_path: Path) -> None:
+    with ScriptedServer(Script(api_key="sk-the-right-one")) as server:
+        failed = simulate_live(tmp_path / "b", server.base_url, "--runs", "2", "--workers", "1", key="sk-wrong")
+        assert [r["error_code"] for r in failed.rows] == ["model_auth_error"] * 2
+        fixed = simulate_live(tmp_path / "b", server.base_url, "--runs", "2", "--workers", "1", key="sk-the-right-one")
+    assert [r["error_code"] for r in fixed.rows] == [None, None], fixed.output

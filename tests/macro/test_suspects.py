@@ -167,3 +167,22 @@ def test_rollup_rewards_coverage_not_one_off_scores() -> None:
     roll = diag.rollup
     assert set(roll.drilled_traces) == {4}
     assert (roll.pattern_score == roll.mean_score * roll.coverage).all()
+
+
+def test_an_anchor_the_grader_cited_precisely_is_the_origin() -> None:
+    """The grader located the decision (the compliance check): the walk does not move upstream of it."""
+    faulty = pd.concat([_events(f"f{i}", True) for i in range(4)], ignore_index=True)
+    clean = pd.concat([_events(f"c{i}", False) for i in range(4)], ignore_index=True)
+    members = pd.DataFrame(
+        {
+            "run_id": [f"f{i}" for i in range(4)],
+            "pattern_id": 1,
+            "anchor_event_id": [f"f{i}_e7" for i in range(4)],
+            "anchor_reason": "cited precisely by the grader",
+        }
+    )
+    diag = diagnose(members, pd.concat([faulty, clean]), clean_runs=[f"c{i}" for i in range(4)], max_hops=6)
+    steps = diag.per_trace[diag.per_trace.run_id == "f0"].set_index("event_id")
+    assert steps.origin_event_id.iloc[0] == "f0_e7" and bool(steps.loc["f0_e7", "is_origin"])
+    assert steps.loc["f0_e7", "proximity"] == 1.0
+    assert steps.loc["f0_e3", "frequency"] == pytest.approx(1.0)  # the departure still earns its frequency

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from evswarm.agents.versions import FAULTS, VERSION_SETS
+from evswarm.agents.versions import FAULTS, ROGUE_WINDOWS, VERSION_SETS
 from evswarm.core.bundle import Decision
 from evswarm.simulator.cases import generate
 from evswarm.simulator.oracle import best_alternate_factory, oracle_for, overloaded, short_components, truth_price
@@ -51,11 +51,10 @@ TRIGGERS: dict[str, tuple[Callable[[Scenario], bool], tuple[str, ...]]] = {
 
 
 def _version_set_with(fault_id: str) -> str:
-    return (
-        next(vs.name for vs in VERSION_SETS.values() if fault_id in vs.faults)
-        if fault_id != "rogue_shadow_veto"
-        else "v1.2-shadow"
-    )
+    """A version set that switches the fault on, directly or through a rogue window."""
+    direct = [vs.name for vs in VERSION_SETS.values() if fault_id in vs.faults]
+    windowed = [w.version_sets[0] for w in ROGUE_WINDOWS if w.fault_id == fault_id]
+    return (direct or windowed)[0]
 
 
 def test_every_fault_has_a_trigger_check_and_a_version_set() -> None:

@@ -6,6 +6,7 @@ from agents import RunContextWrapper
 
 from evswarm.agents.state import RunState
 from evswarm.agents.tools.common import as_json, scenario_of, world_tool
+from evswarm.simulator.world.catalog import required_components
 from evswarm.simulator.world.supply import alternate_supplier
 
 
@@ -102,6 +103,4 @@ async def get_bill_of_materials(ctx: RunContextWrapper[RunState], model: str, wh
         wheels: Wheel code.
         battery: Battery pack code.
     """
-    from evswarm.simulator.world.catalog import required_components
-
     return as_json({"components": required_components(model, wheels, battery)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from evswarm.evals.rubrics.signals import PRICE_SIGNALS, mishandled
 from evswarm.evals.rubrics.view import BundleView
 from evswarm.evals.verdict import Verdict
 
@@ -29,11 +30,19 @@ def grade(view: BundleView) -> Verdict:
             checks.append((False, 1.0, f"no price was quoted; expected {oracle.expected_price:.2f}"))
         else:
             delta = abs(quoted - oracle.expected_price)
+            ok = delta <= oracle.price_tolerance + 1e-9
+            # a wrong price is explained by the price signals mishandled (cited where they were decided)
+            causes = [] if ok else [m for m in mishandled(view)[0] if m.event_type in PRICE_SIGNALS]
+            kind = "quote off: " + ", ".join(dict.fromkeys(m.kind for m in causes)) if causes else "quote off"
+            evidence = [*(e for m in causes for e in m.evidence), *evidence]
             checks.append(
                 (
-                    delta <= oracle.price_tolerance + 1e-9,
+                    ok,
                     1.0,
-                    f"quoted {quoted:.2f} vs correct {oracle.expected_price:.2f} "
+                    f"{kind} (quoted {quoted:.2f} vs correct {oracle.expected_price:.2f}, "
+                    f"off by {delta:.2f}, tolerance {oracle.price_tolerance:.2f})"
+                    if not ok
+                    else f"quoted {quoted:.2f} vs correct {oracle.expected_price:.2f} "
                     f"(off by {delta:.2f}, tolerance {oracle.price_tolerance:.2f})",
                 )
             )
@@ -42,7 +51,14 @@ def grade(view: BundleView) -> Verdict:
         blocked = ", ".join(oracle.blocking_rules)
         if view.released:
             evidence.insert(0, view.decision_span)
-            checks.append((False, 1.0, f"order released although regional rule(s) {blocked} block it"))
+            checks.append(
+                (
+                    False,
+                    1.0,
+                    "released an order a regional rule blocks "
+                    f"(order released although regional rule(s) {blocked} block it)",
+                )
+            )
         else:
             checks.append((True, 1.0, f"order held back as regional rule(s) {blocked} require"))
 

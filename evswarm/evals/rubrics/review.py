@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evswarm.evals.rubrics.view import BundleView
+from evswarm.evals.rubrics.view import BundleView, reports
 from evswarm.evals.verdict import Verdict
 
 NAME = "review_appropriateness"
@@ -30,8 +30,26 @@ def grade(view: BundleView) -> Verdict:
         reason, passed = "no review requested, and none was needed", True
         evidence.append(view.terminal_event)
     elif requested:
-        reason, passed = "review requested for an order that needed none (over-escalation)", False
+        reason, passed = (
+            "escalated a clean order (review requested for an order that needed none: over-escalation)",
+            False,
+        )
+        evidence[:0] = _escalation_source(view, calls[0].agent_name if calls else None)
     else:
-        reason, passed = "the order needed human review but none was requested", False
+        reason, passed = "review needed but not requested (the order needed human review but none was requested)", False
         evidence += [view.decision_span, view.terminal_event]
     return Verdict.make(NAME, passed=passed, score=1.0 if passed else 0.0, reason=reason, evidence=evidence)
+
+
+def _escalation_source(view: BundleView, requester: str | None) -> list[str]:
+    """The report that started the escalation: the first report asking for review, or the report that
+    handed control to the agent that requested it."""
+    filed = reports(view)
+    for report in filed:
+        if report.args.get("review_required") is True:
+            return [report.span_id]
+    if requester:
+        for report in filed:
+            if report.target.lower() == requester.lower() and report.agent != requester:
+                return [report.span_id]
+    return []

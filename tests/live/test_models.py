@@ -1,0 +1,77 @@
+"""`--model` parsing and the live-mode knobs, and the one-line summary of a batch's model trouble."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evswarm.core.errors import EvswarmError
+from evswarm.core.io import atomic_write_jsonl
+from evswarm.core.layout import BatchLayout
+from evswarm.simulator.models import ModelChoice, model_trouble, parse_model
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "EVSWARM_MODEL_TIMEOUT", "EVSWARM_MODEL_RETRIES"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_live_mode_reads_key_timeout_and_retries_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    assert parse_model("openai:gpt-x", None) == ModelChoice("openai", "gpt-x", None, timeout=60.0, max_retries=4)
+    monkeypatch.setenv("EVSWARM_MODEL_TIMEOUT", "2.5")
+    monkeypatch.setenv("EVSWARM_MODEL_RETRIES", "0")
+    choice = parse_model("openai:m", "http://127.0.0.1:8000/v1")
+    assert (choice.timeout, choice.max_retries, choice.base_url) == (2.5, 0, "http://127.0.0.1:8000/v1")
+    provider = choice.provider()
+    assert provider.client.timeout == 2.5 and provider.client.max_retries == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("EVSWARM_MODEL_TIMEOUT", "soon", "EVSWARM_MODEL_TIMEOUT='soon' is not a number of seconds > 0"),
+        ("EVSWARM_MODEL_TIMEOUT", "0", "is not a number of seconds > 0"),
+        ("EVSWARM_MODEL_RETRIES", "-1", "EVSWARM_MODEL_RETRIES='-1' is not a whole number >= 0"),
+        ("EVSWARM_MODEL_RETRIES", "2.5", "is not a whole number >= 0"),
+    ],
+)
+def test_bad_knobs_are_refused_by_name(monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(EvswarmError, match=says.replace("(", r"\(").replace(">", ">")):
+        parse_model("openai:m", None)
+
+
+def test_live_mode_without_a_key_or_with_a_bad_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(EvswarmError, match="needs OPENAI_API_KEY"):
+        parse_model("openai:m", None)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    with pytest.raises(EvswarmError, match="is not an http"):
+        parse_model("openai:m", "127.0.0.1:8000")
+    with pytest.raises(EvswarmError, match="only applies with --model openai"):
+        parse_model("offline", "http://127.0.0.1:8000/v1")
+
+
+def _row(index: int, code: str | None, message: str | None) -> dict[str, object]:
+    return {"batch_index": index, "error_code": code, "error_message": message, "final_status": "failed"}
+
+
+def test_model_trouble_names_the_first_cause_and_what_it_cost(tmp_path: Path) -> None:
+    layout = BatchLayout(tmp_path)
+    said = "the model server at http://h/v1 rejected the API key (HTTP 401)"
+    atomic_write_jsonl(
+        layout.results,
+        [
+            _row(
+                2, "model_auth_error", said + " (not attempted again: an earlier run of this batch failed the same way)"
+            ),
+            _row(1, "model_auth_error", said),
+            _row(3, "order_validity", "bad order"),
+        ],
+    )
+    assert model_trouble(tmp_path) == f"2 of 3 runs failed because {said}"
+    atomic_write_jsonl(layout.results, [_row(1, "max_turns_exceeded", "too long"), _row(2, None, None)])
+    assert model_trouble(tmp_path) is None
