@@ -38,10 +38,11 @@ from openai import (
 )
 
 from evswarm.agents.policy.model import POLICY_PREFIX, RecordingModel
+from evswarm.simulator.models import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, NOT_ATTEMPTED_NOTE
 
-REQUEST_TIMEOUT_S = 60.0
+REQUEST_TIMEOUT_S = DEFAULT_TIMEOUT_S
 """Seconds one model request may take before it is abandoned (and retried)."""
-MAX_RETRIES = 4
+MAX_RETRIES = DEFAULT_RETRIES
 """The OpenAI client retries timeouts, dropped connections, 429 and 5xx this many times, backing off."""
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -127,8 +128,7 @@ class Breaker:
         """Fail at once if tripped, leaving the same failed generation span a real failed call leaves."""
         if self.tripped is None:
             return
-        note = " (not attempted again: an earlier run of this batch failed the same way)"
-        failure = ModelFailure(self.tripped.code, self.tripped.message + note, fatal=True)
+        failure = ModelFailure(self.tripped.code, self.tripped.message + NOT_ATTEMPTED_NOTE, fatal=True)
         with generation_span(model=model, disabled=tracing.is_disabled()) as span:
             span.set_error(SpanError(message="Error getting response", data={"error": failure.message}))
         raise ModelServerError(failure)
@@ -176,6 +176,10 @@ class LiveModel(OpenAIChatCompletionsModel):
             failure = self.provider.describe(exc)
             self.provider.breaker.record(failure)
             raise ModelServerError(failure) from exc
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a 200 that is no chat completion
+            at, said = f"the model server at {self.provider.server}", f"{type(exc).__name__}: {exc}"[:160]
+            message = f"{at} sent a response that is not a chat completion; is that the API root? ({said})"
+            raise ModelServerError(ModelFailure("model_bad_response", message)) from exc
 
 
 class LiveProvider(ModelProvider):

@@ -14,7 +14,7 @@ from evswarm.core.errors import EvswarmError
 P = ParamSpec("P")
 R = TypeVar("R")
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 app = typer.Typer(
     name="evswarm",

@@ -30,7 +30,7 @@ def replay_command(
 ) -> None:
     from evswarm.simulator.replay import replay
 
-    console = Console()
+    console = Console(soft_wrap=True)
     report = replay(batch, verify=verify, limit=limit, progress=not quiet)
     for run in report.runs:
         if run.outcome in ("mismatch", "error"):

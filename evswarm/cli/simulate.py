@@ -43,7 +43,7 @@ def simulate_command(
 ) -> None:
     from evswarm.simulator import simulate
 
-    console = Console()
+    console = Console(soft_wrap=True)
     report = simulate(
         runs,
         seed,

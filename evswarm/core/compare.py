@@ -55,8 +55,8 @@ def _span_view(bundle: Bundle) -> list[dict[str, Any]]:
         error = span.error
         if span.span_type == "generation" and error:  # a failed model call: its details are the client library's
             error = {"message": error.get("message")}
-        view.append({"type": span.span_type, "agent": span.agent_name, "parent": position.get(span.parent_span_id or ""),
-                     "data": data, "error": error})
+        parent = position.get(span.parent_span_id or "")
+        view.append({"type": span.span_type, "agent": span.agent_name, "parent": parent, "data": data, "error": error})
     return view
 
 

@@ -166,8 +166,12 @@ def mentioned_agents(texts: Iterable[str]) -> list[list[str]]:
 def label_patterns(traces: pd.DataFrame, docs: list[str], labels: np.ndarray, top_n: int) -> PatternLabels:
     """`traces` rows align with `docs` and `labels` (the clustered population)."""
     keywords = class_tfidf(docs, labels, max(top_n, 25))
+    texts = traces.get("rationale_text", pd.Series([""] * len(traces))).tolist()
+    kinds = traces.get("failure_kinds", pd.Series([[]] * len(traces))).tolist()
+    # the grader's failure kinds when it wrote them ('stockout not noticed'), else clauses of its prose
     reasons = _distinctive(
-        [grader_reasons(t) for t in traces.get("rationale_text", pd.Series([""] * len(traces)))], labels
+        [list(k) if isinstance(k, list) and k else grader_reasons(t) for k, t in zip(kinds, texts, strict=True)],
+        labels,
     )
     codes = _distinctive(traces.finding_codes.tolist(), labels)
     rubrics = _distinctive(traces.failed_rubrics.tolist(), labels)

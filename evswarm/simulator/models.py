@@ -1,7 +1,7 @@
 """Parsing `--model`: the offline policy model, or `openai:MODEL` on a real (or compatible) server.
 
 Live mode reads the key from OPENAI_API_KEY, and two optional knobs from the environment:
-EVSWARM_MODEL_TIMEOUT (seconds per request, default 60) and EVSWARM_MODEL_RETRIES (retries of a
+EVSWARM_MODEL_TIMEOUT (seconds per request, default 120) and EVSWARM_MODEL_RETRIES (retries of a
 timed-out, dropped, 429 or 5xx request, with exponential backoff; default 4).
 """
 
@@ -18,8 +18,9 @@ from evswarm.core.errors import EvswarmError
 
 TIMEOUT_ENV = "EVSWARM_MODEL_TIMEOUT"
 RETRIES_ENV = "EVSWARM_MODEL_RETRIES"
-DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_RETRIES = 4
+NOT_ATTEMPTED_NOTE = " (not attempted again: an earlier run of this batch failed the same way)"
 
 MODEL_ERROR_CODES = frozenset(
     {
@@ -115,5 +116,5 @@ def model_trouble(batch_dir: Path) -> str | None:
     failed = sorted((r for r in rows if r.get("error_code") in MODEL_ERROR_CODES), key=lambda r: r["batch_index"])
     if not failed:
         return None
-    message = str(failed[0].get("error_message") or failed[0]["error_code"]).split(" (not attempted again")[0]
+    message = str(failed[0].get("error_message") or failed[0]["error_code"]).removesuffix(NOT_ATTEMPTED_NOTE)
     return f"{len(failed)} of {len(rows)} runs failed because {message}"

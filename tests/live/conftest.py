@@ -56,7 +56,7 @@ def simulate_live(
     command = [
         sys.executable,
         "-m",
-        "evswarm",
+        "tests.live.guarded_cli",  # `evswarm`, refusing any connection beyond 127.0.0.1
         "simulate",
         "--out",
         str(out),

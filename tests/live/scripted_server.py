@@ -96,6 +96,8 @@ class Script:
     """HTTP statuses for the first completion requests, in order (e.g. [429, 500]); then it answers."""
     fail_after: int | None = None
     """When set, every completion request after this many answered ones gets a 500."""
+    page: str | None = None
+    """When set, every completion request gets this HTML page with status 200 (a web server, not a model)."""
     delay_s: float = 0.0
     """Seconds to wait before answering each completion request."""
     log: list[tuple[float, int, str]] = field(default_factory=list)
@@ -169,6 +171,23 @@ class ScriptedServer:
             },
         }
 
+    def respond(self, request: dict[str, Any], key: str) -> tuple[int, dict[str, Any] | str]:
+        """The status and body for one completion request, as the script says."""
+        script = self.script
+        with self._lock:
+            failing = script.fail_first.pop(0) if script.fail_first else None
+            answered = sum(status == 200 for _, status, _ in script.log)
+            if script.fail_after is not None and answered >= script.fail_after:
+                failing = 500
+        if script.api_key is not None and key != script.api_key:
+            return 401, {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}
+        if script.page is not None:
+            return 200, script.page
+        if failing is not None:
+            return failing, {"error": {"message": f"scripted failure {failing}"}}
+        self._closing.wait(script.delay_s)  # a slow model (cut short when the server stops)
+        return 200, self.complete(request)
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
@@ -179,10 +198,10 @@ class ScriptedServer:
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 return None
 
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
+            def _send(self, status: int, body: dict[str, Any] | str) -> None:
+                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/html" if isinstance(body, str) else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -198,26 +217,14 @@ class ScriptedServer:
                 if self.path != "/v1/chat/completions":
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
-                script = server.script
                 key = self.headers.get("Authorization", "").removeprefix("Bearer ")
-                with server._lock:
-                    failing = script.fail_first.pop(0) if script.fail_first else None
-                    answered = sum(status == 200 for _, status, _ in script.log)
-                    if script.fail_after is not None and answered >= script.fail_after:
-                        failing = 500
-                if script.api_key is not None and key != script.api_key:
-                    status, body = 401, {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}
-                elif failing is not None:
-                    status, body = failing, {"error": {"message": f"scripted failure {failing}"}}
-                else:
-                    server._closing.wait(script.delay_s)  # a slow model (cut short when the server stops)
-                    status, body = 200, server.complete(request)
+                status, body = server.respond(request, key)
                 with server._lock:
                     agent = server.agents.get(
                         next((m["content"] for m in request["messages"] if m["role"] == "system"), ""), "?"
                     )
-                    script.log.append((time.monotonic(), status, agent))
-                    script.connections.add(self.client_address[1])
+                    server.script.log.append((time.monotonic(), status, agent))
+                    server.script.connections.add(self.client_address[1])
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
                     self._send(status, body)
 

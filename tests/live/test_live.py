@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from evswarm.cli import app
 from evswarm.core.compare import diff_bundles
 from tests.live.conftest import LiveBatch, replay_in_process, simulate_live
+from tests.live.guarded_cli import MARK
 from tests.live.scripted_server import Script, ScriptedServer
 
 
@@ -25,6 +26,7 @@ def test_a_live_batch_records_every_model_call_and_replays_offline(
         tmp_path / "live", server.base_url, "--runs", "5", "--seed", "11", "--version-set", "v1.0", "--workers", "1"
     )
     assert batch.code == 0, batch.output
+    assert MARK not in batch.output, "with a dummy key, nothing but the local model server is contacted"
     bundles = batch.bundles
     assert len(bundles) == 5
     for bundle in bundles:
@@ -178,3 +180,12 @@ def test_rerunning_after_fixing_the_key_reruns_the_runs_the_server_failed(tmp_pa
         assert [r["error_code"] for r in failed.rows] == ["model_auth_error"] * 2
         fixed = simulate_live(tmp_path / "b", server.base_url, "--runs", "2", "--workers", "1", key="sk-the-right-one")
     assert [r["error_code"] for r in fixed.rows] == [None, None], fixed.output
+
+
+@pytest.mark.slow
+def test_a_web_page_instead_of_a_model_fails_the_run_as_a_bad_response(tmp_path: Path) -> None:
+    with ScriptedServer(Script(page="<html><body>Welcome to nginx!</body></html>")) as server:
+        batch = simulate_live(tmp_path / "b", server.base_url, "--runs", "1")
+    (message,) = _failed_with(batch, "model_bad_response")
+    said = "sent a response that is not a chat completion; is that the API root?"
+    assert message.startswith(f"the model server at {server.base_url} {said}")

@@ -20,7 +20,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_live_mode_reads_key_timeout_and_retries_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
-    assert parse_model("openai:gpt-x", None) == ModelChoice("openai", "gpt-x", None, timeout=60.0, max_retries=4)
+    assert parse_model("openai:gpt-x", None) == ModelChoice("openai", "gpt-x", None, timeout=120.0, max_retries=4)
     monkeypatch.setenv("EVSWARM_MODEL_TIMEOUT", "2.5")
     monkeypatch.setenv("EVSWARM_MODEL_RETRIES", "0")
     choice = parse_model("openai:m", "http://127.0.0.1:8000/v1")

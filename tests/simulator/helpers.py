@@ -21,5 +21,10 @@ def run(scenario: Scenario) -> Bundle:
     return asyncio.run(run_scenario(scenario, oracle_for(scenario), environment()))
 
 
-def run_case(seed: int, index: int, *, version_set: str = "v1.0", case_type: str | None = None) -> Bundle:
-    return run(generate(seed, index, version_sets=[version_set], case_type=case_type))
+def run_case(seed: int, index: int, *, version_set: str = "v1.0", case_type: str | None = None,
+             faults: list[str] | None = None) -> Bundle:
+    """Run one generated scenario; `faults` overrides the faults its version set and date switch on."""
+    scenario = generate(seed, index, version_sets=[version_set], case_type=case_type)
+    if faults is not None:
+        scenario = scenario.model_copy(update={"active_faults": faults})
+    return run(scenario)
