@@ -6,8 +6,9 @@ failed rubrics with the grader's rationale) and `summary` (the view that is embe
 
 The summary describes behavior only. With grades it is the grader's failure kinds ('stockout not
 noticed', 'specialist never consulted: X'; see `labels.failure_kinds`), the rarest kind in the
-population first; without them: outcome, findings, the route, the failure window and the tool digest. Case type, version set and regimes are left out on purpose: they are the
-slices the patterns are explained by afterwards, so they must not shape the patterns themselves.
+population first; without them: outcome, findings, the route, the failure window and the tool digest.
+Case type, version set and regimes are left out on purpose: they are the slices the patterns are
+explained by afterwards, so they must not shape the patterns themselves.
 Lines that nearly every document in the population shares are dropped from the summary.
 """
 
