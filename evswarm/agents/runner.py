@@ -45,9 +45,14 @@ class RunEnvironment:
 
     @classmethod
     def create(cls, provider: ModelProvider) -> RunEnvironment:
-        recorder = BundleRecorder(assemble_bundle)
-        set_trace_processors([recorder])  # replaces the SDK's default exporter: nothing is uploaded
-        return cls(swarm=build_swarm(), provider=provider, recorder=recorder)
+        env = cls(swarm=build_swarm(), provider=provider, recorder=BundleRecorder(assemble_bundle))
+        env.activate()
+        return env
+
+    def activate(self) -> None:
+        """Make this environment's recorder the process's only trace processor (the SDK exporter is replaced,
+        so nothing is uploaded). Call again after another environment took over."""
+        set_trace_processors([self.recorder])
 
 
 def order_message(scenario: Scenario) -> str:

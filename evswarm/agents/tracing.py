@@ -82,8 +82,8 @@ class BundleRecorder(TracingProcessor):
 
     def on_trace_end(self, trace: Trace) -> None:
         capture = self._live.pop(trace.trace_id, None)
-        if capture is None:
-            return
+        if capture is None or capture.outcome is None:
+            return  # not ours, or a run abandoned by an exception (the runner re-raises it)
         capture.ended_at = capture.state.clock.now()
         try:
             self._done[trace.trace_id] = self._assemble(capture)

@@ -97,17 +97,19 @@ VERSION_SETS: dict[str, VersionSet] = {
     vs.name: vs
     for vs in (
         VersionSet("v1.0", "baseline: every agent follows policy", ()),
-        VersionSet("v1.1", "new incentive and allocation policies", ("stale_incentive", "missed_stockout")),
+        VersionSet("v1.1", "a new incentive policy", ("stale_incentive",)),
         VersionSet(
             "v1.2",
             "faster routing and a stricter release review",
             ("skip_regional_compliance", "review_escalates_clean"),
         ),
+        VersionSet("v1.3", "supplier-risk loop-back and sticky factory routing", ("routing_loop", "capacity_ignored")),
+        VersionSet("v1.4", "a faster stock allocation", ("missed_stockout",)),
         VersionSet(
-            "v1.3", "supplier-risk loop-back and sticky factory routing", ("routing_loop", "capacity_ignored")
-        ),
-        VersionSet(
-            "v1.0-shadow", "v1.0 with a shadow orchestrator double-checking every release", (), orchestrator_mode="shadow"
+            "v1.0-shadow",
+            "v1.0 with a shadow orchestrator double-checking every release",
+            (),
+            orchestrator_mode="shadow",
         ),
     )
 }
@@ -118,10 +120,11 @@ ROGUE_WINDOWS: tuple[RogueWindow, ...] = (
 )
 
 DEFAULT_SCHEDULE: tuple[tuple[str, float], ...] = (
-    ("v1.0", 0.27),
-    ("v1.1", 0.21),
-    ("v1.2", 0.21),
-    ("v1.3", 0.21),
+    ("v1.0", 0.20),
+    ("v1.1", 0.10),
+    ("v1.2", 0.26),
+    ("v1.3", 0.16),
+    ("v1.4", 0.18),
     ("v1.0-shadow", 0.10),
 )
 """Share of a default batch's runs per version set, like a staged rollout seen over one period."""

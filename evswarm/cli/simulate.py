@@ -42,6 +42,7 @@ def simulate_command(
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     from evswarm.simulator import simulate
+    from evswarm.simulator.models import model_trouble
 
     console = Console(soft_wrap=True)
     report = simulate(
@@ -61,7 +62,10 @@ def simulate_command(
     )
     for run_id, error in report.runner_errors.items():
         console.print(f"[red]runner error[/] {run_id}: {error}")
-    if report.runner_errors:
+    trouble = model_trouble(out)
+    if trouble:
+        console.print(f"[red]{trouble}[/]", highlight=False, soft_wrap=True)
+    if report.runner_errors or trouble:
         raise typer.Exit(1)
 
 

@@ -153,15 +153,39 @@ def locate(batch_dir: Path, *, validate: bool = False) -> BatchSource:
     labels = _find_labels(root)
     ours = list(layout.bundle_paths())
     reference_results = next((root / n for n in REFERENCE_RESULTS if (root / n).is_file()), None)
+    archive = root / "bundles.zip"
+    if not ours and reference_results is None and archive.is_file():
+        rows = _results_rows(layout.results) if layout.results.is_file() else {}
+        source = BatchSource(
+            root,
+            "evswarm",
+            zip_path=archive,
+            zip_members=_zip_members(archive),
+            run_rows=rows,
+            labels_path=labels,
+            validate=validate,
+        )
+        if source.bundle_count:
+            return source
     if ours or reference_results is None:
         if not ours:
             raise EvswarmError(
-                f"{root} holds no trace bundles (looked for bundles/run_*.json and trace_results.jsonl)",
+                f"{root} holds no trace bundles (looked for bundles/run_*.json, bundles.zip and trace_results.jsonl)",
                 hint="run `evswarm simulate --runs 200 --out DIR` first, or point at a batch directory",
             )
         rows = _results_rows(layout.results) if layout.results.is_file() else {}
         return BatchSource(root, "evswarm", bundle_files=ours, run_rows=rows, labels_path=labels, validate=validate)
     return _locate_reference(root, reference_results, labels, validate)
+
+
+def _zip_members(archive: Path) -> list[str]:
+    """The bundle files inside an evswarm batch's `bundles.zip`, in name order."""
+    try:
+        with zipfile.ZipFile(archive) as bundles:
+            names = bundles.namelist()
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise EvswarmError(f"{archive}: not a readable zip archive ({exc})") from exc
+    return sorted(n for n in names if PurePosixPath(n).name.startswith("run_") and n.endswith(".json"))
 
 
 def _locate_reference(root: Path, results: Path, labels: Path | None, validate: bool) -> BatchSource:

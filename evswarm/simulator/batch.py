@@ -27,7 +27,7 @@ from evswarm.core.io import atomic_write_bytes, atomic_write_json, atomic_write_
 from evswarm.core.layout import BatchLayout
 from evswarm.core.store import write_snapshot
 from evswarm.simulator.cases import generate, run_id_for
-from evswarm.simulator.models import ModelChoice, parse_model
+from evswarm.simulator.models import MODEL_ERROR_CODES, ModelChoice, parse_model
 from evswarm.simulator.oracle import oracle_for
 from evswarm.simulator.results import RunFacts, batch_summary, results_row, run_facts, runner_error_row
 
@@ -120,13 +120,14 @@ def _complete_runs(layout: BatchLayout, run_ids: list[str]) -> set[str]:
         if not path.exists():
             continue
         try:
-            read_bundle(path)
+            bundle = read_bundle(path)
         except BundleError as exc:
             raise EvswarmError(
                 f"corrupt bundle found on resume: {exc}",
                 hint=f"move or delete {path} and run the same command again to regenerate it",
             ) from exc
-        complete.add(run_id)
+        if bundle.run.summary.error_code not in MODEL_ERROR_CODES:  # the model server failed it: run it again
+            complete.add(run_id)
     return complete
 
 
@@ -156,17 +157,18 @@ def _write_batch_files(
     return summary
 
 
-_WORKER_ENV = None
+_WORKER_ENVS: dict[ModelChoice, Any] = {}
+"""One run environment per model choice in each worker process (agents and providers are reusable)."""
 
 
 def _run_job(job: _Job) -> list[tuple[int, str, str | None]]:
     """Worker entry: run each scenario and write its bundle; a crash becomes a runner error, not a lost batch."""
-    global _WORKER_ENV
     from evswarm.agents.runner import RunEnvironment, run_scenario
 
-    if _WORKER_ENV is None:
-        _WORKER_ENV = RunEnvironment.create(job.model.provider())
-    env = _WORKER_ENV
+    if job.model not in _WORKER_ENVS:
+        _WORKER_ENVS[job.model] = RunEnvironment.create(job.model.provider())
+    env = _WORKER_ENVS[job.model]
+    env.activate()
 
     async def run_all() -> list[tuple[int, str, str | None]]:
         done: list[tuple[int, str, str | None]] = []

@@ -11,24 +11,30 @@ import random
 from collections.abc import Callable
 
 from evswarm.agents.versions import DEFAULT_SCHEDULE, VERSION_SETS, active_faults
-from evswarm.core.bundle import Customer, EnvironmentEvent, OrderConfig, Vehicle
+from evswarm.core.bundle import Customer, OrderConfig, Vehicle
 from evswarm.simulator import oracle
-from evswarm.simulator.scenario import FactoryState, InventoryLine, Scenario
+from evswarm.simulator.draft import (
+    WINDOW_DAYS,
+    WINDOW_START,
+    Draft,
+    clean_draft,
+    draft_where,
+    far_alternates_only,
+    near_alternate,
+    weighted,
+)
+from evswarm.simulator.scenario import Scenario
 from evswarm.simulator.world import catalog, market, regions
-from evswarm.simulator.world.factories import FACTORIES, factories_for
 from evswarm.simulator.world.market import PROMOTION_RESTRICTIONS, days_between, shift
-from evswarm.simulator.world.supply import alternate_supplier, primary_supplier
-
-WINDOW_START, WINDOW_DAYS = "2025-05-01", 184
 
 CASE_WEIGHTS: dict[str, float] = {
-    "clean_simple": 0.19,
+    "clean_simple": 0.18,
     "validation_block_simple": 0.08,
     "release_block_simple": 0.06,
     "capacity_hold_simple": 0.08,
     "pricing_exception_compound": 0.065,
     "escalation_resume_compound": 0.06,
-    "supplier_substitution_compound": 0.08,
+    "supplier_substitution_compound": 0.09,
     "regional_compliance_compound": 0.06,
     "clarification_needed_compound": 0.05,
     "schedule_incentive_compound": 0.06,
@@ -69,153 +75,18 @@ CUSTOMER_NAMES = (
     "Emerson Kowalski",
     "Devon Park",
 )
-REGION_WEIGHTS = {"US-CA": 0.25, "US-TX": 0.18, "US-NY": 0.15, "US-WA": 0.1, "CA-ON": 0.16, "EU-DE": 0.16}
 
 
 def run_id_for(seed: int, index: int) -> str:
     return "run_" + hashlib.sha256(f"evswarm:{seed}:{index}".encode()).hexdigest()[:32]
 
 
-class _Draft:
-    """A scenario under construction: a clean order that case generators perturb."""
-
-    def __init__(
-        self, rng: random.Random, region: str | None = None, model: str | None = None, order_date: str | None = None
-    ) -> None:
-        self.rng = rng
-        self.order_date = order_date or shift(WINDOW_START, rng.randrange(WINDOW_DAYS))
-        self.region = region or _weighted(rng, REGION_WEIGHTS)
-        models = [m for m, spec in catalog.MODELS.items() if spec.launch_date <= self.order_date]
-        self.model = model if model else rng.choice(models)
-        spec = catalog.MODELS[self.model]
-        self.trim = rng.choice(sorted(spec.trims))
-        trim = spec.trims[self.trim]
-        self.battery = rng.choice(trim.batteries)
-        self.wheels = rng.choice(trim.wheels)
-        allowed = [o for o in spec.options if not (o == "tow_package" and self.battery == "LFP-60")]
-        self.options = sorted(rng.sample(allowed, rng.randint(0, min(2, len(allowed)))))
-        self.paint = rng.choice(catalog.PAINTS)
-        self.quantity = 1
-        self.segment = "retail"
-        self.notes = ""
-        self.quote_date = shift(self.order_date, -rng.randint(0, 6))
-        self.delivery_date = shift(self.order_date, rng.randint(30, 75))
-        candidates = [f.factory_id for f in factories_for(self.model)]
-        region_default = regions.REGIONS[self.region].default_factory
-        self.default_factory = (
-            region_default
-            if region_default in candidates
-            else min(candidates, key=lambda f: (FACTORIES[f].transit_days[self.region], f))
-        )
-        self.factories = {
-            f: FactoryState(
-                factory_id=f,
-                utilization=round(rng.uniform(0.55, 0.9), 2),
-                release_state="open",
-                backlog_days=rng.randint(2, 6),
-            )
-            for f in candidates
-        }
-        self.inventory = {
-            c: InventoryLine(
-                component=c,
-                supplier_id=primary_supplier(c).supplier_id,
-                on_hand=(on_hand := rng.randint(60, 400)),
-                allocated=rng.randint(0, on_hand // 2),
-            )
-            for c in catalog.required_components(self.model, self.wheels, self.battery)
-        }
-        self.extra_signals: list[EnvironmentEvent] = []
-        self.intent_issues: list[str] = []
-        self.quote_offset = 0.0
-        self.malformed = False
-        self.reviewer_on_shift = False
-        self.flaky: list[str] = []
-
-    def clean(self) -> bool:
-        problems = catalog.buildability_violations(self.model, self.trim, self.wheels, self.battery, self.options)
-        blocks = regions.blocking_rules(
-            self.region, self.model, self.wheels, self.battery, self.options, self.order_date
-        )
-        return not problems and not blocks
-
-    def add_signal(
-        self,
-        event_id: str,
-        event_type: str,
-        title: str,
-        start: str,
-        end: str | None,
-        affects: list[str],
-        **details: object,
-    ) -> None:
-        self.extra_signals.append(
-            EnvironmentEvent(
-                event_id=event_id,
-                event_type=event_type,
-                title=title,
-                effective_from=start,
-                effective_to=end,
-                regions=[self.region],
-                affects=affects,
-                details=dict(details),
-            )
-        )
-
-    def stockout(self, component: str) -> None:
-        line = self.inventory[component]
-        line.allocated = line.on_hand
-        restock = shift(self.order_date, self.rng.randint(20, 45))
-        self.add_signal(
-            f"stockout-{component}-{line.supplier_id}",
-            "stockout",
-            f"{line.supplier_id} cannot ship {component}",
-            shift(self.order_date, -3),
-            restock,
-            [component],
-            supplier=line.supplier_id,
-            restock_date=restock,
-            alternate_supplier=alternate_supplier(component).supplier_id,
-        )
-
-    def overload(self, factory: str, backlog: tuple[int, int]) -> None:
-        state = self.factories[factory]
-        state.utilization = round(self.rng.uniform(1.08, 1.3), 2)
-        state.backlog_days = self.rng.randint(*backlog)
-        self.add_signal(
-            f"capacity-shock-{factory}-{self.order_date}",
-            "capacity_shock",
-            f"Line outage at {factory}",
-            shift(self.order_date, -5),
-            shift(self.order_date, 25),
-            [factory],
-            factory=factory,
-            backlog_days=state.backlog_days,
-        )
+def _clean(rng: random.Random) -> Draft:
+    return clean_draft(rng)
 
 
-def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
-    keys = list(weights)
-    return rng.choices(keys, weights=[weights[k] for k in keys])[0]
-
-
-def _clean_draft(rng: random.Random, **kwargs: str) -> _Draft:
-    for _ in range(200):
-        draft = _Draft(rng, **kwargs)
-        if draft.clean():
-            return draft
-    raise RuntimeError(f"no clean configuration for {kwargs}")
-
-
-# --- case generators ---------------------------------------------------------------------------------
-
-
-def _clean(rng: random.Random) -> _Draft:
-    return _clean_draft(rng)
-
-
-def _validation_block(rng: random.Random) -> _Draft:
-    draft = _clean_draft(rng)
+def _validation_block(rng: random.Random) -> Draft:
+    draft = clean_draft(rng)
     if rng.random() < 0.15:
         draft.malformed = True
         draft.quantity = 0
@@ -235,8 +106,8 @@ def _validation_block(rng: random.Random) -> _Draft:
     raise RuntimeError("catalog offers no invalid combination")
 
 
-def _release_block(rng: random.Random) -> _Draft:
-    draft = _clean_draft(rng)
+def _release_block(rng: random.Random) -> Draft:
+    draft = clean_draft(rng)
     draft.factories[draft.default_factory].release_state = "quality_hold"
     draft.add_signal(
         f"quality-hold-{draft.default_factory}-{draft.order_date}",
@@ -251,39 +122,14 @@ def _release_block(rng: random.Random) -> _Draft:
     return draft
 
 
-def _extra_transit_days(draft: _Draft) -> list[int]:
-    """How many more transit days each alternate factory needs than the default one."""
-    default_transit = FACTORIES[draft.default_factory].transit_days[draft.region]
-    return [
-        FACTORIES[f].transit_days[draft.region] - default_transit for f in draft.factories if f != draft.default_factory
-    ]
-
-
-def _near_alternate(draft: _Draft) -> bool:
-    return any(days <= oracle.DEFERRAL_TOLERANCE_DAYS for days in _extra_transit_days(draft))
-
-
-def _far_alternates_only(draft: _Draft) -> bool:
-    extra = _extra_transit_days(draft)
-    return bool(extra) and all(days > oracle.DEFERRAL_TOLERANCE_DAYS for days in extra)
-
-
-def _draft_where(rng: random.Random, ok: Callable[[_Draft], bool]) -> _Draft:
-    for _ in range(500):
-        draft = _clean_draft(rng)
-        if ok(draft):
-            return draft
-    raise RuntimeError("no draft satisfies the case constraints")
-
-
-def _capacity_hold(rng: random.Random) -> _Draft:
-    draft = _draft_where(rng, _near_alternate)
+def _capacity_hold(rng: random.Random) -> Draft:
+    draft = draft_where(rng, near_alternate)
     draft.overload(draft.default_factory, (12, 25))
     return draft
 
 
-def _pricing_exception(rng: random.Random) -> _Draft:
-    draft = _clean_draft(rng)
+def _pricing_exception(rng: random.Random) -> Draft:
+    draft = clean_draft(rng)
     draft.quote_date = shift(draft.order_date, -rng.randint(8, 20))
     effective = shift(draft.quote_date, rng.randint(1, days_between(draft.quote_date, draft.order_date)))
     delta = rng.choice([1800.0, 2400.0, -1500.0, 1200.0])
@@ -300,8 +146,8 @@ def _pricing_exception(rng: random.Random) -> _Draft:
     return draft
 
 
-def _escalation_resume(rng: random.Random) -> _Draft:
-    draft = _clean_draft(rng)
+def _escalation_resume(rng: random.Random) -> Draft:
+    draft = clean_draft(rng)
     draft.quantity = rng.randint(10, 30)
     draft.segment = "fleet"
     draft.reviewer_on_shift = True
@@ -309,8 +155,8 @@ def _escalation_resume(rng: random.Random) -> _Draft:
     return draft
 
 
-def _supplier_substitution(rng: random.Random) -> _Draft:
-    draft = _clean_draft(rng)
+def _supplier_substitution(rng: random.Random) -> Draft:
+    draft = clean_draft(rng)
     draft.stockout(rng.choice(sorted(draft.inventory)))
     return draft
 
@@ -323,11 +169,11 @@ _REGION_RULE_SETUPS: tuple[tuple[str, dict[str, str]], ...] = (
 )
 
 
-def _regional_compliance(rng: random.Random) -> _Draft:
+def _regional_compliance(rng: random.Random) -> Draft:
     for _ in range(500):
         rule_id, where = rng.choice(_REGION_RULE_SETUPS)
         rule = next(r for r in regions.REGION_RULES if r.rule_id == rule_id)
-        draft = _Draft(rng, **where)
+        draft = Draft(rng, **where)
         if draft.order_date < rule.effective_from:
             continue
         spec = catalog.MODELS[draft.model]
@@ -356,17 +202,17 @@ def _regional_compliance(rng: random.Random) -> _Draft:
     raise RuntimeError("no regional compliance case found")
 
 
-def _clarification_needed(rng: random.Random) -> _Draft:
-    draft = _clean_draft(rng)
+def _clarification_needed(rng: random.Random) -> Draft:
+    draft = clean_draft(rng)
     draft.paint = ""
     draft.notes = "Paint colour still to be confirmed with my partner."
     draft.intent_issues = ["PAINT_UNSPECIFIED"]
     return draft
 
 
-def _schedule_incentive(rng: random.Random) -> _Draft:
+def _schedule_incentive(rng: random.Random) -> Draft:
     for _ in range(500):
-        draft = _clean_draft(rng)
+        draft = clean_draft(rng)
         ending = [
             i
             for i in market.INCENTIVES
@@ -376,7 +222,7 @@ def _schedule_incentive(rng: random.Random) -> _Draft:
             continue
         incentive = rng.choice(ending)
         assert incentive.effective_to is not None
-        draft = _Draft(rng, region=draft.region, order_date=shift(incentive.effective_to, -rng.randint(3, 25)))
+        draft = Draft(rng, region=draft.region, order_date=shift(incentive.effective_to, -rng.randint(3, 25)))
         if not draft.clean():
             continue
         draft.delivery_date = shift(incentive.effective_to, rng.randint(8, 40))
@@ -388,21 +234,21 @@ def _schedule_incentive(rng: random.Random) -> _Draft:
     raise RuntimeError("no schedule/incentive case found")
 
 
-def _tradeoff(rng: random.Random) -> _Draft:
-    draft = _draft_where(rng, _far_alternates_only)
+def _tradeoff(rng: random.Random) -> Draft:
+    draft = draft_where(rng, far_alternates_only)
     draft.overload(draft.default_factory, (10, 40))
     return draft
 
 
-def _dual_failure(rng: random.Random) -> _Draft:
-    draft = _draft_where(rng, _near_alternate)
+def _dual_failure(rng: random.Random) -> Draft:
+    draft = draft_where(rng, near_alternate)
     draft.overload(draft.default_factory, (12, 25))
     draft.stockout(rng.choice(sorted(draft.inventory)))
     return draft
 
 
-def _ambiguous_intent(rng: random.Random) -> _Draft:
-    draft = _clean_draft(rng)
+def _ambiguous_intent(rng: random.Random) -> Draft:
+    draft = clean_draft(rng)
     if "tow_package" not in draft.options:
         draft.notes = "We tow a 7,000 lb camper most weekends, so it has to handle that."
         draft.intent_issues = ["TOWING_NEED_WITHOUT_TOW_PACKAGE"]
@@ -419,14 +265,14 @@ _CONFLICT_SETUPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 
 
-def _conflicting(rng: random.Random) -> _Draft:
+def _conflicting(rng: random.Random) -> Draft:
     for _ in range(500):
         promo_id, region, start, models = rng.choice(_CONFLICT_SETUPS)
         promo = next(p for p in market.PROMOTIONS if p.event_id == promo_id)
         assert promo.effective_to is not None
         last = min(promo.effective_to, shift(WINDOW_START, WINDOW_DAYS - 1))
         day = shift(start, rng.randrange(days_between(start, last) + 1))
-        draft = _Draft(rng, region=region, model=rng.choice(models), order_date=day)
+        draft = Draft(rng, region=region, model=rng.choice(models), order_date=day)
         if (
             draft.clean()
             and (promo_id, region) in PROMOTION_RESTRICTIONS
@@ -437,7 +283,7 @@ def _conflicting(rng: random.Random) -> _Draft:
     raise RuntimeError("no conflicting case found")
 
 
-GENERATORS: dict[str, Callable[[random.Random], _Draft]] = {
+GENERATORS: dict[str, Callable[[random.Random], Draft]] = {
     "clean_simple": _clean,
     "validation_block_simple": _validation_block,
     "release_block_simple": _release_block,
@@ -461,17 +307,17 @@ def generate(
 ) -> Scenario:
     """The scenario of run `index` in a batch with `seed` (same arguments, same scenario)."""
     rng = random.Random(f"evswarm-scenario:{seed}:{index}")
-    case = case_type or _weighted(rng, CASE_WEIGHTS)
+    case = case_type or weighted(rng, CASE_WEIGHTS)
     if version_sets:
         version_set = version_sets[rng.randrange(len(version_sets))]
     else:
-        version_set = _weighted(rng, dict(DEFAULT_SCHEDULE))
+        version_set = weighted(rng, dict(DEFAULT_SCHEDULE))
     draft = GENERATORS[case](rng)
     _add_background(draft)
     return _finish(draft, seed=seed, index=index, case=case, version_set=version_set, batch_label=batch_label)
 
 
-def _add_background(draft: _Draft) -> None:
+def _add_background(draft: Draft) -> None:
     """Everyday noise that any case may carry: a supplier on the watch list, a flaky data feed."""
     rng = draft.rng
     if rng.random() < 0.18:
@@ -491,7 +337,7 @@ def _add_background(draft: _Draft) -> None:
         draft.flaky = [rng.choice(["get_factory_capacity", "check_inventory", "list_incentives"])]
 
 
-def _finish(draft: _Draft, *, seed: int, index: int, case: str, version_set: str, batch_label: str) -> Scenario:
+def _finish(draft: Draft, *, seed: int, index: int, case: str, version_set: str, batch_label: str) -> Scenario:
     rng = draft.rng
     run_id = run_id_for(seed, index)
     background = [

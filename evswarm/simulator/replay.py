@@ -62,6 +62,14 @@ def _world_mismatch(saved: Bundle, scenario: Scenario) -> str | None:
     """Where the regenerated world departs from the one the run was recorded in."""
     if scenario.run_id != saved.run.run_id:
         return f"run id regenerates as {scenario.run_id}"
+    summary = saved.run.summary
+    for key, now in (
+        ("agent_version_set", scenario.version_set),
+        ("orchestrator_mode", scenario.orchestrator_mode),
+        ("rogue_window_id", scenario.rogue_window_id),
+    ):
+        if getattr(summary, key) != now:
+            return f"run.summary.{key}: recorded {getattr(summary, key)!r}, regenerates as {now!r}"
     found = first_difference(saved.run.config.model_dump(mode="json"), scenario.order.model_dump(mode="json"), "config")
     if found:
         return found
@@ -73,7 +81,7 @@ def _world_mismatch(saved: Bundle, scenario: Scenario) -> str | None:
 
 
 async def _replay_one(path: Path, manifest: Manifest, verify: bool, env: object) -> RunReplay:
-    from evswarm.agents.replay import ReplayDivergenceError, ReplayProvider
+    from evswarm.agents.replay import ReplayDivergenceError, ReplayProvider, recorded_failure
     from evswarm.agents.runner import RunEnvironment, run_scenario
 
     assert isinstance(env, RunEnvironment) and isinstance(env.provider, ReplayProvider)
@@ -83,13 +91,14 @@ async def _replay_one(path: Path, manifest: Manifest, verify: bool, env: object)
     except BundleError as exc:
         return RunReplay(path.stem, "error", str(exc))
     run_id = saved.run.run_id
-    if not saved.model_calls:
+    failure = recorded_failure(saved)
+    if not saved.model_calls and failure is None:
         return RunReplay(run_id, "error", "the bundle has no recorded model calls, so it cannot be replayed")
     scenario = generate(saved.seed, index, version_sets=manifest.version_sets, batch_label=manifest.batch_label)
     changed = _world_mismatch(saved, scenario)
     if changed:
         return RunReplay(run_id, "error", f"the world changed since recording: {changed}")
-    script = env.provider.load(saved.model_calls)
+    script = env.provider.load(saved.model_calls, failure)
     try:
         replayed = await run_scenario(scenario, saved.oracle, env)
     except ReplayDivergenceError as exc:

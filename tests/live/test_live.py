@@ -149,7 +149,6 @@ def test_a_server_slower_than_the_timeout_fails_the_run_as_a_timeout(tmp_path: P
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="evswarm/cli/simulate.py does not yet print model_trouble() and exit 1")
 def test_simulate_says_in_one_line_what_went_wrong_and_exits_non_zero(tmp_path: Path) -> None:
     with ScriptedServer(Script(api_key="sk-the-right-one")) as server:
         batch = simulate_live(tmp_path / "b", server.base_url, "--runs", "2", "--workers", "1", key="sk-wrong")
@@ -161,7 +160,6 @@ def test_simulate_says_in_one_line_what_went_wrong_and_exits_non_zero(tmp_path: 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="evswarm/simulator/replay.py does not yet pass recorded_failure() to load()")
 def test_replay_verifies_a_live_batch_whose_runs_the_server_failed(tmp_path: Path, keep_trace_processors: None) -> None:
     with ScriptedServer(Script(fail_after=7)) as server:
         batch = simulate_live(
@@ -173,7 +171,6 @@ def test_replay_verifies_a_live_batch_whose_runs_the_server_failed(tmp_path: Pat
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="evswarm/simulator/batch.py still counts model-failed bundles as complete")
 def test_rerunning_after_fixing_the_key_reruns_the_runs_the_server_failed(tmp_path: Path) -> None:
     with ScriptedServer(Script(api_key="sk-the-right-one")) as server:
         failed = simulate_live(tmp_path / "b", server.base_url, "--runs", "2", "--workers", "1", key="sk-wrong")

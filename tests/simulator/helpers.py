@@ -18,7 +18,9 @@ def environment() -> RunEnvironment:
 
 
 def run(scenario: Scenario) -> Bundle:
-    return asyncio.run(run_scenario(scenario, oracle_for(scenario), environment()))
+    env = environment()
+    env.activate()
+    return asyncio.run(run_scenario(scenario, oracle_for(scenario), env))
 
 
 def run_case(seed: int, index: int, *, version_set: str = "v1.0", case_type: str | None = None,

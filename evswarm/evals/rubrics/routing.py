@@ -1,8 +1,10 @@
 """`routing_specialist_activation`: every required specialist was consulted and no loop ran away.
 
 Failure kinds: 'specialist never consulted: X' (citing the report of each agent that ran and could have
-handed over to X, else the hub's routing decisions) and 'turn limit hit in a routing loop between X and Y'
-(citing the first report that sent control back along a path it had already taken).
+handed over to X, else the hub's routing decisions), 'run stopped early on X's report' (an order that should
+have gone through was stopped by an agent's report, so the specialists after it were never reached; citing
+that report) and 'turn limit hit in a routing loop between X and Y' (citing the first report that sent
+control back along a path it had already taken).
 """
 
 from __future__ import annotations
@@ -62,6 +64,16 @@ def _could_consult(view: BundleView, missing: str, filed: list[Report]) -> list[
     return [r.span_id for r in hub_reports]
 
 
+def _unexpected_stop(view: BundleView) -> tuple[str, str] | None:
+    """(span, agent) of the report a run stopped on, when the oracle expected the order to go through."""
+    if view.bundle.oracle.expected_status.value != "completed":
+        return None
+    decision = view.final_decision
+    stopped = view.terminal_state in _STOPPED or bool(decision and decision.decision.value in _STOPS)
+    stop_span, stop_agent = blocking_report(view)
+    return (stop_span, stop_agent) if stopped and stop_span and stop_agent else None
+
+
 def _loop_back(filed: list[Report]) -> Report | None:
     """The report that closes the loop: of the non-hub handoffs taken more than once, the one first taken
     last (the edge that sends control back around the cycle), at its first occurrence."""
@@ -103,6 +115,14 @@ def grade(view: BundleView) -> Verdict:
         )
         evidence += [back.span_id] if back else []
         evidence.append(view.terminal_event)
+    elif missing and (stop := _unexpected_stop(view)):
+        # an agent stopped an order that should have gone through: the specialists after it were never reached,
+        # so the routing failure is the stop itself
+        stop_span, stop_agent = stop
+        messages.append(
+            f"run stopped early on {stop_agent}'s report (required specialist(s) never reached: {', '.join(missing)})"
+        )
+        evidence.append(stop_span)
     elif missing:
         # a runaway loop leaves later specialists unconsulted: that is its consequence, not a routing miss
         for name in missing:
