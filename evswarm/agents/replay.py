@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents import Handoff, Model, ModelProvider, ModelResponse, ModelSettings, ModelTracing, Tool, Usage
-from agents.agent_output import AgentOutputSchemaBase
-from agents.items import TResponseInputItem, TResponseOutputItem
+from agents import Model, ModelProvider, ModelResponse, Usage
+from agents.items import TResponseOutputItem
 from agents.tracing import SpanError, generation_span
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseReasoningItem
 
 from evswarm.agents.live import ModelFailure, ModelServerError
-from evswarm.agents.policy.model import POLICY_PREFIX, RecordingModel, StreamsFromResponse, input_digest
+from evswarm.agents.model_request import ModelRequest, RequestModel
+from evswarm.agents.policy.model import POLICY_PREFIX, RecordingModel, input_digest
 from evswarm.core.bundle import Bundle, ModelCall
 from evswarm.simulator.models import MODEL_ERROR_CODES
 
@@ -69,7 +69,7 @@ class Script:
         return call
 
 
-class ReplayModel(StreamsFromResponse):
+class ReplayModel(RequestModel):
     def __init__(self, agent_name: str, provider: ReplayProvider) -> None:
         self.agent_name = agent_name
         self.provider = provider
@@ -77,30 +77,17 @@ class ReplayModel(StreamsFromResponse):
         self.current_model = self.name
         """The recorded model's name, so a replayed run records the same model calls as the original."""
 
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: Any = None,
-    ) -> ModelResponse:
+    async def respond(self, request: ModelRequest) -> ModelResponse:
         script = self.provider.script
         if script.failure is not None and script.position == len(script.calls):
-            with generation_span(model=self.current_model, disabled=tracing.is_disabled()) as span:
+            with generation_span(model=self.current_model, disabled=request.tracing.is_disabled()) as span:
                 span.set_error(SpanError(message="Error getting response", data={"error": script.failure.message}))
             raise ModelServerError(script.failure)
-        call = script.next_for(self.agent_name, input_digest(input))
+        call = script.next_for(self.agent_name, input_digest(request.input))
         self.current_model = call.model
         output = [output_item(raw) for raw in call.output]
-        with generation_span(model=call.model, disabled=tracing.is_disabled()) as span:
-            if tracing.include_data():
+        with generation_span(model=call.model, disabled=request.tracing.is_disabled()) as span:
+            if request.tracing.include_data():
                 span.span_data.output = call.output
             span.span_data.usage = dict(call.usage)
         usage = Usage(

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from agents import Handoff, Model, ModelProvider, ModelResponse, ModelSettings, ModelTracing, Tool, Usage
-from agents.agent_output import AgentOutputSchemaBase
-from agents.items import TResponseInputItem, TResponseOutputItem, TResponseStreamEvent
+from agents import Handoff, Model, ModelProvider, ModelResponse, Usage
+from agents.items import TResponseInputItem, TResponseOutputItem
 from agents.tracing import generation_span
 from openai.types.responses import (
-    Response,
-    ResponseCompletedEvent,
     ResponseFunctionToolCall,
     ResponseOutputMessage,
     ResponseOutputText,
@@ -26,6 +22,7 @@ from openai.types.responses import (
 )
 from openai.types.responses.response_reasoning_item import Summary
 
+from evswarm.agents.model_request import ModelRequest, RequestModel, conversation_items
 from evswarm.agents.policy.actions import Action, CallTools, Finish, HandOff, PolicyContext
 from evswarm.agents.policy.registry import decide
 from evswarm.agents.policy.view import ConversationView
@@ -33,12 +30,6 @@ from evswarm.agents.state import current_run
 from evswarm.core.bundle import ModelCall
 
 POLICY_PREFIX = "policy/"
-
-
-def _items(input: str | list[TResponseInputItem]) -> list[dict[str, Any]]:
-    if isinstance(input, str):
-        return [{"role": "user", "content": input}]
-    return [dict(item) for item in input]
 
 
 def _slug(agent_name: str) -> str:
@@ -100,86 +91,25 @@ def _usage(items: list[dict[str, Any]], output: list[TResponseOutputItem]) -> Us
     )
 
 
-class StreamsFromResponse(Model):
-    """`stream_response` for models whose whole answer is known at once: one `response.completed` event."""
-
-    name = "stream"
-
-    async def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: Any = None,
-    ) -> AsyncIterator[TResponseStreamEvent]:
-        response = await self.get_response(
-            system_instructions,
-            input,
-            model_settings,
-            tools,
-            output_schema,
-            handoffs,
-            tracing,
-            previous_response_id=previous_response_id,
-            conversation_id=conversation_id,
-            prompt=prompt,
-        )
-        yield ResponseCompletedEvent(
-            type="response.completed",
-            sequence_number=0,
-            response=Response(
-                id=f"resp_{len(_items(input))}",
-                created_at=0,
-                model=self.name,
-                object="response",
-                output=response.output,
-                tool_choice="auto",
-                tools=[],
-                parallel_tool_calls=True,
-                status="completed",
-            ),
-        )
-
-
-class PolicyModel(StreamsFromResponse):
+class PolicyModel(RequestModel):
     """The offline model of one agent: a deterministic policy over the conversation."""
 
     def __init__(self, agent_name: str) -> None:
         self.agent_name = agent_name
         self.name = POLICY_PREFIX + agent_name
 
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: Any = None,
-    ) -> ModelResponse:
-        items = _items(input)
+    async def respond(self, request: ModelRequest) -> ModelResponse:
+        items = request.items
         run = current_run.get(None)
         context = PolicyContext(frozenset(run.active_faults), run.record_fault) if run else PolicyContext()
         view = ConversationView.parse(self.agent_name, items, run.decoded_payloads if run else None)
         action = decide(self.agent_name, view, context)
-        output = render(action, self.agent_name, handoffs, len(items))
+        output = render(action, self.agent_name, request.handoffs, len(items))
         usage = _usage(items, output)
         with generation_span(
-            model=self.name, model_config={"policy": "deterministic"}, disabled=tracing.is_disabled()
+            model=self.name, model_config={"policy": "deterministic"}, disabled=request.tracing.is_disabled()
         ) as span:
-            if tracing.include_data():
+            if request.tracing.include_data():
                 last = items[-1] if items else {}
                 span.span_data.input = [
                     {"item_count": len(items), "last_item_type": last.get("type", last.get("role"))}
@@ -191,11 +121,11 @@ class PolicyModel(StreamsFromResponse):
 
 def input_digest(input: str | list[TResponseInputItem]) -> str:
     """A stable fingerprint of what a model was shown (replay compares it)."""
-    raw = orjson.dumps(_items(input), option=orjson.OPT_SORT_KEYS, default=str)
+    raw = orjson.dumps(conversation_items(input), option=orjson.OPT_SORT_KEYS, default=str)
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-class RecordingModel(StreamsFromResponse):
+class RecordingModel(RequestModel):
     """Wraps any model and appends each call (input fingerprint, full output items) to the run's record."""
 
     def __init__(self, inner: Model, agent_name: str) -> None:
@@ -203,32 +133,8 @@ class RecordingModel(StreamsFromResponse):
         self.agent_name = agent_name
         self.name = str(getattr(inner, "name", None) or getattr(inner, "model", None) or type(inner).__name__)
 
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: Any = None,
-    ) -> ModelResponse:
-        response = await self.inner.get_response(
-            system_instructions,
-            input,
-            model_settings,
-            tools,
-            output_schema,
-            handoffs,
-            tracing,
-            previous_response_id=previous_response_id,
-            conversation_id=conversation_id,
-            prompt=prompt,
-        )
+    async def respond(self, request: ModelRequest) -> ModelResponse:
+        response = await request.send_to(self.inner)
         run = current_run.get(None)
         if run is not None:
             run.model_calls.append(
@@ -236,8 +142,8 @@ class RecordingModel(StreamsFromResponse):
                     index=len(run.model_calls),
                     agent_name=self.agent_name,
                     model=getattr(self.inner, "current_model", None) or self.name,
-                    input_item_count=len(_items(input)),
-                    input_digest=input_digest(input),
+                    input_item_count=len(request.items),
+                    input_digest=input_digest(request.input),
                     output=[o.model_dump(exclude_none=True) for o in response.output],
                     usage={"input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens},
                 )
