@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from rich import box
 from rich.table import Table
 
 from evswarm.evals.labels import LabelRow
@@ -37,11 +38,13 @@ class Rate:
     def interval(self) -> tuple[float, float]:
         return wilson(self.passed, self.n)
 
-    def cell(self) -> str:
+    def cell(self, usual_n: int | None = None) -> str:
+        """'50.0%' over '[9–91]' (the 95% interval in percent), plus the count when it is not the row's usual one."""
         if not self.n:
             return "–"
         low, high = self.interval
-        return f"{self.value:.1%} [{low * 100:.0f}–{high * 100:.0f}%] n={self.n}"
+        count = "" if self.n == usual_n else f" n={self.n}"
+        return f"{self.value:.1%}\n[{low * 100:.0f}–{high * 100:.0f}]{count}"
 
 
 def pass_rates(rows: list[LabelRow]) -> dict[str, dict[str, Rate]]:
@@ -61,14 +64,40 @@ def pass_rates(rows: list[LabelRow]) -> dict[str, dict[str, Rate]]:
     return table
 
 
+SHORT_NAMES = {
+    "final_decision_quality": "decision",
+    "policy_compliance_correctness": "policy",
+    "routing_specialist_activation": "routing",
+    "market_drift_awareness": "drift",
+    "review_appropriateness": "review",
+    ALL_FIVE: "all five",
+}
+"""Column headings short enough for an 80-column terminal; the caption spells them out."""
+
+
 def rates_table(rows: list[LabelRow], title: str) -> Table:
+    """One row per version set (and all of them), one column per rubric: compare versions down a column."""
     rates = pass_rates(rows)
     versions = list(next(iter(rates.values())).keys())
-    table = Table(title=title, title_justify="left", show_lines=False)
-    table.add_column("rubric", style="bold", no_wrap=True)
+    caption = "pass rate [95% Wilson interval]; " + "; ".join(
+        f"{short} = {rubric}" for rubric, short in SHORT_NAMES.items()
+    )
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("version set", style="bold", no_wrap=True)
+    for rubric in rates:
+        table.add_column(
+            SHORT_NAMES.get(rubric, rubric),
+            justify="right",
+            overflow="fold",
+            style="bold" if rubric == ALL_FIVE else None,
+        )
     for version in versions:
-        table.add_column("all versions" if version == "all" else version, justify="right", no_wrap=True)
-    for rubric, by_version in rates.items():
-        style = "bold" if rubric == ALL_FIVE else None
-        table.add_row(rubric, *(by_version[v].cell() for v in versions), style=style)
+        usual = rates[ALL_FIVE][version].n
+        cells = [rates[rubric][version].cell(usual) for rubric in rates]
+        name = "all versions" if version == "all" else version
+        table.add_row(
+            f"{name}\n{usual} runs",
+            *cells,
+            end_section=version == versions[-2] if len(versions) > 1 else False,
+        )
     return table

@@ -51,4 +51,5 @@ def test_pass_rates_per_version_exclude_error_rows() -> None:
     buffer = io.StringIO()
     Console(file=buffer, width=200).print(rates_table(rows, "Pass rates"))
     text = buffer.getvalue()
-    assert "v1.0" in text and "v1.1" in text and "50.0% [9–91%] n=2" in text
+    assert "v1.0" in text and "v1.1" in text and "50.0%" in text and "[9–91]" in text
+    assert "2 runs" in text, "each version set's row shows how many runs were graded"
