@@ -2,11 +2,13 @@
 
 On a 1000-run batch with faults (the default version-set schedule plants them), every run is graded
 through the real `evswarm grade` path. Truth for a rubric: did a fault that fired in the run (the bundle's
-planted-fault records, which only benchmarks read) derail that rubric's dimension? Each fault has the
-dimensions it always derails when it fires (its documented behaviour), and dimensions it may or may not
-knock on to (e.g. a missed stockout may or may not change the final decision); a run is left out of a
-rubric's score when its only fault touches that rubric in the "may" way, and the number left out is
-reported. Runs with no fault are truth "not derailed" on every rubric.
+planted-fault records, which only benchmarks read) derail that rubric's dimension? Each faulted run is
+re-executed with its faults switched off (the same scenario, the baseline policy, which matches the oracle),
+and a dimension counts as derailed when the faulty run departs from that fault-free twin on it (decision and
+status; price, or releasing what the twin blocked; required specialists the twin consulted, or a runaway loop;
+the treatment of dated signals; whether review was requested). Runs with no fault are "not derailed" on every
+rubric. The older documented-dimension truth (each fault's always/may dimensions, "may" runs left out) is
+reported beside it for comparison.
 
 Per rubric: precision, recall and balanced accuracy of "rubric failed" vs "fault derailed".
 Target: balanced accuracy >= 0.9 for every rubric.
@@ -36,6 +38,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from evswarm.core.bundle import Bundle  # noqa: E402
+from evswarm.core.io import read_bundle  # noqa: E402
 from evswarm.core.layout import BatchLayout  # noqa: E402
 from evswarm.evals.pipeline import grade  # noqa: E402
 from evswarm.evals.rubrics import RUBRICS  # noqa: E402
@@ -83,6 +87,67 @@ def truth(faults: list[str], rubric: str) -> bool | None:
     return False
 
 
+def _review_requested(bundle: Bundle) -> bool:
+    decision = bundle.run.summary.final_decision
+    return bundle.review_packet is not None or bool(decision and decision.review_required)
+
+
+def _signal_actions(bundle: Bundle) -> dict[str, str]:
+    wanted = {s.event_id for s in bundle.oracle.signals}
+    return {d.event_id: d.action for d in bundle.snapshots.environment_decisions if d.event_id in wanted}
+
+
+def derailed_dimensions(faulty: Bundle, baseline: Bundle) -> dict[str, bool]:
+    """Which rubric dimensions the fault changed, judged against the same scenario re-run with no fault.
+
+    The baseline policy reaches the oracle's answer on every case type (tests/simulator/test_swarm.py), so a
+    dimension on which the faulty run departs from its own fault-free twin is one the fault derailed."""
+    fd, bd = faulty.run.summary.final_decision, baseline.run.summary.final_decision
+    decision = (fd.decision if fd else None, faulty.run.status) != (bd.decision if bd else None, baseline.run.status)
+    tolerance = faulty.oracle.price_tolerance
+    priced = fd is not None and bd is not None and fd.quoted_price is not None and bd.quoted_price is not None
+    price = priced and abs(fd.quoted_price - bd.quoted_price) > tolerance  # type: ignore[union-attr, operator]
+    released_blocked = bool(bd and bd.decision == "block" and fd and fd.decision != "block")
+    required = set(faulty.oracle.required_specialists)
+    consulted = set(faulty.run.summary.specialist_activations)
+    routing = bool((required & set(baseline.run.summary.specialist_activations)) - consulted) or (
+        faulty.run.summary.loop_count > 3
+    )
+    return {
+        FD: decision,
+        PC: price or released_blocked,
+        RS: routing,
+        MD: _signal_actions(faulty) != _signal_actions(baseline),
+        RA: _review_requested(faulty) != _review_requested(baseline),
+    }
+
+
+def counterfactual_truth(batch: Path) -> dict[str, dict[str, bool]]:
+    """run_id -> rubric -> derailed, re-running every faulted run of the batch with its faults switched off."""
+    import asyncio
+
+    from evswarm.agents.runner import RunEnvironment, run_scenario
+    from evswarm.simulator.batch import Manifest
+    from evswarm.simulator.cases import generate
+    from evswarm.simulator.oracle import oracle_for
+
+    layout = BatchLayout(batch)
+    manifest = Manifest.model_validate_json(layout.manifest.read_bytes())
+    env = RunEnvironment.offline()
+    truths: dict[str, dict[str, bool]] = {}
+    for path in layout.bundle_paths():
+        faulty = read_bundle(path)
+        if not faulty.injected_faults:
+            truths[faulty.run.run_id] = dict.fromkeys(RUBRICS, False)
+            continue
+        index = int(faulty.run.config_id.rsplit("_", 1)[1])
+        scenario = generate(faulty.seed, index, version_sets=manifest.version_sets, batch_label=manifest.batch_label)
+        clean = scenario.model_copy(update={"active_faults": []})
+        baseline = asyncio.run(run_scenario(clean, oracle_for(clean), env))
+        truths[faulty.run.run_id] = derailed_dimensions(faulty, baseline)
+    return truths
+
+
 @dataclass
 class Confusion:
     tp: int = 0
@@ -123,9 +188,7 @@ def _meets(m: dict[str, float | int | None]) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=23)
     parser.add_argument("--batch", type=Path, help="use this batch instead of simulating one")
@@ -135,6 +198,8 @@ def main() -> None:
     layout = BatchLayout(batch)
     result = grade(batch, console=Console(file=io.StringIO()), progress=False)
     confusion = {rubric: Confusion() for rubric in RUBRICS}
+    mapped = {rubric: Confusion() for rubric in RUBRICS}
+    derailed = counterfactual_truth(batch)
     per_fault: dict[str, Counter[str]] = {}
     fault_runs: Counter[str] = Counter()
     faulty_runs = 0
@@ -148,14 +213,14 @@ def main() -> None:
             per_fault.setdefault(fault, Counter()).update(row.promptfoo_failed_checks)
         for rubric in RUBRICS:
             passed = row.passed(rubric)
-            confusion[rubric].add(truth(faults, rubric), None if passed is None else not passed)
+            failed = None if passed is None else not passed
+            confusion[rubric].add(derailed[row.run_id][rubric], failed)
+            mapped[rubric].add(truth(faults, rubric), failed)
 
     metrics = {rubric: c.metrics() for rubric, c in confusion.items()}
     table = Table(title=f"Grader validity on {len(result.rows)} runs ({batch})", title_justify="left")
     for column in ("rubric", "precision", "recall", "balanced acc.", "tp/fp/fn/tn", "left out"):
-        table.add_column(
-            column, justify="left" if column == "rubric" else "right", no_wrap=column == "rubric"
-        )
+        table.add_column(column, justify="left" if column == "rubric" else "right", no_wrap=column == "rubric")
     for rubric, m in metrics.items():
         ok = _meets(m)
         table.add_row(
@@ -174,9 +239,14 @@ def main() -> None:
         "runs_with_faults": faulty_runs,
         "fault_runs": dict(sorted(fault_runs.items())),
         "failed_checks_by_fault": {f: dict(sorted(c.items())) for f, c in sorted(per_fault.items())},
-        "truth": "fault fired and its documented dimensions; 'may' dimensions left out",
-        "dimensions": {f: {"always": sorted(a), "may": sorted(m)} for f, (a, m) in DIMENSIONS.items()},
+        "truth": "counterfactual: the run re-executed with its faults switched off; a rubric dimension is derailed "
+        "when the faulty run departs from that fault-free twin on it",
         "metrics": metrics,
+        "documented_dimension_truth": {
+            "truth": "fault fired and its documented dimensions; 'may' dimensions left out",
+            "dimensions": {f: {"always": sorted(a), "may": sorted(m)} for f, (a, m) in DIMENSIONS.items()},
+            "metrics": {rubric: c.metrics() for rubric, c in mapped.items()},
+        },
         "target_balanced_accuracy": 0.9,
         "meets_target": all(_meets(m) for m in metrics.values()),
     }
