@@ -4,10 +4,10 @@ On a 1000-run batch with faults (the default version-set schedule plants them), 
 through the real `evswarm grade` path. Truth for a rubric: did a fault that fired in the run (the bundle's
 planted-fault records, which only benchmarks read) derail that rubric's dimension? Each faulted run is
 re-executed with its faults switched off (the same scenario, the baseline policy, which matches the oracle),
-and a dimension counts as derailed when the faulty run departs from that fault-free twin on it (decision and
-status; price, or releasing what the twin blocked; required specialists the twin consulted, or a runaway loop;
-the treatment of dated signals; whether review was requested). Runs with no fault are "not derailed" on every
-rubric. The older documented-dimension truth (each fault's always/may dimensions, "may" runs left out) is
+and a dimension counts as derailed when the faulty run departs from that fault-free twin on it (decision,
+status, factory and substitutions; price, or releasing what the twin blocked; required specialists the twin
+consulted, or a runaway loop; the treatment of dated signals; whether review was requested). Runs with no
+fault are "not derailed" on every rubric. The older documented-dimension truth (each fault's always/may dimensions, "may" runs left out) is
 reported beside it for comparison.
 
 Per rubric: precision, recall and balanced accuracy of "rubric failed" vs "fault derailed".
@@ -103,7 +103,13 @@ def derailed_dimensions(faulty: Bundle, baseline: Bundle) -> dict[str, bool]:
     The baseline policy reaches the oracle's answer on every case type (tests/simulator/test_swarm.py), so a
     dimension on which the faulty run departs from its own fault-free twin is one the fault derailed."""
     fd, bd = faulty.run.summary.final_decision, baseline.run.summary.final_decision
-    decision = (fd.decision if fd else None, faulty.run.status) != (bd.decision if bd else None, baseline.run.status)
+
+    def outcome(bundle: Bundle) -> tuple[object, ...]:
+        d = bundle.run.summary.final_decision
+        subs = sorted((s.component, s.to_supplier) for s in d.supplier_substitutions) if d else []
+        return (d.decision if d else None, bundle.run.status, d.factory if d else None, subs)
+
+    decision = outcome(faulty) != outcome(baseline)
     tolerance = faulty.oracle.price_tolerance
     priced = fd is not None and bd is not None and fd.quoted_price is not None and bd.quoted_price is not None
     price = priced and abs(fd.quoted_price - bd.quoted_price) > tolerance  # type: ignore[union-attr, operator]
