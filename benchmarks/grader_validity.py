@@ -1,14 +1,14 @@
 """Grader validity: each rubric's verdict against the truth the simulator knows about planted faults.
 
-On a 1000-run batch with faults (the default version-set schedule plants them), every run is graded
-through the real `evswarm grade` path. Truth for a rubric: did a fault that fired in the run (the bundle's
-planted-fault records, which only benchmarks read) derail that rubric's dimension? Each faulted run is
-re-executed with its faults switched off (the same scenario, the baseline policy, which matches the oracle),
-and a dimension counts as derailed when the faulty run departs from that fault-free twin on it (decision,
-status, factory and substitutions; price, or releasing what the twin blocked; required specialists the twin
-consulted, or a runaway loop; the treatment of dated signals; whether review was requested). Runs with no
-fault are "not derailed" on every rubric. The older documented-dimension truth (each fault's always/may dimensions, "may" runs left out) is
-reported beside it for comparison.
+On a 1000-run batch with faults (the default version-set schedule plants them), every run is graded through
+the real `evswarm grade` path. Truth for a rubric: did a fault that fired in the run (the bundle's planted-
+fault records, which only benchmarks read) derail that rubric's dimension? Each faulted run is re-executed
+with its faults switched off (the same scenario, the baseline policy, which matches the oracle), and a
+dimension counts as derailed when the faulty run departs from that fault-free twin on it (decision, status,
+factory and substitutions; price, or releasing what the twin blocked; required specialists the twin consulted,
+or a runaway loop; the treatment of dated signals; whether review was requested). Runs with no fault are "not
+derailed" on every rubric. The older documented-dimension truth (each fault's always/may dimensions, "may"
+runs left out) is reported beside it for comparison.
 
 Per rubric: precision, recall and balanced accuracy of "rubric failed" vs "fault derailed".
 Target: balanced accuracy >= 0.9 for every rubric.
