@@ -151,7 +151,6 @@ def assemble_bundle(capture: Capture) -> Bundle:
     arbitrations = sum("arbitration" in r.get("focus", []) for r in state.reports) + sum(
         1 for r in state.reports if r.get("agent") == "ShadowOrchestrator" and not r.get("agrees")
     )
-    retries = sum(1 for s in spans if s.span_type == "function" and s.error)
     route = [a for a in dict.fromkeys(state.activated)]
     applied = decision.applied_promotions if decision else []
     incentives = decision.applied_incentives if decision else []
@@ -193,7 +192,7 @@ def assemble_bundle(capture: Capture) -> Bundle:
         specialist_activations=route,
         supplier_mix=scenario.supplier_mix(),
         loop_count=state.loop_count(),
-        retry_count=retries,
+        retry_count=state.retry_count,
         arbitration_count=arbitrations,
         compound_issue_count=len({f.code for f in findings if f.severity != "info"}),
         market_regime=scenario.market_regime,

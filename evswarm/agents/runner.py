@@ -160,7 +160,7 @@ async def run_scenario(scenario: Scenario, oracle: Oracle, env: RunEnvironment) 
                     "terminal_state": outcome.status,
                     "validation_outcome": outcome.validation_outcome,
                     "selected_route": outcome.decision.decision if outcome.decision else outcome.error_code,
-                    "retry_count": sum(1 for e in state.events if e.get("payload", {}).get("failed")),
+                    "retry_count": state.retry_count,
                     "loop_count": state.loop_count(),
                     "review_status": (state.review_packet or {}).get("status", "not_required"),
                 },

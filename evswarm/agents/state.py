@@ -51,6 +51,7 @@ class RunState:
     capacity_snapshot: list[dict[str, Any]] = field(default_factory=list)
     review_packet: dict[str, Any] | None = None
     retry_count: int = 0
+    """Tool calls that failed on a flaky feed (each one is retried by its agent)."""
     arbitration_count: int = 0
     active_agent: str = ""
     handoff_pairs: list[tuple[str, str]] = field(default_factory=list)

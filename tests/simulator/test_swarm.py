@@ -123,3 +123,17 @@ def test_a_bundle_records_the_sdk_trace_and_what_replay_needs() -> None:
     packet_free = bundle.review_packet is None
     assert packet_free == (bundle.run.summary.review_status == "not_required")
     assert json.loads(bundle.trace.metadata_json)["scenario_family"] == "supplier_substitution_compound"
+
+
+@pytest.mark.slow
+def test_a_flaky_feed_is_retried_and_every_record_counts_the_retry() -> None:
+    scenario = generate(21, 0, case_type="clean_simple", version_sets=["v1.0"])
+    bundle = run(scenario.model_copy(update={"active_faults": [], "flaky_tools": ["get_factory_capacity"]}))
+    assert bundle.run.status == bundle.oracle.expected_status
+    failed = [s for s in bundle.spans if s.span_type == "function" and s.error]
+    assert [s.span_data["name"] for s in failed] == ["get_factory_capacity"]
+    assert bundle.run.summary.retry_count == 1
+    terminal = [e for e in bundle.events if e.payload.get("terminal_state")][-1]
+    assert terminal.payload["retry_count"] == 1
+    health = next(s for s in bundle.spans if s.span_data.get("name") == "inspect_swarm_health")
+    assert json.loads(health.span_data["output"])["retries"] == 1, "the swarm monitor sees the retry too"

@@ -112,9 +112,6 @@ class ConversationView:
                 out.append(tool)
         return out
 
-    def retried(self, tool: str) -> bool:
-        return any(r.name == tool and r.failed and r.position >= self.visit_start for r in self.results)
-
     # --- reports ---------------------------------------------------------------------------------------
 
     def report(self, agent: str) -> dict[str, Any] | None:
@@ -122,25 +119,6 @@ class ConversationView:
             if report.get("agent") == agent:
                 return report
         return None
-
-    def reports_of(self, agent: str) -> list[dict[str, Any]]:
-        return [r for r in self.reports if r.get("agent") == agent]
-
-    def report_since_visit(self, agent: str) -> dict[str, Any] | None:
-        """A report by `agent` filed after this agent's current visit began."""
-        for report_position, report in self._positioned_reports():
-            if report_position >= self.visit_start and report.get("agent") == agent:
-                return report
-        return None
-
-    def _positioned_reports(self) -> list[tuple[int, dict[str, Any]]]:
-        out = []
-        for position, item in enumerate(self.items):
-            if item.get("type") == "function_call" and item.get("name", "").startswith(HANDOFF_PREFIX):
-                args = _parse(item.get("arguments") or "{}")
-                if isinstance(args, dict) and "status" in args:
-                    out.append((position, args))
-        return out
 
     @property
     def order(self) -> dict[str, Any]:

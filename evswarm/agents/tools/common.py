@@ -41,6 +41,7 @@ def world_tool(func: Callable[..., Awaitable[str]]) -> FunctionTool:
         calls = state.tool_calls_seen.get(name, 0)
         state.tool_calls_seen[name] = calls + 1
         if name in state.scenario.flaky_tools and calls == 0:
+            state.retry_count += 1
             raise FeedUnavailableError(f"{name}: upstream feed timed out after 30s")
         return await func(ctx, *args, **kwargs)
 

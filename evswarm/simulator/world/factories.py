@@ -46,9 +46,6 @@ FACTORIES: dict[str, Factory] = {
     ),
 }
 
-RELEASE_STATES = ("open", "quality_hold")
-"""`open` releases build orders; `quality_hold` holds them until a reviewer signs off."""
-
 OVERLOAD_UTILIZATION = 1.0
 """Above this booked/available ratio a factory cannot take the order in the requested window."""
 
