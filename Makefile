@@ -35,6 +35,8 @@ data: setup                            # rebuild the shipped batch in data/ (abo
 
 lint: $(PYSTAMP)
 	$(VENV)/bin/ruff check evswarm tests benchmarks scripts
+	$(VENV)/bin/ruff format --check evswarm tests benchmarks scripts
+	$(VENV)/bin/lint-imports
 
 typecheck: $(PYSTAMP)
 	$(VENV)/bin/mypy

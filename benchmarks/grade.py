@@ -82,9 +82,7 @@ def floor_seconds(batch: Path, *, jobs: int, provider: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--batch", type=Path, help="grade this batch instead of simulating one")

@@ -133,12 +133,12 @@ def counterfactual_truth(batch: Path) -> dict[str, dict[str, bool]]:
     import asyncio
 
     from evswarm.agents.runner import RunEnvironment, run_scenario
-    from evswarm.simulator.batch import Manifest
+    from evswarm.core.manifest import read_manifest
     from evswarm.simulator.cases import generate
-    from evswarm.simulator.oracle import oracle_for
+    from evswarm.world.oracle import oracle_for
 
     layout = BatchLayout(batch)
-    manifest = Manifest.model_validate_json(layout.manifest.read_bytes())
+    manifest = read_manifest(layout.manifest)
     env = RunEnvironment.offline()
     truths: dict[str, dict[str, bool]] = {}
     for path in layout.bundle_paths():

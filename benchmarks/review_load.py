@@ -227,12 +227,8 @@ def browser_timings(url: str, big_id: str, repeats: int = 5) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--traces", type=int, default=10_000, help="traces to ingest (bounded: at most 20,000)"
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--traces", type=int, default=10_000, help="traces to ingest (bounded: at most 20,000)")
     parser.add_argument("--concurrency", type=int, default=4, help="parallel connections (at most 16)")
     args = parser.parse_args()
     count, concurrency = min(args.traces, 20_000), min(max(args.concurrency, 1), 16)
@@ -247,9 +243,7 @@ def main() -> None:
             listing = list_latency(server.url, stored)
             big = chat_trace(999_999, tool_turns=166)  # 1 + 166*3 + 1 = 500 steps
             big["id"] = "bench_big_500"
-            response = httpx.post(
-                server.url + "/api/traces", json=big, headers={"Authorization": f"Bearer {TOKEN}"}
-            )
+            response = httpx.post(server.url + "/api/traces", json=big, headers={"Authorization": f"Bearer {TOKEN}"})
             response.raise_for_status()
             steps = response.json()["steps"]
             browser = browser_timings(server.url, "bench_big_500")

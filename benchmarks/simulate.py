@@ -34,7 +34,7 @@ from evswarm.core.bundle import Bundle, ModelCall
 from evswarm.core.io import atomic_write_bytes, bundle_bytes
 from evswarm.simulator import simulate
 from evswarm.simulator.cases import generate
-from evswarm.simulator.oracle import oracle_for
+from evswarm.world.oracle import oracle_for
 
 RESULTS = Path(__file__).parent / "results" / "simulate.json"
 

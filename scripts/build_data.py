@@ -52,10 +52,14 @@ def main() -> None:
     run(*evswarm, "grade", str(work), "--no-progress")
     shutil.rmtree(cache, ignore_errors=True)
     for _ in range(2):  # the second, warm pass caches UMAP for the embeddings exactly as they load from the cache
-        run(sys.executable, "-c", "from pathlib import Path; from evswarm.macro import analyze; "
+        run(
+            sys.executable,
+            "-c",
+            "from pathlib import Path; from evswarm.macro import analyze; "
             "from evswarm.macro.config import AnalyzeConfig; "
             f"analyze(Path({str(work)!r}), Path({str(work / 'analysis')!r}), 'minilm', "
-            f"config=AnalyzeConfig(cache_root=Path({str(cache)!r}), progress=False))")
+            f"config=AnalyzeConfig(cache_root=Path({str(cache)!r}), progress=False))",
+        )
     DATA.mkdir(exist_ok=True)
     for name in COPIED:
         shutil.copyfile(work / name, DATA / name)

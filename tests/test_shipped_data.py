@@ -16,8 +16,14 @@ from evswarm.macro.demo import default_data_dir, run_demo
 from evswarm.simulator import simulate
 
 DATA = default_data_dir()
-FIGURES = ("fig-impact-leaderboard", "fig-trace-map", "fig-heatmap", "fig-sankey-findings", "fig-sankey-patterns",
-           "fig-version-comparison")
+FIGURES = (
+    "fig-impact-leaderboard",
+    "fig-trace-map",
+    "fig-heatmap",
+    "fig-sankey-findings",
+    "fig-sankey-patterns",
+    "fig-version-comparison",
+)
 
 
 def test_shipped_batch_is_complete_and_within_30_mb() -> None:

@@ -18,6 +18,7 @@ from evswarm.core.bundle import (
     ReviewDecisionRecord,
     ReviewPacket,
     RunRecord,
+    RunStatus,
     RunSummary,
     Snapshots,
     SpanRecord,
@@ -31,7 +32,7 @@ WORKFLOW_NAME = "evswarm.ev_order_review"
 class Outcome:
     """How a run ended, as the runner saw it."""
 
-    status: str
+    status: RunStatus
     decision: OrderDecision | None = None
     validation_outcome: str = "passed"
     error_code: str | None = None

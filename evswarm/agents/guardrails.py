@@ -9,9 +9,8 @@ from agents import Agent, GuardrailFunctionOutput, RunContextWrapper, input_guar
 
 from evswarm.agents.outputs import OrderDecision
 from evswarm.agents.state import RunState
-from evswarm.simulator.world import catalog, regions
-
-RELEASING = ("release", "adjust_price", "reroute", "substitute_supplier")
+from evswarm.core.bundle import RELEASING
+from evswarm.world import catalog, regions
 
 
 def order_problems(order: dict[str, Any]) -> list[str]:

@@ -38,7 +38,25 @@ from openai import (
 )
 
 from evswarm.agents.policy.model import POLICY_PREFIX, RecordingModel
-from evswarm.simulator.models import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, NOT_ATTEMPTED_NOTE
+
+DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_RETRIES = 4
+NOT_ATTEMPTED_NOTE = " (not attempted again: an earlier run of this batch failed the same way)"
+
+MODEL_ERROR_CODES = frozenset(
+    {
+        "model_auth_error",
+        "model_unreachable",
+        "model_not_found",
+        "model_timeout",
+        "model_rate_limited",
+        "model_server_error",
+        "model_bad_request",
+        "model_bad_response",
+        "model_error",
+    }
+)
+"""`error_code`s of runs that failed because the model server could not answer (live mode only)."""
 
 REQUEST_TIMEOUT_S = DEFAULT_TIMEOUT_S
 """Seconds one model request may take before it is abandoned (and retried)."""

@@ -72,8 +72,20 @@ class RequestModel(Model):
         conversation_id: str | None = None,
         prompt: Any = None,
     ) -> ModelResponse:
-        return await self.respond(ModelRequest(system_instructions, input, model_settings, tools, output_schema,
-                                               handoffs, tracing, previous_response_id, conversation_id, prompt))
+        return await self.respond(
+            ModelRequest(
+                system_instructions,
+                input,
+                model_settings,
+                tools,
+                output_schema,
+                handoffs,
+                tracing,
+                previous_response_id,
+                conversation_id,
+                prompt,
+            )
+        )
 
     async def stream_response(
         self,
@@ -89,13 +101,31 @@ class RequestModel(Model):
         conversation_id: str | None = None,
         prompt: Any = None,
     ) -> AsyncIterator[TResponseStreamEvent]:
-        request = ModelRequest(system_instructions, input, model_settings, tools, output_schema, handoffs, tracing,
-                               previous_response_id, conversation_id, prompt)
+        request = ModelRequest(
+            system_instructions,
+            input,
+            model_settings,
+            tools,
+            output_schema,
+            handoffs,
+            tracing,
+            previous_response_id,
+            conversation_id,
+            prompt,
+        )
         response = await self.respond(request)
         yield ResponseCompletedEvent(
             type="response.completed",
             sequence_number=0,
-            response=Response(id=f"resp_{len(request.items)}", created_at=0, model=self.name, object="response",
-                              output=response.output, tool_choice="auto", tools=[], parallel_tool_calls=True,
-                              status="completed"),
+            response=Response(
+                id=f"resp_{len(request.items)}",
+                created_at=0,
+                model=self.name,
+                object="response",
+                output=response.output,
+                tool_choice="auto",
+                tools=[],
+                parallel_tool_calls=True,
+                status="completed",
+            ),
         )

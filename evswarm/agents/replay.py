@@ -10,11 +10,10 @@ from agents.items import TResponseOutputItem
 from agents.tracing import SpanError, generation_span
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseReasoningItem
 
-from evswarm.agents.live import ModelFailure, ModelServerError
+from evswarm.agents.live import MODEL_ERROR_CODES, ModelFailure, ModelServerError
 from evswarm.agents.model_request import ModelRequest, RequestModel
 from evswarm.agents.policy.model import POLICY_PREFIX, RecordingModel, input_digest
 from evswarm.core.bundle import Bundle, ModelCall
-from evswarm.simulator.models import MODEL_ERROR_CODES
 
 
 class ReplayDivergenceError(RuntimeError):

@@ -22,13 +22,17 @@ from evswarm.agents.policy.model import PolicyProvider
 from evswarm.agents.state import RunState, clock_for, current_run
 from evswarm.agents.swarm import Swarm, build_swarm
 from evswarm.agents.tracing import BundleRecorder, EventLog
-from evswarm.core.bundle import Bundle, Oracle
-from evswarm.simulator.scenario import Scenario
+from evswarm.core.bundle import Bundle, Oracle, RunStatus
+from evswarm.world.scenario import Scenario
 
 MAX_TURNS = 100
 """Model calls allowed per run across all agents; a normal order takes 50-80."""
 
-STATUS_OF = {"block": "blocked", "hold_for_review": "awaiting_review", "request_clarification": "awaiting_review"}
+STATUS_OF = {
+    "block": RunStatus.BLOCKED,
+    "hold_for_review": RunStatus.AWAITING_REVIEW,
+    "request_clarification": RunStatus.AWAITING_REVIEW,
+}
 
 
 @dataclass
@@ -90,7 +94,7 @@ async def _execute(scenario: Scenario, state: RunState, env: RunEnvironment) -> 
     except InputGuardrailTripwireTriggered as exc:
         problems = (exc.guardrail_result.output.output_info or {}).get("problems", [])
         return Outcome(
-            "blocked",
+            RunStatus.BLOCKED,
             decision=_blocked_by("order_validity", problems),
             validation_outcome="invalid_order",
             error_code="order_validity",
@@ -100,7 +104,7 @@ async def _execute(scenario: Scenario, state: RunState, env: RunEnvironment) -> 
     except OutputGuardrailTripwireTriggered as exc:
         problems = (exc.guardrail_result.output.output_info or {}).get("problems", [])
         return Outcome(
-            "blocked",
+            RunStatus.BLOCKED,
             decision=_blocked_by("release_gate", problems),
             error_code="release_gate",
             error_message="; ".join(problems),
@@ -108,18 +112,18 @@ async def _execute(scenario: Scenario, state: RunState, env: RunEnvironment) -> 
         )
     except MaxTurnsExceeded as exc:
         return Outcome(
-            "failed", error_code="max_turns_exceeded", error_message=str(exc), failure_agent=state.active_agent
+            RunStatus.FAILED, error_code="max_turns_exceeded", error_message=str(exc), failure_agent=state.active_agent
         )
     except ModelServerError as exc:  # live mode: the model server could not answer, even after retries
         return Outcome(
-            "failed",
+            RunStatus.FAILED,
             error_code=exc.failure.code,
             error_message=exc.failure.message,
             failure_agent=state.active_agent,
         )
     except AgentsException as exc:
         return Outcome(
-            "failed",
+            RunStatus.FAILED,
             error_code="agent_error",
             error_message=f"{type(exc).__name__}: {exc}",
             failure_agent=state.active_agent,
@@ -129,7 +133,7 @@ async def _execute(scenario: Scenario, state: RunState, env: RunEnvironment) -> 
     decision = result.final_output_as(OrderDecision)
     building = next((r for r in state.reports if r.get("agent") == "BuildabilityValidationAgent"), {})
     return Outcome(
-        STATUS_OF.get(decision.decision, "completed"),
+        STATUS_OF.get(decision.decision, RunStatus.COMPLETED),
         decision=decision,
         validation_outcome="blocked" if building.get("status") == "blocked" else "passed",
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 from evswarm.agents.versions import FAULTS, ROGUE_WINDOWS
 from evswarm.core.bundle import InjectedFault, ModelCall
-from evswarm.simulator.scenario import Scenario
+from evswarm.world.scenario import Scenario
 
 
 class SimClock:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from evswarm.cli.main import app, user_errors
+from evswarm.cli.app import app, user_errors
 
 
 @app.command("analyze")
@@ -35,10 +35,6 @@ def analyze_command(
     ] = None,
     top_patterns: Annotated[int, typer.Option(help="How many top patterns get a root-cause diagnosis.")] = 20,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and do not fill the embedding cache.")] = False,
-    strict: Annotated[
-        bool,
-        typer.Option("--strict", help="Validate every bundle against the full schema (slower); bad ones are skipped."),
-    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Find recurring behavior patterns in a batch and explain them.
@@ -66,7 +62,6 @@ def analyze_command(
         min_cluster_size=min_cluster_size,
         top_patterns=top_patterns,
         use_cache=not no_cache,
-        strict=strict,
         progress=not quiet,
     )
     result = analyze(batch_dir, out, embedder, config=config)

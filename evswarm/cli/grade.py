@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from evswarm.cli.main import app, user_errors
+from evswarm.cli.app import app, user_errors
 
 GRADE_HELP = "\n\n".join(
     [

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from evswarm.cli.main import app, user_errors
+from evswarm.cli.app import app, user_errors
 
 
 @app.command(

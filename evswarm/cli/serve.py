@@ -6,15 +6,13 @@ from pathlib import Path
 
 import typer
 
-from evswarm.cli.main import app, user_errors
+from evswarm.cli.app import app, user_errors
 
 
 @app.command("serve")
 @user_errors
 def serve_command(
-    batch_dir: Path = typer.Argument(
-        ..., help="Batch directory (from `evswarm simulate --out DIR`); may be empty."
-    ),
+    batch_dir: Path = typer.Argument(..., help="Batch directory (from `evswarm simulate --out DIR`); may be empty."),
     port: int = typer.Option(8765, "--port", "-p", help="Port to listen on."),
     host: str = typer.Option(
         "127.0.0.1",
@@ -38,8 +36,7 @@ def serve_command(
         None,
         "--watch",
         "-w",
-        help="Directory to watch for .json/.jsonl "
-        "traces, subfolders included (repeatable; default: DIR/inbox).",
+        help="Directory to watch for .json/.jsonl traces, subfolders included (repeatable; default: DIR/inbox).",
     ),
     schemes: Path | None = typer.Option(
         None,
@@ -60,8 +57,7 @@ def serve_command(
     collapse_lines: int = typer.Option(
         20,
         "--collapse-lines",
-        help="Collapse outputs longer than this many "
-        "lines (0: never collapse). Collapsed text can always be expanded.",
+        help="Collapse outputs longer than this many lines (0: never collapse). Collapsed text can always be expanded.",
     ),
     max_body_mb: float = typer.Option(16.0, "--max-body-mb", help="Largest accepted webhook body, in MiB."),
 ) -> None:

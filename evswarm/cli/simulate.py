@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evswarm.agents.versions import FAULTS, ROGUE_WINDOWS, VERSION_SETS, describe
-from evswarm.cli.main import app, user_errors
+from evswarm.cli.app import app, user_errors
 
 
 @app.command(
@@ -42,7 +42,6 @@ def simulate_command(
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     from evswarm.simulator import simulate
-    from evswarm.simulator.models import model_trouble
 
     console = Console(soft_wrap=True)
     report = simulate(
@@ -62,10 +61,9 @@ def simulate_command(
     )
     for run_id, error in report.runner_errors.items():
         console.print(f"[red]runner error[/] {run_id}: {error}")
-    trouble = model_trouble(out)
-    if trouble:
-        console.print(f"[red]{trouble}[/]", highlight=False, soft_wrap=True)
-    if report.runner_errors or trouble:
+    if report.model_trouble:
+        console.print(f"[red]{report.model_trouble}[/]", highlight=False, soft_wrap=True)
+    if report.runner_errors or report.model_trouble:
         raise typer.Exit(1)
 
 

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from evswarm.core.symptoms import Severity
+
 BUNDLE_FORMAT: Literal["evswarm.bundle.v1"] = "evswarm.bundle.v1"
 
 
@@ -27,14 +29,26 @@ class Decision(StrEnum):
     REQUEST_CLARIFICATION = "request_clarification"
     BLOCK = "block"
 
+    @property
+    def releases(self) -> bool:
+        """The order goes to production (anything but a hold, a clarification request or a block)."""
+        return self in RELEASING
+
+
+RELEASING: frozenset[Decision] = frozenset(
+    {Decision.RELEASE, Decision.ADJUST_PRICE, Decision.REROUTE, Decision.SUBSTITUTE_SUPPLIER}
+)
+"""Decisions that let an order go to production."""
+
 
 class RunStatus(StrEnum):
-    """Terminal state of a run."""
+    """Terminal state of a run. `unknown`: a trace imported or recorded without an outcome."""
 
     COMPLETED = "completed"
     AWAITING_REVIEW = "awaiting_review"
     BLOCKED = "blocked"
     FAILED = "failed"
+    UNKNOWN = "unknown"
 
 
 class _Model(BaseModel):
@@ -48,8 +62,10 @@ class _Open(BaseModel):
 
 
 class Finding(_Model):
+    """A finding an agent reported (a business signal such as a stockout or a price drift), not a grade."""
+
     code: str
-    severity: Literal["info", "warning", "error"]
+    severity: Severity
     message: str
     agent_name: str
     span_id: str | None = None
@@ -81,7 +97,7 @@ class RunSummary(_Open):
     scenario_family: str
     issue_cluster: str | None = None
     selected_route: str | None = None
-    terminal_state: str
+    terminal_state: RunStatus
     validation_outcome: str | None = None
     triage_outcome: str | None = None
     review_status: str = "not_required"
@@ -141,7 +157,7 @@ class OrderConfig(_Open):
 class RunRecord(_Open):
     run_id: str
     config_id: str
-    status: str
+    status: RunStatus
     created_at: str
     updated_at: str
     openai_trace_id: str
@@ -276,16 +292,34 @@ class InjectedFault(_Model):
     rogue_window_id: str | None = None
 
 
-class Bundle(_Open):
+class TraceBundle(_Open):
+    """What a bundle records of a run: the part every stage may read (the reference notebook's keys).
+
+    The analysis validates bundles against this model only, so it can never depend on the oracle, the
+    recorded model calls or the causal record."""
+
     format: Literal["evswarm.bundle.v1"] = BUNDLE_FORMAT
-    seed: int
     run: RunRecord
     trace: TraceRecord
     spans: list[SpanRecord]
     events: list[EventRecord]
-    environment_events: list[EnvironmentEvent]
-    review_packet: ReviewPacket | None
-    snapshots: Snapshots
-    model_calls: list[ModelCall]
-    oracle: Oracle
-    injected_faults: list[InjectedFault]
+    environment_events: list[EnvironmentEvent] = Field(default_factory=list)
+    review_packet: ReviewPacket | None = None
+    snapshots: Snapshots = Field(default_factory=Snapshots)
+
+
+SIMULATOR_KEYS = ("seed", "model_calls", "oracle", "injected_faults")
+"""The keys a full bundle adds to a `TraceBundle`."""
+
+
+class Bundle(TraceBundle):
+    """One run, as `simulate` (or `record`, `import`) writes it.
+
+    `oracle` is None for runs the simulator did not make (recorded or imported traces): the rubrics that
+    compare a run with its correct handling skip those. `injected_faults` is the causal record of the
+    run's failures: ground truth for benchmarks and tests only."""
+
+    seed: int | None = None
+    model_calls: list[ModelCall] = Field(default_factory=list)
+    oracle: Oracle | None = None
+    injected_faults: list[InjectedFault] = Field(default_factory=list)

@@ -8,8 +8,9 @@ from typing import Any
 
 from evswarm.core.bundle import Bundle
 
-IGNORED_KEYS = frozenset({"started_at", "ended_at", "created_at", "updated_at", "timestamp", "decided_at",
-                          "requested_at"})
+IGNORED_KEYS = frozenset(
+    {"started_at", "ended_at", "created_at", "updated_at", "timestamp", "decided_at", "requested_at"}
+)
 
 
 def _shorten(value: Any, limit: int = 160) -> str:
@@ -70,18 +71,24 @@ def diff_bundles(saved: Bundle, replayed: Bundle) -> str | None:
     """A sentence naming where a replayed run first departs from the saved one, or None if they match."""
     sections: list[tuple[str, Any, Any]] = [
         ("spans", _span_view(saved), _span_view(replayed)),
-        ("events", [e.model_dump(exclude={"event_id"}) for e in saved.events],
-         [e.model_dump(exclude={"event_id"}) for e in replayed.events]),
+        (
+            "events",
+            [e.model_dump(exclude={"event_id"}) for e in saved.events],
+            [e.model_dump(exclude={"event_id"}) for e in replayed.events],
+        ),
         ("run", saved.run.model_dump(mode="json"), replayed.run.model_dump(mode="json")),
-        ("review_packet", saved.review_packet and saved.review_packet.model_dump(mode="json"),
-         replayed.review_packet and replayed.review_packet.model_dump(mode="json")),
+        (
+            "review_packet",
+            saved.review_packet and saved.review_packet.model_dump(mode="json"),
+            replayed.review_packet and replayed.review_packet.model_dump(mode="json"),
+        ),
         ("snapshots", saved.snapshots.model_dump(mode="json"), replayed.snapshots.model_dump(mode="json")),
     ]
     for name, left, right in sections:
         found = first_difference(left, right, name)
         if found:
             if name == "spans" and found.startswith("spans["):
-                index = int(found[len("spans["):found.index("]")])
+                index = int(found[len("spans[") : found.index("]")])
                 if index < len(saved.spans):
                     return f"{_label(saved, index)}: {found}"
             return found

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import ValidationError
 
-from evswarm.core.bundle import BUNDLE_FORMAT, Bundle
+from evswarm.core.bundle import BUNDLE_FORMAT, Bundle, TraceBundle
 from evswarm.core.errors import BundleError, EvswarmError
+
+B = TypeVar("B", bound=TraceBundle)
 
 
 def dumps(obj: Any, *, indent: bool = False) -> bytes:
@@ -51,8 +53,11 @@ def atomic_write_jsonl(path: Path, rows: Iterable[Any]) -> None:
     atomic_write_bytes(path, b"".join(dumps(row) + b"\n" for row in rows))
 
 
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield the JSON objects of a JSON Lines file; a bad line raises an error naming file and line."""
+def iter_jsonl(path: Path, *, on_bad_line: Callable[[str], None] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, object) for each JSON object of a JSON Lines file, streaming.
+
+    A line that is not a JSON object raises an EvswarmError naming the file and line; with
+    `on_bad_line`, the message goes to it instead and the line is skipped. Blank lines are skipped."""
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -61,13 +66,26 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
+            problem = None
             try:
                 row = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                raise EvswarmError(f"{path}:{number}: not valid JSON ({exc})") from exc
-            if not isinstance(row, dict):
-                raise EvswarmError(f"{path}:{number}: expected a JSON object, found {type(row).__name__}")
-            yield row
+                problem = f"{path}:{number}: not valid JSON ({exc})"
+            else:
+                if not isinstance(row, dict):
+                    problem = f"{path}:{number}: expected a JSON object, found {type(row).__name__}"
+            if problem is not None:
+                if on_bad_line is None:
+                    raise EvswarmError(problem)
+                on_bad_line(problem)
+                continue
+            yield number, row
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the JSON objects of a JSON Lines file; a bad line raises an error naming file and line."""
+    for _, row in iter_jsonl(path):
+        yield row
 
 
 def load_json(path: Path) -> Any:
@@ -81,8 +99,7 @@ def load_json(path: Path) -> Any:
         raise EvswarmError(f"{path}: not valid JSON ({exc})") from exc
 
 
-def parse_bundle(raw: bytes | dict[str, Any], *, source: str) -> Bundle:
-    """Validate bundle data; errors name `source` and the first offending field."""
+def _validated(model: type[B], raw: bytes | dict[str, Any], source: str) -> B:
     try:
         data = orjson.loads(raw) if isinstance(raw, bytes) else raw
     except orjson.JSONDecodeError as exc:
@@ -93,11 +110,23 @@ def parse_bundle(raw: bytes | dict[str, Any], *, source: str) -> Bundle:
     if found != BUNDLE_FORMAT:
         raise BundleError(f"{source}: format is {found!r}, expected {BUNDLE_FORMAT!r}")
     try:
-        return Bundle.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise BundleError(f"{source}: field `{where}`: {first['msg']} ({exc.error_count()} problem(s) in all)") from exc
+    except RecursionError as exc:
+        raise BundleError(f"{source}: nested too deeply to validate") from exc
+
+
+def parse_bundle(raw: bytes | dict[str, Any], *, source: str) -> Bundle:
+    """Validate bundle data; errors name `source` and the first offending field."""
+    return _validated(Bundle, raw, source)
+
+
+def parse_trace_bundle(raw: bytes | dict[str, Any], *, source: str) -> TraceBundle:
+    """Validate the part of a bundle every stage may read (see `TraceBundle`); errors name `source`."""
+    return _validated(TraceBundle, raw, source)
 
 
 def read_bundle(path: Path) -> Bundle:

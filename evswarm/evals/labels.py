@@ -1,70 +1,14 @@
-"""The label file (`eval_labels.jsonl`): one row per run, the reference's columns plus error bookkeeping.
+"""Building label rows (the format is `evswarm.core.labels`) from rubric verdicts or from errors.
 
-Reference columns: run_id, case_type, run_outcome, promptfoo_pass, promptfoo_failed_checks (assertion
-order), promptfoo_score_mean (3 decimals), promptfoo_check_scores, promptfoo_rationales,
-promptfoo_primary_finding. evswarm adds agent_version_set, grade_status (graded | partial | error),
-grade_error and promptfoo_error_checks, so a grader or infrastructure error is never counted as an agent
-failure; with a model grader, the promptfoo_llm_* columns hold the llm-rubric verdicts.
+A grader or infrastructure error is never counted as an agent failure: a rubric whose grader crashed is
+an error check (`grade_status` partial), and a run that could not be graded at all is an error row.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from evswarm.core.errors import EvswarmError
-from evswarm.core.io import atomic_write_jsonl, read_jsonl
-
-GradeStatus = Literal["graded", "partial", "error"]
-_LLM_FIELDS = ("promptfoo_llm_check_scores", "promptfoo_llm_failed_checks", "promptfoo_llm_rationales",
-               "promptfoo_llm_error")  # fmt: skip
-
-
-class LabelRow(BaseModel):
-    """One run's grades."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    run_id: str
-    case_type: str | None
-    run_outcome: str | None
-    agent_version_set: str | None
-    promptfoo_pass: bool | None
-    promptfoo_failed_checks: list[str]
-    promptfoo_score_mean: float | None
-    promptfoo_check_scores: dict[str, float]
-    promptfoo_rationales: dict[str, str]
-    promptfoo_primary_finding: str | None
-    grade_status: GradeStatus
-    grade_error: str | None = None
-    promptfoo_error_checks: list[str] = []
-    promptfoo_llm_check_scores: dict[str, float] | None = None
-    promptfoo_llm_failed_checks: list[str] | None = None
-    promptfoo_llm_rationales: dict[str, str] | None = None
-    promptfoo_llm_error: str | None = None
-
-    @property
-    def is_error(self) -> bool:
-        return self.grade_status == "error"
-
-    def passed(self, rubric: str) -> bool | None:
-        """This rubric's verdict, or None when it was not graded (an error)."""
-        if (
-            self.is_error
-            or rubric in self.promptfoo_error_checks
-            or rubric not in self.promptfoo_check_scores
-        ):
-            return None
-        return rubric not in self.promptfoo_failed_checks
-
-    def to_json(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json")
-        if all(data[name] is None for name in _LLM_FIELDS):
-            for name in _LLM_FIELDS:
-                del data[name]
-        return data
+from evswarm.core.labels import GradeStatus, LabelRow, RubricFinding
 
 
 def graded_row(
@@ -74,16 +18,25 @@ def graded_row(
     verdicts: dict[str, dict[str, Any]],
     errors: list[str],
     order: tuple[str, ...],
+    applicable: frozenset[str] | None = None,
 ) -> LabelRow:
-    """A row from per-rubric verdicts `{rubric: {pass, score, reason}}`; `errors` lists crashed rubrics."""
-    scores = {
-        name: float(verdicts[name]["score"]) for name in order if name in verdicts and name not in errors
-    }
+    """A row from per-rubric verdicts `{rubric: {pass, score, reason, findings}}`.
+
+    `errors` lists rubrics whose grader crashed; a rubric in `applicable` (default: all of `order`)
+    with no verdict is an error check too, while one outside it simply does not apply to the run."""
+    applicable = frozenset(order) if applicable is None else applicable
+    scores = {name: float(verdicts[name]["score"]) for name in order if name in verdicts and name not in errors}
     failed = [name for name in order if name in scores and not verdicts[name]["pass"]]
-    missing = [name for name in order if name not in verdicts and name not in errors]
+    missing = [name for name in order if name in applicable and name not in verdicts and name not in errors]
     error_checks = [name for name in order if name in errors] + missing
-    status: GradeStatus = "partial" if error_checks else "graded"
-    passed: bool | None = not failed if status == "graded" else (False if failed else None)
+    status = GradeStatus.PARTIAL if error_checks else GradeStatus.GRADED
+    passed: bool | None = not failed if status == GradeStatus.GRADED else (False if failed else None)
+    findings = [
+        RubricFinding.model_validate(finding)
+        for name in order
+        if name in scores
+        for finding in verdicts[name].get("findings") or []
+    ]
     return LabelRow(
         run_id=run_id,
         case_type=facts.get("case_type"),
@@ -98,6 +51,7 @@ def graded_row(
         grade_status=status,
         grade_error=("grader error on " + ", ".join(error_checks)) if error_checks else None,
         promptfoo_error_checks=error_checks,
+        findings=findings,
     )
 
 
@@ -117,24 +71,6 @@ def error_row(run_id: str, message: str, facts: dict[str, Any] | None = None) ->
         promptfoo_check_scores={},
         promptfoo_rationales={},
         promptfoo_primary_finding=None,
-        grade_status="error",
+        grade_status=GradeStatus.ERROR,
         grade_error=message,
     )
-
-
-def write_labels(path: Path, rows: list[LabelRow]) -> None:
-    """Atomically write rows (sorted keys, one JSON object a line)."""
-    atomic_write_jsonl(path, (row.to_json() for row in rows))
-
-
-def read_labels(path: Path) -> list[LabelRow]:
-    """Read and validate a label file; a bad row raises an error naming the file, line and field."""
-    rows = []
-    for number, raw in enumerate(read_jsonl(path), start=1):
-        try:
-            rows.append(LabelRow.model_validate(raw))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise EvswarmError(f"{path}: row {number}: field `{where}`: {first['msg']}") from exc
-    return rows

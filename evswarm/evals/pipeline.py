@@ -17,10 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from evswarm.core.errors import EvswarmError
 from evswarm.core.io import atomic_write_bytes, atomic_write_jsonl, read_jsonl
+from evswarm.core.labels import LabelRow, write_labels
 from evswarm.core.layout import BatchLayout
 from evswarm.evals import promptfoo
 from evswarm.evals.config import build_config, load_base_config
-from evswarm.evals.labels import LabelRow, write_labels
 from evswarm.evals.report import rates_table
 from evswarm.evals.results import label_rows
 from evswarm.evals.testcases import bundle_targets, test_cases
@@ -180,6 +180,4 @@ def _print_summary(console: Console, result: GradeResult, spec: GraderSpec) -> N
     llm_errors = [row for row in rows if row.promptfoo_llm_error]
     if llm_errors:
         console.print(f"[yellow]{len(llm_errors)} run(s) lack a model-graded verdict (judge errors).[/]")
-    console.print(
-        f"labels: {result.labels_path}\npromptfoo results: {result.promptfoo_path}", highlight=False
-    )
+    console.print(f"labels: {result.labels_path}\npromptfoo results: {result.promptfoo_path}", highlight=False)

@@ -125,9 +125,7 @@ def run_eval(
     started = time.monotonic()
     with log.open("wb") as sink:
         try:
-            proc = subprocess.Popen(
-                command, cwd=config_file.parent, env=env, stdout=sink, stderr=subprocess.STDOUT
-            )
+            proc = subprocess.Popen(command, cwd=config_file.parent, env=env, stdout=sink, stderr=subprocess.STDOUT)
         except OSError as exc:
             raise PromptfooError(f"cannot start {install.binary}: {exc.strerror}") from exc
         while True:

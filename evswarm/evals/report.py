@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from rich import box
 from rich.table import Table
+from statsmodels.stats.proportion import proportion_confint
 
-from evswarm.evals.labels import LabelRow
+from evswarm.core.labels import LabelRow
 from evswarm.evals.rubrics import RUBRICS
 
 ALL_FIVE = "all five rubrics"
 
 
-def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """The Wilson score interval for a binomial proportion (95% by default); (0, 1) when n is 0."""
+def wilson(successes: int, n: int) -> tuple[float, float]:
+    """The 95% Wilson score interval for a binomial proportion; (0, 1) when n is 0."""
     if n == 0:
         return 0.0, 1.0
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low, high = proportion_confint(successes, n, alpha=0.05, method="wilson")
+    return float(low), float(high)
 
 
 @dataclass(frozen=True)

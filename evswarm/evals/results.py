@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from evswarm.core.labels import LabelRow
 from evswarm.evals.config import LLM_PREFIX
-from evswarm.evals.labels import LabelRow, error_row, graded_row
-from evswarm.evals.rubrics import RUBRICS
+from evswarm.evals.labels import error_row, graded_row
+from evswarm.evals.rubrics import NEEDS_ORACLE, RUBRICS
 
 
 def label_rows(
@@ -16,9 +17,9 @@ def label_rows(
     """Label rows in `run_ids` order; a run promptfoo reports nothing for becomes an error row."""
     by_run: dict[str, dict[str, Any]] = {}
     for result in output["results"].get("results") or []:
-        run_id = ((result.get("vars") or {}).get("run_id")) or (
-            (result.get("testCase") or {}).get("vars") or {}
-        ).get("run_id")
+        run_id = ((result.get("vars") or {}).get("run_id")) or ((result.get("testCase") or {}).get("vars") or {}).get(
+            "run_id"
+        )
         if isinstance(run_id, str):
             by_run[run_id] = result
     rows = []
@@ -45,16 +46,17 @@ def _row(run_id: str, result: dict[str, Any], fallback: dict[str, Any], *, llm: 
         metric = (component.get("assertion") or {}).get("metric")
         if metric in RUBRICS:
             verdicts[metric] = component
-        elif (
-            isinstance(metric, str) and metric.startswith(LLM_PREFIX) and metric[len(LLM_PREFIX) :] in RUBRICS
-        ):
+        elif isinstance(metric, str) and metric.startswith(LLM_PREFIX) and metric[len(LLM_PREFIX) :] in RUBRICS:
             llm_verdicts[metric[len(LLM_PREFIX) :]] = component
-    for name in RUBRICS:  # the provider's own verdict stands in when promptfoo lost the assertion results
-        if name not in verdicts and name in grades:
-            verdicts[name] = grades[name]
+    for name in RUBRICS:  # findings come from the provider; its verdict stands in if promptfoo lost the assertion
+        if name in grades:
+            verdicts[name] = {**grades[name], **verdicts.get(name, {}), "findings": grades[name].get("findings") or []}
+    for name in [n for n in verdicts if n not in grades]:  # an assertion without a provider verdict: not ours
+        del verdicts[name]
     errors = [name for name in RUBRICS if (grades.get(name) or {}).get("error")]
     facts = {**fallback, **{k: payload.get(k) for k in ("case_type", "run_outcome", "agent_version_set")}}
-    row = graded_row(run_id=run_id, facts=facts, verdicts=verdicts, errors=errors, order=RUBRICS)
+    applicable = frozenset(RUBRICS) if payload.get("has_oracle", True) else frozenset(RUBRICS) - NEEDS_ORACLE
+    row = graded_row(run_id=run_id, facts=facts, verdicts=verdicts, errors=errors, order=RUBRICS, applicable=applicable)
     if llm:
         _add_llm(row, llm_verdicts, result)
     return row
@@ -73,9 +75,7 @@ def _provider_payload(result: dict[str, Any]) -> dict[str, Any] | None:
 
 def _add_llm(row: LabelRow, verdicts: dict[str, dict[str, Any]], result: dict[str, Any]) -> None:
     """Fill the llm-rubric columns; a judge that could not answer is an llm error, not an agent failure."""
-    row.promptfoo_llm_check_scores = {
-        n: float(verdicts[n].get("score") or 0.0) for n in RUBRICS if n in verdicts
-    }
+    row.promptfoo_llm_check_scores = {n: float(verdicts[n].get("score") or 0.0) for n in RUBRICS if n in verdicts}
     row.promptfoo_llm_failed_checks = [n for n in RUBRICS if n in verdicts and not verdicts[n].get("pass")]
     row.promptfoo_llm_rationales = {n: str(verdicts[n].get("reason") or "") for n in RUBRICS if n in verdicts}
     if len(verdicts) < len(RUBRICS):

@@ -18,15 +18,12 @@ def render(bundle: Bundle) -> str:
     run, summary = bundle.run, bundle.run.summary
     order, vehicle = run.config, run.config.vehicle
     lines = [
-        f"Run {run.run_id} ({summary.scenario_family}), order date "
-        f"{order.order_date or summary.simulation_date}",
-        f"Customer {order.customer.name} in {order.customer.region}; "
-        f"{order.quantity} x {vehicle.model} {vehicle.trim}",
+        f"Run {run.run_id} ({summary.scenario_family}), order date {order.order_date or summary.simulation_date}",
+        f"Customer {order.customer.name} in {order.customer.region}; {order.quantity} x {vehicle.model} {vehicle.trim}",
         "Signals in effect:",
     ]
     lines += [
-        f"  - {e.event_id} [{e.event_type}] {_clip(e.title)} "
-        f"({e.effective_from} .. {e.effective_to or 'open'})"
+        f"  - {e.event_id} [{e.event_type}] {_clip(e.title)} ({e.effective_from} .. {e.effective_to or 'open'})"
         for e in bundle.environment_events
     ] or ["  (none)"]
     lines.append("Steps:")
@@ -36,20 +33,16 @@ def render(bundle: Bundle) -> str:
             lines.append(f"  [{span.span_id}] handoff {data.get('from_agent')} -> {data.get('to_agent')}")
         elif span.span_type == "function":
             call = f"{data.get('name')}({_clip(data.get('input', ''))})"
-            lines.append(
-                f"  [{span.span_id}] {span.agent_name} called {call} -> {_clip(data.get('output', ''))}"
-            )
+            lines.append(f"  [{span.span_id}] {span.agent_name} called {call} -> {_clip(data.get('output', ''))}")
         elif span.span_type == "guardrail" and data.get("triggered"):
             lines.append(f"  [{span.span_id}] guardrail {data.get('name')} triggered")
     lines.append("Signal handling:")
-    lines += [
-        f"  - {d.event_id}: {d.action} by {d.agent_name}" for d in bundle.snapshots.environment_decisions
-    ] or ["  (none recorded)"]
+    lines += [f"  - {d.event_id}: {d.action} by {d.agent_name}" for d in bundle.snapshots.environment_decisions] or [
+        "  (none recorded)"
+    ]
     packet = bundle.review_packet
     lines.append(
-        f"Review: {packet.status}, recommended {packet.recommended_action}"
-        if packet
-        else "Review: not requested"
+        f"Review: {packet.status}, recommended {packet.recommended_action}" if packet else "Review: not requested"
     )
     decision = summary.final_decision
     if decision is None:

@@ -13,15 +13,20 @@ __all__ = ["AnalysisResult", "AnalyzeConfig", "analyze"]
 
 if TYPE_CHECKING:
     from evswarm.macro.config import AnalyzeConfig
-    from evswarm.macro.pipeline import AnalysisResult, analyze
+    from evswarm.macro.pipeline import analyze
+    from evswarm.macro.result import AnalysisResult
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so `import evswarm.macro` stays cheap for the CLI.
-    if name in ("analyze", "AnalysisResult"):
-        from evswarm.macro import pipeline
+    if name == "analyze":
+        from evswarm.macro.pipeline import analyze
 
-        return getattr(pipeline, name)
+        return analyze
+    if name == "AnalysisResult":
+        from evswarm.macro.result import AnalysisResult
+
+        return AnalysisResult
     if name == "AnalyzeConfig":
         from evswarm.macro.config import AnalyzeConfig
 

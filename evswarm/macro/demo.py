@@ -34,8 +34,9 @@ def check_shipped_batch(data_dir: Path) -> None:
         raise EvswarmError(f"the shipped batch is missing: {data_dir} does not exist", hint=REGENERATE)
     missing = [name for name in SHIPPED_FILES if not (data_dir / name).exists()]
     if missing:
-        raise EvswarmError(f"the shipped batch in {data_dir} is incomplete: missing {', '.join(missing)}",
-                           hint=REGENERATE)
+        raise EvswarmError(
+            f"the shipped batch in {data_dir} is incomplete: missing {', '.join(missing)}", hint=REGENERATE
+        )
     archive = data_dir / "bundles.zip"
     try:
         with zipfile.ZipFile(archive) as bundles:
@@ -76,8 +77,10 @@ def summarize(patterns: pd.DataFrame, version_compare: pd.DataFrame, analyzed: i
     top = patterns[patterns.pattern_id > 0].sort_values("impact", ascending=False).head(5)
     for rank, row in enumerate(top.itertuples(), start=1):
         suspect = f"; top suspect: {row.top_suspect}" if isinstance(row.top_suspect, str) and row.top_suspect else ""
-        lines.append(f"{rank}. {row.label}: impact {row.impact:.3f}, {row.trace_count} runs "
-                     f"({_percent(row.prevalence)}){suspect}")
+        lines.append(
+            f"{rank}. {row.label}: impact {row.impact:.3f}, {row.trace_count} runs "
+            f"({_percent(row.prevalence)}){suspect}"
+        )
     significant = version_compare[version_compare.q_value < 0.05] if "q_value" in version_compare else version_compare
     if not significant.empty:
         row = significant.loc[significant.difference.abs().idxmax()]

@@ -31,8 +31,8 @@ def _add(g: nx.DiGraph, u: str, v: str, kind: str) -> None:
         g.add_edge(u, v, kinds=[kind])
 
 
-def build_graph(trace_events: pd.DataFrame) -> nx.DiGraph:
-    """The execution graph of one trace (events sorted by seq)."""
+def build_graph(trace_events: pd.DataFrame, *, temporal: bool = True) -> nx.DiGraph:
+    """The execution graph of one trace (events sorted by seq); `temporal=False` keeps content edges only."""
     ev = trace_events.sort_values("seq", kind="stable")
     ids = ev.event_id.to_numpy()
     g = nx.DiGraph()
@@ -41,8 +41,9 @@ def build_graph(trace_events: pd.DataFrame) -> nx.DiGraph:
     ].to_dict("records")
     for rec in records:
         g.add_node(rec["event_id"], **{k: rec[k] for k in NODE_ATTRS})
-    for a, b in pairwise(ids):
-        _add(g, a, b, "temporal")
+    if temporal:
+        for a, b in pairwise(ids):
+            _add(g, a, b, "temporal")
     present = set(ids)
     calls: dict[str, str] = {}
     last_of_agent: dict[str, str] = {}
@@ -68,14 +69,6 @@ def build_graph(trace_events: pd.DataFrame) -> nx.DiGraph:
         if kind not in ("handoff", "status", "finding"):
             last_of_agent[agent] = node
     return g
-
-
-def edge_kind_counts(g: nx.DiGraph) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for _, _, data in g.edges(data=True):
-        for kind in data["kinds"]:
-            counts[kind] = counts.get(kind, 0) + 1
-    return counts
 
 
 def window(g: nx.DiGraph, anchor: str, before: int = 8, after: int = 4) -> pd.DataFrame:

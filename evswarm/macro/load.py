@@ -3,7 +3,8 @@
 evswarm layout: `bundles/run_*.json`, `results.jsonl`, `eval_labels.jsonl`.
 Reference layout: `trace_results.jsonl` whose rows name a `bundle_path`, bundles in `trace_bundles/`
 (or `bundles/`, or a zip such as `trace_bundles.zip`, read in place), `eval_labels.jsonl`.
-A bundle that cannot be read or validated is skipped and listed, never fatal.
+Every bundle is validated (see `decode_bundle`); one that cannot be read or validated is skipped and
+listed, never fatal.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any, Literal
 
 import orjson
 
-from evswarm.core.bundle import BUNDLE_FORMAT
+from evswarm.core.bundle import SIMULATOR_KEYS
 from evswarm.core.errors import BundleError, EvswarmError
-from evswarm.core.io import parse_bundle, read_jsonl
+from evswarm.core.io import parse_trace_bundle, read_jsonl
 from evswarm.core.layout import BatchLayout
+from evswarm.core.reference import reference_bundle
 
 REFERENCE_RESULTS = ("trace_results.jsonl", "metadata/results.jsonl")
 REFERENCE_BUNDLE_DIRS = ("trace_bundles", "bundles")
@@ -46,7 +48,10 @@ class BatchSource:
     run_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     labels_path: Path | None = None
     missing_bundles: list[str] = field(default_factory=list)
-    validate: bool = False
+
+    def _row_for(self, source: str) -> dict[str, Any] | None:
+        """The run-table row of a reference bundle, found by its file name (`<run_id>.json`)."""
+        return self.run_rows.get(PurePosixPath(source.rsplit("!", 1)[-1]).stem) if self.layout == "reference" else None
 
     @property
     def bundle_count(self) -> int:
@@ -75,54 +80,28 @@ class BatchSource:
                 skipped.append(Skipped(source, f"cannot read: {raw}"))
                 continue
             try:
-                yield source, decode_bundle(raw, source=source, validate=self.validate)
+                yield source, decode_bundle(raw, source=source, run_row=self._row_for(source))
             except BundleError as exc:
                 skipped.append(Skipped(source, exc.message.removeprefix(f"{source}: ")))
 
 
-# what the pipeline reads, checked on every bundle (full schema validation is optional: it costs more
-# than parsing at 10k bundles and the macro pipeline tolerates the optional fields being absent)
-REQUIRED: tuple[tuple[tuple[str, ...], type | tuple[type, ...]], ...] = (
-    (("run",), dict),
-    (("run", "run_id"), str),
-    (("run", "status"), str),
-    (("run", "summary"), dict),
-    (("run", "summary", "scenario_family"), str),
-    (("spans",), list),
-    (("events",), list),
-)
+def decode_bundle(raw: bytes, *, source: str, run_row: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Parse and validate one bundle; return it as a dict without the keys the analysis must not read.
 
-
-def _check_required(data: dict[str, Any], source: str) -> None:
-    for path, kind in REQUIRED:
-        node: Any = data
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if not isinstance(node, kind):
-            where = ".".join(path)
-            problem = "is missing" if node is None else f"has type {type(node).__name__}"
-            raise BundleError(f"{source}: field `{where}` {problem}")
-
-
-def decode_bundle(raw: bytes, *, source: str, validate: bool = False) -> dict[str, Any]:
-    """Parse one bundle and check the fields the pipeline needs (the whole evswarm schema too when
-    `validate`). Reference bundles (no `format` key) only need `run.run_id`."""
+    evswarm bundles are validated against `TraceBundle` (the oracle, recorded model calls and causal
+    record are dropped first); reference-layout bundles (no `format` key) go through the reference
+    adapter. A bad bundle raises a BundleError naming `source` and the first offending field."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BundleError(f"{source}: not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise BundleError(f"{source}: expected a JSON object, found {type(data).__name__}")
-    if "format" in data:
-        if data.get("format") != BUNDLE_FORMAT:
-            raise BundleError(f"{source}: format is {data.get('format')!r}, expected {BUNDLE_FORMAT!r}")
-        if validate:
-            parse_bundle(data, source=source)
-        _check_required(data, source)
-        return data
-    run = data.get("run")
-    if not isinstance(run, dict) or not isinstance(run.get("run_id"), str) or not run["run_id"]:
-        raise BundleError(f"{source}: field `run.run_id` is missing (not an evswarm or reference bundle)")
+    if "format" not in data:
+        return reference_bundle(data, run_row, source=source).model_dump(mode="json")
+    for key in SIMULATOR_KEYS:
+        data.pop(key, None)
+    parse_trace_bundle(data, source=source)
     return data
 
 
@@ -142,7 +121,7 @@ def _find_labels(root: Path) -> Path | None:
     return None
 
 
-def locate(batch_dir: Path, *, validate: bool = False) -> BatchSource:
+def locate(batch_dir: Path) -> BatchSource:
     """Work out which layout `batch_dir` uses and list its bundles; raise a clear error if none."""
     root = Path(batch_dir)
     if not root.exists():
@@ -163,7 +142,6 @@ def locate(batch_dir: Path, *, validate: bool = False) -> BatchSource:
             zip_members=_zip_members(archive),
             run_rows=rows,
             labels_path=labels,
-            validate=validate,
         )
         if source.bundle_count:
             return source
@@ -174,8 +152,8 @@ def locate(batch_dir: Path, *, validate: bool = False) -> BatchSource:
                 hint="run `evswarm simulate --runs 200 --out DIR` first, or point at a batch directory",
             )
         rows = _results_rows(layout.results) if layout.results.is_file() else {}
-        return BatchSource(root, "evswarm", bundle_files=ours, run_rows=rows, labels_path=labels, validate=validate)
-    return _locate_reference(root, reference_results, labels, validate)
+        return BatchSource(root, "evswarm", bundle_files=ours, run_rows=rows, labels_path=labels)
+    return _locate_reference(root, reference_results, labels)
 
 
 def _zip_members(archive: Path) -> list[str]:
@@ -188,9 +166,9 @@ def _zip_members(archive: Path) -> list[str]:
     return sorted(n for n in names if PurePosixPath(n).name.startswith("run_") and n.endswith(".json"))
 
 
-def _locate_reference(root: Path, results: Path, labels: Path | None, validate: bool) -> BatchSource:
+def _locate_reference(root: Path, results: Path, labels: Path | None) -> BatchSource:
     rows = _results_rows(results)
-    source = BatchSource(root, "reference", run_rows=rows, labels_path=labels, validate=validate)
+    source = BatchSource(root, "reference", run_rows=rows, labels_path=labels)
     dirs = [root / d for d in REFERENCE_BUNDLE_DIRS if (root / d).is_dir()]
     zip_path = next((root / z for z in REFERENCE_ZIPS if (root / z).is_file()), None)
     by_name: dict[str, Path] = {}

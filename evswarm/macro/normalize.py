@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from evswarm.macro.shapes import SEPARATOR, joined
+
 OUTCOME_SEVERITY: dict[str, float] = {
     "completed": 1.0,
     "awaiting_review": 2.0,
@@ -100,9 +102,10 @@ def tool_marker(output: Any) -> str:
     return ""
 
 
-def _generation_text(agent: str, data: dict[str, Any]) -> tuple[str, str | None, str | None]:
-    """Render a model call: its reasoning summary and what it did. Returns (text, tool, call_id)."""
+def _generation_text(agent: str, data: dict[str, Any]) -> tuple[str, str | None, str | None, str]:
+    """Render a model call: its reasoning summary and what it did. Returns (text, tool, call_id, shape)."""
     parts: list[str] = []
+    shapes: list[str] = []
     tool = call_id = None
     output = _obj(data.get("output"))
     for item in output if isinstance(output, list) else []:
@@ -116,10 +119,13 @@ def _generation_text(agent: str, data: dict[str, Any]) -> tuple[str, str | None,
         elif kind == "function_call":
             tool, call_id = _str(item.get("name")), _str(item.get("call_id"))
             parts.append(f"calls {tool}({_compact(item.get('arguments'), 120)})")
+            shapes.append(joined(item.get("arguments"), f"call {tool} "))
         elif kind == "message":
             texts = [str(c.get("text", "")) for c in item.get("content") or [] if isinstance(c, dict)]
             parts.append(f"says: {_clip(scrub(' '.join(texts)), 160)}")
-    return f"{agent} model " + ("; ".join(parts) if parts else "call"), tool, call_id
+            shapes.append(joined(" ".join(texts), "say "))
+    text = f"{agent} model " + ("; ".join(parts) if parts else "call")
+    return text, tool, call_id, SEPARATOR.join(shapes) or "call"
 
 
 def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
@@ -129,31 +135,38 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
     agent = _str(span.get("agent_name")) or _str(data.get("from_agent")) or _str(data.get("name")) or "unknown"
     tool = call_id = source = target = None
     marker = ""
+    shape = kind
     if kind == "custom":
         inner: dict[str, Any] = data["data"] if isinstance(data.get("data"), dict) else {}
         sub = str(inner.get("sdk_span_type") or data.get("name") or "")
         if sub in STRUCTURAL_CUSTOM:
             return None
         text = f"{agent} {sub or 'custom step'}"
+        shape = sub or "custom"
     elif kind == "agent":
         tools = data.get("tools") or []
         text = f"agent {data.get('name') or agent} starts (tools: {', '.join(map(str, tools)) or 'none'})"
+        shape = "start"
     elif kind in ("generation", "response"):
-        text, tool, call_id = _generation_text(agent, data)
+        text, tool, call_id, shape = _generation_text(agent, data)
     elif kind == "function":
         tool, call_id = _str(data.get("name")) or _str(data.get("tool_name")), _str(data.get("call_id"))
         marker = tool_marker(data.get("output"))
         text = f"{agent} tool {tool} -> {_compact(data.get('output'))}"
+        shape = joined(data.get("output"))
     elif kind == "handoff":
         source, target = _str(data.get("from_agent")) or agent, _str(data.get("to_agent"))
         text = f"handoff {source} -> {target}"
+        shape = f"to {target}"
     elif kind == "guardrail":
         tripped = bool(data.get("triggered"))
         marker = "guardrail_tripped" if tripped else ""
         text = f"guardrail {data.get('name')} {'TRIPPED' if tripped else 'passed'} in {agent}"
+        shape = "tripped" if tripped else "passed"
     else:
         text = f"{agent} {kind} {_compact(data, 120)}"
     if span.get("error"):
+        shape += " error"
         marker = "span_error"
         err = span["error"]
         message = err.get("message") if isinstance(err, dict) else err
@@ -170,6 +183,7 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
         "target_agent": target,
         "marker": marker,
         "text": text,
+        "shape": shape,
     }
 
 
@@ -199,7 +213,9 @@ def _status_event(event: dict[str, Any]) -> dict[str, Any]:
             if payload.get(k) not in (None, "", [])
         ]
         text = f"status active={agent} " + " ".join(fields)
+        shape = str(payload.get("terminal_state") or payload.get("run_status") or "status")
     else:
+        shape = kind
         text = f"{kind} {agent} {_compact(payload, 140)}"
         if kind == "review":
             marker = "review"
@@ -215,6 +231,7 @@ def _status_event(event: dict[str, Any]) -> dict[str, Any]:
         "target_agent": _str(event.get("target_agent")),
         "marker": marker,
         "text": text,
+        "shape": shape,
     }
 
 
@@ -282,6 +299,7 @@ def bundle_events(bundle: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
                 "marker": f"finding_{severity}" if severity in ("error", "warning") else "",
                 "text": f"finding {finding.get('code')} ({severity}) by {finding.get('agent_name')}: "
                 f"{_clip(scrub(str(finding.get('message') or '')), 200)}",
+                "shape": f"code={finding.get('code')} ; severity={severity}",
                 "finding_code": _str(finding.get("code")),
                 "finding_severity": severity,
             }
@@ -382,6 +400,7 @@ EVENT_COLUMNS = [
     "target_agent",
     "marker",
     "text",
+    "shape",
     "finding_code",
     "finding_severity",
 ]
@@ -418,7 +437,7 @@ def normalize(
         trace_df = trace_df.sort_values("run_id", kind="stable").reset_index(drop=True)
     event_df = pd.DataFrame(columns)
     event_df["seq"] = event_df["seq"].astype("int64")
-    for col in ("marker", "text", "agent_name"):
+    for col in ("marker", "text", "shape", "agent_name"):
         event_df[col] = event_df[col].fillna("").astype(str)
     for col in (
         "tool_name",

@@ -1,6 +1,6 @@
 """Reduce embeddings: a few UMAP dimensions for clustering, 2-D only for the trace map.
 
-UMAP is seeded (bit-identical reruns). Results are cached as .npy files keyed by a hash of the
+UMAP is seeded and runs on one thread (numba and BLAS alike), so reruns are bit-identical. Results are cached as .npy files keyed by a hash of the
 input matrix and the parameters, so a warm rerun skips the numba JIT entirely. `pca` is a fast,
 JIT-free alternative used by tests.
 """
@@ -54,6 +54,7 @@ def _umap(x: np.ndarray, dims: int, n_neighbors: int, random_state: int, numba_c
     numba_cache.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache))
     import umap
+    from threadpoolctl import threadpool_limits
 
     reducer = umap.UMAP(
         n_components=dims,
@@ -63,7 +64,8 @@ def _umap(x: np.ndarray, dims: int, n_neighbors: int, random_state: int, numba_c
         random_state=random_state,
         n_jobs=1,
     )
-    return np.asarray(reducer.fit_transform(x), dtype=np.float32)
+    with threadpool_limits(limits=1):  # one BLAS thread: summation order, hence the layout, never varies
+        return np.asarray(reducer.fit_transform(x), dtype=np.float32)
 
 
 def reduce(

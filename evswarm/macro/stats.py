@@ -1,37 +1,29 @@
-"""Small statistics used by lift and version comparison: Wilson and Newcombe intervals, Fisher's
-exact test, Benjamini-Hochberg correction. Plain functions over counts, easy to check by hand."""
+"""The statistics lift and version comparison use, from kept libraries: Wilson intervals for a proportion
+and Newcombe's hybrid score interval for a difference (statsmodels), Fisher's exact test (scipy), and
+Benjamini-Hochberg control of the false discovery rate (statsmodels). All at 95% / alpha 0.05 unless told."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-Z95 = 1.959963984540054
 
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a proportion k/n (n = 0 gives (0, 1))."""
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval for k/n ((0, 1) when n is 0)."""
     if n <= 0:
         return 0.0, 1.0
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    return float(low), float(high)
 
 
-def newcombe(k1: int, n1: int, k2: int, n2: int, z: float = Z95) -> tuple[float, float]:
-    """Newcombe's hybrid score interval for p2 - p1 (method 10)."""
-    p1 = k1 / n1 if n1 else 0.0
-    p2 = k2 / n2 if n2 else 0.0
-    l1, u1 = wilson(k1, n1, z)
-    l2, u2 = wilson(k2, n2, z)
-    d = p2 - p1
-    lower = d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
-    upper = d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
-    return max(-1.0, lower), min(1.0, upper)
+def newcombe(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
+    """95% Newcombe hybrid score interval for p2 - p1 ((-1, 1) when a sample is empty)."""
+    if n1 <= 0 or n2 <= 0:
+        return -1.0, 1.0
+    low, high = confint_proportions_2indep(k2, n2, k1, n1, method="newcomb", compare="diff", alpha=0.05)
+    return max(-1.0, float(low)), min(1.0, float(high))
 
 
 def fisher(a: int, b: int, c: int, d: int) -> float:
@@ -42,12 +34,6 @@ def fisher(a: int, b: int, c: int, d: int) -> float:
 def bh(pvalues: list[float] | np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (q-values), in input order."""
     p = np.asarray(pvalues, dtype=float)
-    n = len(p)
-    if n == 0:
+    if len(p) == 0:
         return p
-    order = np.argsort(p)
-    ranked = p[order] * n / np.arange(1, n + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(n)
-    out[order] = np.minimum(q, 1.0)
-    return out
+    return np.asarray(multipletests(p, alpha=0.05, method="fdr_bh")[1], dtype=float)

@@ -138,9 +138,7 @@ def calibration_table(
                 continue
             human_pass = ranked[0][0] == "pass"
             judge_pass = scheme.rubric not in grade.get("failed", [])
-            cells[
-                f"human_{'pass' if human_pass else 'fail'}_promptfoo_{'pass' if judge_pass else 'fail'}"
-            ] += 1
+            cells[f"human_{'pass' if human_pass else 'fail'}_promptfoo_{'pass' if judge_pass else 'fail'}"] += 1
             human.append(human_pass)
             judge.append(judge_pass)
         n = len(human)
@@ -150,9 +148,7 @@ def calibration_table(
                 "rubric": scheme.rubric,
                 "traces": n,
                 "ties": ties,
-                "agreement": _round(sum(h == j for h, j in zip(human, judge, strict=True)) / n)
-                if n
-                else None,
+                "agreement": _round(sum(h == j for h, j in zip(human, judge, strict=True)) / n) if n else None,
                 "kappa": _round(cohen_kappa(human, judge)) if n else None,
                 **{
                     key: cells[key]

@@ -18,19 +18,14 @@ def issue_token(store: Store, name: str) -> str:
     token = "ann_" + secrets.token_urlsafe(24)
     with store.write() as conn:
         conn.execute(
-            "INSERT INTO annotators VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-            "token_hash = excluded.token_hash",
+            "INSERT INTO annotators VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET token_hash = excluded.token_hash",
             (name, token_hash(token), now()),
         )
     return token
 
 
 def annotator_for(store: Store, token: str) -> str | None:
-    row = (
-        store.reader()
-        .execute("SELECT name FROM annotators WHERE token_hash = ?", (token_hash(token),))
-        .fetchone()
-    )
+    row = store.reader().execute("SELECT name FROM annotators WHERE token_hash = ?", (token_hash(token),)).fetchone()
     return None if row is None else str(row["name"])
 
 
@@ -78,9 +73,7 @@ LEFT JOIN traces t ON t.trace_id = a.trace_id
 """
 
 
-def latest_labels(
-    store: Store, *, trace_id: str | None = None, annotator: str | None = None
-) -> list[dict[str, Any]]:
+def latest_labels(store: Store, *, trace_id: str | None = None, annotator: str | None = None) -> list[dict[str, Any]]:
     """The newest label per (trace, annotator, scheme), with a `stale` flag if the trace changed since."""
     clauses, params = [], []
     if trace_id is not None:
@@ -90,9 +83,7 @@ def latest_labels(
         clauses.append("a.annotator = ?")
         params.append(annotator)
     sql = (
-        _LATEST
-        + (" WHERE " + " AND ".join(clauses) if clauses else "")
-        + " ORDER BY a.trace_id, a.annotator, a.scheme"
+        _LATEST + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY a.trace_id, a.annotator, a.scheme"
     )
     rows = []
     for row in store.reader().execute(sql, params).fetchall():

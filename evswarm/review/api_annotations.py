@@ -100,9 +100,7 @@ async def create_annotator(request: Request, who: Principal = Depends(require_ad
 
 
 @router.post("/api/traces/{trace_id}/annotations")
-async def post_labels(
-    request: Request, trace_id: str, who: Principal = Depends(require_annotator)
-) -> Response:
+async def post_labels(request: Request, trace_id: str, who: Principal = Depends(require_annotator)) -> Response:
     """Save labels for one version of a trace, with the step ids they refer to."""
     state = _state(request)
     if not TRACE_ID_PATTERN.match(trace_id):
@@ -146,9 +144,7 @@ async def post_labels(
             schemes=state.config.schemes,
         )
     )
-    return _json(
-        {"saved": saved, "annotator": who.name, "version": body.version, "content_hash": digest}, 201
-    )
+    return _json({"saved": saved, "annotator": who.name, "version": body.version, "content_hash": digest}, 201)
 
 
 @router.get("/api/traces/{trace_id}/annotations")

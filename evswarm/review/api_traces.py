@@ -130,18 +130,14 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 @router.post("/api/traces")
-async def post_trace(
-    request: Request, format: str = "auto", who: Principal = Depends(require_admin)
-) -> Response:
+async def post_trace(request: Request, format: str = "auto", who: Principal = Depends(require_admin)) -> Response:
     """Ingest one payload (any supported format). Same id and content: a no-op; new content: a new version."""
     state = _state(request)
     if format not in FORMATS:
         return _json({"detail": f"unknown format {format!r}; use one of {', '.join(FORMATS)}"}, 422)
     try:
         raw = await _read_body(request, state.config.max_body)
-        results = await anyio.to_thread.run_sync(
-            lambda: state.ingestor.ingest_bytes(raw, fmt=format, source="webhook")
-        )
+        results = await anyio.to_thread.run_sync(lambda: state.ingestor.ingest_bytes(raw, fmt=format, source="webhook"))
     except PayloadError as exc:
         return _json({"detail": exc.message}, exc.status)
     changed = any(r.status != "unchanged" for r in results)

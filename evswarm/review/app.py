@@ -58,9 +58,7 @@ def _page(name: str) -> Any:
     path = STATIC_DIR / name
 
     def handler() -> FileResponse:
-        return FileResponse(
-            path, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
-        )
+        return FileResponse(path, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
     return handler
 
@@ -72,9 +70,7 @@ def create_app(config: ReviewConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.notifier.bind(asyncio.get_running_loop())
-        await anyio.to_thread.run_sync(
-            lambda: load_files(state, initial_files(state), progress=config.progress)
-        )
+        await anyio.to_thread.run_sync(lambda: load_files(state, initial_files(state), progress=config.progress))
         await anyio.to_thread.run_sync(refresh_sidecars, state)
         stop = asyncio.Event()
         tasks = [asyncio.create_task(poll_sidecars(state, stop))]

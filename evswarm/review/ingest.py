@@ -72,9 +72,7 @@ class Ingestor:
             traces = to_traces(payload, fmt)
         except ImportFormatError as exc:
             raise PayloadError(422, str(exc)) from exc
-        results = [
-            self.store.put(trace, raw=raw if len(traces) == 1 else None, source=source) for trace in traces
-        ]
+        results = [self.store.put(trace, raw=raw if len(traces) == 1 else None, source=source) for trace in traces]
         if any(r.status != "unchanged" for r in results):
             self.notifier.notify()
         return results
@@ -139,9 +137,7 @@ class Ingestor:
 def _is_trace_list(items: list[Any]) -> bool:
     """A JSON array of whole traces (not the steps or messages of one trace)."""
     first = items[0]
-    if any(
-        k in first for k in ("format", "resourceSpans", "messages", "spans", "trace", "steps", "conversation")
-    ):
+    if any(k in first for k in ("format", "resourceSpans", "messages", "spans", "trace", "steps", "conversation")):
         try:
             detect_format(first)
         except ImportFormatError:

@@ -35,9 +35,7 @@ class Scheme(BaseModel):
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(
-            orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
-        ).hexdigest()[:12]
+        return hashlib.sha256(orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
 
     def validate_value(self, value: Any) -> str | int:
         """The stored form of a label value, or ValueError saying what is allowed."""
@@ -48,11 +46,7 @@ class Scheme(BaseModel):
                 return "pass" if value else "fail"
             raise ValueError(f"{self.name}: expected 'pass' or 'fail', got {value!r}")
         if self.type == "likert":
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | str)
-                or not str(value).strip().isdigit()
-            ):
+            if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
                 raise ValueError(f"{self.name}: expected an integer {self.min}-{self.max}, got {value!r}")
             number = int(value)
             if not self.min <= number <= self.max:

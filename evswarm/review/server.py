@@ -34,9 +34,7 @@ def build_config(
             "traces from the webhook only",
         )
     if analysis is not None and not analysis.is_dir():
-        raise EvswarmError(
-            f"analysis directory {analysis} does not exist", hint="run `evswarm analyze DIR --out OUT`"
-        )
+        raise EvswarmError(f"analysis directory {analysis} does not exist", hint="run `evswarm analyze DIR --out OUT`")
     if token is not None and len(token) < 8:
         raise EvswarmError("--token must be at least 8 characters")
     if collapse_lines < 0:
@@ -75,9 +73,7 @@ def serve(
     config = build_config(batch_dir, token=token, progress=True, **options)  # type: ignore[arg-type]
     app = create_app(config)
     state = app.state.review
-    console.print(
-        f"[bold]evswarm review[/] on [link]http://{host}:{port}/[/link]  (database {config.db_path})"
-    )
+    console.print(f"[bold]evswarm review[/] on [link]http://{host}:{port}/[/link]  (database {config.db_path})")
     if token is None:
         console.print(f"ingestion token (generated): [bold]{config.token}[/]")
     console.print(

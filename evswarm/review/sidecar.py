@@ -110,12 +110,8 @@ def load_grades(path: Path, store: Store) -> int:
             errors.append(f"{path}:{number}: no `run_id`")
             continue
         failed = _as_list(row.get("promptfoo_failed_checks"))
-        scores = (
-            row.get("promptfoo_check_scores") if isinstance(row.get("promptfoo_check_scores"), dict) else {}
-        )
-        rationales = (
-            row.get("promptfoo_rationales") if isinstance(row.get("promptfoo_rationales"), dict) else {}
-        )
+        scores = row.get("promptfoo_check_scores") if isinstance(row.get("promptfoo_check_scores"), dict) else {}
+        rationales = row.get("promptfoo_rationales") if isinstance(row.get("promptfoo_rationales"), dict) else {}
         passed = row.get("promptfoo_pass")
         record = {
             "passed": passed,

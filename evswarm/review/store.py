@@ -113,9 +113,7 @@ def now() -> str:
 
 def content_hash(trace: Trace) -> str:
     """sha256 of the canonical trace: the same content always gives the same hash."""
-    return hashlib.sha256(
-        orjson.dumps(trace.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
-    ).hexdigest()
+    return hashlib.sha256(orjson.dumps(trace.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def token_hash(token: str) -> str:
@@ -255,9 +253,7 @@ class Store:
                     stamp,
                 ),
             )
-        return PutResult(
-            trace.trace_id, status, version, digest, len(trace.steps), feed_id, trace.title, stale
-        )
+        return PutResult(trace.trace_id, status, version, digest, len(trace.steps), feed_id, trace.title, stale)
 
     def get(self, trace_id: str, version: int | None = None) -> tuple[Trace, int, str, int] | None:
         """(trace, version, content hash, latest version) or None."""
@@ -302,11 +298,7 @@ class Store:
         return int(self.reader().execute("SELECT COUNT(*) FROM traces").fetchone()[0])
 
     def feed_since(self, last_id: int, limit: int = 500) -> list[dict[str, Any]]:
-        rows = (
-            self.reader()
-            .execute("SELECT * FROM feed WHERE id > ? ORDER BY id LIMIT ?", (last_id, limit))
-            .fetchall()
-        )
+        rows = self.reader().execute("SELECT * FROM feed WHERE id > ? ORDER BY id LIMIT ?", (last_id, limit)).fetchall()
         return [dict(r) for r in rows]
 
     def last_feed_id(self) -> int:
@@ -330,9 +322,7 @@ class Store:
             )
 
     def errors(self, limit: int = 50) -> list[dict[str, Any]]:
-        rows = (
-            self.reader().execute("SELECT * FROM import_errors ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        )
+        rows = self.reader().execute("SELECT * FROM import_errors ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [dict(r) for r in rows]
 
     def error_count(self) -> int:

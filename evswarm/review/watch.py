@@ -28,9 +28,7 @@ def trace_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         return []
     return sorted(
-        p
-        for p in directory.rglob("*")
-        if p.suffix in TRACE_SUFFIXES and not p.name.startswith(".") and p.is_file()
+        p for p in directory.rglob("*") if p.suffix in TRACE_SUFFIXES and not p.name.startswith(".") and p.is_file()
     )
 
 

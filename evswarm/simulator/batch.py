@@ -7,51 +7,35 @@ arguments skips every complete bundle and runs only what is missing, and the bat
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
 from evswarm import __version__
+from evswarm.agents.live import MODEL_ERROR_CODES, NOT_ATTEMPTED_NOTE
+from evswarm.agents.providers import parse_model
 from evswarm.agents.versions import VERSION_SETS
 from evswarm.core.bundle import Bundle
 from evswarm.core.errors import BundleError, EvswarmError
-from evswarm.core.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl, bundle_bytes, read_bundle
+from evswarm.core.io import atomic_write_json, atomic_write_jsonl, read_bundle
 from evswarm.core.layout import BatchLayout
+from evswarm.core.manifest import BatchManifest, read_manifest
+from evswarm.core.results import ResultsRow
 from evswarm.core.store import write_snapshot
-from evswarm.simulator.cases import generate, run_id_for
-from evswarm.simulator.models import MODEL_ERROR_CODES, ModelChoice, parse_model
-from evswarm.simulator.oracle import oracle_for
+from evswarm.core.summary import BatchSummary
+from evswarm.simulator.cases import run_id_for
 from evswarm.simulator.results import RunFacts, batch_summary, results_row, run_facts, runner_error_row
-
-MANIFEST_FORMAT = "evswarm.batch.v1"
-CHUNK = 4
-"""Runs handed to a worker at a time: small enough for a smooth progress bar, big enough to amortize IPC."""
-
-
-class Manifest(BaseModel):
-    """What defines a batch: re-running with a different seed, version sets or model is refused."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    format: str = MANIFEST_FORMAT
-    seed: int
-    version_sets: list[str] | None
-    model: str
-    base_url: str | None
-    batch_label: str
-    evswarm_version: str
+from evswarm.simulator.workers import Interrupted, Job, Outcome, run_jobs, split
 
 
 @dataclass
 class BatchReport:
+    """What `simulate` did: runs requested, found complete, run now, and how they ended."""
+
     out: Path
     requested: int
     skipped: int
@@ -59,16 +43,14 @@ class BatchReport:
     runner_errors: dict[str, str] = field(default_factory=dict)
     status_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    model_trouble: str | None = None
+    """One line on a live model server that failed runs (None offline or when it served every run)."""
 
 
-@dataclass(frozen=True)
-class _Job:
-    seed: int
-    indices: tuple[int, ...]
-    version_sets: tuple[str, ...] | None
-    batch_label: str
-    model: ModelChoice
-    bundles_dir: str
+class SimulationInterrupted(EvswarmError):
+    """Ctrl-C or SIGTERM stopped the batch: complete bundles are kept, re-running finishes it."""
+
+    exit_code = 130
 
 
 def _check_arguments(runs: int, version_sets: list[str] | None, workers: int | None) -> None:
@@ -85,6 +67,9 @@ def _check_arguments(runs: int, version_sets: list[str] | None, workers: int | N
 
 
 def _prepare_directory(layout: BatchLayout) -> None:
+    """Create the batch directory, check it is writable, and drop temp files an interrupted run left."""
+    if layout.root.exists() and not layout.root.is_dir():
+        raise EvswarmError(f"--out {layout.root} is a file, not a directory")
     try:
         layout.bundles_dir.mkdir(parents=True, exist_ok=True)
         probe = layout.root / ".evswarm-write-check"
@@ -92,14 +77,13 @@ def _prepare_directory(layout: BatchLayout) -> None:
         probe.unlink()
     except OSError as exc:
         raise EvswarmError(f"cannot write to output directory {layout.root}: {exc.strerror or exc}") from exc
+    for stale in layout.bundles_dir.glob(".run_*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
-def _check_manifest(layout: BatchLayout, wanted: Manifest) -> None:
+def _check_manifest(layout: BatchLayout, wanted: BatchManifest) -> None:
     if layout.manifest.exists():
-        try:
-            found = Manifest.model_validate_json(layout.manifest.read_bytes())
-        except ValueError as exc:
-            raise EvswarmError(f"{layout.manifest} is not a valid batch manifest: {exc}") from exc
+        found = read_manifest(layout.manifest)
         differs = [k for k in ("seed", "version_sets", "model", "base_url") if getattr(found, k) != getattr(wanted, k)]
         if differs:
             was = ", ".join(f"{k}={getattr(found, k)!r}" for k in differs)
@@ -133,9 +117,9 @@ def _complete_runs(layout: BatchLayout, run_ids: list[str]) -> set[str]:
 
 def _write_batch_files(
     layout: BatchLayout, run_ids: list[str], errors: dict[str, str], *, label: str, seed: int
-) -> dict[str, Any]:
+) -> tuple[BatchSummary, list[ResultsRow]]:
     """Rebuild results.jsonl, run_summary.json and the SQLite snapshot in one streaming pass over the bundles."""
-    rows: list[dict[str, Any]] = []
+    rows: list[ResultsRow] = []
     facts: list[RunFacts] = []
 
     def bundles() -> Iterator[Bundle]:
@@ -151,71 +135,23 @@ def _write_batch_files(
             yield bundle
 
     write_snapshot(layout.sqlite, bundles())
-    atomic_write_jsonl(layout.results, rows)
+    atomic_write_jsonl(layout.results, (row.model_dump(mode="json") for row in rows))
     summary = batch_summary(facts, batch_label=label, seed=seed, requested=len(run_ids), runner_errors=len(errors))
-    atomic_write_json(layout.summary, summary)
-    return summary
+    atomic_write_json(layout.summary, summary.model_dump(mode="json"))
+    return summary, rows
 
 
-_WORKER_ENVS: dict[ModelChoice, Any] = {}
-"""One run environment per model choice in each worker process (agents and providers are reusable)."""
+def model_trouble(rows: list[ResultsRow]) -> str | None:
+    """One line saying what went wrong with the model server in a batch, or None.
 
-
-def _run_job(job: _Job) -> list[tuple[int, str, str | None]]:
-    """Worker entry: run each scenario and write its bundle; a crash becomes a runner error, not a lost batch."""
-    from evswarm.agents.runner import RunEnvironment, run_scenario
-
-    if job.model not in _WORKER_ENVS:
-        _WORKER_ENVS[job.model] = RunEnvironment.create(job.model.provider())
-    env = _WORKER_ENVS[job.model]
-    env.activate()
-
-    async def run_all() -> list[tuple[int, str, str | None]]:
-        done: list[tuple[int, str, str | None]] = []
-        for index in job.indices:
-            run_id = run_id_for(job.seed, index)
-            try:
-                scenario = generate(
-                    job.seed, index, version_sets=list(job.version_sets or []) or None, batch_label=job.batch_label
-                )
-                bundle = await run_scenario(scenario, oracle_for(scenario), env)
-                atomic_write_bytes(Path(job.bundles_dir) / f"{run_id}.json", bundle_bytes(bundle))
-                done.append((index, run_id, None))
-            except Exception as exc:  # one bad run never sinks the batch
-                done.append((index, run_id, f"{type(exc).__name__}: {exc}"))
-        return done
-
-    return asyncio.run(run_all())
-
-
-def _jobs(indices: list[int], template: _Job) -> Iterator[_Job]:
-    for start in range(0, len(indices), CHUNK):
-        yield _Job(
-            template.seed,
-            tuple(indices[start : start + CHUNK]),
-            template.version_sets,
-            template.batch_label,
-            template.model,
-            template.bundles_dir,
-        )
-
-
-def _execute(jobs: list[_Job], workers: int, total: int, progress: bool) -> list[tuple[int, str, str | None]]:
-    results: list[tuple[int, str, str | None]] = []
-    bar = tqdm(total=total, unit="run", desc="simulate", disable=not progress, dynamic_ncols=True)
-    with bar:
-        if workers == 1:
-            for job in jobs:
-                results += _run_job(job)
-                bar.update(len(job.indices))
-            return results
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run_job, job) for job in jobs]
-            for future in as_completed(futures):
-                chunk = future.result()
-                results += chunk
-                bar.update(len(chunk))
-    return results
+    Names the first failed run's cause (when the server cannot serve the batch at all, every run shares
+    it) and how many runs it cost.
+    """
+    failed = sorted((r for r in rows if r.error_code in MODEL_ERROR_CODES), key=lambda r: r.batch_index)
+    if not failed:
+        return None
+    message = str(failed[0].error_message or failed[0].error_code).removesuffix(NOT_ATTEMPTED_NOTE)
+    return f"{len(failed)} of {len(rows)} runs failed because {message}"
 
 
 def simulate(
@@ -229,7 +165,10 @@ def simulate(
     base_url: str | None = None,
     progress: bool = True,
 ) -> BatchReport:
-    """Run `runs` scenarios of batch `seed` into `out`, finishing whatever an earlier attempt left undone."""
+    """Run `runs` scenarios of batch `seed` into `out`, finishing whatever an earlier attempt left undone.
+
+    Ctrl-C (or SIGTERM) stops within seconds, keeps every complete bundle and raises
+    `SimulationInterrupted`; running the same call again finishes the batch."""
     started = time.perf_counter()
     _check_arguments(runs, version_sets, workers)
     choice = parse_model(model, base_url)
@@ -238,7 +177,7 @@ def simulate(
     label = f"evswarm-{seed}"
     _check_manifest(
         layout,
-        Manifest(
+        BatchManifest(
             seed=seed,
             version_sets=version_sets or None,
             model=model,
@@ -250,17 +189,29 @@ def simulate(
     run_ids = [run_id_for(seed, i) for i in range(runs)]
     complete = _complete_runs(layout, run_ids)
     todo = [i for i, rid in enumerate(run_ids) if rid not in complete]
-    template = _Job(seed, (), tuple(version_sets) if version_sets else None, label, choice, str(layout.bundles_dir))
+    template = Job(seed, (), tuple(version_sets) if version_sets else None, label, choice, str(layout.bundles_dir))
     worker_count = min(workers or os.cpu_count() or 1, max(len(todo), 1))
-    outcomes = _execute(list(_jobs(todo, template)), worker_count, len(todo), progress) if todo else []
+    outcomes: list[Outcome] = []
+    if todo:
+        bar = tqdm(total=len(todo), unit="run", desc="simulate", disable=not progress, dynamic_ncols=True)
+        with bar:
+            try:
+                outcomes = run_jobs(split(todo, template), worker_count, lambda chunk: bar.update(len(chunk)))
+            except Interrupted as stop:
+                done = len(complete) + sum(1 for *_, error in stop.done if error is None)
+                raise SimulationInterrupted(
+                    f"interrupted: {done} of {runs} runs are complete in {out}",
+                    hint="run the same command again to finish the batch",
+                ) from None
     errors = {rid: err for _, rid, err in outcomes if err}
-    summary = _write_batch_files(layout, run_ids, errors, label=label, seed=seed)
+    summary, rows = _write_batch_files(layout, run_ids, errors, label=label, seed=seed)
     return BatchReport(
         out=out,
         requested=runs,
         skipped=runs - len(todo),
         ran=len(todo) - len(errors),
         runner_errors=errors,
-        status_counts=summary["status_counts"],
+        status_counts=summary.status_counts,
         seconds=time.perf_counter() - started,
+        model_trouble=model_trouble(rows),
     )

@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 from evswarm.agents.versions import DEFAULT_SCHEDULE, VERSION_SETS, active_faults
 from evswarm.core.bundle import Customer, OrderConfig, Vehicle
-from evswarm.simulator import oracle
 from evswarm.simulator.draft import (
     WINDOW_DAYS,
     WINDOW_START,
@@ -23,9 +22,9 @@ from evswarm.simulator.draft import (
     near_alternate,
     weighted,
 )
-from evswarm.simulator.scenario import Scenario
-from evswarm.simulator.world import catalog, market, regions
-from evswarm.simulator.world.market import PROMOTION_RESTRICTIONS, days_between, shift
+from evswarm.world import catalog, market, oracle, regions
+from evswarm.world.market import PROMOTION_RESTRICTIONS, days_between, shift
+from evswarm.world.scenario import Scenario
 
 CASE_WEIGHTS: dict[str, float] = {
     "clean_simple": 0.18,

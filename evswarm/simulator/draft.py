@@ -6,12 +6,12 @@ import random
 from collections.abc import Callable
 
 from evswarm.core.bundle import EnvironmentEvent
-from evswarm.simulator import oracle
-from evswarm.simulator.scenario import FactoryState, InventoryLine
-from evswarm.simulator.world import catalog, regions
-from evswarm.simulator.world.factories import FACTORIES, factories_for
-from evswarm.simulator.world.market import shift
-from evswarm.simulator.world.supply import alternate_supplier, primary_supplier
+from evswarm.world import catalog, regions
+from evswarm.world.factories import FACTORIES, factories_for
+from evswarm.world.market import shift
+from evswarm.world.rules import DEFERRAL_TOLERANCE_DAYS
+from evswarm.world.scenario import FactoryState, InventoryLine
+from evswarm.world.supply import alternate_supplier, primary_supplier
 
 WINDOW_START, WINDOW_DAYS = "2025-05-01", 184
 
@@ -161,12 +161,12 @@ def _extra_transit_days(draft: Draft) -> list[int]:
 
 
 def near_alternate(draft: Draft) -> bool:
-    return any(days <= oracle.DEFERRAL_TOLERANCE_DAYS for days in _extra_transit_days(draft))
+    return any(days <= DEFERRAL_TOLERANCE_DAYS for days in _extra_transit_days(draft))
 
 
 def far_alternates_only(draft: Draft) -> bool:
     extra = _extra_transit_days(draft)
-    return bool(extra) and all(days > oracle.DEFERRAL_TOLERANCE_DAYS for days in extra)
+    return bool(extra) and all(days > DEFERRAL_TOLERANCE_DAYS for days in extra)
 
 
 def draft_where(rng: random.Random, ok: Callable[[Draft], bool]) -> Draft:

@@ -18,9 +18,9 @@ from evswarm.core.compare import diff_bundles, first_difference
 from evswarm.core.errors import BundleError, EvswarmError
 from evswarm.core.io import read_bundle
 from evswarm.core.layout import BatchLayout
-from evswarm.simulator.batch import Manifest
+from evswarm.core.manifest import BatchManifest, read_manifest
 from evswarm.simulator.cases import generate
-from evswarm.simulator.scenario import Scenario
+from evswarm.world.scenario import Scenario
 
 
 @dataclass
@@ -39,16 +39,13 @@ class ReplayReport:
         return sum(r.outcome == outcome for r in self.runs)
 
 
-def _manifest(layout: BatchLayout) -> Manifest:
+def _manifest(layout: BatchLayout) -> BatchManifest:
     if not layout.manifest.exists():
         raise EvswarmError(
             f"{layout.manifest} is missing: replay needs the batch manifest to rebuild each run's world",
             hint="replay a directory written by `evswarm simulate` (it writes batch.json)",
         )
-    try:
-        return Manifest.model_validate_json(layout.manifest.read_bytes())
-    except ValueError as exc:
-        raise EvswarmError(f"{layout.manifest} is not a valid batch manifest: {exc}") from exc
+    return read_manifest(layout.manifest)
 
 
 def _run_index(bundle: Bundle) -> int:
@@ -80,7 +77,7 @@ def _world_mismatch(saved: Bundle, scenario: Scenario) -> str | None:
     )
 
 
-async def _replay_one(path: Path, manifest: Manifest, verify: bool, env: object) -> RunReplay:
+async def _replay_one(path: Path, manifest: BatchManifest, verify: bool, env: object) -> RunReplay:
     from evswarm.agents.replay import ReplayDivergenceError, ReplayProvider, recorded_failure
     from evswarm.agents.runner import RunEnvironment, run_scenario
 
@@ -94,6 +91,10 @@ async def _replay_one(path: Path, manifest: Manifest, verify: bool, env: object)
     failure = recorded_failure(saved)
     if not saved.model_calls and failure is None:
         return RunReplay(run_id, "error", "the bundle has no recorded model calls, so it cannot be replayed")
+    if saved.seed is None or saved.oracle is None:
+        return RunReplay(
+            run_id, "error", "the bundle was not made by `evswarm simulate`, so its world cannot be rebuilt"
+        )
     scenario = generate(saved.seed, index, version_sets=manifest.version_sets, batch_label=manifest.batch_label)
     changed = _world_mismatch(saved, scenario)
     if changed:

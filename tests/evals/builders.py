@@ -14,9 +14,8 @@ from evswarm.core.io import atomic_write_bytes, bundle_bytes, parse_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMPTFOO = ROOT / "node_modules" / ".bin" / "promptfoo"
-requires_promptfoo = pytest.mark.skipif(
-    not PROMPTFOO.is_file(), reason="promptfoo not installed: npm install --omit=optional --no-package-lock"
-)
+requires_promptfoo = pytest.mark.usefixtures("promptfoo_installed")
+"""Tests that run the real promptfoo CLI: they fail (never skip) when it is not installed."""
 T0 = "2026-03-02T09:00:00Z"
 REQUIRED = [
     "BuildabilityValidationAgent",

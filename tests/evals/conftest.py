@@ -54,11 +54,7 @@ def handmade_batch(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def simulated_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 12-run batch from the real simulator (skips when `evswarm simulate` is not available yet)."""
-    try:
-        import evswarm.cli.simulate  # noqa: F401
-    except ImportError:
-        pytest.skip("the simulator (`evswarm simulate`) has not landed yet")
+    """A 12-run batch from the real simulator."""
     out = tmp_path_factory.mktemp("sim") / "batch"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run(
@@ -66,3 +62,10 @@ def simulated_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True, env=env, cwd=ROOT, capture_output=True, timeout=600,
     )  # fmt: skip
     return out
+
+
+@pytest.fixture
+def promptfoo_installed() -> None:
+    from tests.evals.builders import PROMPTFOO
+
+    assert PROMPTFOO.is_file(), "promptfoo is not installed: run `make test-setup` (npm install, see package.json)"

@@ -25,10 +25,7 @@ def test_built_config_points_at_this_batch_and_the_installed_provider(tmp_path: 
     config = build_config(base, tests_file=tmp_path / "t.jsonl", progress_file=tmp_path / "p", llm=False)
     provider = config["providers"][0]
     assert provider["id"] == f"file://{ROOT / 'evswarm' / 'evals' / 'provider.py'}"
-    assert (
-        provider["config"]["progress_file"] == str(tmp_path / "p")
-        and provider["config"]["retrospective"] is False
-    )
+    assert provider["config"]["progress_file"] == str(tmp_path / "p") and provider["config"]["retrospective"] is False
     assert config["tests"] == f"file://{tmp_path / 't.jsonl'}" and config["sharing"] is False
     assert base["tests"] != config["tests"]  # the base is not modified
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from evswarm.core.errors import EvswarmError
-from evswarm.evals.labels import LabelRow, error_row, graded_row, read_labels, write_labels
+from evswarm.core.labels import LabelRow, read_labels, write_labels
+from evswarm.evals.labels import error_row, graded_row
 from evswarm.evals.results import label_rows
 from evswarm.evals.rubrics import RUBRICS
 
@@ -19,18 +20,22 @@ REFERENCE_COLUMNS = {
 FACTS = {"case_type": "clean_simple", "run_outcome": "completed", "agent_version_set": "v1.1"}
 
 
+def _finding(rubric: str) -> dict[str, object]:
+    return {"rubric": rubric, "kind": "decision_mismatch", "severity": "error", "subject": "block not release",
+            "message": "decided 'block'; the order called for 'release'", "evidence": ["span_x_0001"]}  # fmt: skip
+
+
 def _verdicts(scores: dict[str, float], failing: set[str]) -> dict[str, dict[str, object]]:
     cite = "[evidence: span_x_0001]"
-    return {n: {"pass": n not in failing, "score": scores.get(n, 1.0), "reason": f"{n} {cite}"}
+    return {n: {"pass": n not in failing, "score": scores.get(n, 1.0), "reason": f"{n} {cite}",
+                "findings": [_finding(n)] if n in failing else []}
             for n in RUBRICS}  # fmt: skip
 
 
 def test_graded_row_follows_the_reference_rules() -> None:
     scores = {"final_decision_quality": 0.96, "market_drift_awareness": 0.83}
     failing = {"review_appropriateness", "final_decision_quality"}
-    row = graded_row(
-        run_id="run_a", facts=FACTS, verdicts=_verdicts(scores, failing), errors=[], order=RUBRICS
-    )
+    row = graded_row(run_id="run_a", facts=FACTS, verdicts=_verdicts(scores, failing), errors=[], order=RUBRICS)
     assert row.promptfoo_failed_checks == [
         "final_decision_quality",
         "review_appropriateness",
@@ -40,6 +45,11 @@ def test_graded_row_follows_the_reference_rules() -> None:
     assert row.promptfoo_score_mean == 0.958  # mean of 0.96, 1, 1, 0.83, 1 to 3 decimals
     assert set(row.to_json()) >= REFERENCE_COLUMNS
     assert not any(key.startswith("promptfoo_llm") for key in row.to_json())
+    assert [(f.rubric, f.kind.value) for f in row.findings] == [
+        ("final_decision_quality", "decision_mismatch"),
+        ("review_appropriateness", "decision_mismatch"),
+    ]
+    assert row.symptoms() == ["decision_mismatch"]
 
 
 def test_a_crashed_rubric_is_an_error_check_not_a_failure() -> None:
@@ -81,7 +91,7 @@ def test_reference_label_rows_validate(tmp_path: Path) -> None:
                  "promptfoo_rationales": {}, "promptfoo_primary_finding": None}  # fmt: skip
     path = tmp_path / "labels.jsonl"
     path.write_text(json.dumps(reference) + "\n")
-    with pytest.raises(EvswarmError, match=r"labels.jsonl: row 1: field `(agent_version_set|grade_status)`"):
+    with pytest.raises(EvswarmError, match=r"labels.jsonl:1: field `(agent_version_set|grade_status)`"):
         read_labels(path)
 
 
@@ -90,11 +100,22 @@ def test_bad_label_line_names_file_and_line(tmp_path: Path) -> None:
     path.write_text(json.dumps(error_row("run_a", "x").to_json()) + "\n{oops\n")
     with pytest.raises(EvswarmError, match=r"labels.jsonl:2: not valid JSON"):
         read_labels(path)
+    skipped: list[str] = []
+    assert [row.run_id for row in read_labels(path, on_bad_row=skipped.append)] == ["run_a"]
+    assert len(skipped) == 1 and "labels.jsonl:2" in skipped[0]
 
 
-def _result(
-    run_id: str, output: object, components: list[dict[str, object]] | None, error: str | None = None
-):
+def test_a_finding_outside_the_symptom_vocabulary_is_rejected(tmp_path: Path) -> None:
+    row = graded_row(run_id="run_a", facts=FACTS, verdicts=_verdicts({}, {"review_appropriateness"}), errors=[],
+                     order=RUBRICS).to_json()  # fmt: skip
+    row["findings"][0]["kind"] = "kept an overloaded factory"
+    path = tmp_path / "labels.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    with pytest.raises(EvswarmError, match=r"labels.jsonl:1: field `findings.0.kind`"):
+        read_labels(path)
+
+
+def _result(run_id: str, output: object, components: list[dict[str, object]] | None, error: str | None = None):
     response = {"output": json.dumps(output)} if output is not None else {"error": error}
     return {"vars": {"run_id": run_id}, "response": response, "error": error,
             "gradingResult": None if components is None else {"componentResults": components}}  # fmt: skip

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from evswarm.core.labels import read_labels
 from evswarm.core.layout import BatchLayout
-from evswarm.evals.labels import read_labels
 from evswarm.evals.promptfoo import DEAD_PROXY, environment
 from tests.evals.builders import ROOT, requires_promptfoo
 
@@ -48,9 +48,7 @@ print(results)
 
 def test_socket_guard_refuses_remote_hosts_and_allows_loopback() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", GUARD_CHECK], env=env, capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", GUARD_CHECK], env=env, capture_output=True, text=True, check=True)
     assert "network access to '203.0.113.7' refused" in out.stdout
     assert "network access to 'api.openai.com' refused" in out.stdout
     assert "network access to '198.51.100.1' refused" in out.stdout
@@ -83,11 +81,9 @@ grade(Path(sys.argv[1]), grader=sys.argv[2], progress=False)
 
 @pytest.mark.slow
 @requires_promptfoo
-@pytest.mark.skipif(not _unshare_works(), reason="needs `unshare -rn` (user + network namespaces)")
 @pytest.mark.parametrize("grader", ["offline", "file://{stub}"])
-def test_whole_grading_path_runs_with_no_network(
-    handmade_batch: tuple[Path, dict[str, str]], grader: str
-) -> None:
+def test_whole_grading_path_runs_with_no_network(handmade_batch: tuple[Path, dict[str, str]], grader: str) -> None:
+    assert _unshare_works(), "this test needs `unshare -rn` (user and network namespaces, as root on Linux)"
     batch, expected = handmade_batch
     grader = grader.format(stub=Path(__file__).with_name("stub_grader.py"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

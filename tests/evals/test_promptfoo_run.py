@@ -11,8 +11,8 @@ import pytest
 from rich.console import Console
 
 from evswarm.core.io import read_bundle
+from evswarm.core.labels import read_labels
 from evswarm.core.layout import BatchLayout
-from evswarm.evals.labels import read_labels
 from evswarm.evals.pipeline import grade
 from evswarm.evals.promptfoo import PromptfooError
 from evswarm.evals.rubrics import RUBRICS, grade_bundle

@@ -26,9 +26,7 @@ def test_wilson_with_no_data_is_uninformative() -> None:
 
 
 def _row(run_id: str, version: str, failing: set[str]):
-    verdicts = {
-        n: {"pass": n not in failing, "score": 0.0 if n in failing else 1.0, "reason": "r"} for n in RUBRICS
-    }
+    verdicts = {n: {"pass": n not in failing, "score": 0.0 if n in failing else 1.0, "reason": "r"} for n in RUBRICS}
     facts = {"case_type": "c", "run_outcome": "completed", "agent_version_set": version}
     return graded_row(run_id=run_id, facts=facts, verdicts=verdicts, errors=[], order=RUBRICS)
 

@@ -29,12 +29,17 @@ def only_failure(data: dict[str, Any], rubric: str) -> Any:
     return result[rubric]
 
 
+def kinds(verdict: Any) -> list[str]:
+    return [f.kind.value for f in verdict.findings]
+
+
 def test_clean_bundle_passes_every_rubric_with_cited_evidence() -> None:
     result = verdicts(clean_bundle())
     assert list(result) == list(RUBRICS)
     for verdict in result.values():
-        assert verdict.passed and verdict.score == 1.0 and verdict.error is None
+        assert verdict.passed and verdict.score == 1.0 and verdict.error is None and verdict.findings == []
         assert verdict.evidence and ID.search(verdict.reason), verdict.reason
+    assert "decided 'release' as the order called for" in result["final_decision_quality"].reason
 
 
 # --- final_decision_quality -------------------------------------------------------------------------
@@ -45,8 +50,9 @@ def test_wrong_decision_fails_final_decision_quality() -> None:
     data["oracle"]["decision"] = "reroute"
     data["oracle"]["factory"] = "austin"
     verdict = only_failure(data, "final_decision_quality")
-    assert "decision 'release', expected 'reroute'" in verdict.reason
-    assert 0 < verdict.score < 1 and data["_final_generation_span"] in verdict.evidence
+    assert kinds(verdict) == ["decision_mismatch"] and verdict.findings[0].subject == "release not reroute"
+    assert "decided 'release'; the order called for 'reroute'" in verdict.reason
+    assert 0 < verdict.score < 1 and data["_final_generation_span"] in verdict.findings[0].evidence
 
 
 def test_wrong_terminal_state_fails_final_decision_quality() -> None:
@@ -54,14 +60,15 @@ def test_wrong_terminal_state_fails_final_decision_quality() -> None:
     data["run"]["summary"]["terminal_state"] = "failed"
     result = verdicts(data)
     assert not result["final_decision_quality"].passed
-    assert "terminal state 'failed'" in result["final_decision_quality"].reason
+    assert kinds(result["final_decision_quality"]) == ["status_mismatch"]
+    assert "ended 'failed'" in result["final_decision_quality"].reason
 
 
 def test_missing_final_decision_scores_zero() -> None:
     data = clean_bundle()
     data["run"]["summary"]["final_decision"] = None
     verdict = verdicts(data)["final_decision_quality"]
-    assert not verdict.passed and verdict.score == 0.0
+    assert not verdict.passed and verdict.score == 0.0 and kinds(verdict) == ["no_decision"]
     assert "evt_00000000_0003" in verdict.reason
 
 
@@ -69,7 +76,8 @@ def test_wrong_factory_on_a_release_fails() -> None:
     data = clean_bundle()
     data["run"]["summary"]["final_decision"]["factory"] = "austin"
     verdict = only_failure(data, "final_decision_quality")
-    assert "factory 'austin', expected 'fremont'" in verdict.reason
+    assert kinds(verdict) == ["factory_mismatch"]
+    assert "released to factory 'austin'; the correct factory is 'fremont'" in verdict.reason
 
 
 # --- policy_compliance_correctness -------------------------------------------------------------------
@@ -83,8 +91,9 @@ def test_price_within_tolerance_passes_and_outside_fails() -> None:
     far = clean_bundle()
     far["run"]["summary"]["final_decision"]["quoted_price"] = 43500.0
     verdict = only_failure(far, "policy_compliance_correctness")
-    assert "off by 2500.00" in verdict.reason
-    assert "span_00000000_0006" in verdict.evidence  # the compute_quote span
+    assert kinds(verdict) == ["price_mismatch"] and verdict.findings[0].subject == "quote above"
+    assert "2,500.00 above the correct" in verdict.reason
+    assert "span_00000000_0006" in verdict.evidence  # the compute_quote span, where the price shows
 
 
 def test_quote_falls_back_to_compute_quote_output() -> None:
@@ -99,7 +108,7 @@ def test_releasing_a_regionally_blocked_order_fails() -> None:
     data = clean_bundle()
     data["oracle"]["blocking_rules"] = ["ca_on_wheel_rule"]
     verdict = verdicts(data)["policy_compliance_correctness"]
-    assert not verdict.passed and "ca_on_wheel_rule" in verdict.reason
+    assert not verdict.passed and "ca_on_wheel_rule" in verdict.reason and kinds(verdict) == ["rule_violated"]
 
     held = clean_bundle()
     held["oracle"]["blocking_rules"] = ["ca_on_wheel_rule"]
@@ -127,16 +136,10 @@ def test_missing_required_specialist_fails_routing() -> None:
     data = clean_bundle()
     _drop_agent(data, "SupplyAllocationAgent")
     verdict = verdicts(data)["routing_specialist_activation"]
-    assert not verdict.passed and "SupplyAllocationAgent" in verdict.reason
+    assert not verdict.passed and "SupplyAllocationAgent never ran" in verdict.reason
+    assert kinds(verdict) == ["specialist_skipped"] and verdict.findings[0].subject == "SupplyAllocationAgent"
     assert verdict.score == pytest.approx(0.7 * 3 / 4 + 0.3, abs=1e-3)
-    assert "evt_00000000_0002" in verdict.evidence  # the handoff events
-
-
-def test_runaway_loop_fails_routing() -> None:
-    data = clean_bundle()
-    data["run"]["summary"]["loop_count"] = routing_rubric.MAX_LOOPS + 5
-    verdict = only_failure(data, "routing_specialist_activation")
-    assert "runaway loop" in verdict.reason and verdict.score == pytest.approx(0.7)
+    assert verdict.evidence == [data["_final_generation_span"], "evt_00000000_0003"]  # where the run concluded
 
 
 def test_one_specialist_visited_too_often_is_a_loop() -> None:
@@ -145,7 +148,8 @@ def test_one_specialist_visited_too_often_is_a_loop() -> None:
     for n in range(routing_rubric.MAX_VISITS):
         data["spans"].append({**agent_span, "span_id": f"span_00000000_09{n:02d}"})
     verdict = verdicts(data)["routing_specialist_activation"]
-    assert not verdict.passed and "SupplyAllocationAgent" in verdict.reason
+    assert not verdict.passed and "SupplyAllocationAgent ran more than" in verdict.reason
+    assert kinds(verdict) == ["loop"]
 
 
 # --- market_drift_awareness --------------------------------------------------------------------------
@@ -160,22 +164,22 @@ def _set_action(data: dict[str, Any], event_id: str, action: str | None) -> None
 
 
 @pytest.mark.parametrize(
-    ("event_id", "action", "expected_text"),
+    ("event_id", "action", "kind", "expected_text"),
     [
-        # a stable failure kind (signal type + what went wrong), then the signal's id
-        ("inc_old", "applied", "incentive applied although not in effect (expired or out of region) (inc_old)"),
-        ("inc_fed", "ignored", "incentive in effect but not applied (inc_fed)"),  # current incentive dropped
-        ("stock_cells", None, "stockout not noticed (stock_cells)"),  # stockout never read
-        ("stock_cells", "ignored", "stockout ignored (stock_cells)"),
+        ("inc_old", "applied", "signal_misapplied", "incentive inc_old does not apply but was applied"),
+        ("inc_fed", "ignored", "signal_ignored", "incentive inc_fed is in effect but was not applied"),
+        ("stock_cells", None, "signal_ignored", "stockout stock_cells was not noticed"),  # never read
+        ("stock_cells", "ignored", "signal_ignored", "stockout stock_cells was not noticed"),
     ],
 )
-def test_mishandled_signal_fails_market_drift(event_id: str, action: str | None, expected_text: str) -> None:
+def test_mishandled_signal_fails_market_drift(event_id: str, action: str | None, kind: str, expected_text: str) -> None:
     data = clean_bundle()
     _set_action(data, event_id, action)
     if action != "applied":
         data["run"]["summary"]["final_decision"]["applied_incentives"] = []
     verdict = only_failure(data, "market_drift_awareness")
-    assert expected_text in verdict.reason
+    assert expected_text in verdict.reason and kinds(verdict) == [kind]
+    assert verdict.findings[0].subject == ("incentive" if event_id.startswith("inc") else "stockout")
     assert verdict.score == pytest.approx(2 / 3, abs=1e-3)
 
 
@@ -207,7 +211,7 @@ def test_escalating_a_clean_order_fails_review() -> None:
     data = clean_bundle()
     _request_review(data)
     verdict = only_failure(data, "review_appropriateness")
-    assert "over-escalation" in verdict.reason and "rp_00000000" in verdict.evidence
+    assert kinds(verdict) == ["review_unneeded"] and "rp_00000000" in verdict.evidence
 
 
 def test_review_flag_alone_counts_as_a_request() -> None:
@@ -222,7 +226,7 @@ def test_missing_required_review_fails() -> None:
     data = clean_bundle()
     data["oracle"]["review_required"] = True
     verdict = only_failure(data, "review_appropriateness")
-    assert verdict.score == 0.0 and "none was requested" in verdict.reason
+    assert verdict.score == 0.0 and "none was requested" in verdict.reason and kinds(verdict) == ["review_missing"]
     _request_review(data)
     assert verdicts(data)["review_appropriateness"].passed
 
@@ -279,7 +283,7 @@ def test_evals_imports_only_the_core() -> None:
     assert offenders == []
 
 
-# --- failure kinds and where the decision was made ---------------------------------------------------
+# --- symptoms show where they are visible, never who caused them ---------------------------------------
 
 
 def _add_span(data: dict[str, Any], span_type: str, agent: str, span_data: dict[str, Any]) -> str:
@@ -300,64 +304,51 @@ def _report(data: dict[str, Any], agent: str, target: str, **args: Any) -> str:
     return _add_span(data, "generation", agent, {"model": "policy", "input": {}, "output": [call]})
 
 
-def test_a_routing_loop_names_the_pair_and_cites_the_report_that_sent_control_back() -> None:
+def _handoff(data: dict[str, Any], source: str, target: str) -> str:
+    return _add_span(data, "handoff", source, {"type": "handoff", "from_agent": source, "to_agent": target})
+
+
+def test_a_routing_loop_names_the_agents_and_cites_the_repeated_handoffs() -> None:
     data = clean_bundle()
-    data["run"]["summary"]["loop_count"] = 9
-    _report(data, "Orchestrator", "SupplyAllocationAgent")
-    first_back = None
-    for _ in range(3):
-        _report(data, "SupplyAllocationAgent", "SupplierRiskAgent", status="ok")
-        back = _report(data, "SupplierRiskAgent", "SupplyAllocationAgent", status="issue")
-        first_back = first_back or back
-    verdict = verdicts(data)["routing_specialist_activation"]
-    assert not verdict.passed
-    assert "turn limit hit in a routing loop between SupplierRiskAgent and SupplyAllocationAgent" in verdict.reason
-    assert verdict.evidence[0] == first_back
+    repeated = []
+    for _ in range(routing_rubric.MAX_LOOPS + 2):
+        _handoff(data, "SupplyAllocationAgent", "SupplierRiskAgent")
+        repeated.append(_handoff(data, "SupplierRiskAgent", "SupplyAllocationAgent"))
+    verdict = only_failure(data, "routing_specialist_activation")
+    assert kinds(verdict) == ["loop"]
+    assert "control went back and forth between SupplyAllocationAgent and SupplierRiskAgent" in verdict.reason
+    assert verdict.score == pytest.approx(0.7)
 
 
-def test_over_escalation_cites_the_report_that_asked_for_review() -> None:
+def test_a_stop_on_some_agents_report_is_an_early_stop_cited_at_the_decision_not_the_agent() -> None:
+    data = clean_bundle()
+    veto = _report(data, "ShadowOrchestrator", "Orchestrator", status="blocked", findings=[])
+    data["run"]["summary"]["final_decision"]["decision"] = "block"
+    data["run"]["summary"]["terminal_state"] = "blocked"
+    _drop_agent(data, "SupplyAllocationAgent")
+    result = verdicts(data)
+    assert kinds(result["final_decision_quality"]) == ["decision_mismatch", "status_mismatch"]
+    assert kinds(result["routing_specialist_activation"]) == ["early_stop"]
+    cited = {e for v in result.values() for e in v.evidence}
+    assert veto not in cited  # the report that stopped the order is for the analysis to find, not the grader
+    assert "ShadowOrchestrator" not in " ".join(v.reason for v in result.values())
+
+
+def test_an_over_escalation_cites_the_request_not_the_report_that_asked_for_it() -> None:
     data = clean_bundle()
     _request_review(data)
     asked = _report(data, "ReleaseReviewAgent", "EscalationTriageAgent", review_required=True, status="issue")
     verdict = only_failure(data, "review_appropriateness")
-    assert verdict.reason.startswith("escalated a clean order")
-    assert verdict.evidence[0] == asked
+    assert verdict.evidence[0] == "rp_00000000" and asked not in verdict.evidence
 
 
-def test_a_block_names_the_agent_whose_report_stopped_the_order() -> None:
+def test_no_finding_message_names_a_planted_fault() -> None:
+    from tests.simulator.helpers import planted_fault_vocabulary
+
     data = clean_bundle()
-    veto = _report(data, "ShadowOrchestrator", "Orchestrator", status="blocked", findings=[])
-    data["run"]["summary"]["final_decision"]["decision"] = "block"
-    verdict = verdicts(data)["final_decision_quality"]
-    assert not verdict.passed
-    assert "blocked a releasable order on ShadowOrchestrator's report" in verdict.reason
-    assert "decision 'block', expected 'release'" in verdict.reason
-    assert verdict.evidence[0] == veto
-
-
-def test_a_specialist_the_hub_passed_over_is_cited_at_the_handoff_where_it_should_have_gone() -> None:
-    data = clean_bundle()
-    _drop_agent(data, "ComplianceValidationAgent")
-    hub = data["spans"][0]["span_data"]
-    hub["handoffs"] = ["BuildabilityValidationAgent", "ComplianceValidationAgent", "PricingAgent"]
-    _report(data, "Orchestrator", "BuildabilityValidationAgent")
-    skipped_at = _report(data, "Orchestrator", "PricingAgent")
-    verdict = verdicts(data)["routing_specialist_activation"]
-    assert "specialist never consulted: ComplianceValidationAgent" in verdict.reason
-    assert verdict.evidence == [skipped_at]
-
-
-def test_an_unnoticed_stockout_cites_the_tool_output_that_showed_it_and_the_report_after_it() -> None:
-    data = clean_bundle()
-    _set_action(data, "stock_cells", None)
-    data["environment_events"][2]["affects"] = ["cells_nmc"]
-    seen = _add_span(
-        data,
-        "function",
-        "SupplyAllocationAgent",
-        {"name": "check_inventory", "input": "{}", "output": '{"lines": [{"component": "cells_nmc"}]}'},
-    )
-    report = _report(data, "SupplyAllocationAgent", "Orchestrator", short_components=[])
-    verdict = only_failure(data, "market_drift_awareness")
-    assert "stockout not noticed (stock_cells)" in verdict.reason
-    assert verdict.evidence == [seen, report]
+    data["oracle"]["decision"] = "reroute"
+    data["oracle"]["factory"] = "austin"
+    _set_action(data, "inc_old", "applied")
+    data["oracle"]["review_required"] = True
+    messages = " ".join(f.message for v in verdicts(data).values() for f in v.findings).lower()
+    assert messages and not [w for w in planted_fault_vocabulary() if w in messages]

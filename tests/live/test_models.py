@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from evswarm.agents.providers import ModelChoice, parse_model
 from evswarm.core.errors import EvswarmError
-from evswarm.core.io import atomic_write_jsonl
-from evswarm.core.layout import BatchLayout
-from evswarm.simulator.models import ModelChoice, model_trouble, parse_model
+from evswarm.core.results import ResultsRow
+from evswarm.simulator.batch import model_trouble
 
 
 @pytest.fixture(autouse=True)
@@ -55,23 +53,19 @@ def test_live_mode_without_a_key_or_with_a_bad_url_is_refused(monkeypatch: pytes
         parse_model("offline", "http://127.0.0.1:8000/v1")
 
 
-def _row(index: int, code: str | None, message: str | None) -> dict[str, object]:
-    return {"batch_index": index, "error_code": code, "error_message": message, "final_status": "failed"}
+def _row(index: int, code: str | None, message: str | None) -> ResultsRow:
+    return ResultsRow(
+        run_id=f"run_{index}", batch_index=index, batch_label="b", batch_size=3, status="failed",
+        final_status="failed", bundle_path=None, error_code=code, error_message=message,
+    )  # fmt: skip
 
 
-def test_model_trouble_names_the_first_cause_and_what_it_cost(tmp_path: Path) -> None:
-    layout = BatchLayout(tmp_path)
+def test_model_trouble_names_the_first_cause_and_what_it_cost() -> None:
     said = "the model server at http://h/v1 rejected the API key (HTTP 401)"
-    atomic_write_jsonl(
-        layout.results,
-        [
-            _row(
-                2, "model_auth_error", said + " (not attempted again: an earlier run of this batch failed the same way)"
-            ),
-            _row(1, "model_auth_error", said),
-            _row(3, "order_validity", "bad order"),
-        ],
-    )
-    assert model_trouble(tmp_path) == f"2 of 3 runs failed because {said}"
-    atomic_write_jsonl(layout.results, [_row(1, "max_turns_exceeded", "too long"), _row(2, None, None)])
-    assert model_trouble(tmp_path) is None
+    rows = [
+        _row(2, "model_auth_error", said + " (not attempted again: an earlier run of this batch failed the same way)"),
+        _row(1, "model_auth_error", said),
+        _row(3, "order_validity", "bad order"),
+    ]
+    assert model_trouble(rows) == f"2 of 3 runs failed because {said}"
+    assert model_trouble([_row(1, "max_turns_exceeded", "too long"), _row(2, None, None)]) is None

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -8,14 +7,10 @@ import orjson
 import pytest
 
 from evswarm.core.errors import EvswarmError
-from evswarm.macro.labels import attach, read_labels
+from evswarm.macro.grades import attach, read_grades
 from evswarm.macro.load import locate
 from evswarm.macro.normalize import normalize
 from tests.macro.builders import make_bundle
-
-COOKBOOK = Path("/work/shared/reference/cookbook-data")
-if not COOKBOOK.is_dir():  # the shared reference copy; tests that need it skip elsewhere
-    COOKBOOK = Path(__file__).parent / "data" / "cookbook"
 
 
 def _reference_bundle(i: int, case: str) -> dict:
@@ -94,36 +89,42 @@ def test_reference_layout_loads(tmp_path: Path, zipped: bool) -> None:
     assert set(t.agent_version_set) == {"phase4-v1.0"}
     # JSON-string span_data was parsed: tool spans carry their tool names
     assert "compute_quote" in set(norm.events.tool_name.dropna())
-    labels = read_labels(source.labels_path, set(t.index))
-    assert labels.unknown_runs == 1 and len(labels.bad_rows) == 1 and ":3:" in labels.bad_rows[0]
-    row = labels.table.iloc[0]
+    grades = read_grades(source.labels_path, set(t.index))
+    assert grades.unknown_runs == 1 and len(grades.bad_rows) == 1 and ":3:" in grades.bad_rows[0]
+    row = grades.table.iloc[0]
     assert row.failed_rubrics == ["final_decision_quality"]  # assertion_1 mapped to the rubric name
-    assert len(row.cited_ids) == 1
-    merged = attach(norm.traces, labels)
+    assert row.symptoms == [] and row.cited_ids == []  # a judge's prose is never parsed for symptoms
+    merged = attach(norm.traces, grades)
     assert merged.promptfoo_failed.sum() == 1
 
 
-def test_cookbook_run_table_without_bundles_says_what_is_missing(tmp_path: Path) -> None:
-    if not (COOKBOOK / "trace_results.jsonl").is_file():
-        pytest.skip("reference data not available")
-    root = tmp_path / "cookbook"
-    root.mkdir()
-    shutil.copy(COOKBOOK / "trace_results.jsonl", root)
-    with pytest.raises(EvswarmError, match="992 runs, but no bundles were found"):
-        locate(root)
+def test_a_reference_run_table_without_bundles_says_what_is_missing(tmp_path: Path) -> None:
+    rows = [{"run_id": f"run_{i:04d}", "bundle_path": f"trace_bundles/run_{i:04d}.json"} for i in range(7)]
+    (tmp_path / "trace_results.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    with pytest.raises(EvswarmError, match="7 runs, but no bundles were found"):
+        locate(tmp_path)
 
 
-def test_cookbook_labels_parse() -> None:
-    path = COOKBOOK / "eval_labels.jsonl"
-    if not path.is_file():
-        pytest.skip("reference labels not available")
-    runs = {orjson.loads(line)["run_id"] for line in (COOKBOOK / "trace_results.jsonl").read_bytes().splitlines()}
-    labels = read_labels(path, runs)
-    assert len(labels.table) == 992 and labels.unknown_runs == 0 and not labels.bad_rows
-    failed = labels.table[labels.table.promptfoo_pass.eq(False)]
-    assert len(failed) > 0
-    assert all(failed.failed_rubrics.map(len) > 0)
-    assert "final_decision_quality" in set(failed.failed_rubrics.explode())
+def test_reference_labels_parse_as_graded_rows_without_findings(tmp_path: Path) -> None:
+    """The reference's label file: an LLM judge's verdicts, `assertion_N` names, no evswarm bookkeeping."""
+    rows = [
+        {"run_id": "run_a", "case_type": "clean_simple", "run_outcome": "completed", "promptfoo_pass": True,
+         "promptfoo_failed_checks": [], "promptfoo_check_scores": {"final_decision_quality": 0.96},
+         "promptfoo_rationales": {"final_decision_quality": "coherent"}, "promptfoo_primary_finding": None,
+         "promptfoo_score_mean": 0.96},
+        {"run_id": "run_b", "case_type": "clean_simple", "run_outcome": "review_needed", "promptfoo_pass": False,
+         "promptfoo_failed_checks": ["assertion_4", "final_decision_quality"],
+         "promptfoo_check_scores": {"assertion_4": 0.0, "final_decision_quality": 0.5},
+         "promptfoo_rationales": {"assertion_4": "502 Bad Gateway"}, "promptfoo_primary_finding": "assertion_4",
+         "promptfoo_score_mean": 0.25},
+    ]  # fmt: skip
+    path = tmp_path / "eval_labels.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    grades = read_grades(path, {"run_a", "run_b", "run_c"})
+    assert not grades.bad_rows and grades.unknown_runs == 0
+    table = grades.table.set_index("run_id")
+    assert table.loc["run_b"].failed_rubrics == ["final_decision_quality", "review_appropriateness"]
+    assert table.loc["run_a"].promptfoo_pass and table.loc["run_b"].symptoms == []
 
 
 def test_missing_directory_and_empty_batch(tmp_path: Path) -> None:

@@ -106,9 +106,7 @@ def make_bundle(
         },
         parent=orch,
     )
-    spans.add(
-        "handoff", "Orchestrator", {"from_agent": "Orchestrator", "to_agent": "PricingAgent"}, parent=orch
-    )
+    spans.add("handoff", "Orchestrator", {"from_agent": "Orchestrator", "to_agent": "PricingAgent"}, parent=orch)
     pricing = spans.add(
         "agent",
         "PricingAgent",
@@ -182,9 +180,7 @@ def make_bundle(
         },
         parent=pricing,
     )
-    spans.add(
-        "handoff", "PricingAgent", {"from_agent": "PricingAgent", "to_agent": "Orchestrator"}, parent=pricing
-    )
+    spans.add("handoff", "PricingAgent", {"from_agent": "PricingAgent", "to_agent": "Orchestrator"}, parent=pricing)
     orch2 = spans.add(
         "agent",
         "Orchestrator",
@@ -282,9 +278,7 @@ def label_row(run_id: str, failed: list[str], rationale_span: str | None = None)
         "promptfoo_pass": not failed,
         "promptfoo_failed_checks": failed,
         "promptfoo_check_scores": {r: (0.2 if r in failed else 1.0) for r in rubrics},
-        "promptfoo_rationales": {
-            r: (f"grounded in {rationale_span}" if rationale_span else "ok") for r in rubrics
-        },
+        "promptfoo_rationales": {r: (f"grounded in {rationale_span}" if rationale_span else "ok") for r in rubrics},
         "promptfoo_score_mean": 0.9,
         "promptfoo_primary_finding": failed[0] if failed else None,
     }

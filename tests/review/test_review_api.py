@@ -109,9 +109,7 @@ def test_body_over_the_limit_is_refused_before_parsing(make_client, batch: Path)
         (b'{"id": "../../etc/passwd", "trace": [{"speaker": "A", "text": "t"}]}', 422, "invalid trace id"),
     ],
 )
-def test_bad_bodies_get_a_clear_4xx_and_leave_the_db_untouched(
-    make_client, batch: Path, body, status, words
-) -> None:  # type: ignore[no-untyped-def]
+def test_bad_bodies_get_a_clear_4xx_and_leave_the_db_untouched(make_client, batch: Path, body, status, words) -> None:  # type: ignore[no-untyped-def]
     client = make_client(batch)
     before = db_counts(client)
     response = client.post("/api/traces", content=body, headers=auth())
@@ -134,9 +132,7 @@ def _openai() -> dict:  # type: ignore[type-arg]
             {
                 "role": "assistant",
                 "content": None,
-                "tool_calls": [
-                    {"id": "k1", "type": "function", "function": {"name": "quote", "arguments": "{}"}}
-                ],
+                "tool_calls": [{"id": "k1", "type": "function", "function": {"name": "quote", "arguments": "{}"}}],
             },
             {"role": "tool", "tool_call_id": "k1", "content": "100"},
             {"role": "assistant", "content": "It costs 100."},
@@ -166,9 +162,7 @@ def _otel() -> dict:  # type: ignore[type-arg]
         (make_bundle("run_" + "b" * 32), "run_" + "b" * 32, None),
     ],
 )
-def test_each_format_posted_to_the_webhook_renders(
-    make_client, batch: Path, payload, trace_id, answer
-) -> None:  # type: ignore[no-untyped-def]
+def test_each_format_posted_to_the_webhook_renders(make_client, batch: Path, payload, trace_id, answer) -> None:  # type: ignore[no-untyped-def]
     client = make_client(batch)
     response = client.post("/api/traces", json=payload, headers=auth())
     assert response.status_code == 201, response.text
@@ -221,9 +215,7 @@ def test_traces_and_labels_survive_a_restart(make_client, tmp_path: Path, batch:
     client = make_client(batch, db=db)
     assert client.post("/api/traces", json=POTATO, headers=auth()).status_code == 201
     token = annotator(client)
-    client.post(
-        "/api/traces/hook-1/annotations", headers=auth(token), json={"version": 1, "labels": {"note": "kept"}}
-    )
+    client.post("/api/traces/hook-1/annotations", headers=auth(token), json={"version": 1, "labels": {"note": "kept"}})
     client.__exit__(None, None, None)
 
     reopened = make_client(batch, db=db, token="another-token-123")
@@ -231,10 +223,7 @@ def test_traces_and_labels_survive_a_restart(make_client, tmp_path: Path, batch:
     assert reopened.get("/api/traces").json()["total"] == 5
     rows = reopened.get("/api/annotations/export", headers=auth(token)).text.splitlines()
     assert json.loads(rows[0])["value"] == "kept"
-    assert (
-        reopened.post("/api/traces", json=POTATO, headers=auth("another-token-123")).json()["status"]
-        == "unchanged"
-    )
+    assert reopened.post("/api/traces", json=POTATO, headers=auth("another-token-123")).json()["status"] == "unchanged"
 
 
 def test_list_filters_and_search(make_client, batch: Path) -> None:  # type: ignore[no-untyped-def]
@@ -313,9 +302,7 @@ def test_export_and_agreement(make_client, batch: Path) -> None:  # type: ignore
                 json={"version": 1, "labels": {"final_decision_quality": value}},
             )
             assert response.status_code == 201
-    csv_rows = list(
-        csv.DictReader(io.StringIO(client.get("/api/annotations/export?format=csv", headers=auth()).text))
-    )
+    csv_rows = list(csv.DictReader(io.StringIO(client.get("/api/annotations/export?format=csv", headers=auth()).text)))
     assert len(csv_rows) == 8 and {r["annotator"] for r in csv_rows} == {"alice", "bob"}
     assert all(len(r["content_hash"]) == 64 for r in csv_rows)
     assert client.get("/api/annotations/export").status_code == 401

@@ -87,9 +87,7 @@ def test_three_panes_show_the_right_content_for_a_known_trace(page: Page, server
     failing.locator("button.cite").click()
     expect(page.locator("#calls .card.cited")).to_contain_text("compute_quote")
     # panes scroll independently
-    overflow = page.eval_on_selector_all(
-        ".pane-body", "nodes => nodes.map(n => getComputedStyle(n).overflowY)"
-    )
+    overflow = page.eval_on_selector_all(".pane-body", "nodes => nodes.map(n => getComputedStyle(n).overflowY)")
     assert overflow == ["auto", "auto", "auto"]
 
 
@@ -119,9 +117,7 @@ def test_click_and_keyboard_link_steps_across_panes(page: Page, server: LiveServ
 
 def test_long_outputs_collapse_and_expand_and_hostile_text_stays_text(page: Page, server: LiveServer) -> None:
     open_trace(page, server, XSS_ID)
-    result = page.locator("#calls .card", has=page.locator("code.tool", has_text="compute_quote")).locator(
-        ".result"
-    )
+    result = page.locator("#calls .card", has=page.locator("code.tool", has_text="compute_quote")).locator(".result")
     collapsible = result.locator(".collapsible")
     expect(collapsible).to_have_class("collapsible collapsed")
     expect(collapsible.locator("pre")).not_to_contain_text("row 59")
@@ -180,9 +176,7 @@ def test_trace_posted_to_the_webhook_appears_on_an_open_list_page(page: Page, se
             {"speaker": "Agent (Final Answer)", "text": "ok"},
         ],
     }
-    response = httpx.post(
-        f"{server.url}/api/traces", json=payload, headers={"Authorization": f"Bearer {TOKEN}"}
-    )
+    response = httpx.post(f"{server.url}/api/traces", json=payload, headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 201
     expect(page.locator("#rows tr[data-trace-id='live-hook-1']")).to_be_visible()
     expect(page.locator("#new-traces")).to_contain_text("live-hook-1")

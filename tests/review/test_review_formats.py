@@ -258,9 +258,7 @@ def test_flat_genai_spans_are_accepted() -> None:
 
 
 def test_otel_without_genai_or_openinference_spans_is_refused_with_reason() -> None:
-    spans = [
-        {"traceId": "abc", "spanId": "s1", "name": "GET /", "attributes": _attrs({"http.method": "GET"})}
-    ]
+    spans = [{"traceId": "abc", "spanId": "s1", "name": "GET /", "attributes": _attrs({"http.method": "GET"})}]
     with pytest.raises(ImportFormatError, match="no OpenInference or GenAI spans"):
         to_traces(_otlp("abc", spans))
 

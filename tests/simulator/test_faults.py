@@ -9,9 +9,9 @@ import pytest
 from evswarm.agents.versions import FAULTS, ROGUE_WINDOWS, VERSION_SETS
 from evswarm.core.bundle import Decision
 from evswarm.simulator.cases import generate
-from evswarm.simulator.oracle import best_alternate_factory, oracle_for, overloaded, short_components, truth_price
-from evswarm.simulator.scenario import Scenario
-from evswarm.simulator.world.market import days_between
+from evswarm.world.market import days_between
+from evswarm.world.oracle import best_alternate_factory, oracle_for, overloaded, short_components, truth_price
+from evswarm.world.scenario import Scenario
 from tests.simulator.helpers import run
 
 RELEASING = (Decision.RELEASE, Decision.ADJUST_PRICE, Decision.REROUTE, Decision.SUBSTITUTE_SUPPLIER)

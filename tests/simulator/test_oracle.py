@@ -6,8 +6,8 @@ import pytest
 
 from evswarm.core.bundle import Decision, RunStatus
 from evswarm.simulator.cases import CASE_TYPES, generate
-from evswarm.simulator.oracle import oracle_for, truth_price
-from evswarm.simulator.world import catalog, regions
+from evswarm.world import catalog, regions
+from evswarm.world.oracle import oracle_for, truth_price
 
 EXPECTED: dict[str, set[Decision]] = {
     "clean_simple": {Decision.RELEASE},

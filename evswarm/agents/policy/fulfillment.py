@@ -8,9 +8,7 @@ from typing import Any
 from evswarm.agents.policy.actions import Action, CallTools, HandOff, PolicyContext, call, finding, report, signal
 from evswarm.agents.policy.intake import ORCHESTRATOR, region_of, vehicle_args
 from evswarm.agents.policy.view import ConversationView
-
-OVERLOADED = 1.0
-DEFERRAL_TOLERANCE_DAYS = 7
+from evswarm.world.rules import DEFERRAL_TOLERANCE_DAYS, OVERLOAD_UTILIZATION
 
 
 def _quantity(view: ConversationView) -> int:
@@ -139,7 +137,7 @@ def capacity_planning(view: ConversationView, ctx: PolicyContext) -> Action:
         }
         return CallTools([calls[m] for m in missing], f"Checking load at {factory}.")
     cap = view.latest("get_factory_capacity")
-    overloaded = cap["utilization"] > OVERLOADED
+    overloaded = cap["utilization"] > OVERLOAD_UTILIZATION
     out = report(
         "CapacityPlanningAgent",
         "issue" if overloaded else "ok",
@@ -168,7 +166,7 @@ def factory_routing(view: ConversationView, ctx: PolicyContext) -> Action:
         (
             f
             for f in ranked
-            if f["factory_id"] != default and f["utilization"] <= OVERLOADED and f["release_state"] == "open"
+            if f["factory_id"] != default and f["utilization"] <= OVERLOAD_UTILIZATION and f["release_state"] == "open"
         ),
         key=lambda f: (f["transit_days"], f["factory_id"]),
     )

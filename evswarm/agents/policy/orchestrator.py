@@ -7,9 +7,9 @@ from typing import Any
 from evswarm.agents.policy.actions import Action, CallTools, Finish, HandOff, PolicyContext, call
 from evswarm.agents.policy.fulfillment import chosen_factory
 from evswarm.agents.policy.intake import region_of
-from evswarm.agents.policy.pricing import PRICE_TOLERANCE
 from evswarm.agents.policy.review import final_quote
 from evswarm.agents.policy.view import ConversationView
+from evswarm.world.rules import PRICE_TOLERANCE
 
 INTAKE = ("load_order", "screen_customer_notes", "scan_market_signals")
 MARKET_TYPES = ("competitor", "launch", "rate_change")

@@ -7,9 +7,9 @@ from typing import Any
 from evswarm.agents.policy.actions import Action, CallTools, HandOff, PolicyContext, call, finding, report, signal
 from evswarm.agents.policy.intake import ORCHESTRATOR, region_of, vehicle_args
 from evswarm.agents.policy.view import ConversationView
-from evswarm.simulator.world.market import TARIFF_NOTICE_DAYS, days_between
+from evswarm.world.market import TARIFF_NOTICE_DAYS, days_between
+from evswarm.world.rules import PRICE_TOLERANCE
 
-PRICE_TOLERANCE = 100.0
 GATHER = ("get_base_price", "get_tariffs", "list_promotions", "list_incentives")
 
 

@@ -8,9 +8,9 @@ from typing import Any
 from evswarm.agents.policy.actions import Action, CallTools, HandOff, PolicyContext, call, finding, report
 from evswarm.agents.policy.intake import ORCHESTRATOR
 from evswarm.agents.policy.view import ConversationView
+from evswarm.core.bundle import RELEASING
 
 EXPENSIVE_ORDER = 50000.0
-RELEASE_DECISIONS = ("release", "adjust_price", "reroute", "substitute_supplier")
 
 
 def final_quote(view: ConversationView) -> float | None:
@@ -113,7 +113,7 @@ def shadow_orchestrator(view: ConversationView, ctx: PolicyContext) -> Action:
     if view.missing("replay_reports"):
         return CallTools([call("replay_reports")], "Re-reading every specialist report independently.")
     mine = proposed
-    if proposed in RELEASE_DECISIONS and ctx.deviates("rogue_shadow_veto"):
+    if proposed in RELEASING and ctx.deviates("rogue_shadow_veto"):
         mine = "block"
     if view.missing("compare_decisions"):
         return CallTools(

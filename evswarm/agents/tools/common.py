@@ -10,7 +10,7 @@ from typing import Any, ParamSpec
 from agents import FunctionTool, RunContextWrapper, function_tool
 
 from evswarm.agents.state import RunState
-from evswarm.simulator.scenario import Scenario
+from evswarm.world.scenario import Scenario
 
 P = ParamSpec("P")
 

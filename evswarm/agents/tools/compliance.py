@@ -6,8 +6,8 @@ from agents import RunContextWrapper
 
 from evswarm.agents.state import RunState
 from evswarm.agents.tools.common import as_json, scenario_of, world_tool
-from evswarm.simulator.world import regions
-from evswarm.simulator.world.market import PROMOTION_RESTRICTIONS
+from evswarm.world import regions
+from evswarm.world.market import PROMOTION_RESTRICTIONS
 
 
 @world_tool

@@ -6,7 +6,7 @@ from agents import RunContextWrapper
 
 from evswarm.agents.state import RunState
 from evswarm.agents.tools.common import as_json, scenario_of, world_tool
-from evswarm.simulator.world.market import shift
+from evswarm.world.market import shift
 
 
 def _capacity_row(ctx: RunContextWrapper[RunState], factory_id: str) -> dict[str, object]:

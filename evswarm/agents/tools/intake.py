@@ -6,7 +6,7 @@ from agents import RunContextWrapper
 
 from evswarm.agents.state import RunState
 from evswarm.agents.tools.common import as_json, scenario_of, world_tool
-from evswarm.simulator.world import catalog
+from evswarm.world import catalog
 
 
 @world_tool

@@ -7,7 +7,7 @@ from agents import RunContextWrapper
 from evswarm.agents.state import RunState
 from evswarm.agents.tools.common import as_json, scenario_of, world_tool
 from evswarm.core.bundle import EnvironmentEvent
-from evswarm.simulator.world import catalog
+from evswarm.world import catalog
 
 PRICE_AUTHORITY = 10000.0
 """Largest price correction the pricing-exception desk may approve without escalation."""

@@ -6,8 +6,7 @@ from agents import RunContextWrapper
 
 from evswarm.agents.state import RunState
 from evswarm.agents.tools.common import as_json, scenario_of, world_tool
-
-FLEET_REVIEW_QUANTITY = 10
+from evswarm.world.rules import FLEET_QUANTITY
 
 
 @world_tool
@@ -26,7 +25,7 @@ async def review_order_package(
             "quantity": quantity,
             "quote_total": quote_total,
             "finding_codes": finding_codes,
-            "policy": {"fleet_review_quantity": FLEET_REVIEW_QUANTITY, "release_hold_requires_review": True},
+            "policy": {"fleet_review_quantity": FLEET_QUANTITY, "release_hold_requires_review": True},
         }
     )
 

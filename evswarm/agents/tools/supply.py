@@ -6,8 +6,8 @@ from agents import RunContextWrapper
 
 from evswarm.agents.state import RunState
 from evswarm.agents.tools.common import as_json, scenario_of, world_tool
-from evswarm.simulator.world.catalog import required_components
-from evswarm.simulator.world.supply import alternate_supplier
+from evswarm.world.catalog import required_components
+from evswarm.world.supply import alternate_supplier
 
 
 @world_tool

@@ -1,10 +1,12 @@
-"""`market_drift_awareness`: dated signals in effect were read and acted on as the order required."""
+"""`market_drift_awareness`: dated signals in effect were read and acted on as the order required.
+
+One `signal_ignored` or `signal_misapplied` finding per mishandled signal (see `signals`)."""
 
 from __future__ import annotations
 
 from evswarm.evals.rubrics.signals import mishandled
 from evswarm.evals.rubrics.view import BundleView
-from evswarm.evals.verdict import Verdict
+from evswarm.evals.verdict import Check, Verdict
 
 NAME = "market_drift_awareness"
 DESCRIPTION = (
@@ -12,26 +14,17 @@ DESCRIPTION = (
     "promotions and tariffs are applied, expired ones are not, and stockouts, capacity or schedule shocks "
     "are noticed rather than ignored."
 )
+NEEDS_ORACLE = True
 
 
 def grade(view: BundleView) -> Verdict:
-    """Each mishandled signal is reported as `<failure kind> (<event id>)`, citing where it was decided."""
-    signals = view.bundle.oracle.signals
-    if not signals:
-        return Verdict.make(
-            NAME,
-            passed=True,
-            score=1.0,
-            reason="no dated signal bears on this order",
-            evidence=[view.terminal_event],
-        )
+    signals = view.oracle.signals
     wrong, fine = mishandled(view)
+    weight = 1.0 / max(len(signals), 1)
+    checks = [Check.saw(weight, m.symptom, m.message, list(m.evidence), m.event_type) for m in wrong]
     handled = len(signals) - len(wrong)
-    if wrong:
-        reason = f"{len(wrong)} of {len(signals)} signal(s) mishandled: " + "; ".join(
-            f"{m.kind} ({m.event_id})" for m in wrong
-        )
-        evidence: list[str | None] = [e for m in wrong for e in m.evidence]
-    else:
-        reason, evidence = f"all {len(signals)} signal(s) handled as required", list(fine)
-    return Verdict.make(NAME, passed=not wrong, score=handled / len(signals), reason=reason, evidence=evidence)
+    if handled:
+        checks.append(Check.ok(weight * handled, f"{handled} of {len(signals)} signal(s) handled as required"))
+    return Verdict.from_checks(
+        NAME, checks, empty="no dated signal bears on this order", evidence=[*fine, view.terminal_event]
+    )

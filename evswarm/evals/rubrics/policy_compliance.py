@@ -1,10 +1,14 @@
-"""`policy_compliance_correctness`: the quoted price is right and nothing a region blocks is released."""
+"""`policy_compliance_correctness`: the quoted price is right and nothing a region blocks is released.
+
+Symptoms: `price_mismatch` (citing the last quote computation and the deciding span) and
+`rule_violated` (citing the deciding span).
+"""
 
 from __future__ import annotations
 
-from evswarm.evals.rubrics.signals import PRICE_SIGNALS, mishandled
+from evswarm.core.symptoms import Symptom
 from evswarm.evals.rubrics.view import BundleView
-from evswarm.evals.verdict import Verdict
+from evswarm.evals.verdict import Check, Verdict
 
 NAME = "policy_compliance_correctness"
 DESCRIPTION = (
@@ -12,58 +16,63 @@ DESCRIPTION = (
     "correctly: the quoted price is within tolerance of the correct price, and an order that a regional "
     "rule blocks is never released."
 )
+NEEDS_ORACLE = True
 
 
 def grade(view: BundleView) -> Verdict:
-    oracle = view.bundle.oracle
+    oracle = view.oracle
     decision = view.final_decision
     quotes = view.tool_spans("compute_quote")
-    rules = view.tool_spans("check_regional_rules")
-    evidence: list[str | None] = [s.span_id for s in [*quotes[-1:], *rules[-1:]]]
-    checks: list[tuple[bool, float, str]] = []
+    last_quote = quotes[-1].span_id if quotes else None
+    checks: list[Check] = []
 
     if oracle.expected_price is not None:
+        correct = oracle.expected_price
         quoted = decision.quoted_price if decision else None
         if quoted is None and quotes:
             quoted = _quote_total(view, quotes[-1].span_id)
         if quoted is None:
-            checks.append((False, 1.0, f"no price was quoted; expected {oracle.expected_price:.2f}"))
-        else:
-            delta = abs(quoted - oracle.expected_price)
-            ok = delta <= oracle.price_tolerance + 1e-9
-            # a wrong price is explained by the price signals mishandled (cited where they were decided)
-            causes = [] if ok else [m for m in mishandled(view)[0] if m.event_type in PRICE_SIGNALS]
-            kind = "quote off: " + ", ".join(dict.fromkeys(m.kind for m in causes)) if causes else "quote off"
-            evidence = [*(e for m in causes for e in m.evidence), *evidence]
             checks.append(
-                (
-                    ok,
+                Check.saw(
                     1.0,
-                    f"{kind} (quoted {quoted:.2f} vs correct {oracle.expected_price:.2f}, "
-                    f"off by {delta:.2f}, tolerance {oracle.price_tolerance:.2f})"
-                    if not ok
-                    else f"quoted {quoted:.2f} vs correct {oracle.expected_price:.2f} "
-                    f"(off by {delta:.2f}, tolerance {oracle.price_tolerance:.2f})",
+                    Symptom.PRICE_MISMATCH,
+                    f"no price was quoted; the correct price is {correct:,.2f}",
+                    [view.decision_span, view.terminal_event],
+                    "no quote",
+                )
+            )
+        else:
+            delta = quoted - correct
+            within = abs(delta) <= oracle.price_tolerance + 1e-9
+            side = "above" if delta > 0 else "below"
+            checks.append(
+                Check.ok(1.0, f"quoted {quoted:,.2f}, within {oracle.price_tolerance:,.2f} of {correct:,.2f}")
+                if within
+                else Check.saw(
+                    1.0,
+                    Symptom.PRICE_MISMATCH,
+                    f"quoted {quoted:,.2f}, {abs(delta):,.2f} {side} the correct {correct:,.2f} "
+                    f"(tolerance {oracle.price_tolerance:,.2f})",
+                    [last_quote, view.decision_span],
+                    f"quote {side}",
                 )
             )
 
     if oracle.blocking_rules:
-        blocked = ", ".join(oracle.blocking_rules)
-        if view.released:
-            evidence.insert(0, view.decision_span)
-            checks.append(
-                (
-                    False,
-                    1.0,
-                    "released an order a regional rule blocks "
-                    f"(order released although regional rule(s) {blocked} block it)",
-                )
+        rules = ", ".join(oracle.blocking_rules)
+        checks.append(
+            Check.saw(
+                1.0, Symptom.RULE_VIOLATED, f"released although rule(s) {rules} block the order", [view.decision_span]
             )
-        else:
-            checks.append((True, 1.0, f"order held back as regional rule(s) {blocked} require"))
+            if view.released
+            else Check.ok(1.0, f"held back as rule(s) {rules} require")
+        )
 
-    return Verdict.build(
-        NAME, checks=checks, evidence=evidence, empty="no price or regional rule applies to this order"
+    return Verdict.from_checks(
+        NAME,
+        checks,
+        empty="no price or regional rule applies to this order",
+        evidence=[last_quote, view.terminal_event],
     )
 
 

@@ -1,55 +1,46 @@
-"""`review_appropriateness`: human review was requested exactly when the order required it."""
+"""`review_appropriateness`: human review was requested exactly when the order required it.
+
+Symptoms: `review_unneeded` (citing the review request) and `review_missing` (citing the deciding span
+and terminal event).
+"""
 
 from __future__ import annotations
 
-from evswarm.evals.rubrics.view import BundleView, reports
-from evswarm.evals.verdict import Verdict
+from evswarm.core.symptoms import Symptom
+from evswarm.evals.rubrics.view import BundleView
+from evswarm.evals.verdict import Check, Verdict
 
 NAME = "review_appropriateness"
 DESCRIPTION = (
     "Human review was requested exactly when the order needed it: a risky or blocked order goes to a "
     "reviewer, and a clean order is not escalated."
 )
+NEEDS_ORACLE = True
 
 
 def grade(view: BundleView) -> Verdict:
     bundle = view.bundle
-    required = bundle.oracle.review_required
+    required = view.oracle.review_required
     decision = view.final_decision
     packet = bundle.review_packet
     calls = view.tool_spans("request_human_review")
-    evidence: list[str | None] = [s.span_id for s in calls[:1]]
-    evidence += [e.event_id for e in view.events("review")[:1]]
-    if packet is not None:
-        evidence.insert(0, packet.packet_id)
+    request = [packet.packet_id if packet else None, *(s.span_id for s in calls[:1])]
     requested = packet is not None or bool(decision and decision.review_required) or bool(calls)
-
-    if requested and required:
-        reason, passed = "review requested, as the order requires", True
-    elif not requested and not required:
-        reason, passed = "no review requested, and none was needed", True
-        evidence.append(view.terminal_event)
+    if requested == required:
+        why = "review requested, as the order requires" if required else "no review requested, and none was needed"
+        check = Check.ok(1.0, why)
     elif requested:
-        reason, passed = (
-            "escalated a clean order (review requested for an order that needed none: over-escalation)",
-            False,
+        check = Check.saw(
+            1.0,
+            Symptom.REVIEW_UNNEEDED,
+            "human review was requested for an order that needed none",
+            [*request, view.decision_span],
         )
-        evidence[:0] = _escalation_source(view, calls[0].agent_name if calls else None)
     else:
-        reason, passed = "review needed but not requested (the order needed human review but none was requested)", False
-        evidence += [view.decision_span, view.terminal_event]
-    return Verdict.make(NAME, passed=passed, score=1.0 if passed else 0.0, reason=reason, evidence=evidence)
-
-
-def _escalation_source(view: BundleView, requester: str | None) -> list[str]:
-    """The report that started the escalation: the first report asking for review, or the report that
-    handed control to the agent that requested it."""
-    filed = reports(view)
-    for report in filed:
-        if report.args.get("review_required") is True:
-            return [report.span_id]
-    if requester:
-        for report in filed:
-            if report.target.lower() == requester.lower() and report.agent != requester:
-                return [report.span_id]
-    return []
+        check = Check.saw(
+            1.0,
+            Symptom.REVIEW_MISSING,
+            "the order needed human review and none was requested",
+            [view.decision_span, view.terminal_event],
+        )
+    return Verdict.from_checks(NAME, [check], empty="", evidence=[*request, view.terminal_event])

@@ -8,10 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from evswarm.core.bundle import Bundle, EventRecord, FinalDecision, SpanRecord
-
-RELEASING = frozenset({"release", "adjust_price", "reroute", "substitute_supplier"})
-"""Decisions that let the order go to production (anything but hold, clarification or block)."""
+from evswarm.core.bundle import Bundle, EventRecord, FinalDecision, Oracle, SpanRecord
 
 
 @dataclass
@@ -22,17 +19,29 @@ class BundleView:
     _tool_spans: dict[str, list[SpanRecord]] = field(default_factory=dict, init=False)
 
     @property
+    def oracle(self) -> Oracle:
+        """The correct handling of the run's input; rubrics that need one only run on bundles that have it."""
+        oracle = self.bundle.oracle
+        if oracle is None:
+            raise ValueError("this bundle has no oracle")
+        return oracle
+
+    @property
     def final_decision(self) -> FinalDecision | None:
         return self.bundle.run.summary.final_decision
 
     @property
     def terminal_state(self) -> str:
         summary = self.bundle.run.summary
-        return summary.terminal_state or self.bundle.run.status
+        return (summary.terminal_state or self.bundle.run.status).value
 
     @cached_property
     def agent_spans(self) -> list[SpanRecord]:
         return [s for s in self.bundle.spans if s.span_type == "agent"]
+
+    @cached_property
+    def handoff_spans(self) -> list[SpanRecord]:
+        return [s for s in self.bundle.spans if s.span_type == "handoff"]
 
     @cached_property
     def agent_visits(self) -> Counter[str]:
@@ -97,87 +106,4 @@ class BundleView:
     def released(self) -> bool:
         """The order went through: a releasing decision and a run that completed."""
         decision = self.final_decision
-        return bool(decision and decision.decision.value in RELEASING and self.terminal_state == "completed")
-
-
-@dataclass(frozen=True)
-class Report:
-    """An agent's structured report: the generation span whose function call hands control on."""
-
-    span_id: str
-    agent: str
-    target: str  # the receiving agent's name (as spelled in the run, when known)
-    args: dict[str, Any]
-    index: int  # position of the span in the bundle's span list
-
-
-def reports(view: BundleView) -> list[Report]:
-    """Every handoff report in trace order (`transfer_to_*` calls and their JSON arguments)."""
-    names = {str(n).lower(): str(n) for n in view.bundle.run.summary.specialist_activations}
-    for span in view.agent_spans:
-        for n in [span.span_data.get("name"), *(span.span_data.get("handoffs") or [])]:
-            if n:
-                names[str(n).lower()] = str(n)
-    out: list[Report] = []
-    for i, span in enumerate(view.bundle.spans):
-        if span.span_type != "generation":
-            continue
-        for item in span.span_data.get("output") or []:
-            if not isinstance(item, dict) or item.get("type") != "function_call":
-                continue
-            name = str(item.get("name") or "")
-            if not name.startswith("transfer_to_"):
-                continue
-            try:
-                args = json.loads(item.get("arguments") or "{}")
-            except ValueError:
-                args = {}
-            out.append(
-                Report(
-                    span.span_id,
-                    str(span.agent_name),
-                    names.get(name[len("transfer_to_") :], name[len("transfer_to_") :]),
-                    args if isinstance(args, dict) else {},
-                    i,
-                )
-            )
-    return out
-
-
-def report_after(view: BundleView, span: SpanRecord) -> str | None:
-    """The report its agent filed after a tool span: where the agent decided what the tool showed."""
-    spans = view.bundle.spans
-    start = next((i for i, s in enumerate(spans) if s.span_id == span.span_id), None)
-    if start is None:
-        return None
-    for report in reports(view):
-        if report.index > start and report.agent == span.agent_name:
-            return report.span_id
-    return None
-
-
-def spans_mentioning(view: BundleView, needles: list[str]) -> list[SpanRecord]:
-    """Function spans whose output names any of `needles` (a signal's id or its subject)."""
-    wanted = [n for n in needles if n]
-    hits = []
-    for span in view.bundle.spans:
-        if span.span_type != "function":
-            continue
-        text = str(span.span_data.get("output") or "")
-        if any(n in text for n in wanted):
-            hits.append(span)
-    return hits
-
-
-def blocking_report(view: BundleView) -> tuple[str | None, str | None]:
-    """The report a stop rested on: the last report with status 'blocked', else the last one carrying an
-    error finding. Returns its span and agent (None, None when no report asked to stop)."""
-    filed = reports(view)
-    blocked = [r for r in filed if r.args.get("status") == "blocked"]
-    erred = [
-        r
-        for r in filed
-        if any(isinstance(f, dict) and f.get("severity") == "error" for f in r.args.get("findings") or [])
-    ]
-    chosen = blocked or erred
-    return (chosen[-1].span_id, chosen[-1].agent) if chosen else (None, None)
+        return bool(decision and decision.decision.releases and self.terminal_state == "completed")

@@ -21,39 +21,30 @@ KIND_SYMBOL = {
 }
 
 
-def suspect_leaderboard(rollup: pd.DataFrame, label: str, top: int = 8) -> go.Figure:
-    if rollup.empty:
-        return empty(f"Suspects: {label}", "no suspects (no anchor could be placed)")
-    r = rollup.head(top).iloc[::-1]
+SIDE_COLOR = {"agent": "#7b2cbf", "tool": "#2a6fdb", "environment": "#2ca02c", "input": "#8c564b"}
+
+
+def suspect_leaderboard(suspects: pd.DataFrame, label: str, top: int = 8) -> go.Figure:
+    """Components blamed in a pattern's traces, by share of its traces, coloured by side."""
+    if suspects.empty:
+        return empty(f"Suspects: {label}", "no trace of this pattern could be attributed")
+    r = suspects.head(top).iloc[::-1]
     fig = go.Figure(
         go.Bar(
-            x=r.pattern_score,
-            y=[_short(s, 52) for s in r.suspect],
+            x=r["share"],
+            y=[_short(f"{c} ({s})", 52) for c, s in zip(r.component, r.side, strict=True)],
             orientation="h",
-            marker={
-                "color": r.coverage,
-                "colorscale": "Purples",
-                "cmin": 0,
-                "cmax": 1,
-                "colorbar": {"title": "coverage"},
-            },
-            text=[
-                f"{c:.0%} of traces · hop {h:.1f}" + (" · signal" if s else "")
-                for c, h, s in zip(r.coverage, r.mean_hop, r.is_signal, strict=True)
-            ],
+            marker={"color": [SIDE_COLOR.get(s, "#7f7f7f") for s in r.side]},
+            text=[f"{t} trace(s) · mean score {m:.2f}" for t, m in zip(r.traces, r.mean_score, strict=True)],
             textposition="auto",
-            customdata=r[["proximity", "frequency", "bridge", "role", "mean_score"]].to_numpy(),
-            hovertemplate="%{y}<br>score %{customdata[4]:.2f} = 0.4·%{customdata[0]:.2f}"
-            " + 0.3·%{customdata[1]:.2f} + 0.2·%{customdata[2]:.2f}"
-            " + 0.1·%{customdata[3]:.2f}<br>× coverage → %{x:.2f}"
-            "<extra></extra>",
+            hovertemplate="%{y}: top suspect in %{x:.0%} of the pattern's traces<extra></extra>",
         )
     )
     fig.update_layout(
-        title=f"Upstream suspects: {_short(label, 60)}",
-        xaxis_title="mean score × coverage",
-        height=max(280, 40 * len(r) + 120),
-        margin={"l": 340},
+        title=f"Who the pattern's traces blame: {_short(label, 60)}",
+        xaxis={"title": "share of the pattern's traces", "tickformat": ".0%", "range": [0, 1]},
+        height=max(240, 40 * len(r) + 120),
+        margin={"l": 300},
     )
     return fig
 

@@ -50,7 +50,7 @@ def leaderboard(patterns: pd.DataFrame, top: int = 12) -> go.Figure:
     if p.empty:
         return empty("Impact leaderboard", "no patterns")
     text = [
-        f"{r.prevalence:.1%} of runs · {r.trace_count} traces · severity {r.severity:.1f} · owner {r.owner}"
+        f"{r.prevalence:.1%} of runs · {r.trace_count} traces · severity {r.severity:.1f} · suspect {r.top_suspect}"
         for r in p.itertuples()
     ]
     fig = go.Figure(

@@ -10,12 +10,13 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from evswarm.core.io import atomic_write_bytes
+from evswarm.macro.attribution import WEIGHTS
+from evswarm.macro.graph import build_graph
 from evswarm.macro.report import diagnosis, figures, sankey
 from evswarm.macro.report.summary import summary_lines
-from evswarm.macro.suspects import WEIGHTS, top_operational
 
 if TYPE_CHECKING:
-    from evswarm.macro.pipeline import AnalysisResult
+    from evswarm.macro.result import AnalysisResult
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -64,40 +65,41 @@ def _table(
 
 def _diagnosis_sections(r: AnalysisResult) -> list[str]:
     out: list[str] = []
-    if r.diagnosis is None or r.suspects.empty:
+    if r.suspects.empty:
         return ['<p class="muted">No pattern could be diagnosed.</p>']
-    tops = top_operational(r.suspects).set_index("pattern_id")
     steps = r.suspect_steps
-    for p in r.patterns[r.patterns.pattern_id > 0].itertuples():
+    for p in r.patterns[r.patterns.pattern_id > 0].head(r.config.top_patterns).itertuples():
         pid = int(p.pattern_id)
-        roll = r.suspects[r.suspects.pattern_id == pid]
-        if roll.empty:
-            continue
-        out.append(f'<h3 id="pattern-{pid}">P{pid} · {html.escape(p.label)}</h3>')
-        out.append(_fig(diagnosis.suspect_leaderboard(roll, p.label), f"fig-suspects-p{pid}"))
-        rep = next((rid for rid in p.representatives if rid in r.diagnosis.graphs), None)
-        if rep is None or pid not in tops.index:
-            continue
-        g = r.diagnosis.graphs[rep]
-        mine = steps[(steps.run_id == rep) & (steps.pattern_id == pid)]
+        mine = r.suspects[r.suspects.pattern_id == pid]
         if mine.empty:
             continue
-        anchor = str(mine.anchor_event_id.iloc[0])
-        top = tops.loc[pid]
-        match = mine[
-            (mine.agent_name == top.agent_name) & (mine.node_kind == top.node_kind) & (mine.tool_name == top.tool_name)
-        ]
-        start = str(match.sort_values("score", ascending=False).event_id.iloc[0]) if not match.empty else anchor
-        path = diagnosis.story_path(g, start, anchor)
-        highlights = mine.sort_values("score", ascending=False).event_id.head(3).tolist()
+        out.append(f'<h3 id="pattern-{pid}">P{pid} · {html.escape(p.label)}</h3>')
+        out.append(_fig(diagnosis.suspect_leaderboard(mine, p.label), f"fig-suspects-p{pid}"))
+        top = mine.iloc[0]
+        blamed = r.attribution[r.attribution.suspect_component == top.component].run_id
+        rep = next((rid for rid in p.representatives if rid in set(blamed)), None)
+        if rep is None:
+            continue
+        trace_steps = steps[steps.run_id == rep].sort_values("rank")
+        events = r.events[r.events.run_id == rep]
+        g = build_graph(events, temporal=False)
+        suspect, anchor = str(trace_steps.event_id.iloc[0]), str(trace_steps.anchor_event_id.iloc[0])
+        if suspect not in g:  # the virtual input step
+            out.append(
+                f"<p>In representative trace <code>{html.escape(rep)}</code> no step before the failure differs "
+                "from its peers: the input is the suspect.</p>"
+            )
+            continue
+        path = diagnosis.story_path(g, suspect, anchor)
         out.append(
-            f"<p>Representative trace <code>{html.escape(rep)}</code>: the top suspect "
-            f"<b>{html.escape(str(top.suspect))}</b> "
-            f"({top.coverage:.0%} of {int(top.drilled_traces)} drilled "
-            f"traces) reaches the anchor (where the failure shows) in {len(path) - 1} step(s).</p>"
+            f"<p>Representative trace <code>{html.escape(rep)}</code>: the top suspect is "
+            f"<b>{html.escape(str(top.component))}</b> ({html.escape(str(top.side))}; top suspect in "
+            f"{top.share:.0%} of the pattern's traces); its step reaches the step where the failure shows in "
+            f"{len(path) - 1} content hop(s).</p>"
         )
         out.append(_fig(diagnosis.story_strip(g, path, p.label), f"fig-story-p{pid}"))
-        out.append(_fig(diagnosis.swimlane(g, anchor, highlights, p.label), f"fig-swimlane-p{pid}"))
+        highlights = trace_steps.event_id.head(3).tolist()
+        out.append(_fig(diagnosis.swimlane(build_graph(events), anchor, highlights, p.label), f"fig-swimlane-p{pid}"))
     return out
 
 
@@ -149,14 +151,15 @@ def render(r: AnalysisResult) -> str:
         "severity",
         "severity_weighted_prevalence",
         "impact",
-        "owner",
         "top_suspect",
+        "top_suspect_share",
         "dominant_case_type",
         "dominant_outcome",
         "keywords",
         "label_basis",
     ]
     pat_fmt = {
+        "top_suspect_share": "{:.0%}",
         "prevalence": pct,
         "severity": "{:.2f}",
         "severity_weighted_prevalence": pct,
@@ -200,13 +203,12 @@ def render(r: AnalysisResult) -> str:
         if not r.version_compare.empty
         else '<p class="muted">Only one agent version set in this batch: nothing to compare.</p>',
         "<h2>Root-cause diagnosis</h2>",
-        f"<p>For each top pattern, every drilled trace's execution graph (temporal, parent-span, handoff and "
-        f"tool-call edges) is walked back from its anchor up to {r.config.max_hops} hops. Each step scores "
-        f"{weights}: proximity = 1/(1+hops); frequency = how much more often the same step precedes this "
-        f"pattern's anchors than it occurs in clean runs; bridge = share of walked steps whose route to the "
-        "anchor passes through it; role = model decision 1, tool 0.8, handoff 0.6, agent start 0.4, "
-        "status 0.2, "
-        f"finding 0. Suspects are ranked by mean score × trace coverage.</p>",
+        "<p>Every analyzed trace is attributed: from its anchor (where the failure shows), each earlier step "
+        f"that acts scores {weights}. Deviation = 1 − the share of peer traces (same case type, passing) "
+        "that take the same step; earliness = 1/(1+k) for the trace's k-th unusual step; proximity = "
+        "1/(1+hops) to the anchor over content edges (call to result, handoff to agent, span to parent). "
+        "When no step differs from its peers, the input is the suspect. A pattern's suspects are the "
+        "components its traces blame, with their shares.</p>",
         *_diagnosis_sections(r),
         "<h2>Run details</h2><table><tr><th>stage</th><th>seconds</th></tr>",
         timing,

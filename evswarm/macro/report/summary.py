@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from evswarm.macro.pipeline import AnalysisResult
+    from evswarm.macro.result import AnalysisResult
 
 
 def _pct(x: float) -> str:
@@ -27,12 +27,13 @@ def summary_lines(r: AnalysisResult) -> list[str]:
         suspect = ""
         if isinstance(getattr(p, "top_suspect", None), str):
             suspect = (
-                f" The most likely origin is {p.top_suspect} (upstream in {p.top_suspect_coverage:.0%} of its traces)."
+                f" Its traces most often blame {p.top_suspect} ({p.top_suspect_side}; "
+                f"{p.top_suspect_share:.0%} of them)."
             )
         lines.append(
             f"Pattern P{p.pattern_id}, “{p.label}”, affects {_pct(p.prevalence)} of all runs "
             f"({p.trace_count} traces, mostly {p.dominant_outcome.replace('_', ' ')}, most often in "
-            f"{p.dominant_case_type.replace('_', ' ')}); likely owner: {p.owner}.{suspect}"
+            f"{p.dominant_case_type.replace('_', ' ')}).{suspect}"
         )
     vc = r.version_compare
     if not vc.empty:

@@ -81,9 +81,7 @@ def _envelope(payload: Any, trace: Trace) -> Trace:
         trace.trace_id = _content_id(payload)
         return trace
     trace.trace_id = first_str(payload, "id", "trace_id", "run_id") or _content_id(payload)
-    trace.title = (
-        first_str(payload, "title", "task_description", "task", "description", "name") or trace.title
-    )
+    trace.title = first_str(payload, "title", "task_description", "task", "description", "name") or trace.title
     trace.task = first_str(payload, "task_description", "task", "description") or trace.task
     metadata: dict[str, Any] = payload["metadata"] if isinstance(payload.get("metadata"), dict) else {}
     merged = {**payload, **metadata}
@@ -135,8 +133,6 @@ def to_traces(payload: Any, fmt: str = "auto") -> list[Trace]:
     steps, answer = read_steps(items)
     return [
         _check_id(
-            _envelope(
-                payload, Trace(trace_id="pending", source_format="potato", steps=steps, answer_source=answer)
-            )
+            _envelope(payload, Trace(trace_id="pending", source_format="potato", steps=steps, answer_source=answer))
         )
     ]

@@ -48,9 +48,7 @@ class _Builder:
     def __init__(self, bundle: Bundle) -> None:
         self.bundle = bundle
         self.steps: list[Step] = []
-        self.function_call_ids = {
-            str(s.span_data.get("call_id")) for s in bundle.spans if s.span_type == "function"
-        }
+        self.function_call_ids = {str(s.span_data.get("call_id")) for s in bundle.spans if s.span_type == "function"}
         self.open_calls: list[Step] = []  # calls with no result yet, in order
         self.open_handoffs: list[Step] = []
 
@@ -87,9 +85,7 @@ class _Builder:
                 self.steps.append(step)
                 (self.open_handoffs if is_handoff else self.open_calls).append(step)
             elif kind == "message":
-                self.steps.append(
-                    Step(kind=StepKind.MESSAGE, label="assistant", text=_message_text(item), **common)
-                )
+                self.steps.append(Step(kind=StepKind.MESSAGE, label="assistant", text=_message_text(item), **common))
 
     def function(self, span: SpanRecord) -> None:
         data = span.span_data
@@ -236,9 +232,7 @@ def bundle_to_trace(bundle: Bundle) -> Trace:
             "openai_trace_id": bundle.run.openai_trace_id,
         },
         findings=[
-            Finding(
-                code=f.code, severity=f.severity, message=f.message, agent=f.agent_name, span_id=f.span_id
-            )
+            Finding(code=f.code, severity=f.severity, message=f.message, agent=f.agent_name, span_id=f.span_id)
             for f in summary.findings
         ],
         refs=refs,

@@ -45,9 +45,7 @@ def read_messages(messages: list[Any]) -> tuple[list[Step], str]:
         if role in ("system", "developer"):
             steps.append(Step(step_id=f"m{index}", kind=StepKind.SYSTEM, label=role, text=text, group=group))
         elif role == "user":
-            steps.append(
-                Step(step_id=f"m{index}", kind=StepKind.MESSAGE, label="user", text=text, group=group)
-            )
+            steps.append(Step(step_id=f"m{index}", kind=StepKind.MESSAGE, label="user", text=text, group=group))
         elif role == "assistant":
             calls = list(message.get("tool_calls") or [])
             if message.get("function_call"):
@@ -67,9 +65,7 @@ def read_messages(messages: list[Any]) -> tuple[list[Step], str]:
             if text:
                 kind = StepKind.REASONING if calls else StepKind.MESSAGE
                 steps.append(
-                    Step(
-                        step_id=f"m{index}", kind=kind, agent=agent, label="assistant", text=text, group=group
-                    )
+                    Step(step_id=f"m{index}", kind=kind, agent=agent, label="assistant", text=text, group=group)
                 )
             for number, call in enumerate(calls):
                 if not isinstance(call, dict):

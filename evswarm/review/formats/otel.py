@@ -80,8 +80,7 @@ def _span(raw: Any, service: str | None, where: str) -> _Span:
     return _Span(
         trace_id=trace_id.removeprefix("0x"),
         span_id=span_id.removeprefix("0x"),
-        parent_id=(first_str(raw, "parentSpanId", "parent_span_id", "parent_id") or "").removeprefix("0x")
-        or None,
+        parent_id=(first_str(raw, "parentSpanId", "parent_span_id", "parent_id") or "").removeprefix("0x") or None,
         name=str(raw.get("name") or ""),
         start=_time(raw.get("startTimeUnixNano", raw.get("start_time_unix_nano", raw.get("start_time")))),
         attrs=_attributes(raw.get("attributes")),
@@ -129,18 +128,10 @@ def _kind(span: _Span) -> str | None:
     if (
         oi_kind == "LLM"
         or operation in ("chat", "text_completion", "generate_content")
-        or any(
-            k.startswith(("llm.output_messages.", "gen_ai.completion.", "gen_ai.output.messages"))
-            for k in keys
-        )
+        or any(k.startswith(("llm.output_messages.", "gen_ai.completion.", "gen_ai.output.messages")) for k in keys)
     ):
         return "llm"
-    if (
-        oi_kind == "TOOL"
-        or operation == "execute_tool"
-        or "tool.name" in attrs
-        or "gen_ai.tool.name" in attrs
-    ):
+    if oi_kind == "TOOL" or operation == "execute_tool" or "tool.name" in attrs or "gen_ai.tool.name" in attrs:
         return "tool"
     if oi_kind == "AGENT" or operation in ("invoke_agent", "create_agent") or "gen_ai.agent.name" in attrs:
         return "agent"
@@ -161,9 +152,7 @@ def _llm_outputs(attrs: dict[str, Any]) -> list[dict[str, Any]]:
             }
             for c in _indexed(group, "message.tool_calls.")
         ]
-        messages.append(
-            {"role": group.get("message.role"), "content": group.get("message.content"), "calls": calls}
-        )
+        messages.append({"role": group.get("message.role"), "content": group.get("message.content"), "calls": calls})
     for group in _indexed(attrs, "gen_ai.completion."):
         calls = [
             {"id": c.get("id"), "name": c.get("name"), "arguments": c.get("arguments")}
@@ -184,9 +173,7 @@ def _llm_outputs(attrs: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "role": message.get("role"),
                 "content": "\n".join(str(p.get("content", "")) for p in parts if p.get("type") == "text"),
-                "reasoning": "\n".join(
-                    str(p.get("content", "")) for p in parts if p.get("type") == "reasoning"
-                ),
+                "reasoning": "\n".join(str(p.get("content", "")) for p in parts if p.get("type") == "reasoning"),
                 "calls": [p for p in parts if p.get("type") == "tool_call"],
             }
         )
@@ -233,9 +220,7 @@ class _TraceBuilder:
             content = message.get("content")
             if content:
                 kind = StepKind.REASONING if calls else StepKind.MESSAGE
-                self.steps.append(
-                    Step(step_id=base, kind=kind, label="assistant", text=as_text(content), **common)
-                )
+                self.steps.append(Step(step_id=base, kind=kind, label="assistant", text=as_text(content), **common))
             for c_index, call in enumerate(calls):
                 call_id = str(call.get("id") or f"{base}.call{c_index}")
                 step = Step(
@@ -254,9 +239,7 @@ class _TraceBuilder:
         name = first_str(attrs, "tool.name", "gen_ai.tool.name") or span.name
         call_id = first_str(attrs, "tool_call.id", "gen_ai.tool.call.id", "tool.call_id")
         if call_id is None or call_id not in self.open_calls:
-            arguments = attrs.get(
-                "input.value", attrs.get("tool.parameters", attrs.get("gen_ai.tool.call.arguments"))
-            )
+            arguments = attrs.get("input.value", attrs.get("tool.parameters", attrs.get("gen_ai.tool.call.arguments")))
             call_id = call_id or f"{span.span_id}.call"
             self.steps.append(
                 Step(

@@ -111,9 +111,7 @@ class _Reader:
         text = as_text(item.get("text"))
         agent = first_str(item, "agent", "agent_id", "agent_name")
         explicit = item.get("step_type") or item.get("type")
-        kind = (
-            _STEP_TYPES.get(str(explicit).lower(), StepKind.REASONING) if explicit else _speaker_kind(speaker)
-        )
+        kind = _STEP_TYPES.get(str(explicit).lower(), StepKind.REASONING) if explicit else _speaker_kind(speaker)
         step_id = str(item.get("step_id") or f"s{index}")
         call_id = first_str(item, "call_id", "tool_call_id")
         if kind is StepKind.TOOL_CALL:
@@ -220,9 +218,7 @@ class _Reader:
             self.speaker_text(index, item)
         elif isinstance(item, dict) and "step_type" in item and ("content" in item or "text" in item):
             self.typed(index, item)
-        elif isinstance(item, dict) and any(
-            k in item for k in ("thought", "action", "action_type", "observation")
-        ):
+        elif isinstance(item, dict) and any(k in item for k in ("thought", "action", "action_type", "observation")):
             self.triple(index, item)
         else:
             found = sorted(item)[:8] if isinstance(item, dict) else type(item).__name__

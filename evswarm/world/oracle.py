@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from evswarm.core.bundle import Decision, Oracle, RunStatus, SignalExpectation, SupplierSubstitution
-from evswarm.simulator.scenario import Scenario
-from evswarm.simulator.world import catalog, regions
-from evswarm.simulator.world.factories import OVERLOAD_UTILIZATION
-from evswarm.simulator.world.market import PROMOTION_RESTRICTIONS, in_window
-from evswarm.simulator.world.supply import alternate_supplier
-
-PRICE_TOLERANCE = 100.0
-FLEET_QUANTITY = 10
-DEFERRAL_TOLERANCE_DAYS = 7
-"""A default factory whose backlog delays delivery by more than this is worth rerouting around."""
+from evswarm.world import catalog, regions
+from evswarm.world.market import PROMOTION_RESTRICTIONS, in_window
+from evswarm.world.rules import DEFERRAL_TOLERANCE_DAYS, FLEET_QUANTITY, OVERLOAD_UTILIZATION, PRICE_TOLERANCE
+from evswarm.world.scenario import Scenario
+from evswarm.world.supply import alternate_supplier
 
 
 def promotion_applies(scenario: Scenario, event_id: str) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from evswarm.core.bundle import EnvironmentEvent, OrderConfig
-from evswarm.simulator.world import catalog, market
-from evswarm.simulator.world.factories import FACTORIES, factories_for
+from evswarm.world import catalog, market
+from evswarm.world.factories import FACTORIES, factories_for
 
 
 class InventoryLine(BaseModel):

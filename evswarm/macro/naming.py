@@ -3,16 +3,13 @@
 Keywords come from a class-based TF-IDF: each pattern's documents are joined into one class
 document; a term scores tf(term, pattern) × log(1 + mean terms per pattern / term frequency over
 all patterns), so terms common to every pattern sink and terms peculiar to one rise.
-Labels are built from the pattern's most distinctive finding code, failed rubric or outcome
-(share in the pattern vs in the rest), falling back to its top keywords, and are made unique.
-The likely owner is the agent most over-represented in the pattern's findings and failure windows.
+Labels are built from the pattern's most distinctive symptom or unusual step (share in the pattern vs in
+the rest), falling back to its top keywords, and are made unique.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,44 +18,29 @@ import pandas as pd
 NOISE = -1
 # words of our own document templates (not of any dataset), which carry no meaning
 TEMPLATE_WORDS = [
-    "agent",
-    "starts",
-    "tools",
+    "symptom",
+    "unusual",
+    "ended",
     "tool",
-    "model",
-    "thinks",
-    "calls",
-    "says",
-    "handoff",
-    "status",
-    "active",
-    "near",
-    "failure",
-    "anchor",
-    "outcome",
-    "route",
-    "agents",
-    "finding",
-    "findings",
-    "run_status",
-    "terminal_state",
-    "validation_outcome",
-    "none",
-    "loops",
-    "retries",
-    "grader",
-    "failed rubrics",
     "error",
-    "warning",
-    "info",
-    "running",
-    "id",
+    "generation",
+    "response",
+    "function",
+    "handoff",
+    "call",
+    "say",
+    "text",
+    "null",
+    "true",
+    "false",
+    "start",
+    "agent",
 ]
 
 
 @dataclass
 class PatternLabels:
-    table: pd.DataFrame  # pattern_id, label, label_basis, keywords, owner, owner_basis
+    table: pd.DataFrame  # cluster_id, label, label_basis, keywords
 
 
 def class_tfidf(docs: list[str], labels: np.ndarray, top_n: int) -> dict[int, list[tuple[str, float]]]:
@@ -138,96 +120,67 @@ def _unique(cands: dict[int, list[str]]) -> dict[int, str]:
     return chosen
 
 
-_CLAUSE = re.compile(r"(?:^|[.;]\s+)(?:[a-z_]+:\s*)?")
-
-
-def grader_reasons(text: object) -> list[str]:
-    """The grader's reasons as short generalized clauses ('tariff in effect but not applied')."""
-    from evswarm.macro.documents import generalize
-
-    if not isinstance(text, str) or not text:
-        return []
-    clauses = [c.strip(" .") for c in _CLAUSE.split(generalize(text))]
+def _behavior(doc: str) -> list[str]:
+    """A document's behavior lines, as '<agent> <tool> <feature>' (what the trace did differently)."""
     out = []
-    for clause in clauses:
-        clause = re.sub(r"^#\s*of\s*#\s*signal\(s\) mishandled:\s*", "", clause)
-        if 8 <= len(clause) <= 90 and "#" not in clause:
-            out.append(clause)
+    for line in doc.splitlines():
+        if line.startswith(("symptom ", "ended ")):
+            continue
+        words = line.split()
+        if len(words) >= 3:
+            agent, tool, rest = words[0], words[2], words[-1]
+            out.append(" ".join(dict.fromkeys(w for w in (agent, tool, rest) if "=" in w or w in (agent, tool))))
     return sorted(set(out))
 
 
-_CAMEL = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b")
-
-
-def mentioned_agents(texts: Iterable[str]) -> list[list[str]]:
-    return [sorted(set(_CAMEL.findall(t))) for t in texts]
-
-
 def label_patterns(traces: pd.DataFrame, docs: list[str], labels: np.ndarray, top_n: int) -> PatternLabels:
-    """`traces` rows align with `docs` and `labels` (the clustered population)."""
+    """Name each pattern; `traces` rows align with `docs` and `labels` (the clustered population).
+
+    A name is the pattern's most distinctive symptom (from the grades), then its most distinctive
+    behavior, with the outcome when most of its traces did not complete; then its top keywords.
+    Names are made unique."""
     keywords = class_tfidf(docs, labels, max(top_n, 25))
-    texts = traces.get("rationale_text", pd.Series([""] * len(traces))).tolist()
-    kinds = traces.get("failure_kinds", pd.Series([[]] * len(traces))).tolist()
-    # the grader's failure kinds when it wrote them ('stockout not noticed'), else clauses of its prose
-    reasons = _distinctive(
-        [list(k) if isinstance(k, list) and k else grader_reasons(t) for k, t in zip(kinds, texts, strict=True)],
-        labels,
+    symptoms = (
+        _distinctive([list(v) if isinstance(v, list) else [] for v in traces.get("symptoms", [])], labels)
+        if "symptoms" in traces.columns
+        else {}
     )
-    codes = _distinctive(traces.finding_codes.tolist(), labels)
-    rubrics = _distinctive(traces.failed_rubrics.tolist(), labels)
+    steps = _distinctive([_behavior(d) for d in docs], labels)
     outcomes = _distinctive([[o] for o in traces.run_outcome], labels)
-    owners = _distinctive(traces.finding_agents.tolist(), labels)
-    window_agents = _distinctive(mentioned_agents(docs), labels)
     cands: dict[int, list[str]] = {}
     basis: dict[int, str] = {}
-    rows = []
     for pid in sorted(set(labels.tolist())):
         if pid == NOISE:
             cands[pid] = ["unclustered traces"]
             basis[pid] = "noise"
             continue
         options: list[str] = []
-        reason = next((r for r in reasons.get(pid, []) if r[1] >= 0.5 and r[2] > 1.0), None)
-        if reason:
-            options.append(reason[0])
-            basis[pid] = f"grader reason in {reason[1]:.0%} of its traces"
-        code = next((c for c in codes.get(pid, []) if c[1] >= 0.5 and c[2] > 1.0), None)
-        rubric = next((r for r in rubrics.get(pid, []) if r[1] >= 0.5 and r[2] > 1.0), None)
         outcome = next((o for o in outcomes.get(pid, []) if o[1] >= 0.6), None)
         ending = f" → {humanize(outcome[0])}" if outcome and outcome[0] != "completed" else ""
-        if code:
-            options.append(humanize(code[0]) + ending)
-            basis.setdefault(pid, f"finding {code[0]} in {code[1]:.0%} of its traces")
-        if rubric:
-            options.append(f"fails {humanize(rubric[0])}" + ("" if code else ending))
-            basis.setdefault(pid, f"rubric {rubric[0]} failed in {rubric[1]:.0%} of its traces")
+        symptom = next((r for r in symptoms.get(pid, []) if r[1] >= 0.5 and r[2] > 1.0), None)
+        if symptom:
+            options.append(humanize(symptom[0]) + ending)
+            basis[pid] = f"symptom in {symptom[1]:.0%} of its traces"
+        step = next((r for r in steps.get(pid, []) if r[1] >= 0.5 and r[2] > 1.0), None)
+        if step:
+            options.append(step[0] + ("" if symptom else ending))
+            basis.setdefault(pid, f"behavior in {step[1]:.0%} of its traces")
         terms = [t for t, _ in keywords.get(pid, [])]
         if not options and ending:
-            options.append(f"ends{ending}" + (f" · {terms[0]}" if terms else ""))
+            options.append(f"ends{ending}")
             basis.setdefault(pid, f"outcome {outcome[0]} in {outcome[1]:.0%} of its traces" if outcome else "")
-            terms = terms[1:]
         used = " ".join(options)
         options.extend(t for t in terms if t not in used)
         basis.setdefault(pid, "top distinctive terms")
-        if not options:
-            options = [f"pattern {pid}"]
-        cands[pid] = options
+        cands[pid] = options or [f"pattern {pid}"]
     unique = _unique(cands)
-    for pid in sorted(unique):
-        agent_rank = owners.get(pid, []) or window_agents.get(pid, [])
-        owner = agent_rank[0][0] if agent_rank else "unknown"
-        rows.append(
-            {
-                "cluster_id": pid,
-                "label": unique[pid],
-                "label_basis": basis.get(pid, ""),
-                "keywords": [t for t, _ in keywords.get(pid, [])][:top_n],
-                "owner": owner if pid != NOISE else "",
-                "owner_basis": (
-                    "agent named by its findings" if owners.get(pid) else "agent most over-represented in its documents"
-                )
-                if pid != NOISE
-                else "",
-            }
-        )
+    rows = [
+        {
+            "cluster_id": pid,
+            "label": unique[pid],
+            "label_basis": basis.get(pid, ""),
+            "keywords": [t for t, _ in keywords.get(pid, [])][:top_n],
+        }
+        for pid in sorted(unique)
+    ]
     return PatternLabels(pd.DataFrame(rows))

@@ -1,4 +1,5 @@
-"""Parsing `--model`: the offline policy model, or `openai:MODEL` on a real (or compatible) server.
+"""Model providers for a batch, and parsing `--model`: the offline policy model, or `openai:MODEL` on a
+real (or compatible) server.
 
 Live mode reads the key from OPENAI_API_KEY, and two optional knobs from the environment:
 EVSWARM_MODEL_TIMEOUT (seconds per request, default 120) and EVSWARM_MODEL_RETRIES (retries of a
@@ -9,33 +10,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from agents import ModelProvider
 
+from evswarm.agents.live import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, LiveProvider
 from evswarm.core.errors import EvswarmError
 
 TIMEOUT_ENV = "EVSWARM_MODEL_TIMEOUT"
 RETRIES_ENV = "EVSWARM_MODEL_RETRIES"
-DEFAULT_TIMEOUT_S = 120.0
-DEFAULT_RETRIES = 4
-NOT_ATTEMPTED_NOTE = " (not attempted again: an earlier run of this batch failed the same way)"
-
-MODEL_ERROR_CODES = frozenset(
-    {
-        "model_auth_error",
-        "model_unreachable",
-        "model_not_found",
-        "model_timeout",
-        "model_rate_limited",
-        "model_server_error",
-        "model_bad_request",
-        "model_bad_response",
-        "model_error",
-    }
-)
-"""`error_code`s of runs that failed because the model server could not answer (live mode only)."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +36,6 @@ class ModelChoice:
             from evswarm.agents.policy.model import PolicyProvider
 
             return PolicyProvider()
-        from evswarm.agents.live import LiveProvider
-
         return LiveProvider(
             self.model,
             api_key=os.environ.get("OPENAI_API_KEY", ""),
@@ -101,20 +82,3 @@ def parse_model(spec: str, base_url: str | None) -> ModelChoice:
             max_retries=_env_number(RETRIES_ENV, DEFAULT_RETRIES, integer=True),
         )
     raise EvswarmError(f"unknown --model {spec!r}: expected 'offline' or 'openai:MODEL'")
-
-
-def model_trouble(batch_dir: Path) -> str | None:
-    """One line saying what went wrong with the model server in a batch (from its results.jsonl), or None.
-
-    Names the first failed run's cause (when the server cannot serve the batch at all, every run shares
-    it) and how many runs it cost.
-    """
-    from evswarm.core.io import read_jsonl
-    from evswarm.core.layout import BatchLayout
-
-    rows = list(read_jsonl(BatchLayout(batch_dir).results))
-    failed = sorted((r for r in rows if r.get("error_code") in MODEL_ERROR_CODES), key=lambda r: r["batch_index"])
-    if not failed:
-        return None
-    message = str(failed[0].get("error_message") or failed[0]["error_code"]).removesuffix(NOT_ATTEMPTED_NOTE)
-    return f"{len(failed)} of {len(rows)} runs failed because {message}"

@@ -1,4 +1,5 @@
-"""The `evswarm` Typer application. Each command lives in its own module and registers itself here."""
+"""The `evswarm` Typer application and the error handling every command shares. Each command lives in its
+own module and registers itself on `app` (see `evswarm.cli`)."""
 
 from __future__ import annotations
 
@@ -41,14 +42,8 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             if exc.hint:
                 err_console.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print("[bold red]interrupted[/] (files already written are complete)", highlight=False)
+            raise typer.Exit(130) from None
 
     return wrapper
-
-
-def _register() -> None:
-    # Imported for their side effect of adding commands to `app`; each import is cheap (stage code
-    # is imported inside the command functions).
-    from evswarm.cli import analyze, demo, grade, replay, serve, simulate  # noqa: F401
-
-
-_register()

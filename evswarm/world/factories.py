@@ -46,7 +46,6 @@ FACTORIES: dict[str, Factory] = {
     ),
 }
 
-OVERLOAD_UTILIZATION = 1.0
 """Above this booked/available ratio a factory cannot take the order in the requested window."""
 
 

@@ -1,0 +1,49 @@
+"""The batch summary (`run_summary.json`): counts over a batch, written by `simulate`.
+
+Its keys are the reference notebook's aggregate keys plus evswarm's. It counts what the runs did
+(statuses, case types, agents, handoffs); it never counts the causes of failures, which only the
+benchmarks may read.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SUMMARY_FORMAT: Literal["evswarm.batch-summary.v2"] = "evswarm.batch-summary.v2"
+
+
+class BatchSummary(BaseModel):
+    """Counts and rates over the bundles of one batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["evswarm.batch-summary.v2"] = SUMMARY_FORMAT
+    batch_label: str
+    seed: int
+    count: int = Field(description="runs requested (the reference's name)")
+    requested_runs: int
+    bundle_count: int = Field(description="runs that produced a bundle")
+    bundle_dir: str = "bundles"
+    results_path: str = "results.jsonl"
+    database_path: str = "trace_snapshot.sqlite"
+    status_counts: dict[str, int] = Field(description="runs per terminal state (and runner_error)")
+    scenario_counts: dict[str, int] = Field(description="runs per case type")
+    agent_version_set_counts: dict[str, int]
+    orchestrator_mode_counts: dict[str, int]
+    market_regime_counts: dict[str, int]
+    price_regime_counts: dict[str, int]
+    schedule_regime_counts: dict[str, int]
+    agent_activation_run_counts: dict[str, int] = Field(description="runs in which each agent ran")
+    handoff_count_distribution: dict[str, int] = Field(description="runs per number of handoffs")
+    function_tool_span_count_distribution: dict[str, int] = Field(description="runs per number of tool spans")
+    loop_rate: float = Field(description="share of runs that repeated a handoff")
+    arbitration_rate: float
+    triage_rate: float
+    review_snapshot_count: int
+    rogue_window_rate: float = Field(description="share of runs dated inside a version set's rogue window")
+    shadow_mode_rate: float
+    trace_family_count: int
+    top_trace_family: str | None
+    top_trace_family_share: float

@@ -1,0 +1,46 @@
+"""What one analysis computed (`AnalysisResult`): the tables the report draws and `analyze` writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evswarm.macro.config import AnalyzeConfig
+from evswarm.macro.load import Skipped
+from evswarm.macro.population import Population
+
+
+@dataclass
+class AnalysisResult:
+    """Everything `analyze` computed, plus where it wrote it."""
+
+    out_dir: Path
+    report_path: Path
+    table_paths: dict[str, list[Path]]
+    traces: pd.DataFrame
+    """One row per trace of the batch (normalized, with grade columns)."""
+    events: pd.DataFrame
+    """One row per step of every trace, with its signature and usual share."""
+    assignments: pd.DataFrame
+    """One row per analyzed trace: its pattern, anchor and map position."""
+    patterns: pd.DataFrame
+    lift: pd.DataFrame
+    version_prevalence: pd.DataFrame
+    version_compare: pd.DataFrame
+    suspects: pd.DataFrame
+    """Per pattern: components blamed in its traces, with shares."""
+    suspect_steps: pd.DataFrame
+    """Per analyzed trace: its top suspect steps with score parts."""
+    attribution: pd.DataFrame
+    """Per analyzed trace: its top suspect and the baselines."""
+    skipped: list[Skipped]
+    notes: list[str]
+    timings: dict[str, float]
+    config: AnalyzeConfig
+    embedding_method: str
+    population: Population
+    documents: pd.DataFrame
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,163 @@
+"""Running simulation jobs in worker processes that stop when asked and die with their parent.
+
+A job is a few run indices of one batch; a worker generates each scenario, runs the swarm on it and
+writes its bundle atomically. Workers ignore SIGINT (the parent decides what Ctrl-C means), and exit
+when their parent dies (`PR_SET_PDEATHSIG` where Linux offers it, and a watchdog thread everywhere), so
+no orphan keeps writing into a batch directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from evswarm.agents.providers import ModelChoice
+from evswarm.core.io import atomic_write_bytes, bundle_bytes
+from evswarm.simulator.cases import generate, run_id_for
+from evswarm.world.oracle import oracle_for
+
+CHUNK = 4
+"""Runs handed to a worker at a time: small enough for a smooth progress bar, big enough to amortize IPC."""
+
+Outcome = tuple[int, str, str | None]
+"""(run index, run id, runner error or None) for each run a job attempted."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """Some runs of one batch, and everything a worker needs to run them (picklable)."""
+
+    seed: int
+    indices: tuple[int, ...]
+    version_sets: tuple[str, ...] | None
+    batch_label: str
+    model: ModelChoice
+    bundles_dir: str
+
+
+def split(indices: list[int], template: Job, size: int = CHUNK) -> list[Job]:
+    """The runs `indices` cut into jobs of `size` runs that share `template`'s settings."""
+    return [replace(template, indices=tuple(indices[i : i + size])) for i in range(0, len(indices), size)]
+
+
+_ENVIRONMENTS: dict[ModelChoice, Any] = {}
+"""One run environment per model choice in each process (agents and providers are reusable)."""
+
+
+def run_job(job: Job) -> list[Outcome]:
+    """Run each scenario of `job` and write its bundle; a crash becomes a runner error, not a lost batch."""
+    from evswarm.agents.runner import RunEnvironment, run_scenario
+
+    if job.model not in _ENVIRONMENTS:
+        _ENVIRONMENTS[job.model] = RunEnvironment.create(job.model.provider())
+    env = _ENVIRONMENTS[job.model]
+    env.activate()
+    version_sets = list(job.version_sets or []) or None
+
+    async def run_all() -> list[Outcome]:
+        done: list[Outcome] = []
+        for index in job.indices:
+            run_id = run_id_for(job.seed, index)
+            try:
+                scenario = generate(job.seed, index, version_sets=version_sets, batch_label=job.batch_label)
+                bundle = await run_scenario(scenario, oracle_for(scenario), env)
+                atomic_write_bytes(Path(job.bundles_dir) / f"{run_id}.json", bundle_bytes(bundle))
+                done.append((index, run_id, None))
+            except Exception as exc:  # one bad run never sinks the batch
+                done.append((index, run_id, f"{type(exc).__name__}: {exc}"))
+        return done
+
+    return asyncio.run(run_all())
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: ignore Ctrl-C, and exit as soon as the parent process is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: the kernel signals us when the parent exits
+
+    def watchdog() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            threading.Event().wait(0.5)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watchdog, name="evswarm-parent-watchdog", daemon=True).start()
+
+
+class Interrupted(Exception):
+    """Ctrl-C (or SIGTERM) arrived while jobs were running; `done` holds what finished first."""
+
+    def __init__(self, done: list[Outcome]) -> None:
+        super().__init__("interrupted")
+        self.done = done
+
+
+@contextlib.contextmanager
+def _terminate_on_signal() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt for the duration (SIGINT already is one)."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and kill the workers now (their partial writes are temp files)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(timeout=2)
+
+
+def run_jobs(jobs: list[Job], workers: int, on_done: Callable[[list[Outcome]], None]) -> list[Outcome]:
+    """Run `jobs` on `workers` processes (in this process when 1), calling `on_done` per finished job.
+
+    Ctrl-C or SIGTERM stops everything within a second or two and raises `Interrupted` with the
+    outcomes of the jobs that finished."""
+    results: list[Outcome] = []
+    with _terminate_on_signal():
+        if workers == 1:
+            try:
+                for job in jobs:
+                    chunk = run_job(job)
+                    results += chunk
+                    on_done(chunk)
+            except KeyboardInterrupt:
+                raise Interrupted(results) from None
+            return results
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),))
+        try:
+            pending: set[Future[list[Outcome]]] = {pool.submit(run_job, job) for job in jobs}
+            while pending:
+                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    chunk = future.result()
+                    results += chunk
+                    on_done(chunk)
+        except KeyboardInterrupt:
+            _stop_pool(pool)
+            raise Interrupted(results) from None
+        pool.shutdown(wait=True)
+    return results
