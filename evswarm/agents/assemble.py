@@ -11,6 +11,7 @@ from evswarm.agents.state import RunState
 from evswarm.agents.tracing import Capture
 from evswarm.core.bundle import (
     Bundle,
+    Cause,
     EnvironmentDecision,
     EventRecord,
     FinalDecision,
@@ -131,6 +132,23 @@ def _review_packet(state: RunState, findings: list[Finding]) -> ReviewPacket | N
         requested_at=packet["requested_at"],
         decision=ReviewDecisionRecord(**decision) if decision else None,
     )
+
+
+def _causes(state: RunState, spans: list[SpanRecord], ids: dict[str, str]) -> list[Cause]:
+    """The causal record, each cause with the span or event ids where it acted."""
+    generations = [s.span_id for s in spans if s.span_type == "generation"]
+    out = []
+    for cause_id, cause in sorted(state.causes.items()):
+        steps = []
+        for kind, where in state.cause_steps.get(cause_id, []):
+            if kind == "call" and int(where) < len(generations):
+                steps.append(generations[int(where)])
+            elif kind == "span" and where in ids:
+                steps.append(ids[where])
+            elif kind == "event":
+                steps.append(f"evt_{state.run_key}_{int(where):04d}")
+        out.append(cause.model_copy(update={"step_ids": steps}))
+    return out
 
 
 def _last_report(state: RunState, agent: str) -> dict[str, Any]:
@@ -277,7 +295,7 @@ def assemble_bundle(capture: Capture) -> Bundle:
         ),
         model_calls=state.model_calls,
         oracle=capture.oracle,
-        injected_faults=sorted(state.fired_faults.values(), key=lambda f: f.fault_id),
+        injected_faults=_causes(state, spans, ids),
     )
 
 

@@ -51,6 +51,7 @@ class BuildabilityReport(Report):
 class ComplianceReport(Report):
     violations: list[str]
     restricted_promotions: list[str]
+    exempt_tariffs: list[str]
 
 
 class RegionalComplianceReport(Report):

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from evswarm.agents.slips import SLIPS
 from evswarm.agents.versions import FAULTS, ROGUE_WINDOWS
-from evswarm.core.bundle import InjectedFault, ModelCall
-from evswarm.world.scenario import Scenario
+from evswarm.core.bundle import Cause, CauseOrigin, CauseSide, ModelCall
+from evswarm.world.scenario import FactoryState, Scenario
 
 
 class SimClock:
@@ -44,7 +45,11 @@ class RunState:
     events: list[dict[str, Any]] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
     model_calls: list[ModelCall] = field(default_factory=list)
-    fired_faults: dict[str, InjectedFault] = field(default_factory=dict)
+    causes: dict[str, Cause] = field(default_factory=dict)
+    """The causal record: every cause that acted, by cause id (ground truth for benchmarks only)."""
+    cause_steps: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """Where each cause acted: ("call", model call index), ("span", SDK span id) or ("event", event index)."""
+    shock_landed: bool = False
     tool_call_ids: dict[str, str] = field(default_factory=dict)
     """SDK span id of a function span -> the model's call id it executed."""
     inventory_snapshot: list[dict[str, Any]] = field(default_factory=list)
@@ -64,26 +69,56 @@ class RunState:
     def active_faults(self) -> list[str]:
         return self.scenario.active_faults
 
-    def record_fault(self, fault_id: str) -> None:
-        """A policy deviated because of `fault_id`: keep it as ground truth for this run."""
-        if fault_id in self.fired_faults:
-            return
-        fault = FAULTS[fault_id]
-        window = next(
-            (
-                w.window_id
-                for w in ROGUE_WINDOWS
-                if w.fault_id == fault_id and w.covers(self.scenario.version_set, self.scenario.order_date)
-            ),
-            None,
-        )
-        self.fired_faults[fault_id] = InjectedFault(
-            fault_id=fault_id,
-            agent_name=fault.agent_name,
-            description=fault.description,
-            trigger=fault.trigger,
-            rogue_window_id=window,
-        )
+    def stream(self, agent_name: str) -> str:
+        """The key of an agent's own random stream in this run (a resample intervention salts it); empty
+        when agents make no slips."""
+        if not self.scenario.agent_slips:
+            return ""
+        return f"{self.scenario.run_id}:{agent_name}:{self.scenario.slip_salt.get(agent_name, '')}"
+
+    def record_decision(self, cause_id: str) -> None:
+        """A policy deviated because of a planted fault or a slip, in the model call now being made."""
+        if cause_id in FAULTS:
+            fault = FAULTS[cause_id]
+            window = next(
+                (
+                    w.window_id
+                    for w in ROGUE_WINDOWS
+                    if w.fault_id == cause_id and w.covers(self.scenario.version_set, self.scenario.order_date)
+                ),
+                None,
+            )
+            cause = Cause(
+                cause_id=cause_id,
+                origin=CauseOrigin.PLANTED,
+                side=CauseSide.AGENT,
+                component=fault.agent_name,
+                description=fault.description,
+                trigger=fault.trigger,
+                rogue_window_id=window,
+            )
+        else:
+            slip = SLIPS[cause_id]
+            cause = Cause(
+                cause_id=cause_id,
+                origin=CauseOrigin.ORGANIC,
+                side=CauseSide.AGENT,
+                component=slip.agent_name,
+                description=slip.description,
+                trigger=slip.trigger,
+            )
+        self.record(cause, ("call", str(len(self.model_calls))))
+
+    def record(self, cause: Cause, where: tuple[str, str]) -> None:
+        """Keep `cause` in the causal record, with one more place where it acted."""
+        self.causes.setdefault(cause.cause_id, cause)
+        steps = self.cause_steps.setdefault(cause.cause_id, [])
+        if where not in steps:
+            steps.append(where)
+
+    def factory_state(self, factory_id: str) -> FactoryState:
+        """A factory as the tools see it now: a late shock shows only once it has landed."""
+        return self.scenario.factory_state(factory_id, landed=self.shock_landed)
 
     def add_event(self, event_type: str, sdk_span_id: str | None, **fields: Any) -> None:
         self.clock.advance(1)

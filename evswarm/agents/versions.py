@@ -85,6 +85,18 @@ FAULTS: dict[str, Fault] = {
             "keeps the default factory even when it is over capacity",
         ),
         Fault(
+            "compliance_tariff_exemption",
+            "ComplianceValidationAgent",
+            "a tariff took effect within 60 days before the order date",
+            "grants a regional exemption from the newest tariff, so pricing re-quotes without it",
+        ),
+        Fault(
+            "redundant_confirmation",
+            "CustomerCommsAgent",
+            "an order is confirmed to the customer",
+            "drafts and sends every confirmation a second time",
+        ),
+        Fault(
             "rogue_shadow_veto",
             "ShadowOrchestrator",
             "a releasable order seen by the shadow orchestrator",
@@ -105,6 +117,9 @@ VERSION_SETS: dict[str, VersionSet] = {
         ),
         VersionSet("v1.3", "supplier-risk loop-back and sticky factory routing", ("routing_loop", "capacity_ignored")),
         VersionSet("v1.4", "a faster stock allocation", ("missed_stockout",)),
+        VersionSet("v1.5", "the compliance desk reviews tariff exemptions", ("compliance_tariff_exemption",)),
+        VersionSet("v1.6", "customer comms double-checks confirmations", ("redundant_confirmation",)),
+        VersionSet("v1.0-tariffs", "v1.0 with a tariff-feed migration rolled out in August and September", ()),
         VersionSet(
             "v1.0-shadow",
             "v1.0 with a shadow orchestrator double-checking every release",
@@ -116,16 +131,19 @@ VERSION_SETS: dict[str, VersionSet] = {
 
 ROGUE_WINDOWS: tuple[RogueWindow, ...] = (
     RogueWindow("rogue-shadow-window-2025q3", "rogue_shadow_veto", "2025-07-01", "2025-10-15", ("v1.0-shadow",)),
-    RogueWindow("rogue-tariff-window-2025q3", "tariff_omitted", "2025-08-01", "2025-09-30", ("v1.0",)),
+    RogueWindow("rogue-tariff-window-2025q3", "tariff_omitted", "2025-08-01", "2025-09-30", ("v1.0-tariffs",)),
 )
 
 DEFAULT_SCHEDULE: tuple[tuple[str, float], ...] = (
-    ("v1.0", 0.20),
-    ("v1.1", 0.10),
-    ("v1.2", 0.26),
-    ("v1.3", 0.16),
-    ("v1.4", 0.18),
-    ("v1.0-shadow", 0.10),
+    ("v1.0", 0.22),
+    ("v1.0-tariffs", 0.06),
+    ("v1.1", 0.09),
+    ("v1.2", 0.17),
+    ("v1.3", 0.12),
+    ("v1.4", 0.12),
+    ("v1.5", 0.08),
+    ("v1.6", 0.06),
+    ("v1.0-shadow", 0.08),
 )
 """Share of a default batch's runs per version set, like a staged rollout seen over one period."""
 

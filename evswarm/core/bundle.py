@@ -3,7 +3,8 @@
 Its top level is a superset of the reference notebook's bundle (`run`, `trace`, `spans`, `events`,
 `environment_events`, `review_packet`, `snapshots`), so a reader written for the reference reads ours.
 evswarm adds `format`, `seed`, `model_calls` (what replay needs), `oracle` (the world's correct
-decision) and `injected_faults` (ground truth for benchmarks; graders and the macro pipeline never read it).
+decision) and `injected_faults` (the causal record of every cause that acted, planted or organic: ground
+truth for benchmarks and tests; graders and the analysis never read it).
 """
 
 from __future__ import annotations
@@ -282,14 +283,36 @@ class Oracle(_Model):
     rationale: str
 
 
-class InjectedFault(_Model):
-    """A planted deviation that fired in this run. Ground truth for benchmarks only."""
+class CauseOrigin(StrEnum):
+    """Whether a cause was planted (a documented fault of a version set) or arose on its own."""
 
-    fault_id: str
-    agent_name: str
-    description: str
-    trigger: str
-    rogue_window_id: str | None = None
+    PLANTED = "planted"
+    ORGANIC = "organic"
+
+
+class CauseSide(StrEnum):
+    """Where a cause sits: an agent's decision, a tool or harness, the environment, or the input."""
+
+    AGENT = "agent"
+    TOOL = "tool"
+    ENVIRONMENT = "environment"
+    INPUT = "input"
+
+
+class Cause(_Model):
+    """Something that acted in this run and can make it go wrong: a planted fault or an organic cause.
+
+    The causal record of a run: ground truth for benchmarks and tests only (graders and the analysis
+    never read it)."""
+
+    cause_id: str = Field(description="stable id: the fault id, or `<kind>:<component>:<what>` for organic causes")
+    origin: CauseOrigin
+    side: CauseSide
+    component: str = Field(description="the responsible agent, tool, environment feed, or `order_input`")
+    description: str = Field(description="what goes wrong, in one line")
+    trigger: str = Field(description="when it can act")
+    rogue_window_id: str | None = Field(default=None, description="the rogue window that switched it on, if any")
+    step_ids: list[str] = Field(default_factory=list, description="span or event ids where it acted")
 
 
 class TraceBundle(_Open):
@@ -322,4 +345,4 @@ class Bundle(TraceBundle):
     seed: int | None = None
     model_calls: list[ModelCall] = Field(default_factory=list)
     oracle: Oracle | None = None
-    injected_faults: list[InjectedFault] = Field(default_factory=list)
+    injected_faults: list[Cause] = Field(default_factory=list)

@@ -38,6 +38,7 @@ KIND_PRIORITY = {
     "function": 4,
     "guardrail": 5,
     "custom": 6,
+    "environment": 6,
     "review": 7,
     "finding": 8,
 }
@@ -214,6 +215,8 @@ def _status_event(event: dict[str, Any]) -> dict[str, Any]:
         ]
         text = f"status active={agent} " + " ".join(fields)
         shape = str(payload.get("terminal_state") or payload.get("run_status") or "status")
+    elif kind == "environment":
+        shape = joined(payload)
     else:
         shape = kind
         text = f"{kind} {agent} {_compact(payload, 140)}"

@@ -1,8 +1,8 @@
 """Reduce embeddings: a few UMAP dimensions for clustering, 2-D only for the trace map.
 
-UMAP is seeded and runs on one thread (numba and BLAS alike), so reruns are bit-identical. Results are cached as .npy files keyed by a hash of the
-input matrix and the parameters, so a warm rerun skips the numba JIT entirely. `pca` is a fast,
-JIT-free alternative used by tests.
+UMAP is seeded and runs on one thread (numba and BLAS alike), so reruns are bit-identical. Results are
+cached as .npy files keyed by a hash of the input matrix and the parameters, so a warm rerun skips the
+numba JIT entirely. `pca` is a fast, JIT-free alternative used by tests.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from evswarm.simulator.draft import (
     near_alternate,
     weighted,
 )
+from evswarm.simulator.trouble import add_trouble
 from evswarm.world import catalog, market, oracle, regions
 from evswarm.world.market import PROMOTION_RESTRICTIONS, days_between, shift
 from evswarm.world.scenario import Scenario
@@ -313,6 +314,7 @@ def generate(
         version_set = weighted(rng, dict(DEFAULT_SCHEDULE))
     draft = GENERATORS[case](rng)
     _add_background(draft)
+    add_trouble(draft, run_id_for(seed, index))
     return _finish(draft, seed=seed, index=index, case=case, version_set=version_set, batch_label=batch_label)
 
 
@@ -398,7 +400,10 @@ def _finish(draft: Draft, *, seed: int, index: int, case: str, version_set: str,
         inventory=list(draft.inventory.values()),
         factories=list(draft.factories.values()),
         intent_issues=draft.intent_issues,
+        hidden_intent_issues=draft.hidden_intent_issues,
         flaky_tools=draft.flaky,
+        tool_troubles=draft.troubles,
+        late_shock=draft.late_shock,
         reviewer_on_shift=draft.reviewer_on_shift,
         malformed=draft.malformed,
     )

@@ -12,6 +12,7 @@ from evswarm.world.market import shift
 from evswarm.world.rules import DEFERRAL_TOLERANCE_DAYS
 from evswarm.world.scenario import FactoryState, InventoryLine
 from evswarm.world.supply import alternate_supplier, primary_supplier
+from evswarm.world.trouble import LateShock, ToolTrouble
 
 WINDOW_START, WINDOW_DAYS = "2025-05-01", 184
 
@@ -73,6 +74,9 @@ class Draft:
         self.malformed = False
         self.reviewer_on_shift = False
         self.flaky: list[str] = []
+        self.troubles: list[ToolTrouble] = []
+        self.late_shock: LateShock | None = None
+        self.hidden_intent_issues: list[str] = []
 
     def clean(self) -> bool:
         problems = catalog.buildability_violations(self.model, self.trim, self.wheels, self.battery, self.options)

@@ -115,12 +115,12 @@ def oracle_for(scenario: Scenario) -> Oracle:
             rules=violations,
             early_exit=True,
         )
-    if scenario.intent_issues:
+    if scenario.all_intent_issues:
         required += ["ClarificationAgent", "CustomerCommsAgent"]
         return done(
             Decision.REQUEST_CLARIFICATION,
             RunStatus.AWAITING_REVIEW,
-            f"Customer intent is unclear: {', '.join(scenario.intent_issues)}.",
+            f"Customer intent is unclear: {', '.join(scenario.all_intent_issues)}.",
             early_exit=True,
         )
 

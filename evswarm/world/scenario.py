@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from evswarm.core.bundle import EnvironmentEvent, OrderConfig
 from evswarm.world import catalog, market
 from evswarm.world.factories import FACTORIES, factories_for
+from evswarm.world.trouble import LateShock, ToolTrouble
 
 
 class InventoryLine(BaseModel):
@@ -59,7 +60,16 @@ class Scenario(BaseModel):
     inventory: list[InventoryLine]
     factories: list[FactoryState]
     intent_issues: list[str] = Field(default_factory=list)
-    flaky_tools: list[str] = Field(default_factory=list)
+    hidden_intent_issues: list[str] = Field(
+        default_factory=list, description="intent conflicts in the notes that the notes screen does not flag"
+    )
+    flaky_tools: list[str] = Field(default_factory=list, description="feeds that fail once and then answer")
+    tool_troubles: list[ToolTrouble] = Field(default_factory=list)
+    late_shock: LateShock | None = None
+    slip_salt: dict[str, str] = Field(
+        default_factory=dict, description="per agent: a salt for its random stream (a resample intervention)"
+    )
+    agent_slips: bool = Field(True, description="agents make their organic slips (off only in controlled tests)")
     reviewer_on_shift: bool = False
     malformed: bool = False
 
@@ -71,8 +81,28 @@ class Scenario(BaseModel):
     def signals_of(self, *event_types: str) -> list[EnvironmentEvent]:
         return [s for s in self.signals if s.event_type in event_types]
 
-    def factory_state(self, factory_id: str) -> FactoryState:
-        return next(f for f in self.factories if f.factory_id == factory_id)
+    def factory_state(self, factory_id: str, *, landed: bool = True) -> FactoryState:
+        """A factory's state; with a late shock at it, the shocked state unless `landed` is False (the
+        oracle judges the final world; tools see the shock only once it has landed)."""
+        state = next(f for f in self.factories if f.factory_id == factory_id)
+        shock = self.late_shock
+        if landed and shock is not None and shock.factory_id == factory_id:
+            return state.model_copy(update={"utilization": shock.utilization, "backlog_days": shock.backlog_days})
+        return state
+
+    def calm(self) -> Scenario:
+        """This scenario with every organic cause off: no slips, no tool, environment or input trouble."""
+        return self.model_copy(
+            update={"agent_slips": False, "tool_troubles": [], "late_shock": None, "hidden_intent_issues": []}
+        )
+
+    def trouble(self, tool: str) -> ToolTrouble | None:
+        return next((t for t in self.tool_troubles if t.tool == tool), None)
+
+    @property
+    def all_intent_issues(self) -> list[str]:
+        """Every way the notes conflict with the order, flagged by the screen or not."""
+        return [*self.intent_issues, *self.hidden_intent_issues]
 
     def msrp_adjustment(self) -> float:
         """Sum of catalog price changes for the model in force on the order date."""

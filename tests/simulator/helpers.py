@@ -26,10 +26,11 @@ def run(scenario: Scenario) -> Bundle:
 def run_case(
     seed: int, index: int, *, version_set: str = "v1.0", case_type: str | None = None, faults: list[str] | None = None
 ) -> Bundle:
-    """Run one generated scenario; `faults` overrides the faults its version set and date switch on."""
+    """Run one generated scenario; `faults` overrides the faults its version set and date switch on and
+    switches every organic cause off (a controlled run)."""
     scenario = generate(seed, index, version_sets=[version_set], case_type=case_type)
     if faults is not None:
-        scenario = scenario.model_copy(update={"active_faults": faults})
+        scenario = scenario.calm().model_copy(update={"active_faults": faults})
     return run(scenario)
 
 

@@ -47,6 +47,11 @@ TRIGGERS: dict[str, tuple[Callable[[Scenario], bool], tuple[str, ...]]] = {
     "routing_loop": (lambda s: bool(s.signals_of("supply_risk")), ("clean_simple", "capacity_hold_simple")),
     "capacity_ignored": (_capacity, ("capacity_hold_simple", "clean_simple")),
     "rogue_shadow_veto": (lambda s: oracle_for(s).decision in RELEASING, ("clean_simple", "release_block_simple")),
+    "compliance_tariff_exemption": (_recent_tariff, ("clean_simple", "supplier_substitution_compound")),
+    "redundant_confirmation": (
+        lambda s: oracle_for(s).decision in RELEASING,
+        ("clean_simple", "validation_block_simple"),
+    ),
 }
 
 
@@ -71,18 +76,61 @@ def test_fault_changes_behavior_only_when_its_trigger_holds(fault_id: str) -> No
     fired_runs = quiet_runs = 0
     for index in range(7):
         for case_type in case_types:
-            scenario = generate(17, index, version_sets=[version_set], case_type=case_type)
+            scenario = generate(17, index, version_sets=[version_set], case_type=case_type).calm()
             faulty = run(scenario.model_copy(update={"active_faults": [fault_id]}))
             baseline = run(scenario.model_copy(update={"active_faults": []}))
-            fired = [f.fault_id for f in faulty.injected_faults]
+            fired = [f.cause_id for f in faulty.injected_faults]
             changed = [c.output for c in faulty.model_calls] != [c.output for c in baseline.model_calls]
             assert not baseline.injected_faults
             assert changed == bool(fired), f"{fault_id} {case_type}#{index}: fired={fired} changed={changed}"
             if fired:
-                assert fired == [fault_id] and faulty.injected_faults[0].agent_name == FAULTS[fault_id].agent_name
+                assert fired == [fault_id] and faulty.injected_faults[0].component == FAULTS[fault_id].agent_name
+                assert faulty.injected_faults[0].step_ids  # where it acted is recorded
                 assert trigger(scenario), f"{fault_id} fired without its trigger ({case_type}#{index})"
                 fired_runs += 1
             else:
                 quiet_runs += 1
     assert fired_runs >= 1, f"{fault_id} never fired"
     assert quiet_runs >= 1, f"{fault_id} fired on every run"
+
+
+# --- organic causes ----------------------------------------------------------------------------------
+
+
+def _organic_runs(seed: int, count: int) -> list:  # type: ignore[type-arg]
+    from tests.simulator.helpers import run as run_one
+
+    return [run_one(generate(seed, i, version_sets=["v1.0"])) for i in range(count)]
+
+
+@pytest.mark.slow
+def test_the_baseline_fails_on_its_own_and_records_every_organic_cause_where_it_acted() -> None:
+    from evswarm.core.bundle import CauseOrigin
+    from evswarm.world.scenario import Scenario as _Scenario
+
+    seen: dict[str, int] = {}
+    index = 0
+    while len({c.split(":")[0] for c in seen}) < 3 and index < 400:
+        scenario: _Scenario = generate(31, index, version_sets=["v1.0"])
+        index += 1
+        if not (scenario.tool_troubles or scenario.late_shock or scenario.hidden_intent_issues):
+            continue
+        bundle = run(scenario)
+        for cause in bundle.injected_faults:
+            assert cause.origin == CauseOrigin.ORGANIC, "v1.0 plants no fault"
+            assert cause.step_ids, cause.cause_id
+            seen[cause.cause_id] = seen.get(cause.cause_id, 0) + 1
+        calm = run(scenario.calm())
+        assert calm.injected_faults == []
+    assert {c.split(":")[0] for c in seen} >= {"tool", "input"} or {c.split(":")[0] for c in seen} >= {"environment"}
+
+
+def test_organic_draws_of_one_agent_do_not_depend_on_another_agents_version() -> None:
+    from evswarm.world.streams import chance
+
+    scenario = generate(3, 5, version_sets=["v1.0"])
+    other = generate(3, 5, version_sets=["v1.1"])
+    assert scenario.run_id == other.run_id
+    keys = [(scenario.run_id, "PricingAgent", ""), (other.run_id, "PricingAgent", "")]
+    assert chance(0.5, *keys[0], "rounded_quote") == chance(0.5, *keys[1], "rounded_quote")
+    assert scenario.tool_troubles == other.tool_troubles and scenario.late_shock == other.late_shock

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from evswarm.agents.slips import slip_for
+from evswarm.world.streams import chance
+
 
 @dataclass(frozen=True)
 class Call:
@@ -37,15 +40,28 @@ Action = CallTools | HandOff | Finish
 
 @dataclass
 class PolicyContext:
-    """The policy variant in force for this run: which faults are switched on, and a way to record firing."""
+    """The policy variant in force for one agent in one run: which faults are switched on, the agent's own
+    random stream for slips, and a way to record a fault or slip that fired (the run's causal record)."""
 
+    agent_name: str = ""
     faults: frozenset[str] = frozenset()
-    on_fire: Callable[[str], None] = field(default=lambda fault_id: None)
+    stream: str = ""
+    """Key of this agent's random stream in this run (empty: the agent never slips, as in unit tests)."""
+    on_fire: Callable[[str], None] = field(default=lambda cause_id: None)
 
     def deviates(self, fault_id: str) -> bool:
         """True (and recorded) when `fault_id` is switched on; call only where its trigger holds."""
         if fault_id in self.faults:
             self.on_fire(fault_id)
+            return True
+        return False
+
+    def slips(self, slip_id: str) -> bool:
+        """True (and recorded) when this agent makes its slip `slip_id` now; call only where its trigger
+        holds. Decided by the agent's own stream, so other agents and versions never change the draw."""
+        slip = slip_for(self.agent_name, slip_id)
+        if self.stream and chance(slip.rate, self.stream, slip.slip_id):
+            self.on_fire(slip.cause_id)
             return True
         return False
 

@@ -9,6 +9,7 @@ from evswarm.agents.policy.actions import Action, CallTools, HandOff, PolicyCont
 from evswarm.agents.policy.intake import ORCHESTRATOR, region_of, vehicle_args
 from evswarm.agents.policy.view import ConversationView
 from evswarm.world.rules import DEFERRAL_TOLERANCE_DAYS, OVERLOAD_UTILIZATION
+from evswarm.world.trouble import OUTAGE_ATTEMPTS
 
 
 def _quantity(view: ConversationView) -> int:
@@ -23,6 +24,8 @@ def supply_allocation(view: ConversationView, ctx: PolicyContext) -> Action:
             "Listing the components this build draws from stock.",
         )
     components = view.latest("get_bill_of_materials")["components"]
+    if view.failures("check_inventory") >= OUTAGE_ATTEMPTS:
+        return _feed_down("SupplyAllocationAgent", "check_inventory")
     if view.missing("check_inventory"):
         return CallTools(
             [call("check_inventory", components=components, quantity=qty)],
@@ -34,6 +37,8 @@ def supply_allocation(view: ConversationView, ctx: PolicyContext) -> Action:
     short = [ln["component"] for ln in lines if ln["on_hand"] - ln["allocated"] < qty]
     if short and all(ln["on_hand"] >= qty for ln in lines) and ctx.deviates("missed_stockout"):
         short = []
+    if short and ctx.slips("miscounted_stock"):
+        short = short[1:]
     to_reserve = [c for c in components if c not in short]
     if view.missing("reserve_components"):
         return CallTools(
@@ -128,8 +133,21 @@ def procurement(view: ConversationView, ctx: PolicyContext) -> Action:
     return HandOff(ORCHESTRATOR, out, "Second sources reserved.")
 
 
+def _feed_down(agent: str, tool: str) -> HandOff:
+    """The agent gives up on a tool that keeps timing out and tells the hub it cannot finish."""
+    out = report(
+        agent,
+        "blocked",
+        f"{tool} timed out {OUTAGE_ATTEMPTS} times; cannot finish.",
+        findings=[finding("FEED_UNAVAILABLE", "error", f"{tool} did not answer")],
+    )
+    return HandOff(ORCHESTRATOR, out, f"{tool} keeps timing out; reporting that I cannot finish.")
+
+
 def capacity_planning(view: ConversationView, ctx: PolicyContext) -> Action:
     factory = str(view.order.get("default_factory"))
+    if view.failures("get_factory_capacity") >= OUTAGE_ATTEMPTS:
+        return _feed_down("CapacityPlanningAgent", "get_factory_capacity")
     if missing := view.missing("get_factory_capacity", "forecast_line_load"):
         calls = {
             "get_factory_capacity": call("get_factory_capacity", factory_id=factory),

@@ -6,6 +6,7 @@ from typing import Any
 
 from evswarm.agents.policy.actions import Action, CallTools, HandOff, PolicyContext, call, finding, report
 from evswarm.agents.policy.view import ConversationView
+from evswarm.world.market import TARIFF_NOTICE_DAYS, days_between
 
 ORCHESTRATOR = "Orchestrator"
 
@@ -67,9 +68,11 @@ def compliance(view: ConversationView, ctx: PolicyContext) -> Action:
     rules = view.latest("check_regional_rules")
     restricted = sorted(view.latest("check_promotion_restrictions")["restricted"])
     violations = rules["violations"]
+    exempt = _exempt_tariffs(view, ctx)
     findings = [finding("REGIONAL_RULE_VIOLATION", "error", rules["descriptions"][r]) for r in violations]
     findings += [finding("PROMOTION_RESTRICTED", "warning", f"{p} is not lawful in {region}") for p in restricted]
-    signals = [{"event_id": p, "action": "excluded"} for p in restricted]
+    findings += [finding("TARIFF_EXEMPTION", "warning", f"{t} does not apply in {region}") for t in exempt]
+    signals = [{"event_id": p, "action": "excluded"} for p in [*restricted, *exempt]]
     status = "blocked" if violations else "issue" if restricted else "ok"
     out = report(
         "ComplianceValidationAgent",
@@ -79,12 +82,23 @@ def compliance(view: ConversationView, ctx: PolicyContext) -> Action:
         signals=signals,
         violations=violations,
         restricted_promotions=restricted,
+        exempt_tariffs=exempt,
     )
     if rules["rules_checked"] and not violations:
         return HandOff("RegionalComplianceAgent", out, f"{region} has its own regime; asking the regional desk.")
     return HandOff(
         ORCHESTRATOR, out, "Compliance review done." if not violations else f"Blocking: {', '.join(violations)}."
     )
+
+
+def _exempt_tariffs(view: ConversationView, ctx: PolicyContext) -> list[str]:
+    """Tariffs the region exempts the order from: none under the rules in force."""
+    order_date = str(view.order.get("order_date", ""))
+    tariffs = (view.latest("get_tariffs") or {}).get("tariffs", [])
+    recent = [t for t in tariffs if days_between(t["effective_from"], order_date) <= TARIFF_NOTICE_DAYS]
+    if recent and ctx.deviates("compliance_tariff_exemption"):
+        return [max(recent, key=lambda t: (t["effective_from"], t["event_id"]))["event_id"]]
+    return []
 
 
 def regional_compliance(view: ConversationView, ctx: PolicyContext) -> Action:
@@ -144,5 +158,11 @@ def customer_comms(view: ConversationView, ctx: PolicyContext) -> Action:
         return CallTools([call("draft_customer_message", kind=kind)], f"Drafting a {kind.replace('_', ' ')}.")
     if view.missing("send_customer_message"):
         return CallTools([call("send_customer_message", kind=kind)], "Sending the message.")
+    sent = sum(1 for r in view.results if r.position >= view.visit_start and r.name == "send_customer_message")
+    if kind == "confirmation" and sent < 2 and ctx.deviates("redundant_confirmation"):
+        return CallTools(
+            [call("draft_customer_message", kind=kind), call("send_customer_message", kind=kind)],
+            "Double-checking: drafting and sending the confirmation again.",
+        )
     out = report("CustomerCommsAgent", "ok", f"Sent {kind}.", message_kind=kind, sent=True)
     return HandOff(ORCHESTRATOR, out, "Customer informed.")

@@ -101,7 +101,13 @@ class PolicyModel(RequestModel):
     async def respond(self, request: ModelRequest) -> ModelResponse:
         items = request.items
         run = current_run.get(None)
-        context = PolicyContext(frozenset(run.active_faults), run.record_fault) if run else PolicyContext()
+        context = (
+            PolicyContext(
+                self.agent_name, frozenset(run.active_faults), run.stream(self.agent_name), run.record_decision
+            )
+            if run
+            else PolicyContext(self.agent_name)
+        )
         view = ConversationView.parse(self.agent_name, items, run.decoded_payloads if run else None)
         action = decide(self.agent_name, view, context)
         output = render(action, self.agent_name, request.handoffs, len(items))

@@ -156,6 +156,7 @@ def orchestrator(view: ConversationView, ctx: PolicyContext) -> Action:
             )
         pricing = view.report("PricingAgent") or {}
         struck = set(compliance.get("restricted_promotions", [])) & set(pricing.get("applied_promotions", []))
+        struck |= set(compliance.get("exempt_tariffs", [])) & set(pricing.get("applied_tariffs", []))
         if struck and _after(view, "ComplianceValidationAgent", "PricingAgent"):
             return consult(
                 "PricingAgent",
@@ -165,8 +166,20 @@ def orchestrator(view: ConversationView, ctx: PolicyContext) -> Action:
             )
 
     signals = view.latest("scan_market_signals")["signals"]
-    if any(s["event_type"] in MARKET_TYPES for s in signals) and view.report("MarketIntelligenceAgent") is None:
+    market = any(s["event_type"] in MARKET_TYPES for s in signals)
+    if market and view.report("MarketIntelligenceAgent") is None and not ctx.slips("skipped_market_check"):
         return consult("MarketIntelligenceAgent", "Market signals are active; reading them.")
+    for desk in ("SupplyAllocationAgent", "CapacityPlanningAgent"):
+        stuck = view.report(desk)
+        if stuck is not None and stuck.get("status") == "blocked":
+            return _notify_then_finish(
+                view,
+                "review_notice",
+                proposed_decision(view),
+                "hold_for_review",
+                f"{desk} could not finish: {stuck.get('summary', '')} A reviewer must check before release.",
+                review=True,
+            )
     if not _supply_done(view):
         return consult("SupplyAllocationAgent", "Checking supply.")
     if view.report("FactoryReleaseAgent") is None:

@@ -20,6 +20,8 @@ def _ids(items: list[dict[str, Any]]) -> list[str]:
 def _tariffs_to_charge(view: ConversationView, ctx: PolicyContext) -> list[str]:
     order_date = str(view.order.get("order_date", ""))
     tariffs = view.latest("get_tariffs")["tariffs"]
+    exempt = set((view.report("ComplianceValidationAgent") or {}).get("exempt_tariffs", []))
+    tariffs = [t for t in tariffs if t["event_id"] not in exempt]
     recent = [t for t in tariffs if days_between(t["effective_from"], order_date) <= TARIFF_NOTICE_DAYS]
     if recent and ctx.deviates("tariff_omitted"):
         return [t["event_id"] for t in tariffs if t not in recent]
@@ -75,6 +77,8 @@ def pricing(view: ConversationView, ctx: PolicyContext) -> Action:
             f"{len(apply_incentives)} incentive(s){note}.",
         )
     total = quote.output["total"]
+    if ctx.slips("rounded_quote"):
+        total = float(round(total / 500.0) * 500)
     quoted = view.order.get("quoted_price")
     drift = round(total - quoted, 2) if quoted is not None else 0.0
     findings = []
@@ -119,6 +123,8 @@ def promotion_strategy(view: ConversationView, ctx: PolicyContext) -> Action:
         )
     checked = view.latest("check_promotion_eligibility")["promotions"]
     eligible = [p["event_id"] for p in checked if p.get("in_window") and p.get("model_in_scope")]
+    if eligible and ctx.slips("dropped_promotion"):
+        eligible = eligible[1:]
     rejected = [p for p in listed if p not in eligible]
     out = report(
         "PromotionStrategyAgent",
@@ -143,10 +149,14 @@ def incentive_policy(view: ConversationView, ctx: PolicyContext) -> Action:
     windows = view.latest("check_incentive_windows")
     delivery, price = windows["requested_delivery"], windows["list_price"]
     eligible, rejected, findings = [], [], []
+    order_date = str(view.order.get("order_date", ""))
     for incentive in windows["incentives"]:
         under_cap = price <= incentive["price_cap"]
         covers = incentive["effective_to"] is None or incentive["effective_to"] >= delivery
         if under_cap and not covers and ctx.deviates("stale_incentive"):
+            covers = True
+        ends = incentive["effective_to"]
+        if under_cap and not covers and ends is not None and ends >= order_date and ctx.slips("misread_window"):
             covers = True
         if under_cap and covers:
             eligible.append(incentive["event_id"])
@@ -201,6 +211,8 @@ def market_intelligence(view: ConversationView, ctx: PolicyContext) -> Action:
         }
         return CallTools([calls[m] for m in missing], "Reading competitor, launch and rate signals.")
     noticed = _ids(view.latest("read_competitor_moves")["signals"])
+    if len(noticed) > 1 and ctx.slips("forgot_signal"):
+        noticed = noticed[:-1]
     outlook = view.latest("assess_demand_signal")["outlook"]
     out = report(
         "MarketIntelligenceAgent",

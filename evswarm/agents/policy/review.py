@@ -39,7 +39,7 @@ def release_review(view: ConversationView, ctx: PolicyContext) -> Action:
     policy = view.latest("review_order_package")["policy"]
     release = view.report("FactoryReleaseAgent") or {}
     reasons = []
-    if qty >= policy["fleet_review_quantity"]:
+    if qty >= policy["fleet_review_quantity"] and not ctx.slips("missed_fleet_threshold"):
         reasons.append("FLEET_ORDER")
     if release and not release.get("authorized"):
         reasons.append("RELEASE_HOLD")

@@ -112,6 +112,10 @@ class ConversationView:
                 out.append(tool)
         return out
 
+    def failures(self, tool: str) -> int:
+        """Failed calls of `tool` during the current visit to this agent."""
+        return sum(1 for r in self.results if r.position >= self.visit_start and r.name == tool and r.failed)
+
     # --- reports ---------------------------------------------------------------------------------------
 
     def report(self, agent: str) -> dict[str, Any] | None:

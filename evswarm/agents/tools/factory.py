@@ -11,7 +11,7 @@ from evswarm.world.market import shift
 
 def _capacity_row(ctx: RunContextWrapper[RunState], factory_id: str) -> dict[str, object]:
     s = scenario_of(ctx)
-    state = s.factory_state(factory_id)
+    state = ctx.context.factory_state(factory_id)
     row = {
         "factory_id": factory_id,
         "utilization": state.utilization,
@@ -45,7 +45,7 @@ async def forecast_line_load(ctx: RunContextWrapper[RunState], factory_id: str, 
         factory_id: Factory id.
         weeks: Number of weeks to forecast.
     """
-    state = scenario_of(ctx).factory_state(factory_id)
+    state = ctx.context.factory_state(factory_id)
     return as_json(
         {
             "factory_id": factory_id,
@@ -89,7 +89,7 @@ async def compare_fulfillment_options(
         alternate_factory: The candidate alternate factory.
     """
     s = scenario_of(ctx)
-    wait = s.factory_state(default_factory).backlog_days
+    wait = ctx.context.factory_state(default_factory).backlog_days
     reroute = max(s.transit_days(alternate_factory) - s.transit_days(default_factory), 0)
     return as_json(
         {
@@ -108,7 +108,7 @@ async def build_schedule(ctx: RunContextWrapper[RunState], factory_id: str, quan
         quantity: Vehicles on the order.
     """
     s = scenario_of(ctx)
-    backlog = s.factory_state(factory_id).backlog_days
+    backlog = ctx.context.factory_state(factory_id).backlog_days
     build = shift(s.order_date, 7 + backlog)
     return as_json(
         {
@@ -130,7 +130,11 @@ async def check_release_state(ctx: RunContextWrapper[RunState], factory_id: str)
     s = scenario_of(ctx)
     holds = [e.event_id for e in s.signals_of("schedule_shock") if factory_id in e.affects]
     return as_json(
-        {"factory_id": factory_id, "release_state": s.factory_state(factory_id).release_state, "hold_signals": holds}
+        {
+            "factory_id": factory_id,
+            "release_state": ctx.context.factory_state(factory_id).release_state,
+            "hold_signals": holds,
+        }
     )
 
 
@@ -141,7 +145,7 @@ async def authorize_release(ctx: RunContextWrapper[RunState], factory_id: str) -
     Args:
         factory_id: Factory id.
     """
-    state = scenario_of(ctx).factory_state(factory_id)
+    state = ctx.context.factory_state(factory_id)
     ok = state.release_state == "open"
     return as_json(
         {

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from agents import RunContextWrapper
+from agents.tracing import get_current_span
 
 from evswarm.agents.state import RunState
 from evswarm.agents.tools.common import as_json, scenario_of, world_tool
+from evswarm.core.bundle import Cause, CauseOrigin, CauseSide
 from evswarm.world import catalog
 
 
@@ -13,6 +15,19 @@ from evswarm.world import catalog
 async def load_order(ctx: RunContextWrapper[RunState]) -> str:
     """Load the customer order under review, with its dates and the deployment's orchestration mode."""
     s = scenario_of(ctx)
+    if s.hidden_intent_issues:
+        span = get_current_span()
+        ctx.context.record(
+            Cause(
+                cause_id=f"input:order_input:{s.hidden_intent_issues[0].lower()}",
+                origin=CauseOrigin.ORGANIC,
+                side=CauseSide.INPUT,
+                component="order_input",
+                description="the customer's notes contradict the configuration in a way the notes screen misses",
+                trigger="an ambiguous note on a clean order",
+            ),
+            ("span", span.span_id if span else ""),
+        )
     order = s.order.model_dump(mode="json", exclude={"metadata"})
     order.update(
         order_date=s.order_date,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from agents import RunContextWrapper
 
 from evswarm.agents.state import RunState
-from evswarm.agents.tools.common import as_json, scenario_of, world_tool
+from evswarm.agents.tools.common import as_json, scenario_of, tool_cause, world_tool
 from evswarm.core.bundle import EnvironmentEvent
 from evswarm.world import catalog
+from evswarm.world.market import shift
+from evswarm.world.trouble import STALE_TARIFF_DAYS
 
 PRICE_AUTHORITY = 10000.0
 """Largest price correction the pricing-exception desk may approve without escalation."""
@@ -58,7 +60,15 @@ async def get_tariffs(ctx: RunContextWrapper[RunState], region: str, battery: st
         battery: Battery pack code.
     """
     s = scenario_of(ctx)
-    return as_json({"as_of": s.order_date, "tariffs": [_window(t) for t in s.listed_tariffs()]})
+    tariffs = s.listed_tariffs()
+    trouble = s.trouble("get_tariffs")
+    if trouble is not None and trouble.kind == "stale_snapshot":
+        taken = shift(s.order_date, -STALE_TARIFF_DAYS)
+        fresh = [t for t in tariffs if t.effective_from > taken]
+        if fresh:
+            tool_cause(ctx.context, "get_tariffs", "stale_snapshot", "the tariff feed answers from an old snapshot")
+            tariffs = [t for t in tariffs if t not in fresh]
+    return as_json({"as_of": s.order_date, "tariffs": [_window(t) for t in tariffs]})
 
 
 @world_tool
