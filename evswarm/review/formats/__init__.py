@@ -1,23 +1,30 @@
 """Import formats: detect what a payload is and turn it into canonical traces.
 
 `to_traces(payload)` is the one entry point used by the webhook, the watched directory and the batch
-loader, so every transport renders the same way. An unrecognized payload raises `ImportFormatError`
-with the reason (HTTP 422); nothing is dropped silently.
+loader, so every transport renders the same way. Whatever the payload, it either returns traces or raises
+`ImportFormatError` with the reason, naming the field where it can (HTTP 422): the readers check types
+before use, and any other failure of a reader is turned into an `ImportFormatError` too, so no payload
+can crash the caller. Nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
 from evswarm.review.formats.common import ImportFormatError, first_str
 from evswarm.review.formats.evswarm_bundle import from_bundle
 from evswarm.review.formats.openai_chat import read_messages
 from evswarm.review.formats.otel import read_otel
 from evswarm.review.formats.potato import read_steps
+from evswarm.review.limits import MAX_NAME, MAX_STEPS, DepthError, check_depth, clip, clip_name
 from evswarm.review.model import TRACE_ID_PATTERN, Trace
+
+logger = logging.getLogger("evswarm.review")
 
 __all__ = ["FORMATS", "ImportFormatError", "detect_format", "to_traces"]
 
@@ -54,8 +61,9 @@ def detect_format(payload: Any) -> str:
         for key in _STEP_KEYS:
             if isinstance(payload.get(key), list):
                 return "potato"
+        keys = [key[:40] for key in sorted(payload)[:12]]
         raise ImportFormatError(
-            f"unrecognized payload (top-level keys: {sorted(payload)[:12]}); expected an evswarm bundle "
+            f"unrecognized payload (top-level keys: {keys}); expected an evswarm bundle "
             "(format: evswarm.bundle.v1), OTLP JSON (resourceSpans), a span list (spans), OpenAI chat "
             "(messages) or a step list (trace, steps or conversation)"
         )
@@ -81,9 +89,7 @@ def _envelope(payload: Any, trace: Trace) -> Trace:
         trace.trace_id = _content_id(payload)
         return trace
     trace.trace_id = first_str(payload, "id", "trace_id", "run_id") or _content_id(payload)
-    trace.title = (
-        first_str(payload, "title", "task_description", "task", "description", "name") or trace.title
-    )
+    trace.title = first_str(payload, "title", "task_description", "task", "description", "name") or trace.title
     trace.task = first_str(payload, "task_description", "task", "description") or trace.task
     metadata: dict[str, Any] = payload["metadata"] if isinstance(payload.get("metadata"), dict) else {}
     merged = {**payload, **metadata}
@@ -103,10 +109,55 @@ def _check_id(trace: Trace) -> Trace:
     return trace
 
 
+def _bound(trace: Trace) -> Trace:
+    """Cap every text field (MAX_TEXT) and every name or id (MAX_NAME) of a trace, in place."""
+    if len(trace.steps) > MAX_STEPS:
+        raise ImportFormatError(f"the trace has {len(trace.steps):,} steps, more than the {MAX_STEPS:,} allowed")
+    trace.title = clip_name(trace.title) or ""
+    trace.task = clip(trace.task)
+    for name in ("case_type", "outcome", "version_set"):
+        setattr(trace, name, clip_name(getattr(trace, name)))
+    trace.metadata = {
+        key[:MAX_NAME]: clip_name(value) if isinstance(value, str) else value for key, value in trace.metadata.items()
+    }
+    for step in trace.steps:
+        step.text = clip(step.text)
+        step.arguments = None if step.arguments is None else clip(step.arguments)
+        step.error = None if step.error is None else clip(step.error)
+        for name in ("step_id", "agent", "label", "tool", "call_id", "group", "span_id", "timestamp"):
+            setattr(step, name, clip_name(getattr(step, name)))
+    return trace
+
+
 def to_traces(payload: Any, fmt: str = "auto") -> list[Trace]:
-    """Canonical traces from one payload (an OTLP export may hold several)."""
+    """Canonical traces from one payload (an OTLP export may hold several).
+
+    Raises ImportFormatError, and nothing else, for any payload that cannot be read.
+    """
     if fmt not in FORMATS:
         raise ImportFormatError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    try:
+        check_depth(payload)
+    except DepthError as exc:
+        raise ImportFormatError(str(exc)) from exc
+    try:
+        return [_bound(trace) for trace in _read(payload, fmt)]
+    except ImportFormatError:
+        raise
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ImportFormatError(f"a value of the wrong type for `{where}` of a step: {first['msg']}") from exc
+    except RecursionError as exc:
+        raise ImportFormatError("the payload is nested too deeply to read") from exc
+    except Exception as exc:  # a reader bug must cost one payload, never the server
+        logger.warning("import reader failed on a %s payload", fmt, exc_info=True)
+        raise ImportFormatError(
+            f"the payload could not be read as {fmt}: {type(exc).__name__}: {str(exc)[:200]}"
+        ) from exc
+
+
+def _read(payload: Any, fmt: str) -> list[Trace]:
     found = detect_format(payload) if fmt == "auto" else fmt
     if found == "evswarm":
         if not isinstance(payload, dict):
@@ -135,8 +186,6 @@ def to_traces(payload: Any, fmt: str = "auto") -> list[Trace]:
     steps, answer = read_steps(items)
     return [
         _check_id(
-            _envelope(
-                payload, Trace(trace_id="pending", source_format="potato", steps=steps, answer_source=answer)
-            )
+            _envelope(payload, Trace(trace_id="pending", source_format="potato", steps=steps, answer_source=answer))
         )
     ]
