@@ -18,19 +18,14 @@ def issue_token(store: Store, name: str) -> str:
     token = "ann_" + secrets.token_urlsafe(24)
     with store.write() as conn:
         conn.execute(
-            "INSERT INTO annotators VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-            "token_hash = excluded.token_hash",
+            "INSERT INTO annotators VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET token_hash = excluded.token_hash",
             (name, token_hash(token), now()),
         )
     return token
 
 
 def annotator_for(store: Store, token: str) -> str | None:
-    row = (
-        store.reader()
-        .execute("SELECT name FROM annotators WHERE token_hash = ?", (token_hash(token),))
-        .fetchone()
-    )
+    row = store.reader().execute("SELECT name FROM annotators WHERE token_hash = ?", (token_hash(token),)).fetchone()
     return None if row is None else str(row["name"])
 
 
@@ -78,9 +73,7 @@ LEFT JOIN traces t ON t.trace_id = a.trace_id
 """
 
 
-def latest_labels(
-    store: Store, *, trace_id: str | None = None, annotator: str | None = None
-) -> list[dict[str, Any]]:
+def latest_labels(store: Store, *, trace_id: str | None = None, annotator: str | None = None) -> list[dict[str, Any]]:
     """The newest label per (trace, annotator, scheme), with a `stale` flag if the trace changed since."""
     clauses, params = [], []
     if trace_id is not None:
@@ -90,9 +83,7 @@ def latest_labels(
         clauses.append("a.annotator = ?")
         params.append(annotator)
     sql = (
-        _LATEST
-        + (" WHERE " + " AND ".join(clauses) if clauses else "")
-        + " ORDER BY a.trace_id, a.annotator, a.scheme"
+        _LATEST + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY a.trace_id, a.annotator, a.scheme"
     )
     rows = []
     for row in store.reader().execute(sql, params).fetchall():
@@ -131,10 +122,23 @@ def export_jsonl(rows: list[dict[str, Any]]) -> bytes:
     return b"".join(orjson.dumps(row, option=orjson.OPT_SORT_KEYS) + b"\n" for row in rows)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula (it begins with =, +, -, @, tab or CR) gets a
+    leading apostrophe, so it is shown as text; other cells are unchanged."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def export_csv(rows: list[dict[str, Any]]) -> bytes:
+    """Labels as CSV, every text cell neutralised against formula injection (see `neutralise`)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "step_ids": " ".join(row["step_ids"])})
+        cells = {**row, "step_ids": " ".join(row["step_ids"])}
+        writer.writerow({key: neutralise(value) for key, value in cells.items()})
     return buffer.getvalue().encode()

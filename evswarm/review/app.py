@@ -14,12 +14,13 @@ import anyio
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from evswarm.review import api_annotations, api_traces
+from evswarm.review import api_annotations, api_ingest, api_traces
 from evswarm.review.config import ReviewConfig
 from evswarm.review.state import ReviewState
-from evswarm.review.watch import initial_files, load_files, poll_sidecars, refresh_sidecars, watch_directories
+from evswarm.review.watch import initial_files, load_files, refresh_sidecars, watch_sidecars, watch_traces
 
 STATIC_DIR = Path(str(resources.files("evswarm.review").joinpath("static")))
 
@@ -58,28 +59,28 @@ def _page(name: str) -> Any:
     path = STATIC_DIR / name
 
     def handler() -> FileResponse:
-        return FileResponse(
-            path, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
-        )
+        return FileResponse(path, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
     return handler
 
 
 def create_app(config: ReviewConfig) -> FastAPI:
-    """Build the app; the batch is imported at start-up (unchanged files are skipped on restart)."""
+    """Build the app; the batch is imported at start-up (unchanged files are skipped on restart). Start-up
+    never fails because of a file: each bad one is an import error."""
     state = ReviewState.open(config)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.notifier.bind(asyncio.get_running_loop())
-        await anyio.to_thread.run_sync(
-            lambda: load_files(state, initial_files(state), progress=config.progress)
-        )
-        await anyio.to_thread.run_sync(refresh_sidecars, state)
-        stop = asyncio.Event()
-        tasks = [asyncio.create_task(poll_sidecars(state, stop))]
+        stop, restart = asyncio.Event(), asyncio.Event()
+        tasks = [asyncio.create_task(watch_sidecars(state, stop, restart))]
         if config.watch:
-            tasks.append(asyncio.create_task(watch_directories(state, stop)))
+            tasks.append(asyncio.create_task(watch_traces(state, stop, restart)))
+        # Let the watchers arm (their first step sets up the OS watches) before the one initial scan, so
+        # that no file written during start-up slips between the scan and the watch.
+        await asyncio.sleep(0)
+        await anyio.to_thread.run_sync(lambda: load_files(state, initial_files(state), progress=config.progress))
+        await anyio.to_thread.run_sync(refresh_sidecars, state)
         try:
             yield
         finally:
@@ -98,6 +99,7 @@ def create_app(config: ReviewConfig) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.review = state
+    app.include_router(api_ingest.router)
     app.include_router(api_traces.router)
     app.include_router(api_annotations.router)
     app.add_api_route("/", _page("index.html"), methods=["GET"], include_in_schema=False)
@@ -113,4 +115,6 @@ def create_app(config: ReviewConfig) -> FastAPI:
     app.add_api_route("/traces/{trace_id}", trace_html, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)
+    # Outermost: answer only the host names the server is meant to be reached by (DNS rebinding).
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=config.allowed_hosts, www_redirect=False)
     return app

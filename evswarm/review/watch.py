@@ -1,11 +1,19 @@
-"""Loading the batch at start, watching directories for new trace files, and refreshing grades and
-macro tables when their files change."""
+"""Loading the batch at start, then following changes with watchfiles' own change stream (`awatch`):
+trace files under the trace roots (the batch's bundles and the watched directories, recursively) and the
+sidecar files other commands write (`eval_labels.jsonl`, the analysis tables), watched through their
+directories since those files are replaced, not edited.
+
+Nothing here can die of one file: every failure is logged (and recorded as an import error where it is
+about a file) and the watchers go on; a watcher whose stream itself fails is started again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+import logging
+import os
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 import anyio
@@ -16,130 +24,195 @@ from evswarm.core.layout import BatchLayout
 from evswarm.review.sidecar import load_grades
 from evswarm.review.state import ReviewState
 
+logger = logging.getLogger("evswarm.review")
+
 TRACE_SUFFIXES = (".json", ".jsonl")
+RETRY_SECONDS = 2.0  # pause before a failed change stream is started again
+ANALYSIS_TABLES = ("trace_patterns", "suspects")
 
 
-def is_trace_file(path: Path) -> bool:
-    return path.suffix in TRACE_SUFFIXES and not path.name.startswith(".") and path.is_file()
+def is_trace_name(path: Path) -> bool:
+    return path.suffix in TRACE_SUFFIXES and not path.name.startswith(".")
 
 
 def trace_files(directory: Path) -> list[Path]:
-    """.json and .jsonl files under `directory` (subfolders included), in name order."""
-    if not directory.is_dir():
-        return []
-    return sorted(
-        p
-        for p in directory.rglob("*")
-        if p.suffix in TRACE_SUFFIXES and not p.name.startswith(".") and p.is_file()
-    )
+    """.json and .jsonl files under `directory` (subfolders included, symlinked folders not followed),
+    in name order."""
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(directory, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(folder, name) for name in files if is_trace_name(Path(name))]
+    return sorted(found)
 
 
-def initial_files(state: ReviewState) -> list[Path]:
-    files: list[Path] = []
+def trace_roots(state: ReviewState) -> list[Path]:
+    """Where trace files are read from, existing or not: the batch's bundles dir and the watched dirs."""
+    roots = [BatchLayout(state.config.batch_dir).bundles_dir] if state.config.load_batch else []
+    return list(dict.fromkeys([*roots, *state.config.watch_dirs]))
+
+
+def root_of(path: Path, roots: Iterable[Path]) -> Path | None:
+    """The trace root `path` lies under (by name, not following links), or None."""
+    return next((root for root in roots if path == root or path.is_relative_to(root)), None)
+
+
+def initial_files(state: ReviewState) -> list[tuple[Path, Path]]:
+    """(file, root) for every trace file to load at start: the batch's bundles, then the watched dirs."""
+    files: dict[Path, Path] = {}
     if state.config.load_batch:
-        files += list(BatchLayout(state.config.batch_dir).bundle_paths())
+        layout = BatchLayout(state.config.batch_dir)
+        files.update((path, layout.bundles_dir) for path in layout.bundle_paths())
     for directory in state.config.watch_dirs:
-        files += trace_files(directory)
-    return list(dict.fromkeys(files))
+        for path in trace_files(directory):
+            files.setdefault(path, directory)
+    return list(files.items())
 
 
-def load_files(state: ReviewState, files: Iterable[Path], *, progress: bool) -> None:
-    """Ingest files (skipping unchanged ones), with a progress bar on the terminal when asked."""
+def load_files(state: ReviewState, files: Iterable[tuple[Path, Path]], *, progress: bool) -> None:
+    """Ingest (file, root) pairs, skipping unchanged files, with a progress bar on the terminal when asked.
+    Never raises because of a file (each failure is an import error)."""
     todo = list(files)
     state.loading["total"] = len(todo)
     columns = (TextColumn("importing traces"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=not progress or not todo, transient=False) as bar:
         task = bar.add_task("import", total=len(todo))
-        for path in todo:
-            state.ingestor.ingest_file(path)
+        for path, root in todo:
+            state.ingestor.ingest_file(path, root=root)
             state.loading["done"] += 1
             bar.advance(task)
 
 
-def refresh_sidecars(state: ReviewState) -> None:
-    load_grades(state.config.labels_path, state.store)
-    state.analysis.reload(state.store)
-
-
-def _sidecar_stamp(state: ReviewState) -> tuple[tuple[str, int, int], ...]:
-    paths = [state.config.labels_path]
+def sidecar_paths(state: ReviewState) -> set[Path]:
+    """The files whose change reloads grades or macro tables."""
+    paths = {state.config.labels_path}
     if state.config.analysis_dir is not None:
-        paths += [
+        paths |= {
             state.config.analysis_dir / f"{name}{suffix}"
-            for name in ("trace_patterns", "suspects")
+            for name in ANALYSIS_TABLES
             for suffix in (".jsonl", ".json", ".csv")
-        ]
-    stamps = []
-    for path in paths:
-        with contextlib.suppress(OSError):
-            stat = path.stat()
-            stamps.append((str(path), stat.st_mtime_ns, stat.st_size))
-    return tuple(stamps)
+        }
+    return paths
 
 
-async def poll_sidecars(state: ReviewState, stop: asyncio.Event, interval: float = 2.0) -> None:
-    """Reload grades and macro tables when their files change (they are written by other commands)."""
-    seen = _sidecar_stamp(state)
+def refresh_sidecars(state: ReviewState) -> None:
+    """Reload grades and macro tables; a failure is logged and recorded, never raised."""
+    labels = state.config.labels_path
+    try:
+        state.store.clear_errors(str(labels))
+        load_grades(labels, state.store)
+    except Exception as exc:
+        logger.exception("could not load grades from %s", labels)
+        with contextlib.suppress(Exception):
+            state.store.record_error(str(labels), f"could not be loaded: {type(exc).__name__}: {exc}")
+    try:
+        state.analysis.reload(state.store)
+    except Exception as exc:
+        logger.exception("could not load the analysis tables")
+        with contextlib.suppress(Exception):
+            state.store.record_error(
+                str(state.config.analysis_dir), f"could not be loaded: {type(exc).__name__}: {exc}"
+            )
+
+
+def handle_trace_changes(state: ReviewState, changes: Iterable[tuple[Change, str]], roots: list[Path]) -> None:
+    """Ingest added or changed trace files (and the files of a new folder); forget deleted ones."""
+    for change, name in sorted(changes, key=lambda c: c[1]):
+        path = Path(name)
+        root = root_of(path, roots)
+        if root is None:
+            continue
+        try:
+            if change == Change.deleted:
+                if is_trace_name(path):
+                    state.ingestor.forget_file(path)
+            elif path.is_dir() and not path.is_symlink():  # a new folder: its files may predate the event
+                for file in trace_files(path):
+                    state.ingestor.ingest_file(file, root=root)
+            elif is_trace_name(path):
+                state.ingestor.ingest_file(path, root=root)
+        except Exception:
+            logger.exception("could not handle a change of %s", path)
+
+
+def _ingest_all(state: ReviewState, files: list[tuple[Path, Path]]) -> None:
+    for path, root in files:
+        state.ingestor.ingest_file(path, root=root)
+
+
+async def _first(*waits: Callable[[], Awaitable[object]]) -> None:
+    """Return when the first of `waits` completes."""
+    tasks = [asyncio.ensure_future(wait()) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def _relay(interrupt: asyncio.Event, stop: asyncio.Event, restart: asyncio.Event) -> None:
+    """Set `interrupt` (which ends one change stream) at `stop` or `restart`."""
+    await _first(stop.wait, restart.wait)
+    interrupt.set()
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def watch_traces(state: ReviewState, stop: asyncio.Event, restart: asyncio.Event) -> None:
+    """Follow the trace roots until `stop`; `restart` starts the stream again (a root was created)."""
+
+    def wanted(change: Change, name: str) -> bool:
+        path = Path(name)
+        return not path.name.startswith(".") and (path.suffix in TRACE_SUFFIXES or change != Change.deleted)
+
     while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        stamp = _sidecar_stamp(state)
-        if stamp != seen:
-            seen = stamp
-            await anyio.to_thread.run_sync(refresh_sidecars, state)
+        roots = [root for root in trace_roots(state) if root.is_dir()]
+        restart.clear()
+        if not roots:
+            await _first(stop.wait, restart.wait)
+            continue
+        interrupt = asyncio.Event()
+        relay = asyncio.ensure_future(_relay(interrupt, stop, restart))
+        try:
+            async for changes in awatch(
+                *roots, watch_filter=wanted, recursive=True, stop_event=interrupt, yield_on_timeout=False
+            ):
+                await anyio.to_thread.run_sync(handle_trace_changes, state, changes, roots)
+        except Exception:
+            logger.exception("the trace watcher failed; starting it again")
+            await _pause(stop, RETRY_SECONDS)
+        finally:
+            relay.cancel()
 
 
-def _roots(state: ReviewState) -> list[Path]:
-    candidates = [BatchLayout(state.config.batch_dir).bundles_dir, *state.config.watch_dirs]
-    return [d for d in candidates if d.is_dir()]
-
-
-def _ingest_paths(state: ReviewState, paths: list[Path]) -> None:
-    for path in paths:
-        if path.is_dir():  # a new folder: its files may predate the watch on it
-            for file in trace_files(path):
-                state.ingestor.ingest_file(file)
-        elif is_trace_file(path):
-            state.ingestor.ingest_file(path)
-
-
-def rescan(state: ReviewState) -> None:
-    """Ingest any new or changed file under the watched roots (a safety net for missed events)."""
-    _ingest_paths(state, [f for root in _roots(state) for f in trace_files(root)])
-
-
-async def watch_directories(state: ReviewState, stop: asyncio.Event, rescan_every: float = 15.0) -> None:
-    """Ingest .json/.jsonl files as they are added or changed under the watched directories."""
-    roots = _roots(state)
-    if not roots:
+async def watch_sidecars(state: ReviewState, stop: asyncio.Event, restart: asyncio.Event) -> None:
+    """Reload grades and macro tables when their files change; set `restart` when a missing trace root
+    (the batch's bundles dir) appears, after ingesting what it already holds."""
+    sidecars = sidecar_paths(state)
+    missing = {root for root in trace_roots(state) if not root.is_dir()}
+    directories = sorted({path.parent for path in sidecars | missing if path.parent.is_dir()})
+    if not directories:
         return
 
-    def wanted(change: Change, path: str) -> bool:
-        name = Path(path).name
-        if change == Change.deleted or name.startswith("."):
-            return False
-        return Path(path).suffix in TRACE_SUFFIXES or Path(path).is_dir()
+    def wanted(change: Change, name: str) -> bool:
+        return Path(name) in sidecars or Path(name) in missing
 
-    async def periodic() -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=rescan_every)
-            if not stop.is_set():
-                await anyio.to_thread.run_sync(rescan, state)
-
-    safety_net = asyncio.create_task(periodic())
-    try:
-        async for changes in awatch(
-            *roots,
-            watch_filter=wanted,
-            recursive=True,
-            stop_event=stop,
-            rust_timeout=1000,
-            yield_on_timeout=False,
-        ):
-            paths = sorted({Path(p) for _, p in changes})
-            await anyio.to_thread.run_sync(_ingest_paths, state, paths)
-    finally:
-        safety_net.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await safety_net
+    while not stop.is_set():
+        try:
+            async for changes in awatch(
+                *directories, watch_filter=wanted, recursive=False, stop_event=stop, yield_on_timeout=False
+            ):
+                paths = {Path(name) for _, name in changes}
+                if paths & sidecars:
+                    await anyio.to_thread.run_sync(refresh_sidecars, state)
+                created = {path for path in paths & missing if path.is_dir()}
+                if created:
+                    missing -= created
+                    files = [(file, root) for root in created for file in trace_files(root)]
+                    await anyio.to_thread.run_sync(_ingest_all, state, files)
+                    restart.set()
+        except Exception:
+            logger.exception("the sidecar watcher failed; starting it again")
+            await _pause(stop, RETRY_SECONDS)

@@ -97,3 +97,8 @@ class LiveServer:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+def json_auth(token: str = TOKEN) -> dict[str, str]:
+    """The server token and a JSON content type: what the webhook needs."""
+    return {**auth(token), "Content-Type": "application/json"}

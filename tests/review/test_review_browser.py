@@ -53,9 +53,18 @@ def browser() -> Iterator[Browser]:
         instance.close()
 
 
+TOKEN_KEY = "evswarm-review-token"
+# Each test's browser starts signed in with the server token (once: signing out or in again sticks).
+SIGNED_IN = (
+    "if (!localStorage.getItem('test-seeded')) {"
+    f" localStorage.setItem({TOKEN_KEY!r}, {TOKEN!r}); localStorage.setItem('test-seeded', '1'); }}"
+)
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
+    context.add_init_script(SIGNED_IN)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -87,9 +96,7 @@ def test_three_panes_show_the_right_content_for_a_known_trace(page: Page, server
     failing.locator("button.cite").click()
     expect(page.locator("#calls .card.cited")).to_contain_text("compute_quote")
     # panes scroll independently
-    overflow = page.eval_on_selector_all(
-        ".pane-body", "nodes => nodes.map(n => getComputedStyle(n).overflowY)"
-    )
+    overflow = page.eval_on_selector_all(".pane-body", "nodes => nodes.map(n => getComputedStyle(n).overflowY)")
     assert overflow == ["auto", "auto", "auto"]
 
 
@@ -119,9 +126,7 @@ def test_click_and_keyboard_link_steps_across_panes(page: Page, server: LiveServ
 
 def test_long_outputs_collapse_and_expand_and_hostile_text_stays_text(page: Page, server: LiveServer) -> None:
     open_trace(page, server, XSS_ID)
-    result = page.locator("#calls .card", has=page.locator("code.tool", has_text="compute_quote")).locator(
-        ".result"
-    )
+    result = page.locator("#calls .card", has=page.locator("code.tool", has_text="compute_quote")).locator(".result")
     collapsible = result.locator(".collapsible")
     expect(collapsible).to_have_class("collapsible collapsed")
     expect(collapsible.locator("pre")).not_to_contain_text("row 59")
@@ -143,9 +148,12 @@ def test_long_outputs_collapse_and_expand_and_hostile_text_stays_text(page: Page
 def test_annotation_is_saved_and_exported(page: Page, server: LiveServer, tmp_path: Path) -> None:
     token = httpx.post(f"{server.url}/api/annotators", json={"name": "carol"}, headers=auth()).json()["token"]
     open_trace(page, server, run_id(2))
+    expect(page.locator("[data-testid=whoami]")).to_contain_text("admin")
+    page.locator(".signin-box button", has_text="sign out").click()
     page.fill("#token-input", token)
     page.locator(".signin button[type=submit]").click()
     expect(page.locator("[data-testid=whoami]")).to_contain_text("carol")
+    expect(page.locator("body[data-ready='1']")).to_have_count(1)
     page.locator("#reasoning .card", has_text="federal incentive").click()
     page.check("#attach-step")
     page.check("input[name='scheme-final_decision_quality'][value='fail']")
@@ -180,9 +188,7 @@ def test_trace_posted_to_the_webhook_appears_on_an_open_list_page(page: Page, se
             {"speaker": "Agent (Final Answer)", "text": "ok"},
         ],
     }
-    response = httpx.post(
-        f"{server.url}/api/traces", json=payload, headers={"Authorization": f"Bearer {TOKEN}"}
-    )
+    response = httpx.post(f"{server.url}/api/traces", json=payload, headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 201
     expect(page.locator("#rows tr[data-trace-id='live-hook-1']")).to_be_visible()
     expect(page.locator("#new-traces")).to_contain_text("live-hook-1")
