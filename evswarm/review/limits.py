@@ -86,9 +86,13 @@ def loads_bounded(text: str | bytes, max_chars: int = PRETTY_LIMIT) -> Any:
     return value
 
 
+MARKER_ROOM = 120  # a clipped text's marker; clipping a clipped text again changes nothing
+
+
 def clip(text: str, limit: int = MAX_TEXT) -> str:
-    """`text` cut to `limit` characters, with a marker saying how many were left out."""
-    if len(text) <= limit:
+    """`text` cut to `limit` characters, with a marker saying how many were left out (so at most
+    `limit + MARKER_ROOM` characters; texts within that are kept whole)."""
+    if len(text) <= limit + MARKER_ROOM:
         return text
     return f"{text[:limit]}\n… [{len(text) - limit:,} more characters not shown; the raw payload is kept]"
 
