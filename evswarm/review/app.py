@@ -72,10 +72,10 @@ def create_app(config: ReviewConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.notifier.bind(asyncio.get_running_loop())
-        stop, restart = asyncio.Event(), asyncio.Event()
-        tasks = [asyncio.create_task(watch_sidecars(state, stop, restart))]
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(watch_sidecars(state, stop))]
         if config.watch:
-            tasks.append(asyncio.create_task(watch_traces(state, stop, restart)))
+            tasks.append(asyncio.create_task(watch_traces(state, stop)))
         # Let the watchers arm (their first step sets up the OS watches) before the one initial scan, so
         # that no file written during start-up slips between the scan and the watch.
         await asyncio.sleep(0)

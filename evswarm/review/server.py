@@ -186,6 +186,9 @@ def serve(
         highlight=False,
     )
     console.print(f"watched: {', '.join(str(d) for d in config.watch_dirs)}")
+    console.print(
+        f"answers Host names: {', '.join(config.allowed_hosts)} (add more with --allow-host)", highlight=False
+    )
     for name in annotators or []:
         console.print(f"annotator [bold]{name}[/] token: [bold]{issue_token(state.store, name)}[/]")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3))

@@ -369,11 +369,12 @@ class Store:
 
     def clear_errors(self, source: str) -> int:
         """Forget the import errors of `source` and of its lines and items (`source:N`, `source[N]`)."""
+        where = "WHERE source = ? OR substr(source, 1, ?) IN (?, ?)"
+        params = (source, len(source) + 1, source + ":", source + "[")
+        if self.reader().execute(f"SELECT 1 FROM import_errors {where} LIMIT 1", params).fetchone() is None:
+            return 0  # the usual case: no write transaction for nothing
         with self.write() as conn:
-            cursor = conn.execute(
-                "DELETE FROM import_errors WHERE source = ? OR substr(source, 1, ?) IN (?, ?)",
-                (source, len(source) + 1, source + ":", source + "["),
-            )
+            cursor = conn.execute(f"DELETE FROM import_errors {where}", params)
         return int(cursor.rowcount)
 
     def forget_file(self, path: str) -> None:

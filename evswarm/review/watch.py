@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import anyio
@@ -134,25 +134,12 @@ def handle_trace_changes(state: ReviewState, changes: Iterable[tuple[Change, str
             logger.exception("could not handle a change of %s", path)
 
 
-def _ingest_all(state: ReviewState, files: list[tuple[Path, Path]]) -> None:
-    for path, root in files:
-        state.ingestor.ingest_file(path, root=root)
-
-
-async def _first(*waits: Callable[[], Awaitable[object]]) -> None:
-    """Return when the first of `waits` completes."""
-    tasks = [asyncio.ensure_future(wait()) for wait in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-
-
-async def _relay(interrupt: asyncio.Event, stop: asyncio.Event, restart: asyncio.Event) -> None:
-    """Set `interrupt` (which ends one change stream) at `stop` or `restart`."""
-    await _first(stop.wait, restart.wait)
-    interrupt.set()
+def watch_targets(roots: list[Path]) -> list[Path]:
+    """The directories to watch (recursively) for `roots`: each root, or its parent while the root does not
+    exist yet (so that a bundles folder created later is seen with its files); none inside another."""
+    targets = {root if root.is_dir() else root.parent for root in roots}
+    targets = {target for target in targets if target.is_dir()}
+    return sorted(t for t in targets if not any(o != t and t.is_relative_to(o) for o in targets))
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:
@@ -160,59 +147,48 @@ async def _pause(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-async def watch_traces(state: ReviewState, stop: asyncio.Event, restart: asyncio.Event) -> None:
-    """Follow the trace roots until `stop`; `restart` starts the stream again (a root was created)."""
+async def watch_traces(state: ReviewState, stop: asyncio.Event) -> None:
+    """Follow the trace roots until `stop`: ingest added or changed files, forget deleted ones. A failed
+    change stream is logged and started again."""
+    roots = trace_roots(state)
 
     def wanted(change: Change, name: str) -> bool:
         path = Path(name)
-        return not path.name.startswith(".") and (path.suffix in TRACE_SUFFIXES or change != Change.deleted)
+        if path.name.startswith(".") or root_of(path, roots) is None:
+            return False
+        return path.suffix in TRACE_SUFFIXES or change != Change.deleted
 
     while not stop.is_set():
-        roots = [root for root in trace_roots(state) if root.is_dir()]
-        restart.clear()
-        if not roots:
-            await _first(stop.wait, restart.wait)
-            continue
-        interrupt = asyncio.Event()
-        relay = asyncio.ensure_future(_relay(interrupt, stop, restart))
+        targets = watch_targets(roots)
+        if not targets:
+            return
         try:
             async for changes in awatch(
-                *roots, watch_filter=wanted, recursive=True, stop_event=interrupt, yield_on_timeout=False
+                *targets, watch_filter=wanted, recursive=True, stop_event=stop, yield_on_timeout=False
             ):
                 await anyio.to_thread.run_sync(handle_trace_changes, state, changes, roots)
         except Exception:
             logger.exception("the trace watcher failed; starting it again")
             await _pause(stop, RETRY_SECONDS)
-        finally:
-            relay.cancel()
 
 
-async def watch_sidecars(state: ReviewState, stop: asyncio.Event, restart: asyncio.Event) -> None:
-    """Reload grades and macro tables when their files change; set `restart` when a missing trace root
-    (the batch's bundles dir) appears, after ingesting what it already holds."""
+async def watch_sidecars(state: ReviewState, stop: asyncio.Event) -> None:
+    """Reload grades and macro tables when their files change (through their directories: other commands
+    replace these files rather than edit them). A failed change stream is logged and started again."""
     sidecars = sidecar_paths(state)
-    missing = {root for root in trace_roots(state) if not root.is_dir()}
-    directories = sorted({path.parent for path in sidecars | missing if path.parent.is_dir()})
-    if not directories:
-        return
 
     def wanted(change: Change, name: str) -> bool:
-        return Path(name) in sidecars or Path(name) in missing
+        return Path(name) in sidecars
 
     while not stop.is_set():
+        directories = sorted({path.parent for path in sidecars if path.parent.is_dir()})
+        if not directories:
+            return
         try:
-            async for changes in awatch(
+            async for _ in awatch(
                 *directories, watch_filter=wanted, recursive=False, stop_event=stop, yield_on_timeout=False
             ):
-                paths = {Path(name) for _, name in changes}
-                if paths & sidecars:
-                    await anyio.to_thread.run_sync(refresh_sidecars, state)
-                created = {path for path in paths & missing if path.is_dir()}
-                if created:
-                    missing -= created
-                    files = [(file, root) for root in created for file in trace_files(root)]
-                    await anyio.to_thread.run_sync(_ingest_all, state, files)
-                    restart.set()
+                await anyio.to_thread.run_sync(refresh_sidecars, state)
         except Exception:
             logger.exception("the sidecar watcher failed; starting it again")
             await _pause(stop, RETRY_SECONDS)
