@@ -60,15 +60,16 @@ def check_depth(value: Any, limit: int = MAX_DEPTH, *, raw: bytes | str | None =
         brackets = raw.count(b"[") + raw.count(b"{") if isinstance(raw, bytes) else raw.count("[") + raw.count("{")
         if brackets <= limit:
             return
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
+    level: list[Any] = [value] if isinstance(value, dict | list) else []
+    depth = 1
+    while level:  # breadth first, one level at a time: cheap enough to run on every payload
         if depth > limit:
             raise DepthError(_locate(value, limit), limit)
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values() if isinstance(child, dict | list))
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node if isinstance(child, dict | list))
+        below: list[Any] = []
+        for node in level:
+            below += [c for c in (node.values() if isinstance(node, dict) else node) if isinstance(c, dict | list)]
+        level = below
+        depth += 1
 
 
 def loads_bounded(text: str | bytes, max_chars: int = PRETTY_LIMIT) -> Any:

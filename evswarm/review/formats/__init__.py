@@ -21,7 +21,7 @@ from evswarm.review.formats.evswarm_bundle import from_bundle
 from evswarm.review.formats.openai_chat import read_messages
 from evswarm.review.formats.otel import read_otel
 from evswarm.review.formats.potato import read_steps
-from evswarm.review.limits import MAX_NAME, MAX_STEPS, DepthError, check_depth, clip, clip_name
+from evswarm.review.limits import MAX_NAME, MAX_STEPS, MAX_TEXT, DepthError, check_depth, clip, clip_name
 from evswarm.review.model import TRACE_ID_PATTERN, Trace
 
 logger = logging.getLogger("evswarm.review")
@@ -109,23 +109,38 @@ def _check_id(trace: Trace) -> Trace:
     return trace
 
 
+_STEP_TEXTS = ("text", "arguments", "error")
+_STEP_NAMES = ("step_id", "agent", "label", "tool", "call_id", "group", "span_id", "timestamp")
+
+
 def _bound(trace: Trace) -> Trace:
-    """Cap every text field (MAX_TEXT) and every name or id (MAX_NAME) of a trace, in place."""
+    """Cap every text field (MAX_TEXT) and every name or id (MAX_NAME) of a trace, in place (only fields
+    over their limit are touched: this runs on every payload)."""
     if len(trace.steps) > MAX_STEPS:
         raise ImportFormatError(f"the trace has {len(trace.steps):,} steps, more than the {MAX_STEPS:,} allowed")
-    trace.title = clip_name(trace.title) or ""
-    trace.task = clip(trace.task)
+    if len(trace.title) > MAX_NAME:
+        trace.title = clip_name(trace.title) or ""
+    if len(trace.task) > MAX_TEXT:
+        trace.task = clip(trace.task)
     for name in ("case_type", "outcome", "version_set"):
-        setattr(trace, name, clip_name(getattr(trace, name)))
-    trace.metadata = {
-        key[:MAX_NAME]: clip_name(value) if isinstance(value, str) else value for key, value in trace.metadata.items()
-    }
+        value = getattr(trace, name)
+        if value is not None and len(value) > MAX_NAME:
+            setattr(trace, name, clip_name(value))
+    if any(len(key) > MAX_NAME or (isinstance(v, str) and len(v) > MAX_NAME) for key, v in trace.metadata.items()):
+        trace.metadata = {
+            key[:MAX_NAME]: clip_name(value) if isinstance(value, str) else value
+            for key, value in trace.metadata.items()
+        }
     for step in trace.steps:
-        step.text = clip(step.text)
-        step.arguments = None if step.arguments is None else clip(step.arguments)
-        step.error = None if step.error is None else clip(step.error)
-        for name in ("step_id", "agent", "label", "tool", "call_id", "group", "span_id", "timestamp"):
-            setattr(step, name, clip_name(getattr(step, name)))
+        fields = step.__dict__
+        for name in _STEP_TEXTS:
+            value = fields[name]
+            if value is not None and len(value) > MAX_TEXT:
+                setattr(step, name, clip(value))
+        for name in _STEP_NAMES:
+            value = fields[name]
+            if value is not None and len(value) > MAX_NAME:
+                setattr(step, name, clip_name(value))
     return trace
 
 
