@@ -72,13 +72,17 @@ def create_app(config: ReviewConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.notifier.bind(asyncio.get_running_loop())
-        stop = asyncio.Event()
-        tasks = [asyncio.create_task(watch_sidecars(state, stop))]
+        stop, appeared = asyncio.Event(), asyncio.Event()
+        armed = [asyncio.Event(), asyncio.Event()]
+        tasks = [asyncio.create_task(watch_sidecars(state, stop, appeared, armed[0]))]
         if config.watch:
-            tasks.append(asyncio.create_task(watch_traces(state, stop)))
-        # Let the watchers arm (their first step sets up the OS watches) before the one initial scan, so
-        # that no file written during start-up slips between the scan and the watch.
-        await asyncio.sleep(0)
+            tasks.append(asyncio.create_task(watch_traces(state, stop, appeared, armed[1])))
+        else:
+            armed[1].set()
+        # The watchers arm first (set up their OS watches), then the one initial scan runs, so that no
+        # file written during start-up slips between the scan and the watch.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(event.wait() for event in armed)), timeout=10)
         await anyio.to_thread.run_sync(lambda: load_files(state, initial_files(state), progress=config.progress))
         await anyio.to_thread.run_sync(refresh_sidecars, state)
         try:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 
 import anyio
@@ -28,6 +28,7 @@ logger = logging.getLogger("evswarm.review")
 
 TRACE_SUFFIXES = (".json", ".jsonl")
 RETRY_SECONDS = 2.0  # pause before a failed change stream is started again
+LOOK_SECONDS = 2.0  # how often a missing sidecar file or trace root beside the database is looked for
 ANALYSIS_TABLES = ("trace_patterns", "suspects")
 
 
@@ -134,12 +135,9 @@ def handle_trace_changes(state: ReviewState, changes: Iterable[tuple[Change, str
             logger.exception("could not handle a change of %s", path)
 
 
-def watch_targets(roots: list[Path]) -> list[Path]:
-    """The directories to watch (recursively) for `roots`: each root, or its parent while the root does not
-    exist yet (so that a bundles folder created later is seen with its files); none inside another."""
-    targets = {root if root.is_dir() else root.parent for root in roots}
-    targets = {target for target in targets if target.is_dir()}
-    return sorted(t for t in targets if not any(o != t and t.is_relative_to(o) for o in targets))
+def _ingest_all(state: ReviewState, files: list[tuple[Path, Path]]) -> None:
+    for path, root in files:
+        state.ingestor.ingest_file(path, root=root)
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:
@@ -147,10 +145,52 @@ async def _pause(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-async def watch_traces(state: ReviewState, stop: asyncio.Event) -> None:
-    """Follow the trace roots until `stop`: ingest added or changed files, forget deleted ones. A failed
-    change stream is logged and started again."""
+async def _first(*events: asyncio.Event) -> None:
+    """Return when the first of `events` is set."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+
+
+async def _changes(
+    targets: list[Path],
+    *,
+    recursive: bool,
+    wanted: Callable[[Change, str], bool],
+    stop: asyncio.Event,
+    armed: Callable[[], Awaitable[None]],
+) -> AsyncIterator[set[tuple[Change, str]]]:
+    """watchfiles' change stream over `targets`, calling `armed` once its OS watches are set up (so that
+    a catch-up scan run there cannot miss a file written in between)."""
+    stream = awatch(*targets, watch_filter=wanted, recursive=recursive, stop_event=stop, yield_on_timeout=False)
+    pending = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0)  # the stream's first step creates its watcher (and its OS watches) at once
+    try:
+        await armed()
+        while True:
+            try:
+                changes = await pending
+            except StopAsyncIteration:
+                return
+            yield changes
+            pending = asyncio.ensure_future(anext(stream))
+    finally:
+        pending.cancel()
+        with contextlib.suppress(BaseException):
+            await pending
+        await stream.aclose()
+
+
+async def watch_traces(state: ReviewState, stop: asyncio.Event, appeared: asyncio.Event, armed: asyncio.Event) -> None:
+    """Follow the trace roots that exist until `stop`: ingest added or changed files, forget deleted ones.
+    `appeared` (set by the sidecar watcher) starts the stream again with a root that was created, and the
+    files it already holds are ingested once the new stream is armed. `armed` is set when the first stream
+    is. A failed stream is logged and started again."""
     roots = trace_roots(state)
+    watched: list[Path] = []
 
     def wanted(change: Change, name: str) -> bool:
         path = Path(name)
@@ -158,37 +198,123 @@ async def watch_traces(state: ReviewState, stop: asyncio.Event) -> None:
             return False
         return path.suffix in TRACE_SUFFIXES or change != Change.deleted
 
+    failed = False
     while not stop.is_set():
-        targets = watch_targets(roots)
+        appeared.clear()
+        targets = [root for root in roots if root.is_dir()]
         if not targets:
-            return
+            armed.set()
+            await _first(stop, appeared)
+            continue
+        # What to scan once armed: nothing the first time (the start-up scan follows), every root after a
+        # failure (changes may have been missed), else the roots that appeared since the last stream.
+        if not armed.is_set():
+            scan: list[Path] = []
+        elif failed:
+            scan = targets
+        else:
+            scan = [root for root in targets if root not in watched]
+        catch_up = [(file, root) for root in scan for file in trace_files(root)]
+        watched, failed = targets, False
+
+        async def on_armed(files: list[tuple[Path, Path]] = catch_up) -> None:
+            armed.set()
+            if files:
+                await anyio.to_thread.run_sync(_ingest_all, state, files)
+
+        interrupt = asyncio.Event()
+        relay = asyncio.ensure_future(_relay(interrupt, stop, appeared))
         try:
-            async for changes in awatch(
-                *targets, watch_filter=wanted, recursive=True, stop_event=stop, yield_on_timeout=False
-            ):
+            async for changes in _changes(targets, recursive=True, wanted=wanted, stop=interrupt, armed=on_armed):
                 await anyio.to_thread.run_sync(handle_trace_changes, state, changes, roots)
         except Exception:
             logger.exception("the trace watcher failed; starting it again")
+            failed = True
             await _pause(stop, RETRY_SECONDS)
+        finally:
+            relay.cancel()
 
 
-async def watch_sidecars(state: ReviewState, stop: asyncio.Event) -> None:
-    """Reload grades and macro tables when their files change (through their directories: other commands
-    replace these files rather than edit them). A failed change stream is logged and started again."""
+async def _relay(interrupt: asyncio.Event, stop: asyncio.Event, appeared: asyncio.Event) -> None:
+    """Set `interrupt` (which ends one change stream) at `stop` or when a trace root appears."""
+    await _first(stop, appeared)
+    interrupt.set()
+
+
+def sidecar_targets(state: ReviewState) -> tuple[list[Path], list[Path]]:
+    """(targets, waiting): what the sidecar watcher watches, not recursively, and what it looks for.
+
+    An existing sidecar file is watched itself, and a missing sidecar file or trace root through its
+    directory, except the directory that holds the database: watching that one would wake the watcher on
+    every database write (measured: a third more time per stored trace), so what is missing there is
+    looked for every LOOK_SECONDS instead, and watched once it exists.
+    """
+    db_dir = state.config.db_path.parent
+    targets: set[Path] = set()
+    waiting: set[Path] = set()
+    for path in [*sorted(sidecar_paths(state)), *trace_roots(state)]:
+        if path.is_file():
+            targets.add(path)
+        elif path.exists():
+            continue  # an existing trace root: the trace watcher's
+        elif path.parent == db_dir:
+            waiting.add(path)
+        elif path.parent.is_dir():
+            targets.add(path.parent)
+    return sorted(targets), sorted(waiting)
+
+
+async def _look_for(paths: list[Path], stop: asyncio.Event, interrupt: asyncio.Event) -> None:
+    """Set `interrupt` at `stop`, or once one of `paths` exists (checked every LOOK_SECONDS)."""
+    while not stop.is_set():
+        if any(path.exists() for path in paths):
+            break
+        await _pause(stop, LOOK_SECONDS if paths else 3600.0)
+    interrupt.set()
+
+
+async def watch_sidecars(
+    state: ReviewState, stop: asyncio.Event, appeared: asyncio.Event, armed: asyncio.Event
+) -> None:
+    """Reload grades and macro tables when their files change, and set `appeared` when a missing trace
+    root is created. Other commands replace these files rather than edit them, which ends a watch on the
+    file: after any event on a watched file the stream is started again (and the tables reloaded once it
+    is armed). A failed stream is logged and started again."""
     sidecars = sidecar_paths(state)
+    roots = set(trace_roots(state))
+    missing = {root for root in roots if not root.is_dir()}
 
     def wanted(change: Change, name: str) -> bool:
-        return Path(name) in sidecars
+        return Path(name) in sidecars or Path(name) in roots
 
+    first = True
     while not stop.is_set():
-        directories = sorted({path.parent for path in sidecars if path.parent.is_dir()})
-        if not directories:
-            return
-        try:
-            async for _ in awatch(
-                *directories, watch_filter=wanted, recursive=False, stop_event=stop, yield_on_timeout=False
-            ):
+        if created := {root for root in missing if root.is_dir()}:
+            missing -= created
+            appeared.set()
+        targets, waiting = sidecar_targets(state)
+        interrupt = asyncio.Event()
+        looking = asyncio.ensure_future(_look_for(waiting, stop, interrupt))
+
+        async def on_armed(reload: bool = not first) -> None:
+            armed.set()
+            if reload:  # a file may have been replaced (or created) before this stream was armed
                 await anyio.to_thread.run_sync(refresh_sidecars, state)
+
+        first = False
+        try:
+            if not targets:
+                await on_armed()
+                await interrupt.wait()
+                continue
+            async for changes in _changes(targets, recursive=False, wanted=wanted, stop=interrupt, armed=on_armed):
+                paths = {Path(name) for _, name in changes}
+                if paths & sidecars:
+                    await anyio.to_thread.run_sync(refresh_sidecars, state)
+                if paths & set(targets) or sidecar_targets(state) != (targets, waiting):
+                    break  # a watched file was replaced, or something appeared: watch anew
         except Exception:
             logger.exception("the sidecar watcher failed; starting it again")
             await _pause(stop, RETRY_SECONDS)
+        finally:
+            looking.cancel()

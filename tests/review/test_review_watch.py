@@ -25,11 +25,12 @@ def failed_rubrics(client: Any, trace_id: str) -> list[str]:
 def test_grades_reload_when_eval_labels_is_replaced(make_client, batch: Path) -> None:  # type: ignore[no-untyped-def]
     client = make_client(batch)
     assert failed_rubrics(client, run_id(0)) == []
-    rows = [label_row(run_id(i), ["market_drift_awareness"] if i == 0 else []) for i in range(4)]
-    tmp = batch / ".eval_labels.jsonl.tmp"
-    tmp.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    os.replace(tmp, batch / "eval_labels.jsonl")  # how other stages write: a new file, not an edit
-    wait_until(lambda: failed_rubrics(client, run_id(0)) == ["market_drift_awareness"], what="the new grades")
+    for failed in (["market_drift_awareness"], ["review_appropriateness"], []):  # each replace is seen
+        rows = [label_row(run_id(i), failed if i == 0 else []) for i in range(4)]
+        tmp = batch / ".eval_labels.jsonl.tmp"
+        tmp.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        os.replace(tmp, batch / "eval_labels.jsonl")  # how other stages write: a new file, not an edit
+        wait_until(lambda f=failed: failed_rubrics(client, run_id(0)) == f, what=f"grades failing {failed}")
 
 
 def test_analysis_tables_reload_when_written(make_client, batch: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -73,3 +74,14 @@ def test_a_failing_change_handler_is_logged_and_the_others_still_load(make_clien
     changes = {(Change.added, str(inbox / "boom.json")), (Change.added, str(good))}
     handle_trace_changes(state, changes, [inbox])  # must not raise
     assert client.get("/api/traces/still-loads", headers=auth()).status_code == 200
+
+
+def test_grades_written_after_start_up_are_loaded(make_client, batch: Path) -> None:  # type: ignore[no-untyped-def]
+    labels = batch / "eval_labels.jsonl"
+    labels.unlink()  # an ungraded batch: `evswarm grade` writes the file later, beside the database
+    client = make_client(batch)
+    assert client.get(f"/api/traces/{run_id(1)}", headers=auth()).json()["grades"] is None
+    labels.write_text(json.dumps(label_row(run_id(1), ["final_decision_quality"])) + "\n")
+    wait_until(lambda: failed_rubrics(client, run_id(1)) == ["final_decision_quality"], what="the new grades")
+    labels.write_text(json.dumps(label_row(run_id(1), [])) + "\n")  # then watched as a file: edits count too
+    wait_until(lambda: failed_rubrics(client, run_id(1)) == [], what="the edited grades")
