@@ -1,7 +1,8 @@
 """Loading the batch at start, then following changes with watchfiles' own change stream (`awatch`):
 trace files under the trace roots (the batch's bundles and the watched directories, recursively) and the
-sidecar files other commands write (`eval_labels.jsonl`, the analysis tables), watched through their
-directories since those files are replaced, not edited.
+sidecar files other commands write (`eval_labels.jsonl`, the analysis tables). Those are replaced rather
+than edited, so each is watched itself and watched anew after every event; a missing one is watched through
+its directory, except the directory that holds the database (see `sidecar_targets`).
 
 Nothing here can die of one file: every failure is logged (and recorded as an import error where it is
 about a file) and the watchers go on; a watcher whose stream itself fails is started again.
