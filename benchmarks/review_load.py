@@ -331,6 +331,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="parallel connections (at most 16)")
     args = parser.parse_args()
     count, concurrency = min(args.traces, 20_000), min(max(args.concurrency, 1), 16)
+    load_at_start = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="review-bench-") as tmp:
         bodies, expected = chat_bodies(count)
         server, ingestion = _timed(
@@ -364,7 +365,11 @@ def main() -> None:
     result = {
         "benchmark": "review_load",
         "host": HOST,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_1m_at_start": load_at_start,  # other work on the machine skews every rate
+        },
         "ingestion": ingestion,
         "bundle_ingestion": bundles,
         "mixed_ingestion": {**mixed, "malformed_share": MALFORMED_SHARE},
