@@ -1,10 +1,16 @@
 """Bounded load test of the review app, from a second process on 127.0.0.1 only.
 
-Measures: sustained webhook ingestion (traces/s, p50/p99 latency) while filling the database to 10,000
-traces; list-page latency over those 10,000 traces (API and a real Chromium page); and the time until a
-500-step trace's panes are ready in headless Chromium. Writes benchmarks/results/review_load.json.
+Three runs, each on a fresh server and database:
+- chat: sustained webhook ingestion of short OpenAI-chat traces (traces/s, p50/p99 latency) while filling
+  the database to 10,000 traces; then list-page latency over them (API and a real Chromium page) and the
+  time until a 500-step trace's panes are ready in headless Chromium;
+- bundles: real evswarm bundles from the shipped batch (data/bundles.zip, about 165 kB each);
+- mixed: chat traces with 5% malformed payloads mixed in (not JSON, wrong shapes, nesting past the
+  limit): every malformed one must get a 4xx, and every good one must be stored (checked id by id).
+Each timing is printed and written (benchmarks/results/review_load.json) beside the amount of distinct
+work it covers (traces, payloads, bytes).
 
-    .venv/bin/python benchmarks/review_load.py [--traces 10000] [--concurrency 4]
+    .venv/bin/python benchmarks/review_load.py [--traces 10000] [--bundles 1000] [--concurrency 4]
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +37,9 @@ HOST = "127.0.0.1"  # never anything else
 TOKEN = "bench-token-0123456789"
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "review_load.json"
+BUNDLES_ZIP = REPO / "data" / "bundles.zip"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+MALFORMED_SHARE = 0.05
 TIME_LIMIT_S = 240.0
 CHROMIUM_FLAGS = [
     "--headless",
@@ -138,39 +149,119 @@ class Server:
         self.log.close()
 
 
-async def ingest(url: str, count: int, concurrency: int, deadline: float) -> dict[str, Any]:
-    bodies = [json.dumps(chat_trace(i)).encode() for i in range(count)]
+def _malformed(index: int) -> bytes:
+    """A payload the server must refuse with a 4xx: four kinds in turn."""
+    kind = index % 4
+    if kind == 0:
+        return b'{"id": "broken", "messages": [{"role": "user", "con'  # truncated JSON
+    if kind == 1:
+        return json.dumps({"id": f"bad_{index}", "messages": [{"role": "assistant", "tool_calls": 5}]}).encode()
+    if kind == 2:
+        return b'{"id": "deep", "messages": [{"role": "user", "content": ' + b"[" * 500 + b"]" * 500 + b"}]}"
+    return json.dumps({"id": f"bad_{index}", "resourceSpans": [{"scopeSpans": [{"spans": "x"}]}]}).encode()
+
+
+async def ingest(url: str, bodies: list[tuple[bytes, bool]], concurrency: int, deadline: float) -> dict[str, Any]:
+    """POST every (body, good) pair; good ones must get 201, malformed ones a 4xx (never a 5xx)."""
     latencies: list[float] = []
-    failures = 0
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
-    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    good_latencies: list[float] = []
+    failures = 0  # a good payload not stored, or a malformed one not refused with a 4xx
+    server_errors = 0
+    queue: asyncio.Queue[tuple[bytes, bool]] = asyncio.Queue()
+    for item in bodies:
+        queue.put_nowait(item)
+    headers = {**AUTH, "Content-Type": "application/json"}
 
     async def worker(client: httpx.AsyncClient) -> None:
-        nonlocal failures
+        nonlocal failures, server_errors
         while not queue.empty() and time.monotonic() < deadline:
-            body = queue.get_nowait()
+            body, good = queue.get_nowait()
             start = time.perf_counter()
             response = await client.post(url + "/api/traces", content=body, headers=headers)
-            latencies.append((time.perf_counter() - start) * 1000)
-            if response.status_code != 201:
+            elapsed = (time.perf_counter() - start) * 1000
+            latencies.append(elapsed)
+            if good:
+                good_latencies.append(elapsed)
+            server_errors += response.status_code >= 500
+            if (good and response.status_code != 201) or (not good and not 400 <= response.status_code < 500):
                 failures += 1
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
+    sent_bytes = sum(len(body) for body, _ in bodies[: len(latencies)])
     return {
-        "traces": len(latencies),
+        "payloads": len(latencies),
+        "good_payloads": sum(good for _, good in bodies[: len(latencies)]),
+        "malformed_payloads": sum(not good for _, good in bodies[: len(latencies)]),
+        "bytes": sent_bytes,
         "failures": failures,
+        "server_errors": server_errors,
         "seconds": round(elapsed, 2),
         "rate_per_s": round(len(latencies) / elapsed, 1),
+        "mib_per_s": round(sent_bytes / elapsed / 2**20, 2),
         "p50_ms": round(percentile(latencies, 50), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
+        "good_p99_ms": round(percentile(good_latencies, 99), 2) if good_latencies else None,
         "concurrency": concurrency,
     }
+
+
+def stored_ids(url: str) -> set[str]:
+    """Every trace id in the server's database, paged through the list API."""
+    ids: set[str] = set()
+    with httpx.Client(timeout=30, headers=AUTH) as client:
+        offset = 0
+        while True:
+            rows = client.get(url + "/api/traces", params={"limit": 200, "offset": offset}).json()["rows"]
+            ids.update(row["trace_id"] for row in rows)
+            if len(rows) < 200:
+                return ids
+            offset += 200
+
+
+def run(
+    batch: Path, bodies: list[tuple[bytes, bool]], expected: set[str], concurrency: int, deadline: float
+) -> tuple[Server, dict[str, Any]]:
+    """A fresh server, the ingestion run, and the proof that every good payload's trace was stored."""
+    batch.mkdir()
+    server = Server(batch)
+    figures = asyncio.run(ingest(server.url, bodies, concurrency, deadline))
+    found = stored_ids(server.url)
+    figures["good_traces_expected"] = len(expected)
+    figures["good_traces_stored"] = len(expected & found)
+    figures["unexpected_traces_stored"] = len(found - expected)
+    figures["every_good_payload_stored"] = expected <= found and not (found - expected)
+    return server, figures
+
+
+def chat_bodies(count: int) -> tuple[list[tuple[bytes, bool]], set[str]]:
+    return [(json.dumps(chat_trace(i)).encode(), True) for i in range(count)], {f"bench_{i:06d}" for i in range(count)}
+
+
+def mixed_bodies(count: int) -> tuple[list[tuple[bytes, bool]], set[str]]:
+    """`count` payloads, every 20th malformed (5%), the rest good chat traces."""
+    step = round(1 / MALFORMED_SHARE)
+    bodies: list[tuple[bytes, bool]] = []
+    expected: set[str] = set()
+    for i in range(count):
+        if i % step == step - 1:
+            bodies.append((_malformed(i), False))
+        else:
+            trace = chat_trace(i)
+            bodies.append((json.dumps(trace).encode(), True))
+            expected.add(trace["id"])
+    return bodies, expected
+
+
+def bundle_bodies(limit: int) -> tuple[list[tuple[bytes, bool]], set[str]]:
+    """Real evswarm bundles from the shipped batch, as they are on disk."""
+    with zipfile.ZipFile(BUNDLES_ZIP) as archive:
+        names = sorted(n for n in archive.namelist() if n.endswith(".json"))[:limit]
+        bodies = [(archive.read(name), True) for name in names]
+    return bodies, {Path(name).stem for name in names}
 
 
 def list_latency(url: str, total: int, requests: int = 200) -> dict[str, Any]:
@@ -184,7 +275,7 @@ def list_latency(url: str, total: int, requests: int = 200) -> dict[str, Any]:
         {"annotated": "no", "offset": 1000},
     ]
     latencies: list[float] = []
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30, headers=AUTH) as client:
         for i in range(requests):
             start = time.perf_counter()
             response = client.get(url + "/api/traces", params={"limit": 50, **queries[i % len(queries)]})
@@ -207,6 +298,7 @@ def browser_timings(url: str, big_id: str, repeats: int = 5) -> dict[str, Any]:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
         for _ in range(repeats):
             context = browser.new_context(viewport={"width": 1500, "height": 950})
+            context.add_init_script(f"localStorage.setItem('evswarm-review-token', {json.dumps(TOKEN)})")
             page = context.new_page()
             page.goto(url + "/")
             page.wait_for_selector("body[data-loaded-at]")
@@ -226,35 +318,61 @@ def browser_timings(url: str, big_id: str, repeats: int = 5) -> dict[str, Any]:
     }
 
 
+def _timed(label: str, step: Callable[[], Any]) -> Any:
+    print(f"{label}...", file=sys.stderr, flush=True)
+    return step()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--traces", type=int, default=10_000, help="traces to ingest (bounded: at most 20,000)")
+    parser.add_argument("--traces", type=int, default=10_000, help="chat traces to ingest (bounded: at most 20,000)")
+    parser.add_argument("--bundles", type=int, default=1000, help="real bundles to post (at most 1,000)")
+    parser.add_argument("--mixed", type=int, default=4000, help="payloads of the 5%%-malformed run")
     parser.add_argument("--concurrency", type=int, default=4, help="parallel connections (at most 16)")
     args = parser.parse_args()
     count, concurrency = min(args.traces, 20_000), min(max(args.concurrency, 1), 16)
-    deadline = time.monotonic() + TIME_LIMIT_S
+    load_at_start = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="review-bench-") as tmp:
-        batch = Path(tmp) / "batch"
-        batch.mkdir()
-        server = Server(batch)
+        bodies, expected = chat_bodies(count)
+        server, ingestion = _timed(
+            "chat run", lambda: run(Path(tmp) / "chat", bodies, expected, concurrency, time.monotonic() + TIME_LIMIT_S)
+        )
         try:
-            ingestion = asyncio.run(ingest(server.url, count, concurrency, deadline))
-            stored = httpx.get(server.url + "/api/health").json()["traces"]
+            stored = httpx.get(server.url + "/api/status", headers=AUTH).json()["traces"]
             listing = list_latency(server.url, stored)
             big = chat_trace(999_999, tool_turns=166)  # 1 + 166*3 + 1 = 500 steps
             big["id"] = "bench_big_500"
-            response = httpx.post(server.url + "/api/traces", json=big, headers={"Authorization": f"Bearer {TOKEN}"})
+            response = httpx.post(server.url + "/api/traces", json=big, headers=AUTH)
             response.raise_for_status()
             steps = response.json()["steps"]
             browser = browser_timings(server.url, "bench_big_500")
         finally:
             server.stop()
+        bodies, expected = bundle_bodies(min(args.bundles, 1000))
+        server, bundles = _timed(
+            "bundle run",
+            lambda: run(Path(tmp) / "bundles", bodies, expected, concurrency, time.monotonic() + TIME_LIMIT_S),
+        )
+        server.stop()
+        bodies, expected = mixed_bodies(args.mixed)
+        server, mixed = _timed(
+            "mixed run",
+            lambda: run(Path(tmp) / "mixed", bodies, expected, concurrency, time.monotonic() + TIME_LIMIT_S),
+        )
+        server.stop()
+    bundles["mean_bundle_kib"] = round(bundles["bytes"] / max(bundles["payloads"], 1) / 1024, 1)
     targets = {"ingest_rate_per_s": 300, "ingest_p99_ms": 100, "list_p99_ms": 200, "big_trace_panes_ms": 500}
     result = {
         "benchmark": "review_load",
         "host": HOST,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_1m_at_start": load_at_start,  # other work on the machine skews every rate
+        },
         "ingestion": ingestion,
+        "bundle_ingestion": bundles,
+        "mixed_ingestion": {**mixed, "malformed_share": MALFORMED_SHARE},
         "traces_in_db": stored,
         "list_api": listing,
         "browser": browser,
@@ -265,15 +383,27 @@ def main() -> None:
             "ingest_p99": ingestion["p99_ms"] <= targets["ingest_p99_ms"],
             "list_p99": listing["p99_ms"] <= targets["list_p99_ms"],
             "big_trace_panes": browser["big_trace_panes_ready_ms_median"] <= targets["big_trace_panes_ms"],
+            "mixed_ingest_rate": mixed["rate_per_s"] >= targets["ingest_rate_per_s"],
+            "mixed_ingest_p99": mixed["p99_ms"] <= targets["ingest_p99_ms"],
+            "every_good_payload_stored": all(
+                run_figures["every_good_payload_stored"] for run_figures in (ingestion, bundles, mixed)
+            ),
+            "no_server_errors": all(run_figures["server_errors"] == 0 for run_figures in (ingestion, bundles, mixed)),
         },
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    for name, figures in (("chat", ingestion), ("bundles", bundles), ("mixed 5% malformed", mixed)):
+        print(
+            f"{name}: {figures['rate_per_s']}/s ({figures['mib_per_s']} MiB/s) p50={figures['p50_ms']}ms "
+            f"p99={figures['p99_ms']}ms over {figures['payloads']} payloads ({figures['bytes']:,} bytes); "
+            f"good stored {figures['good_traces_stored']}/{figures['good_traces_expected']}, "
+            f"failures={figures['failures']} server_errors={figures['server_errors']}"
+        )
     print(
-        f"ingest_rate={ingestion['rate_per_s']}/s ingest_p99={ingestion['p99_ms']}ms "
-        f"list_p99={listing['p99_ms']}ms "
-        f"panes_ready={browser['big_trace_panes_ready_ms_median']}ms (traces={stored}, steps={steps})"
+        f"list_p99={listing['p99_ms']}ms over {stored} traces; "
+        f"panes_ready={browser['big_trace_panes_ready_ms_median']}ms (steps={steps})"
     )
 
 

@@ -4,30 +4,52 @@ table of human labels against each promptfoo rubric."""
 from __future__ import annotations
 
 import itertools
+import math
+import warnings
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import krippendorff
 import numpy as np
+from sklearn.metrics import cohen_kappa_score
 
 from evswarm.review.schemes import Scheme, SchemeSet
 
+LIKERT_WEIGHTS: Literal["quadratic"] = "quadratic"
 
-def cohen_kappa(first: list[Any], second: list[Any]) -> float | None:
-    """Cohen's kappa for two raters over the same items; None when chance agreement is total."""
+
+def cohen_kappa(
+    first: list[Any],
+    second: list[Any],
+    *,
+    weights: Literal["linear", "quadratic"] | None = None,
+    labels: Sequence[Any] | None = None,
+) -> float | None:
+    """Cohen's kappa for two raters over the same items (scikit-learn's `cohen_kappa_score`); None when it
+    is undefined (no items, or chance agreement is total).
+
+    Pass/fail labels use plain kappa; 1-5 scales use quadratically weighted kappa (`weights="quadratic"`,
+    a 4-point miss costs 16 times a 1-point miss) with `labels` set to the whole scale, since
+    scikit-learn weighs disagreements by the distance between label positions, not values.
+    """
     if len(first) != len(second) or not first:
         return None
-    n = len(first)
-    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
-    counts_a, counts_b = Counter(first), Counter(second)
-    expected = sum(counts_a[k] * counts_b[k] for k in counts_a) / (n * n)
-    if expected >= 1.0:
-        return None
-    return (observed - expected) / (1 - expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # undefined kappa: a warning and NaN, reported here as None
+        value = float(cohen_kappa_score(first, second, weights=weights, labels=labels))
+    return None if math.isnan(value) else value
 
 
 def fleiss_kappa(items: list[list[Any]]) -> float | None:
-    """Fleiss' kappa over items with two or more ratings each (raters per item may vary)."""
+    """Fleiss' kappa over items with two or more ratings each (raters per item may vary).
+
+    Hand-written on purpose: the library versions (statsmodels' `fleiss_kappa`, and those that copy it)
+    take a subjects x categories count table that assumes the same number of raters for every item,
+    while annotators here label different subsets of traces. This is Fleiss' (1971) formula with the
+    per-item agreement P_i = (sum_j n_ij^2 - n_i) / (n_i (n_i - 1)) over each item's own n_i, and the
+    category shares p_j over all ratings; with a fixed n it equals the library's value (tested).
+    """
     rated = [ratings for ratings in items if len(ratings) >= 2]
     if not rated:
         return None
@@ -71,12 +93,19 @@ def _numeric(scheme: Scheme, value: Any) -> Any:
     return int(value)
 
 
+def _pair_kappa(scheme: Scheme, first: list[Any], second: list[Any]) -> float | None:
+    if scheme.type == "likert":
+        return cohen_kappa(first, second, weights=LIKERT_WEIGHTS, labels=list(range(scheme.min, scheme.max + 1)))
+    return cohen_kappa(first, second, labels=[0, 1])
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
 def agreement_table(rows: list[dict[str, Any]], schemes: SchemeSet) -> list[dict[str, Any]]:
-    """One row per rated (non-text) scheme: items, annotators and the three statistics."""
+    """One row per rated (non-text) scheme: items, annotators and the three statistics (Cohen's kappa per
+    annotator pair: unweighted for pass/fail, quadratically weighted for 1-5 scales)."""
     out = []
     for scheme in schemes.schemes:
         if scheme.type == "text":
@@ -90,7 +119,7 @@ def agreement_table(rows: list[dict[str, Any]], schemes: SchemeSet) -> list[dict
         for first, second in itertools.combinations(annotators, 2):
             shared = [u for u in units.values() if first in u and second in u]
             if shared:
-                kappa = cohen_kappa([u[first] for u in shared], [u[second] for u in shared])
+                kappa = _pair_kappa(scheme, [u[first] for u in shared], [u[second] for u in shared])
                 pairs.append({"annotators": [first, second], "items": len(shared), "kappa": _round(kappa)})
         kappas = [float(p["kappa"]) for p in pairs if p["kappa"] is not None]  # type: ignore[arg-type]
         out.append(
@@ -149,7 +178,7 @@ def calibration_table(
                 "traces": n,
                 "ties": ties,
                 "agreement": _round(sum(h == j for h, j in zip(human, judge, strict=True)) / n) if n else None,
-                "kappa": _round(cohen_kappa(human, judge)) if n else None,
+                "kappa": _round(cohen_kappa(human, judge, labels=[False, True])) if n else None,
                 **{
                     key: cells[key]
                     for key in (

@@ -122,10 +122,23 @@ def export_jsonl(rows: list[dict[str, Any]]) -> bytes:
     return b"".join(orjson.dumps(row, option=orjson.OPT_SORT_KEYS) + b"\n" for row in rows)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula (it begins with =, +, -, @, tab or CR) gets a
+    leading apostrophe, so it is shown as text; other cells are unchanged."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def export_csv(rows: list[dict[str, Any]]) -> bytes:
+    """Labels as CSV, every text cell neutralised against formula injection (see `neutralise`)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "step_ids": " ".join(row["step_ids"])})
+        cells = {**row, "step_ids": " ".join(row["step_ids"])}
+        writer.writerow({key: neutralise(value) for key, value in cells.items()})
     return buffer.getvalue().encode()

@@ -12,13 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evswarm.review.agreement import agreement_table, calibration_table
 from evswarm.review.annotations import export_csv, export_jsonl, issue_token, latest_labels, save_labels
-from evswarm.review.api_traces import _read_body, _state
-from evswarm.review.auth import Principal, principal, require_admin, require_annotator
+from evswarm.review.auth import Principal, principal, reader, require_admin, require_annotator
+from evswarm.review.http import MAX_INT64, ClientGone, error_response, gone, read_body, state_of
 from evswarm.review.ingest import PayloadError
 from evswarm.review.model import TRACE_ID_PATTERN
 from evswarm.review.sidecar import all_grades
 
 router = APIRouter()
+_state = state_of
 
 MAX_LABEL_BODY = 64 * 1024
 
@@ -34,14 +35,14 @@ class AnnotatorRequest(BaseModel):
 
 class LabelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_INT64)
     content_hash: str | None = None
     labels: dict[str, Any] = Field(min_length=1)
     step_ids: list[str] = Field(default_factory=list, max_length=500)
 
 
 @router.get("/api/config")
-def config(request: Request) -> Response:
+def config(request: Request, who: Principal = Depends(reader)) -> Response:
     """What the pages need: pane labels, collapse threshold and the annotation schemes."""
     cfg = _state(request).config
     return _json(
@@ -55,29 +56,23 @@ def config(request: Request) -> Response:
 
 @router.get("/api/health")
 def health(request: Request) -> Response:
-    state = _state(request)
-    return _json(
-        {
-            "ok": True,
-            "traces": state.store.count(),
-            "import_errors": state.store.error_count(),
-            "loading": state.loading,
-        }
-    )
+    """Liveness and start-up progress, open to all (no trace data: counts need a token, see /api/status)."""
+    return _json({"ok": True, "loading": _state(request).loading})
 
 
 @router.get("/api/status")
-def status(request: Request, who: Principal = Depends(require_admin)) -> Response:
-    """Counts and the most recent import errors (admin only: they name files)."""
+def status(request: Request, who: Principal = Depends(reader)) -> Response:
+    """Counts, and for the server token the most recent import errors (they name files)."""
     state = _state(request)
-    return _json(
-        {
-            "traces": state.store.count(),
-            "last_feed_id": state.store.last_feed_id(),
-            "import_errors": state.store.errors(),
-            "loading": state.loading,
-        }
-    )
+    body: dict[str, Any] = {
+        "traces": state.store.count(),
+        "last_feed_id": state.store.last_feed_id(),
+        "import_error_count": state.store.error_count(),
+        "loading": state.loading,
+    }
+    if who.role == "admin":
+        body["import_errors"] = state.store.errors()
+    return _json(body)
 
 
 @router.get("/api/whoami")
@@ -90,9 +85,11 @@ async def create_annotator(request: Request, who: Principal = Depends(require_ad
     """Create an annotator (or give it a new token). The token is shown once."""
     state = _state(request)
     try:
-        body = AnnotatorRequest.model_validate_json(await _read_body(request, MAX_LABEL_BODY))
+        body = AnnotatorRequest.model_validate_json(await read_body(request, MAX_LABEL_BODY))
     except PayloadError as exc:
-        return _json({"detail": exc.message}, exc.status)
+        return error_response(exc)
+    except ClientGone:
+        return gone()
     except ValidationError as exc:
         return _json({"detail": f"invalid annotator: {exc.errors()[0]['msg']}"}, 422)
     token = await anyio.to_thread.run_sync(issue_token, state.store, body.name)
@@ -106,9 +103,11 @@ async def post_labels(request: Request, trace_id: str, who: Principal = Depends(
     if not TRACE_ID_PATTERN.match(trace_id):
         raise HTTPException(status_code=404, detail="no such trace")
     try:
-        body = LabelRequest.model_validate_json(await _read_body(request, MAX_LABEL_BODY))
+        body = LabelRequest.model_validate_json(await read_body(request, MAX_LABEL_BODY))
     except PayloadError as exc:
-        return _json({"detail": exc.message}, exc.status)
+        return error_response(exc)
+    except ClientGone:
+        return gone()
     except ValidationError as exc:
         first = exc.errors()[0]
         return _json({"detail": f"field `{'.'.join(map(str, first['loc']))}`: {first['msg']}"}, 422)
@@ -161,8 +160,9 @@ def export(
     format: str = Query("jsonl", pattern="^(jsonl|csv)$"),
     who: Principal = Depends(principal),
 ) -> Response:
-    """Every annotator's newest labels as JSONL or CSV (with trace version, content hash, step ids)."""
-    rows = latest_labels(_state(request).store)
+    """The newest labels as JSONL or CSV (with trace version, content hash, step ids): an annotator's own
+    only (labelling stays blind), every annotator's for the server token."""
+    rows = latest_labels(_state(request).store, annotator=None if who.role == "admin" else who.name)
     if format == "csv":
         return Response(
             export_csv(rows),
@@ -177,7 +177,7 @@ def export(
 
 
 @router.get("/api/agreement")
-def agreement(request: Request) -> Response:
+def agreement(request: Request, who: Principal = Depends(reader)) -> Response:
     """Inter-annotator agreement per scheme and human-vs-promptfoo calibration per rubric."""
     state = _state(request)
     rows = latest_labels(state.store)

@@ -1,37 +1,31 @@
-"""Trace routes: list with filters, facets, one trace, webhook ingestion and the live stream."""
+"""Trace routes: list with filters, facets, one trace and the live stream. Every read needs a token
+(or --public-read); the stream also takes a single-use ticket, since EventSource cannot send headers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-import anyio
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from sse_starlette.sse import EventSourceResponse
 
-from evswarm.review.auth import Principal, require_admin
-from evswarm.review.formats import FORMATS
-from evswarm.review.ingest import PayloadError
+from evswarm.review.auth import Principal, principal, reader, stream_reader
+from evswarm.review.http import MAX_INT64, json_response, state_of
 from evswarm.review.model import TRACE_ID_PATTERN
-from evswarm.review.state import ReviewState
 from evswarm.review.view import trace_view
 
 router = APIRouter()
 
 MAX_PAGE = 200
+_FEED_ID = re.compile(r"^[0-9]{1,18}$")
 
-
-def _state(request: Request) -> ReviewState:
-    state: ReviewState = request.app.state.review
-    return state
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+_state = state_of
+_json = json_response
 
 
 def _like(text: str) -> str:
@@ -49,8 +43,9 @@ def list_traces(
     version_set: str | None = None,
     annotated: str | None = Query(None, pattern="^(yes|no)$"),
     q: str | None = Query(None, max_length=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_INT64),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
+    who: Principal = Depends(reader),
 ) -> Response:
     """A page of traces, newest first, matching every filter given."""
     where: list[str] = []
@@ -94,7 +89,7 @@ def list_traces(
 
 
 @router.get("/api/facets")
-def facets(request: Request) -> Response:
+def facets(request: Request, who: Principal = Depends(reader)) -> Response:
     """The values each list filter can take."""
     conn = _state(request).store.reader()
 
@@ -112,47 +107,28 @@ def facets(request: Request) -> Response:
     )
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise PayloadError(400, "invalid Content-Length")
-        if int(declared) > limit:
-            raise PayloadError(413, f"body of {declared} bytes is over the limit of {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadError(413, f"body is over the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-@router.post("/api/traces")
-async def post_trace(request: Request, format: str = "auto", who: Principal = Depends(require_admin)) -> Response:
-    """Ingest one payload (any supported format). Same id and content: a no-op; new content: a new version."""
-    state = _state(request)
-    if format not in FORMATS:
-        return _json({"detail": f"unknown format {format!r}; use one of {', '.join(FORMATS)}"}, 422)
-    try:
-        raw = await _read_body(request, state.config.max_body)
-        results = await anyio.to_thread.run_sync(lambda: state.ingestor.ingest_bytes(raw, fmt=format, source="webhook"))
-    except PayloadError as exc:
-        return _json({"detail": exc.message}, exc.status)
-    changed = any(r.status != "unchanged" for r in results)
-    body: dict[str, Any] = {"traces": [r.as_json() for r in results]}
-    if len(results) == 1:
-        body.update(results[0].as_json())
-    return _json(body, 201 if changed else 200)
+@router.post("/api/traces/stream/ticket")
+def stream_ticket(request: Request, who: Principal = Depends(principal)) -> Response:
+    """A single-use ticket, valid for a minute, that opens the live stream: `GET
+    /api/traces/stream?ticket=...` (EventSource cannot send an Authorization header)."""
+    tickets = _state(request).tickets
+    return _json({"ticket": tickets.issue(who.name, who.role), "expires_in": tickets.ttl}, 201)
 
 
 @router.get("/api/traces/stream")
-async def stream(request: Request, after: int | None = None) -> EventSourceResponse:
-    """Server-sent events: one `trace` event per stored trace or version, with Last-Event-ID replay."""
+async def stream(
+    request: Request,
+    after: int | None = Query(None, ge=0, le=MAX_INT64),
+    ticket: str | None = Query(None, max_length=100),
+) -> EventSourceResponse:
+    """Server-sent events: one `trace` event per stored trace or version, with Last-Event-ID replay (or
+    `after=ID`). Authenticated by a ticket (`?ticket=`, see POST /api/traces/stream/ticket) or a token."""
     state = _state(request)
-    header = request.headers.get("last-event-id", "")
-    last = int(header) if header.isdigit() else after if after is not None else state.store.last_feed_id()
+    stream_reader(request, ticket)
+    header = request.headers.get("last-event-id", "").strip()
+    if header and not _FEED_ID.match(header):
+        raise HTTPException(status_code=400, detail="Last-Event-ID must be a feed id (decimal digits)")
+    last = int(header) if header else after if after is not None else state.store.last_feed_id()
 
     async def events() -> AsyncIterator[dict[str, Any]]:
         nonlocal last
@@ -174,7 +150,12 @@ async def stream(request: Request, after: int | None = None) -> EventSourceRespo
 
 
 @router.get("/api/traces/{trace_id}")
-def get_trace(request: Request, trace_id: str, version: int | None = Query(None, ge=1)) -> Response:
+def get_trace(
+    request: Request,
+    trace_id: str,
+    version: int | None = Query(None, ge=1, le=MAX_INT64),
+    who: Principal = Depends(reader),
+) -> Response:
     """One trace: panes, grades, pattern, suspects, findings and its versions."""
     if not TRACE_ID_PATTERN.match(trace_id):
         raise HTTPException(status_code=404, detail="no such trace")

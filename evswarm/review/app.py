@@ -14,12 +14,13 @@ import anyio
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from evswarm.review import api_annotations, api_traces
+from evswarm.review import api_annotations, api_ingest, api_traces
 from evswarm.review.config import ReviewConfig
 from evswarm.review.state import ReviewState
-from evswarm.review.watch import initial_files, load_files, poll_sidecars, refresh_sidecars, watch_directories
+from evswarm.review.watch import initial_files, load_files, refresh_sidecars, watch_sidecars, watch_traces
 
 STATIC_DIR = Path(str(resources.files("evswarm.review").joinpath("static")))
 
@@ -64,18 +65,26 @@ def _page(name: str) -> Any:
 
 
 def create_app(config: ReviewConfig) -> FastAPI:
-    """Build the app; the batch is imported at start-up (unchanged files are skipped on restart)."""
+    """Build the app; the batch is imported at start-up (unchanged files are skipped on restart). Start-up
+    never fails because of a file: each bad one is an import error."""
     state = ReviewState.open(config)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.notifier.bind(asyncio.get_running_loop())
+        stop, appeared = asyncio.Event(), asyncio.Event()
+        armed = [asyncio.Event(), asyncio.Event()]
+        tasks = [asyncio.create_task(watch_sidecars(state, stop, appeared, armed[0]))]
+        if config.watch:
+            tasks.append(asyncio.create_task(watch_traces(state, stop, appeared, armed[1])))
+        else:
+            armed[1].set()
+        # The watchers arm first (set up their OS watches), then the one initial scan runs, so that no
+        # file written during start-up slips between the scan and the watch.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(event.wait() for event in armed)), timeout=10)
         await anyio.to_thread.run_sync(lambda: load_files(state, initial_files(state), progress=config.progress))
         await anyio.to_thread.run_sync(refresh_sidecars, state)
-        stop = asyncio.Event()
-        tasks = [asyncio.create_task(poll_sidecars(state, stop))]
-        if config.watch:
-            tasks.append(asyncio.create_task(watch_directories(state, stop)))
         try:
             yield
         finally:
@@ -94,6 +103,7 @@ def create_app(config: ReviewConfig) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.review = state
+    app.include_router(api_ingest.router)
     app.include_router(api_traces.router)
     app.include_router(api_annotations.router)
     app.add_api_route("/", _page("index.html"), methods=["GET"], include_in_schema=False)
@@ -109,4 +119,6 @@ def create_app(config: ReviewConfig) -> FastAPI:
     app.add_api_route("/traces/{trace_id}", trace_html, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)
+    # Outermost: answer only the host names the server is meant to be reached by (DNS rebinding).
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=config.allowed_hosts, www_redirect=False)
     return app

@@ -10,6 +10,8 @@ from evswarm.review.schemes import SchemeSet, load_schemes
 
 DEFAULT_PANE_LABELS = ("Reasoning", "Function Calls", "Final Answer")
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 30.0  # seconds a request body may stall before the server answers 408
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 def pad_pane_labels(labels: list[str] | None) -> list[str]:
@@ -19,6 +21,10 @@ def pad_pane_labels(labels: list[str] | None) -> list[str]:
 
 
 class ReviewConfig(BaseModel):
+    """`max_body` bounds a webhook body, a watched `.json` file and one `.jsonl` line alike.
+    `allowed_hosts` are the Host header names answered (DNS-rebinding guard); `public_read` lets anyone
+    who reaches the server read traces without a token."""
+
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     batch_dir: Path
@@ -30,6 +36,9 @@ class ReviewConfig(BaseModel):
     pane_labels: list[str] = Field(default_factory=lambda: list(DEFAULT_PANE_LABELS))
     collapse_lines: int = 20
     max_body: int = DEFAULT_MAX_BODY
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    public_read: bool = False
+    allowed_hosts: list[str] = Field(default_factory=lambda: list(LOCAL_HOSTS))
     load_batch: bool = True
     watch: bool = True
     progress: bool = False

@@ -8,6 +8,7 @@ from evswarm.review.config import ReviewConfig
 from evswarm.review.ingest import Ingestor, Notifier
 from evswarm.review.sidecar import Analysis
 from evswarm.review.store import Store
+from evswarm.review.tickets import TicketBook
 
 
 @dataclass
@@ -18,6 +19,7 @@ class ReviewState:
     ingestor: Ingestor
     analysis: Analysis
     loading: dict[str, int] = field(default_factory=lambda: {"done": 0, "total": 0})
+    tickets: TicketBook = field(default_factory=TicketBook)
 
     @classmethod
     def open(cls, config: ReviewConfig) -> ReviewState:
@@ -27,6 +29,6 @@ class ReviewState:
             config=config,
             store=store,
             notifier=notifier,
-            ingestor=Ingestor(store, notifier),
+            ingestor=Ingestor(store, notifier, max_bytes=config.max_body),
             analysis=Analysis(config.analysis_dir),
         )

@@ -120,9 +120,21 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class TakeoverError(Exception):
+    """A trace would replace one of the same id that came in another format (e.g. a simulated run)."""
+
+    def __init__(self, trace_id: str, existing_format: str, existing_source: str, new_format: str) -> None:
+        super().__init__(
+            f"trace id {trace_id!r} already holds a {existing_format} trace (from {existing_source}); "
+            f"a {new_format} payload does not replace it unless asked to (webhook: ?replace=true)"
+        )
+        self.trace_id = trace_id
+
+
 @dataclass(frozen=True)
 class PutResult:
-    """What storing a trace did: created, new_version or unchanged."""
+    """What storing a trace did: created, new_version or unchanged; `replaced` names the format and source
+    of the trace a payload of another format replaced (only when the caller allowed it)."""
 
     trace_id: str
     status: str
@@ -132,9 +144,10 @@ class PutResult:
     feed_id: int | None
     title: str
     stale_annotations: int = 0
+    replaced: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "trace_id": self.trace_id,
             "status": self.status,
             "version": self.version,
@@ -142,6 +155,9 @@ class PutResult:
             "steps": self.steps,
             "stale_annotations": self.stale_annotations,
         }
+        if self.replaced is not None:
+            out["warning"] = f"replaced the {self.replaced} of the same id (its versions are kept)"
+        return out
 
 
 class Store:
@@ -190,8 +206,26 @@ class Store:
 
     # -- traces -------------------------------------------------------------------------------------
 
-    def put(self, trace: Trace, *, raw: bytes | None, source: str) -> PutResult:
-        """Store a trace idempotently: same content is a no-op, new content a new version."""
+    def takeover(self, trace: Trace) -> TakeoverError | None:
+        """The error `put` would raise for `trace` without `replace=True`, or None."""
+        row = (
+            self.reader()
+            .execute(
+                "SELECT t.source_format, v.source FROM traces t JOIN trace_versions v "
+                "ON v.trace_id = t.trace_id AND v.version = t.version WHERE t.trace_id = ?",
+                (trace.trace_id,),
+            )
+            .fetchone()
+        )
+        if row is None or row["source_format"] == trace.source_format:
+            return None
+        return TakeoverError(trace.trace_id, row["source_format"], row["source"], trace.source_format)
+
+    def put(self, trace: Trace, *, raw: bytes | None, source: str, replace: bool = False) -> PutResult:
+        """Store a trace idempotently: same content is a no-op, new content a new version.
+
+        A trace whose id holds a trace of another source format raises TakeoverError unless `replace`.
+        """
         digest = content_hash(trace)
         canonical = zlib.compress(orjson.dumps(trace.model_dump(mode="json")), 1)
         packed_raw = zlib.compress(raw, 1) if raw is not None else None
@@ -209,12 +243,22 @@ class Store:
         stamp = now()
         with self.write() as conn:
             row = conn.execute(
-                "SELECT version, content_hash FROM traces WHERE trace_id = ?", (trace.trace_id,)
+                "SELECT version, content_hash, source_format FROM traces WHERE trace_id = ?", (trace.trace_id,)
             ).fetchone()
             if row is not None and row["content_hash"] == digest:
                 return PutResult(
                     trace.trace_id, "unchanged", row["version"], digest, len(trace.steps), None, trace.title
                 )
+            replaced = None
+            if row is not None and row["source_format"] != trace.source_format:
+                origin = conn.execute(
+                    "SELECT source FROM trace_versions WHERE trace_id = ? AND version = ?",
+                    (trace.trace_id, row["version"]),
+                ).fetchone()
+                origin_source = origin["source"] if origin else "?"
+                if not replace:
+                    raise TakeoverError(trace.trace_id, row["source_format"], origin_source, trace.source_format)
+                replaced = f"{row['source_format']} trace from {origin_source}"
             version = 1 if row is None else row["version"] + 1
             status = "created" if row is None else "new_version"
             stale = 0
@@ -253,7 +297,9 @@ class Store:
                     stamp,
                 ),
             )
-        return PutResult(trace.trace_id, status, version, digest, len(trace.steps), feed_id, trace.title, stale)
+        return PutResult(
+            trace.trace_id, status, version, digest, len(trace.steps), feed_id, trace.title, stale, replaced
+        )
 
     def get(self, trace_id: str, version: int | None = None) -> tuple[Trace, int, str, int] | None:
         """(trace, version, content hash, latest version) or None."""
@@ -320,6 +366,22 @@ class Store:
                 "INSERT INTO import_errors (source, message, at) VALUES (?, ?, ?)",
                 (source, message[:2000], now()),
             )
+
+    def clear_errors(self, source: str) -> int:
+        """Forget the import errors of `source` and of its lines and items (`source:N`, `source[N]`)."""
+        where = "WHERE source = ? OR substr(source, 1, ?) IN (?, ?)"
+        params = (source, len(source) + 1, source + ":", source + "[")
+        if self.reader().execute(f"SELECT 1 FROM import_errors {where} LIMIT 1", params).fetchone() is None:
+            return 0  # the usual case: no write transaction for nothing
+        with self.write() as conn:
+            cursor = conn.execute(f"DELETE FROM import_errors {where}", params)
+        return int(cursor.rowcount)
+
+    def forget_file(self, path: str) -> None:
+        """A deleted file: its import errors and its seen-stamp go."""
+        self.clear_errors(path)
+        with self.write() as conn:
+            conn.execute("DELETE FROM files WHERE path = ?", (path,))
 
     def errors(self, limit: int = 50) -> list[dict[str, Any]]:
         rows = self.reader().execute("SELECT * FROM import_errors ORDER BY id DESC LIMIT ?", (limit,)).fetchall()

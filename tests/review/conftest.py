@@ -27,7 +27,7 @@ def make_client() -> Iterator[Callable[..., TestClient]]:
 
     def factory(batch_dir: Path, **options: Any) -> TestClient:
         options.setdefault("token", TOKEN)
-        client = TestClient(create_app(build_config(batch_dir, **options)))
+        client = TestClient(create_app(build_config(batch_dir, **options)), base_url="http://127.0.0.1")
         client.__enter__()
         opened.append(client)
         return client

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,25 @@ class LiveServer:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+def json_auth(token: str = TOKEN) -> dict[str, str]:
+    """The server token and a JSON content type: what the webhook needs."""
+    return {**auth(token), "Content-Type": "application/json"}
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    """Poll `condition` until it returns something truthy (returned) or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)  # polling interval of a condition wait with a deadline
+
+
+def import_errors(client: Any) -> list[dict[str, Any]]:
+    """The server's recorded import errors (newest first), read with the server token."""
+    return list(client.get("/api/status", headers=auth()).json()["import_errors"])

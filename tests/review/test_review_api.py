@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from .bundles import make_bundle
-from .helpers import TOKEN, auth, run_id
+from .helpers import TOKEN, auth, json_auth, run_id
 
 POTATO = {
     "id": "hook-1",
@@ -41,9 +41,9 @@ def annotator(client, name: str = "alice") -> str:  # type: ignore[no-untyped-de
 
 def test_batch_bundles_and_grades_load_at_start(make_client, batch: Path) -> None:  # type: ignore[no-untyped-def]
     client = make_client(batch)
-    listing = client.get("/api/traces").json()
+    listing = client.get("/api/traces", headers=auth()).json()
     assert listing["total"] == 4
-    view = client.get(f"/api/traces/{run_id(1)}").json()
+    view = client.get(f"/api/traces/{run_id(1)}", headers=auth()).json()
     assert view["case_type"] == "pricing_exception_compound"
     failed = [r for r in view["grades"]["rubrics"] if not r["passed"]]
     assert [r["rubric"] for r in failed] == ["final_decision_quality"]
@@ -87,14 +87,14 @@ def test_body_over_the_limit_is_refused_before_parsing(make_client, batch: Path)
     client = make_client(batch, max_body=2000)
     before = db_counts(client)
     big = {**POTATO, "trace": [{"speaker": "Agent", "text": "x" * 5000}]}
-    response = client.post("/api/traces", content=json.dumps(big), headers=auth())
+    response = client.post("/api/traces", content=json.dumps(big), headers=json_auth())
     assert response.status_code == 413 and "limit" in response.json()["detail"]
 
     def chunks():  # type: ignore[no-untyped-def]  # no Content-Length: the streamed size is checked
         for _ in range(10):
             yield b" " * 500
 
-    response = client.post("/api/traces", content=chunks(), headers=auth())
+    response = client.post("/api/traces", content=chunks(), headers=json_auth())
     assert response.status_code == 413
     assert db_counts(client) == before
 
@@ -112,7 +112,7 @@ def test_body_over_the_limit_is_refused_before_parsing(make_client, batch: Path)
 def test_bad_bodies_get_a_clear_4xx_and_leave_the_db_untouched(make_client, batch: Path, body, status, words) -> None:  # type: ignore[no-untyped-def]
     client = make_client(batch)
     before = db_counts(client)
-    response = client.post("/api/traces", content=body, headers=auth())
+    response = client.post("/api/traces", content=body, headers=json_auth())
     assert response.status_code == status
     assert words in response.json()["detail"]
     assert db_counts(client) == before
@@ -167,11 +167,11 @@ def test_each_format_posted_to_the_webhook_renders(make_client, batch: Path, pay
     response = client.post("/api/traces", json=payload, headers=auth())
     assert response.status_code == 201, response.text
     assert response.json()["trace_id"] == trace_id and response.json()["status"] == "created"
-    view = client.get(f"/api/traces/{trace_id}").json()
+    view = client.get(f"/api/traces/{trace_id}", headers=auth()).json()
     assert view["panes"]["answer"] is not None
     if answer is not None:
         assert view["panes"]["answer"]["text"] == answer
-    assert client.get("/api/traces", params={"q": trace_id}).json()["rows"][0]["trace_id"] == trace_id
+    assert client.get("/api/traces", params={"q": trace_id}, headers=auth()).json()["rows"][0]["trace_id"] == trace_id
 
 
 def test_same_content_is_a_no_op_and_new_content_a_new_version(make_client, batch: Path) -> None:  # type: ignore[no-untyped-def]
@@ -179,7 +179,7 @@ def test_same_content_is_a_no_op_and_new_content_a_new_version(make_client, batc
     first = client.post("/api/traces", json=POTATO, headers=auth())
     assert (first.status_code, first.json()["version"]) == (201, 1)
     pretty = json.dumps(POTATO, indent=4).encode()  # same content, other bytes
-    again = client.post("/api/traces", content=pretty, headers=auth())
+    again = client.post("/api/traces", content=pretty, headers=json_auth())
     assert (again.status_code, again.json()["status"], again.json()["version"]) == (200, "unchanged", 1)
 
     token = annotator(client)
@@ -201,9 +201,9 @@ def test_same_content_is_a_no_op_and_new_content_a_new_version(make_client, batc
         2,
         1,
     )
-    latest = client.get("/api/traces/hook-1").json()
+    latest = client.get("/api/traces/hook-1", headers=auth()).json()
     assert latest["version"] == 2 and latest["panes"]["answer"]["text"] == "changed"
-    old = client.get("/api/traces/hook-1", params={"version": 1}).json()
+    old = client.get("/api/traces/hook-1", params={"version": 1}, headers=auth()).json()
     assert old["panes"]["answer"]["text"] == "done" and old["latest_version"] == 2
     labels = client.get("/api/traces/hook-1/annotations", headers=auth(token)).json()["labels"]
     assert labels[0]["version"] == 1 and labels[0]["stale"] is True
@@ -219,8 +219,11 @@ def test_traces_and_labels_survive_a_restart(make_client, tmp_path: Path, batch:
     client.__exit__(None, None, None)
 
     reopened = make_client(batch, db=db, token="another-token-123")
-    assert reopened.get("/api/traces/hook-1").json()["panes"]["answer"]["text"] == "done"
-    assert reopened.get("/api/traces").json()["total"] == 5
+    assert (
+        reopened.get("/api/traces/hook-1", headers=auth("another-token-123")).json()["panes"]["answer"]["text"]
+        == "done"
+    )
+    assert reopened.get("/api/traces", headers=auth("another-token-123")).json()["total"] == 5
     rows = reopened.get("/api/annotations/export", headers=auth(token)).text.splitlines()
     assert json.loads(rows[0])["value"] == "kept"
     assert reopened.post("/api/traces", json=POTATO, headers=auth("another-token-123")).json()["status"] == "unchanged"
@@ -230,7 +233,7 @@ def test_list_filters_and_search(make_client, batch: Path) -> None:  # type: ign
     client = make_client(batch)
 
     def ids(**params: str) -> list[str]:
-        return [r["trace_id"] for r in client.get("/api/traces", params=params).json()["rows"]]
+        return [r["trace_id"] for r in client.get("/api/traces", params=params, headers=auth()).json()["rows"]]
 
     assert ids(case_type="pricing_exception_compound") == [run_id(3), run_id(1)]
     assert ids(outcome="awaiting_review", version_set="v2_pricing") == [run_id(3), run_id(1)]
@@ -245,18 +248,18 @@ def test_list_filters_and_search(make_client, batch: Path) -> None:  # type: ign
     )
     assert ids(annotated="yes") == [run_id(0)]
     assert run_id(0) not in ids(annotated="no")
-    page = client.get("/api/traces", params={"limit": 3, "offset": 3}).json()
+    page = client.get("/api/traces", params={"limit": 3, "offset": 3}, headers=auth()).json()
     assert page["total"] == 4 and len(page["rows"]) == 1
-    facets = client.get("/api/facets").json()
+    facets = client.get("/api/facets", headers=auth()).json()
     assert facets["case_type"] == ["clean_simple", "pricing_exception_compound"]
-    assert client.get("/api/traces", params={"limit": 100000}).status_code == 422
+    assert client.get("/api/traces", params={"limit": 100000}, headers=auth()).status_code == 422
 
 
 def test_unknown_and_path_like_trace_ids_are_404(make_client, batch: Path) -> None:  # type: ignore[no-untyped-def]
     client = make_client(batch)
-    assert client.get("/api/traces/nope").status_code == 404
-    assert client.get("/api/traces/..%2F..%2Fetc").status_code == 404
-    assert client.get(f"/api/traces/{run_id(0)}", params={"version": 9}).status_code == 404
+    assert client.get("/api/traces/nope", headers=auth()).status_code == 404
+    assert client.get("/api/traces/..%2F..%2Fetc", headers=auth()).status_code == 404
+    assert client.get(f"/api/traces/{run_id(0)}", params={"version": 9}, headers=auth()).status_code == 404
 
 
 def test_labels_are_validated_against_schemes_and_steps(make_client, batch: Path) -> None:  # type: ignore[no-untyped-def]
@@ -306,7 +309,7 @@ def test_export_and_agreement(make_client, batch: Path) -> None:  # type: ignore
     assert len(csv_rows) == 8 and {r["annotator"] for r in csv_rows} == {"alice", "bob"}
     assert all(len(r["content_hash"]) == 64 for r in csv_rows)
     assert client.get("/api/annotations/export").status_code == 401
-    report = client.get("/api/agreement").json()
+    report = client.get("/api/agreement", headers=auth()).json()
     row = next(r for r in report["agreement"] if r["scheme"] == "final_decision_quality")
     # alice vs bob: observed 3/4, expected (2*1 + 2*3)/16 = 0.5 -> kappa 0.5
     assert row["cohen_kappa_mean"] == pytest.approx(0.5)
@@ -330,7 +333,9 @@ def test_watched_directory_ingests_pretty_json_and_jsonl_in_subfolders(make_clie
     deadline = time.monotonic() + 20
     found: set[str] = set()
     while time.monotonic() < deadline and len(found) < 3:
-        found = {r["trace_id"] for r in client.get("/api/traces", params={"q": "watch-"}).json()["rows"]}
+        found = {
+            r["trace_id"] for r in client.get("/api/traces", params={"q": "watch-"}, headers=auth()).json()["rows"]
+        }
         time.sleep(0.1)  # polling the API for the watcher's result
     assert found == {"watch-1", "watch-2", "watch-3"}
     errors = client.get("/api/status", headers=auth()).json()["import_errors"]
@@ -342,7 +347,7 @@ def test_restart_skips_unchanged_files_and_ingests_new_ones(make_client, batch: 
     client.__exit__(None, None, None)
     (batch / "inbox" / "late.json").write_text(json.dumps({**POTATO, "id": "late-1"}))
     reopened = make_client(batch, watch=[batch / "inbox"])
-    assert reopened.get("/api/traces/late-1").status_code == 200
+    assert reopened.get("/api/traces/late-1", headers=auth()).status_code == 200
     assert db_counts(reopened)[0] == 5
 
 
@@ -354,8 +359,8 @@ def test_analysis_tables_are_read_defensively(make_client, batch: Path, tmp_path
     )
     (analysis / "suspects.json").write_text('{"rows": [')  # half-written: ignored, no crash
     client = make_client(batch, analysis=analysis)
-    assert client.get("/api/traces", params={"pattern": "pricing drift"}).json()["total"] == 2
-    view = client.get(f"/api/traces/{run_id(1)}").json()
+    assert client.get("/api/traces", params={"pattern": "pricing drift"}, headers=auth()).json()["total"] == 2
+    view = client.get(f"/api/traces/{run_id(1)}", headers=auth()).json()
     assert view["pattern"] == "pricing drift" and view["suspects"] == []
     (analysis / "suspects.json").write_text(
         json.dumps(
@@ -372,7 +377,7 @@ def test_analysis_tables_are_read_defensively(make_client, batch: Path, tmp_path
         )
     )
     client.app.state.review.analysis.reload(client.app.state.review.store)
-    suspects = client.get(f"/api/traces/{run_id(1)}").json()["suspects"]
+    suspects = client.get(f"/api/traces/{run_id(1)}", headers=auth()).json()["suspects"]
     assert [s["name"] for s in suspects] == ["PricingAgent / compute_quote", "Orchestrator"]
     assert suspects[0]["agent"] == "PricingAgent"
 

@@ -53,9 +53,18 @@ def browser() -> Iterator[Browser]:
         instance.close()
 
 
+TOKEN_KEY = "evswarm-review-token"
+# Each test's browser starts signed in with the server token (once: signing out or in again sticks).
+SIGNED_IN = (
+    "if (!localStorage.getItem('test-seeded')) {"
+    f" localStorage.setItem({TOKEN_KEY!r}, {TOKEN!r}); localStorage.setItem('test-seeded', '1'); }}"
+)
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
+    context.add_init_script(SIGNED_IN)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -139,9 +148,12 @@ def test_long_outputs_collapse_and_expand_and_hostile_text_stays_text(page: Page
 def test_annotation_is_saved_and_exported(page: Page, server: LiveServer, tmp_path: Path) -> None:
     token = httpx.post(f"{server.url}/api/annotators", json={"name": "carol"}, headers=auth()).json()["token"]
     open_trace(page, server, run_id(2))
+    expect(page.locator("[data-testid=whoami]")).to_contain_text("admin")
+    page.locator(".signin-box button", has_text="sign out").click()
     page.fill("#token-input", token)
     page.locator(".signin button[type=submit]").click()
     expect(page.locator("[data-testid=whoami]")).to_contain_text("carol")
+    expect(page.locator("body[data-ready='1']")).to_have_count(1)
     page.locator("#reasoning .card", has_text="federal incentive").click()
     page.check("#attach-step")
     page.check("input[name='scheme-final_decision_quality'][value='fail']")
@@ -182,3 +194,44 @@ def test_trace_posted_to_the_webhook_appears_on_an_open_list_page(page: Page, se
     expect(page.locator("#new-traces")).to_contain_text("live-hook-1")
     page.locator("#rows tr[data-trace-id='live-hook-1'] a").click()
     expect(page.locator("#answer .card")).to_contain_text("ok")
+
+
+@pytest.fixture
+def signed_out_page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1500, "height": 950})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == []
+
+
+def test_without_a_token_the_pages_show_no_traces_until_signed_in(signed_out_page: Page, server: LiveServer) -> None:
+    page = signed_out_page
+    page.goto(server.url + "/")
+    expect(page.locator("[data-testid=auth-notice]")).to_contain_text("Reads need a token")
+    expect(page.locator("body[data-auth='needed']")).to_have_count(1)
+    expect(page.locator("#rows tr")).to_have_count(0)
+    page.fill("#token-input", TOKEN)
+    page.locator(".signin button[type=submit]").click()
+    expect(page.locator("#rows tr").first).to_be_visible()
+    expect(page.locator("[data-testid=auth-notice]")).to_have_count(0)
+    expect(page.locator("body[data-live='1']")).to_have_count(1)  # the stream opened with a ticket
+    page.goto(f"{server.url}/traces/{run_id(1)}")
+    expect(page.locator("body[data-ready='1']")).to_have_count(1)
+    page.evaluate("localStorage.clear()")
+    page.goto(f"{server.url}/agreement")
+    expect(page.locator("body[data-auth='needed']")).to_have_count(1)
+    page.goto(f"{server.url}/traces/{run_id(1)}")
+    expect(page.locator("body[data-ready='auth']")).to_have_count(1)
+    expect(page.locator("#title")).to_have_text("Sign in to see this trace")
+
+
+@pytest.mark.parametrize("address", ["/traces/%E0%A4%A", "/traces/%", "/traces/%ZZabc"])
+def test_a_malformed_escape_in_the_trace_address_says_so_instead_of_hanging(
+    page: Page, server: LiveServer, address: str
+) -> None:
+    page.goto(server.url + address)
+    expect(page.locator("body[data-ready='error']")).to_have_count(1)
+    expect(page.locator("#title")).to_contain_text("No such trace")

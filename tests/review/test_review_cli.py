@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +19,64 @@ def test_serve_help_teaches_the_options() -> None:
 
     result = CliRunner().invoke(app, ["serve", "--help"])
     assert result.exit_code == 0
-    for option in ("--port", "--token", "--analysis", "--watch", "--annotator", "--collapse-lines"):
+    for option in (
+        "--port",
+        "--token",
+        "--analysis",
+        "--watch",
+        "--annotator",
+        "--collapse-lines",
+        "--public-read",
+        "--allow-host",
+        "--max-body-mb",
+    ):
         assert option in result.output
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        yield int(sock.getsockname()[1])
+
+
+def _serve(*args: str) -> tuple[int, list[str]]:
+    from evswarm.cli import app
+
+    result = CliRunner().invoke(app, ["serve", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, [line for line in result.output.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    "make_args, words",
+    [
+        (lambda d, port: [str(d), "--port", "99999"], "--port 99999 is not a port"),
+        (lambda d, port: [str(d), "--port", "0"], "--port 0 is not a port"),
+        (lambda d, port: [str(d), "--port", str(port)], "is in use"),
+        (lambda d, port: [str(d), "--db", str(d / "file.txt" / "review.sqlite")], "is a file, not a directory"),
+        (lambda d, port: [str(d), "--db", str(d / "file.txt")], "cannot open it as an SQLite database"),
+        (lambda d, port: [str(d), "--db", str(d)], "is not a file"),
+        (lambda d, port: [str(d), "--max-body-mb", "-1"], "--max-body-mb -1 is not a size"),
+        (lambda d, port: [str(d), "--max-body-mb", "0"], "--max-body-mb 0 is not a size"),
+        (lambda d, port: [str(d), "--max-body-mb", "nan"], "--max-body-mb nan is not a size"),
+        (lambda d, port: [str(d / "file.txt")], "is not a directory"),
+        (lambda d, port: [str(d / "missing")], "does not exist"),
+        (lambda d, port: [str(d), "--watch", str(d / "file.txt")], "--watch"),
+        (lambda d, port: [str(d), "--host", "no-such-host.invalid"], "--host"),
+    ],
+)
+def test_serve_input_errors_exit_2_with_one_line_and_no_traceback(
+    tmp_path: Path, busy_port: int, make_args, words: str
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "file.txt").write_text("not a database, not a directory")
+    code, lines = _serve(*make_args(tmp_path, busy_port))
+    assert code == 2, lines
+    assert lines[0].startswith("error:") and words in lines[0], lines
+    assert not any("Traceback" in line for line in lines)
+    if "does not exist" not in words:  # that one keeps its hint line
+        assert len(lines) == 1, lines
 
 
 def test_serve_on_a_missing_directory_is_a_clear_error(tmp_path: Path) -> None:

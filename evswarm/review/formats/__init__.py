@@ -1,23 +1,30 @@
 """Import formats: detect what a payload is and turn it into canonical traces.
 
 `to_traces(payload)` is the one entry point used by the webhook, the watched directory and the batch
-loader, so every transport renders the same way. An unrecognized payload raises `ImportFormatError`
-with the reason (HTTP 422); nothing is dropped silently.
+loader, so every transport renders the same way. Whatever the payload, it either returns traces or raises
+`ImportFormatError` with the reason, naming the field where it can (HTTP 422): the readers check types
+before use, and any other failure of a reader is turned into an `ImportFormatError` too, so no payload
+can crash the caller. Nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
 from evswarm.review.formats.common import ImportFormatError, first_str
 from evswarm.review.formats.evswarm_bundle import from_bundle
 from evswarm.review.formats.openai_chat import read_messages
 from evswarm.review.formats.otel import read_otel
 from evswarm.review.formats.potato import read_steps
+from evswarm.review.limits import MAX_NAME, MAX_STEPS, MAX_TEXT, DepthError, check_depth, clip, clip_name
 from evswarm.review.model import TRACE_ID_PATTERN, Trace
+
+logger = logging.getLogger("evswarm.review")
 
 __all__ = ["FORMATS", "ImportFormatError", "detect_format", "to_traces"]
 
@@ -54,8 +61,9 @@ def detect_format(payload: Any) -> str:
         for key in _STEP_KEYS:
             if isinstance(payload.get(key), list):
                 return "potato"
+        keys = [key[:40] for key in sorted(payload)[:12]]
         raise ImportFormatError(
-            f"unrecognized payload (top-level keys: {sorted(payload)[:12]}); expected an evswarm bundle "
+            f"unrecognized payload (top-level keys: {keys}); expected an evswarm bundle "
             "(format: evswarm.bundle.v1), OTLP JSON (resourceSpans), a span list (spans), OpenAI chat "
             "(messages) or a step list (trace, steps or conversation)"
         )
@@ -101,10 +109,70 @@ def _check_id(trace: Trace) -> Trace:
     return trace
 
 
+_STEP_TEXTS = ("text", "arguments", "error")
+_STEP_NAMES = ("step_id", "agent", "label", "tool", "call_id", "group", "span_id", "timestamp")
+
+
+def _bound(trace: Trace) -> Trace:
+    """Cap every text field (MAX_TEXT) and every name or id (MAX_NAME) of a trace, in place (only fields
+    over their limit are touched: this runs on every payload)."""
+    if len(trace.steps) > MAX_STEPS:
+        raise ImportFormatError(f"the trace has {len(trace.steps):,} steps, more than the {MAX_STEPS:,} allowed")
+    if len(trace.title) > MAX_NAME:
+        trace.title = clip_name(trace.title) or ""
+    if len(trace.task) > MAX_TEXT:
+        trace.task = clip(trace.task)
+    for name in ("case_type", "outcome", "version_set"):
+        value = getattr(trace, name)
+        if value is not None and len(value) > MAX_NAME:
+            setattr(trace, name, clip_name(value))
+    if any(len(key) > MAX_NAME or (isinstance(v, str) and len(v) > MAX_NAME) for key, v in trace.metadata.items()):
+        trace.metadata = {
+            key[:MAX_NAME]: clip_name(value) if isinstance(value, str) else value
+            for key, value in trace.metadata.items()
+        }
+    for step in trace.steps:
+        fields = step.__dict__
+        for name in _STEP_TEXTS:
+            value = fields[name]
+            if value is not None and len(value) > MAX_TEXT:
+                setattr(step, name, clip(value))
+        for name in _STEP_NAMES:
+            value = fields[name]
+            if value is not None and len(value) > MAX_NAME:
+                setattr(step, name, clip_name(value))
+    return trace
+
+
 def to_traces(payload: Any, fmt: str = "auto") -> list[Trace]:
-    """Canonical traces from one payload (an OTLP export may hold several)."""
+    """Canonical traces from one payload (an OTLP export may hold several).
+
+    Raises ImportFormatError, and nothing else, for any payload that cannot be read.
+    """
     if fmt not in FORMATS:
         raise ImportFormatError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    try:
+        check_depth(payload)
+    except DepthError as exc:
+        raise ImportFormatError(str(exc)) from exc
+    try:
+        return [_bound(trace) for trace in _read(payload, fmt)]
+    except ImportFormatError:
+        raise
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ImportFormatError(f"a value of the wrong type for `{where}` of a step: {first['msg']}") from exc
+    except RecursionError as exc:
+        raise ImportFormatError("the payload is nested too deeply to read") from exc
+    except Exception as exc:  # a reader bug must cost one payload, never the server
+        logger.warning("import reader failed on a %s payload", fmt, exc_info=True)
+        raise ImportFormatError(
+            f"the payload could not be read as {fmt}: {type(exc).__name__}: {str(exc)[:200]}"
+        ) from exc
+
+
+def _read(payload: Any, fmt: str) -> list[Trace]:
     found = detect_format(payload) if fmt == "auto" else fmt
     if found == "evswarm":
         if not isinstance(payload, dict):

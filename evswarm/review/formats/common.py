@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from evswarm.review.limits import PRETTY_LIMIT, clip, loads_bounded
 from evswarm.review.model import Step, StepKind
 
 
@@ -13,22 +14,76 @@ class ImportFormatError(ValueError):
     """A payload that no format accepts, or that a format rejects; the message says why (HTTP 422)."""
 
 
+def _dump(value: Any) -> str:
+    """Compact JSON when long (re-indenting deep JSON can grow it many times over), else indented."""
+    try:
+        compact = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+        if len(compact) > PRETTY_LIMIT:
+            return compact.decode()
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # too deep, or an integer past 64 bits
+        return str(value)
+
+
 def as_text(value: Any) -> str:
-    """Render a value for display: strings as-is (JSON strings pretty-printed), the rest as indented JSON."""
+    """Render a value for display, at most MAX_TEXT characters: strings as-is (JSON strings that are short
+    and shallow enough pretty-printed), the rest as JSON."""
     if value is None:
         return ""
     if isinstance(value, str):
         stripped = value.strip()
-        if stripped[:1] in ("{", "[") and len(stripped) < 2_000_000:
-            try:
-                return orjson.dumps(orjson.loads(stripped), option=orjson.OPT_INDENT_2).decode()
-            except orjson.JSONDecodeError:
-                return value
+        if stripped[:1] in ("{", "["):
+            parsed = loads_bounded(stripped)
+            if parsed is not None:
+                return clip(_dump(parsed))
+        return clip(value)
+    return clip(_dump(value))
+
+
+def type_name(value: Any) -> str:
+    """The JSON name of a value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def get_list(mapping: dict[str, Any], key: str, where: str) -> list[Any]:
+    """`mapping[key]` as a list: [] when absent or null; ImportFormatError naming `where.key` otherwise."""
+    value = mapping.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ImportFormatError(f"`{where}.{key}`: expected a list, found {type_name(value)}")
+    return value
+
+
+def get_dict(mapping: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    """`mapping[key]` as an object: {} when absent or null; ImportFormatError naming `where.key` otherwise."""
+    value = mapping.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ImportFormatError(f"`{where}.{key}`: expected an object, found {type_name(value)}")
+    return value
+
+
+def opt_str(value: Any) -> str | None:
+    """A string or number as a string; anything else (null, objects, lists, booleans) as None."""
+    if isinstance(value, str):
         return value
-    try:
-        return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
+    return None
 
 
 def first_str(mapping: dict[str, Any], *keys: str) -> str | None:

@@ -13,7 +13,8 @@ from typing import Any
 from evswarm.core.bundle import Bundle, SpanRecord
 from evswarm.core.errors import BundleError
 from evswarm.core.io import parse_bundle
-from evswarm.review.formats.common import ImportFormatError, as_text
+from evswarm.review.formats.common import ImportFormatError, as_text, opt_str
+from evswarm.review.limits import MAX_STEPS
 from evswarm.review.model import Finding, Step, StepKind, Trace
 
 
@@ -22,6 +23,8 @@ def from_bundle(payload: dict[str, Any]) -> Trace:
         bundle = parse_bundle(payload, source="evswarm bundle")
     except BundleError as exc:
         raise ImportFormatError(exc.message) from exc
+    if len(bundle.spans) > MAX_STEPS:
+        raise ImportFormatError(f"`spans`: {len(bundle.spans):,} spans, more than the {MAX_STEPS:,} allowed")
     return bundle_to_trace(bundle)
 
 
@@ -31,24 +34,31 @@ def _ordered(spans: list[SpanRecord]) -> list[SpanRecord]:
     return [span for _, span in indexed]
 
 
+def _part_texts(value: Any) -> list[str]:
+    """The `text` of each part of a content list (a lone string is its own text; other shapes: none)."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        return []
+    return [as_text(p.get("text")) for p in value if isinstance(p, dict) and p.get("text") is not None]
+
+
 def _reasoning_text(item: dict[str, Any]) -> str:
-    parts = [p.get("text", "") for p in item.get("summary") or [] if isinstance(p, dict)]
-    parts += [p.get("text", "") for p in item.get("content") or [] if isinstance(p, dict)]
+    parts = _part_texts(item.get("summary")) + _part_texts(item.get("content"))
     return "\n\n".join(p for p in parts if p)
 
 
 def _message_text(item: dict[str, Any]) -> str:
-    content = item.get("content")
-    if isinstance(content, str):
-        return content
-    return "".join(p.get("text", "") for p in content or [] if isinstance(p, dict))
+    return "".join(_part_texts(item.get("content")))
 
 
 class _Builder:
     def __init__(self, bundle: Bundle) -> None:
         self.bundle = bundle
         self.steps: list[Step] = []
-        self.function_call_ids = {str(s.span_data.get("call_id")) for s in bundle.spans if s.span_type == "function"}
+        self.function_call_ids = {
+            opt_str(s.span_data.get("call_id")) for s in bundle.spans if s.span_type == "function"
+        }
         self.open_calls: list[Step] = []  # calls with no result yet, in order
         self.open_handoffs: list[Step] = []
 
@@ -72,8 +82,8 @@ class _Builder:
             if kind == "reasoning":
                 self.steps.append(Step(kind=StepKind.REASONING, text=_reasoning_text(item), **common))
             elif kind == "function_call":
-                name = str(item.get("name", ""))
-                call_id = str(item.get("call_id") or step_id)
+                name = opt_str(item.get("name")) or ""
+                call_id = opt_str(item.get("call_id")) or step_id
                 is_handoff = call_id not in self.function_call_ids and name.startswith("transfer_to_")
                 step = Step(
                     kind=StepKind.HANDOFF if is_handoff else StepKind.TOOL_CALL,
@@ -89,7 +99,7 @@ class _Builder:
 
     def function(self, span: SpanRecord) -> None:
         data = span.span_data
-        call_id = data.get("call_id")
+        call_id = opt_str(data.get("call_id"))
         if call_id is None:  # fall back to the oldest open call of the same tool
             match = next((c for c in self.open_calls if c.tool == data.get("name")), None)
             call_id = match.call_id if match else None
@@ -100,17 +110,17 @@ class _Builder:
                 step_id=span.span_id,
                 kind=StepKind.TOOL_RESULT,
                 agent=span.agent_name,
-                tool=str(data.get("name") or ""),
+                tool=opt_str(data.get("name")) or "",
                 text=as_text(data.get("output")),
-                call_id=None if call_id is None else str(call_id),
+                call_id=call_id,
                 span_id=span.span_id,
                 timestamp=span.ended_at,
-                error=None if error is None else str(error),
+                error=None if error is None else as_text(error),
             )
         )
 
     def handoff(self, span: SpanRecord) -> None:
-        source, target = span.span_data.get("from_agent"), span.span_data.get("to_agent")
+        source, target = opt_str(span.span_data.get("from_agent")), opt_str(span.span_data.get("to_agent"))
         call = next((c for c in self.open_handoffs if c.agent == source), None)
         text = f"handed off from {source} to {target}"
         if call is None:
@@ -149,7 +159,7 @@ class _Builder:
                     kind=StepKind.SYSTEM,
                     agent=span.agent_name,
                     label="guardrail",
-                    text=f"guardrail {span.span_data.get('name')} tripped",
+                    text=f"guardrail {opt_str(span.span_data.get('name'))} tripped",
                     span_id=span.span_id,
                     timestamp=span.started_at,
                 )

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from evswarm.review.formats.common import CallPairer, ImportFormatError, as_text, first_str
+from evswarm.review.formats.common import (
+    CallPairer,
+    ImportFormatError,
+    as_text,
+    first_str,
+    get_dict,
+    get_list,
+    opt_str,
+    type_name,
+)
+from evswarm.review.limits import MAX_STEPS
 from evswarm.review.model import Step, StepKind
 
 
@@ -22,9 +32,9 @@ def _content_text(content: Any) -> str:
         parts = []
         for part in content:
             if isinstance(part, dict):
-                parts.append(str(part.get("text") or part.get("content") or ""))
+                parts.append(as_text(part.get("text") or part.get("content")))
             else:
-                parts.append(str(part))
+                parts.append(as_text(part))
         return "\n".join(p for p in parts if p)
     return as_text(content)
 
@@ -33,12 +43,17 @@ def read_messages(messages: list[Any]) -> tuple[list[Step], str]:
     """Steps of a chat transcript and how the final answer was found."""
     if not messages:
         raise ImportFormatError("`messages` is empty")
+    if len(messages) > MAX_STEPS:
+        raise ImportFormatError(f"`messages`: {len(messages):,} messages, more than the {MAX_STEPS:,} allowed")
     steps: list[Step] = []
     pairer = CallPairer()
     for index, message in enumerate(messages):
+        where = f"messages[{index}]"
         if not isinstance(message, dict) or "role" not in message:
-            raise ImportFormatError(f"messages[{index}]: expected an object with a `role`")
-        role = str(message["role"])
+            raise ImportFormatError(f"`{where}`: expected an object with a `role`")
+        role = opt_str(message["role"])
+        if role is None:
+            raise ImportFormatError(f"`{where}.role`: expected a string, found {type_name(message['role'])}")
         agent = first_str(message, "name") if role == "assistant" else None
         text = _content_text(message.get("content"))
         group = f"m{index}"
@@ -47,9 +62,9 @@ def read_messages(messages: list[Any]) -> tuple[list[Step], str]:
         elif role == "user":
             steps.append(Step(step_id=f"m{index}", kind=StepKind.MESSAGE, label="user", text=text, group=group))
         elif role == "assistant":
-            calls = list(message.get("tool_calls") or [])
+            calls = list(get_list(message, "tool_calls", where))
             if message.get("function_call"):
-                calls.append({"function": message["function_call"]})
+                calls.append({"function": get_dict(message, "function_call", where)})
             reasoning = message.get("reasoning_content") or message.get("reasoning")
             if reasoning:
                 steps.append(
@@ -69,13 +84,15 @@ def read_messages(messages: list[Any]) -> tuple[list[Step], str]:
                 )
             for number, call in enumerate(calls):
                 if not isinstance(call, dict):
-                    raise ImportFormatError(f"messages[{index}].tool_calls[{number}]: expected an object")
-                function = call.get("function") or {}
+                    raise ImportFormatError(
+                        f"`{where}.tool_calls[{number}]`: expected an object, found {type_name(call)}"
+                    )
+                function = get_dict(call, "function", f"{where}.tool_calls[{number}]")
                 step = Step(
                     step_id=f"m{index}.call{number}",
                     kind=StepKind.TOOL_CALL,
                     agent=agent,
-                    tool=str(function.get("name") or call.get("type") or "tool"),
+                    tool=first_str(function, "name") or first_str(call, "type") or "tool",
                     arguments=as_text(function.get("arguments")),
                     call_id=first_str(call, "id"),
                     group=group,
@@ -93,7 +110,7 @@ def read_messages(messages: list[Any]) -> tuple[list[Step], str]:
             pairer.pair(step)
             steps.append(step)
         else:
-            raise ImportFormatError(f"messages[{index}]: unknown role {role!r}")
+            raise ImportFormatError(f"`{where}.role`: unknown role {role[:40]!r}")
     for step in reversed(steps):
         if step.kind in (StepKind.TOOL_CALL, StepKind.TOOL_RESULT):
             return steps, "none"

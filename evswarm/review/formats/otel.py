@@ -9,11 +9,19 @@ the trace's metadata (`ignored_spans`), not dropped silently; a trace with no su
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from evswarm.review.formats.common import ImportFormatError, as_text, first_str
+from evswarm.review.formats.common import (
+    ImportFormatError,
+    as_text,
+    first_str,
+    get_dict,
+    get_list,
+    opt_str,
+    type_name,
+)
+from evswarm.review.limits import MAX_STEPS, loads_bounded
 from evswarm.review.model import Step, StepKind, Trace
 
 
@@ -29,26 +37,38 @@ class _Span:
     service: str | None
 
 
-def _any_value(value: Any) -> Any:
+def _any_value(value: Any, where: str) -> Any:
+    """An OTLP AnyValue as a plain value (an intValue that is not an integer stays as given)."""
     if not isinstance(value, dict):
         return value
     for key in ("stringValue", "boolValue", "doubleValue"):
         if key in value:
             return value[key]
     if "intValue" in value:
-        return int(value["intValue"])
+        raw = value["intValue"]
+        text = raw if isinstance(raw, str) else None
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        if text is not None and text.lstrip("-").isascii() and text.lstrip("-").isdigit() and len(text) <= 20:
+            return int(text)
+        return raw
     if "arrayValue" in value:
-        return [_any_value(v) for v in value["arrayValue"].get("values", [])]
+        items = get_list(get_dict(value, "arrayValue", where), "values", f"{where}.arrayValue")
+        return [_any_value(v, f"{where}.arrayValue.values[{i}]") for i, v in enumerate(items)]
     if "kvlistValue" in value:
-        return _attributes(value["kvlistValue"].get("values", []))
+        return _attributes(get_dict(value, "kvlistValue", where).get("values"), f"{where}.kvlistValue.values")
     return value
 
 
-def _attributes(raw: Any) -> dict[str, Any]:
+def _attributes(raw: Any, where: str) -> dict[str, Any]:
     if isinstance(raw, dict):
         return raw
     if isinstance(raw, list):
-        return {str(a.get("key")): _any_value(a.get("value")) for a in raw if isinstance(a, dict)}
+        return {
+            str(a.get("key")): _any_value(a.get("value"), f"{where}[{i}].value")
+            for i, a in enumerate(raw)
+            if isinstance(a, dict)
+        }
     return {}
 
 
@@ -63,9 +83,9 @@ def _error(span: dict[str, Any]) -> str | None:
     status = span.get("status") or {}
     if not isinstance(status, dict):
         return None
-    code = str(status.get("code", status.get("status_code", ""))).upper()
+    code = (opt_str(status.get("code", status.get("status_code"))) or "").upper()
     if code in ("2", "STATUS_CODE_ERROR", "ERROR"):
-        return str(status.get("message") or status.get("description") or "error")
+        return as_text(status.get("message") or status.get("description") or "error")
     return None
 
 
@@ -81,28 +101,43 @@ def _span(raw: Any, service: str | None, where: str) -> _Span:
         trace_id=trace_id.removeprefix("0x"),
         span_id=span_id.removeprefix("0x"),
         parent_id=(first_str(raw, "parentSpanId", "parent_span_id", "parent_id") or "").removeprefix("0x") or None,
-        name=str(raw.get("name") or ""),
+        name=opt_str(raw.get("name")) or "",
         start=_time(raw.get("startTimeUnixNano", raw.get("start_time_unix_nano", raw.get("start_time")))),
-        attrs=_attributes(raw.get("attributes")),
+        attrs=_attributes(raw.get("attributes"), f"{where}.attributes"),
         error=_error(raw),
         service=service,
     )
+
+
+def _objects(items: list[Any], where: str) -> list[dict[str, Any]]:
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ImportFormatError(f"`{where}[{index}]`: expected an object, found {type_name(item)}")
+    return items
 
 
 def collect_spans(payload: Any) -> list[_Span]:
     """All spans of an OTLP export or a flat span list."""
     spans: list[_Span] = []
     if isinstance(payload, dict) and "resourceSpans" in payload:
-        for r_index, resource_spans in enumerate(payload["resourceSpans"] or []):
-            resource = _attributes((resource_spans.get("resource") or {}).get("attributes"))
-            service = resource.get("service.name")
-            for s_index, scope in enumerate(resource_spans.get("scopeSpans") or []):
-                for index, raw in enumerate(scope.get("spans") or []):
-                    where = f"resourceSpans[{r_index}].scopeSpans[{s_index}].spans[{index}]"
-                    spans.append(_span(raw, service, where))
+        for r_index, resource_spans in enumerate(_objects(get_list(payload, "resourceSpans", "$"), "resourceSpans")):
+            r_where = f"resourceSpans[{r_index}]"
+            resource = get_dict(resource_spans, "resource", r_where)
+            service = opt_str(_attributes(resource.get("attributes"), f"{r_where}.resource").get("service.name"))
+            scopes = _objects(get_list(resource_spans, "scopeSpans", r_where), f"{r_where}.scopeSpans")
+            for s_index, scope in enumerate(scopes):
+                s_where = f"{r_where}.scopeSpans[{s_index}]"
+                for index, raw in enumerate(get_list(scope, "spans", s_where)):
+                    spans.append(_span(raw, service, f"{s_where}.spans[{index}]"))
+                    if len(spans) > MAX_STEPS:
+                        raise ImportFormatError(f"more than {MAX_STEPS:,} spans in one payload")
     else:
-        items = payload.get("spans") if isinstance(payload, dict) else payload
-        for index, raw in enumerate(items or []):
+        items = get_list(payload, "spans", "$") if isinstance(payload, dict) else payload
+        if not isinstance(items, list):
+            raise ImportFormatError(f"expected a list of spans, found {type_name(items)}")
+        if len(items) > MAX_STEPS:
+            raise ImportFormatError(f"`spans`: {len(items):,} spans, more than the {MAX_STEPS:,} allowed")
+        for index, raw in enumerate(items):
             spans.append(_span(raw, None, f"spans[{index}]"))
     if not spans:
         raise ImportFormatError("the OpenTelemetry payload holds no spans")
@@ -115,7 +150,7 @@ def _indexed(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
     for key, value in attrs.items():
         if key.startswith(prefix):
             number, _, rest = key[len(prefix) :].partition(".")
-            if number.isdigit():
+            if number.isascii() and number.isdigit() and len(number) <= 9:
                 groups.setdefault(int(number), {})[rest] = value
     return [groups[n] for n in sorted(groups)]
 
@@ -161,19 +196,17 @@ def _llm_outputs(attrs: dict[str, Any]) -> list[dict[str, Any]]:
         messages.append({"role": group.get("role"), "content": group.get("content"), "calls": calls})
     raw = attrs.get("gen_ai.output.messages")
     if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raw = None
+        raw = loads_bounded(raw, max_chars=len(raw))  # bounded in depth; the body limit bounds its size
     for message in raw if isinstance(raw, list) else []:
         if not isinstance(message, dict):
             continue
-        parts = [p for p in message.get("parts") or [] if isinstance(p, dict)]
+        parts_value = message.get("parts")
+        parts = [p for p in parts_value if isinstance(p, dict)] if isinstance(parts_value, list) else []
         messages.append(
             {
                 "role": message.get("role"),
-                "content": "\n".join(str(p.get("content", "")) for p in parts if p.get("type") == "text"),
-                "reasoning": "\n".join(str(p.get("content", "")) for p in parts if p.get("type") == "reasoning"),
+                "content": "\n".join(as_text(p.get("content", "")) for p in parts if p.get("type") == "text"),
+                "reasoning": "\n".join(as_text(p.get("content", "")) for p in parts if p.get("type") == "reasoning"),
                 "calls": [p for p in parts if p.get("type") == "tool_call"],
             }
         )
@@ -222,11 +255,11 @@ class _TraceBuilder:
                 kind = StepKind.REASONING if calls else StepKind.MESSAGE
                 self.steps.append(Step(step_id=base, kind=kind, label="assistant", text=as_text(content), **common))
             for c_index, call in enumerate(calls):
-                call_id = str(call.get("id") or f"{base}.call{c_index}")
+                call_id = opt_str(call.get("id")) or f"{base}.call{c_index}"
                 step = Step(
                     step_id=f"{base}.call{c_index}",
                     kind=StepKind.TOOL_CALL,
-                    tool=str(call.get("name")),
+                    tool=opt_str(call.get("name")) or "tool",
                     arguments=as_text(call.get("arguments")),
                     call_id=call_id,
                     **common,
@@ -336,7 +369,7 @@ def read_otel(payload: Any) -> list[Trace]:
             Trace(
                 trace_id=trace_id,
                 source_format="otel",
-                title=root.name,
+                title=root.name,  # a string: _span made it one
                 task=as_text(attrs.get("input.value", "")) if _kind(root) != "llm" else "",
                 case_type=first_str(attrs, "evswarm.case_type", "case_type"),
                 outcome=first_str(attrs, "evswarm.outcome", "outcome") or ("failed" if root.error else None),

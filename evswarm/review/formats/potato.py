@@ -18,8 +18,10 @@ from evswarm.review.formats.common import (
     first_str,
     is_answer_tool,
     mark_last_message_as_answer,
+    opt_str,
     split_call_text,
 )
+from evswarm.review.limits import MAX_STEPS
 from evswarm.review.model import Step, StepKind
 
 # Speaker keyword families, most specific first: "Tool Response" is a result, "Tool Error" an error.
@@ -82,7 +84,7 @@ def _structured_action(action: Any) -> tuple[str | None, str]:
         name = first_str(action, "tool", "name", "function")
         params = action.get("params", action.get("parameters", action.get("arguments", action.get("input"))))
         return name, as_text(params)
-    tool, arguments = split_call_text(str(action))
+    tool, arguments = split_call_text(as_text(action))
     return tool, as_text(arguments)
 
 
@@ -107,17 +109,21 @@ class _Reader:
             self.add(Step(step_id=f"s{index}", kind=StepKind.TOOL_RESULT, text=text))
 
     def speaker_text(self, index: int, item: dict[str, Any]) -> None:
-        speaker = str(item.get("speaker") or "")
+        speaker = opt_str(item.get("speaker")) or ""
         text = as_text(item.get("text"))
         agent = first_str(item, "agent", "agent_id", "agent_name")
         explicit = item.get("step_type") or item.get("type")
-        kind = _STEP_TYPES.get(str(explicit).lower(), StepKind.REASONING) if explicit else _speaker_kind(speaker)
-        step_id = str(item.get("step_id") or f"s{index}")
+        kind = (
+            _STEP_TYPES.get((opt_str(explicit) or "").lower(), StepKind.REASONING)
+            if explicit
+            else _speaker_kind(speaker)
+        )
+        step_id = opt_str(item.get("step_id")) or f"s{index}"
         call_id = first_str(item, "call_id", "tool_call_id")
         if kind is StepKind.TOOL_CALL:
             step = _call_step(step_id, text, agent=agent, label=speaker, call_id=call_id)
             if step.tool == speaker and item.get("tool"):
-                step.tool = str(item["tool"])
+                step.tool = opt_str(item["tool"]) or as_text(item["tool"])
             self.add(step)
             return
         self.add(
@@ -195,17 +201,17 @@ class _Reader:
             )
 
     def typed(self, index: int, item: dict[str, Any]) -> None:
-        step_type = str(item["step_type"])
+        step_type = opt_str(item["step_type"]) or as_text(item["step_type"])
         kind = _STEP_TYPES.get(step_type.lower(), StepKind.REASONING)
         text = as_text(item.get("content", item.get("text")))
         agent = first_str(item, "agent", "agent_name", "speaker")
-        step_id = str(item.get("step_id") or f"s{index}")
+        step_id = opt_str(item.get("step_id")) or f"s{index}"
         call_id = first_str(item, "call_id", "tool_call_id")
         if kind in (StepKind.TOOL_CALL, StepKind.HANDOFF):
             step = _call_step(step_id, text, agent=agent, label=step_type, call_id=call_id)
             step.kind = kind
             if item.get("tool"):
-                step.tool = str(item["tool"])
+                step.tool = opt_str(item["tool"]) or as_text(item["tool"])
                 step.arguments = as_text(item.get("arguments", item.get("content")))
             self.add(step)
             return
@@ -232,6 +238,8 @@ def read_steps(items: list[Any]) -> tuple[list[Step], str]:
     """Steps of a Potato step list and how the final answer was found."""
     if not items:
         raise ImportFormatError("the step list is empty")
+    if len(items) > MAX_STEPS:
+        raise ImportFormatError(f"the step list has {len(items):,} steps, more than the {MAX_STEPS:,} allowed")
     reader = _Reader()
     for index, item in enumerate(items):
         reader.item(index, item)

@@ -4,8 +4,16 @@
 function num(value) { return value === null || value === undefined ? "n/a" : Number(value).toFixed(3); }
 
 async function main() {
-  renderSignIn(document.getElementById("signin"));
-  const data = await api("/api/agreement", { auth: false });
+  await renderSignIn(document.getElementById("signin"), reloadPage);
+  let data;
+  try {
+    data = await api("/api/agreement");
+  } catch (error) {
+    if (error.status !== 401) throw error;
+    showAuthNotice();
+    document.body.dataset.auth = "needed";
+    return;
+  }
   document.querySelector("#agreement tbody").replaceChildren(...data.agreement.map((row) => el("tr", { dataset: { scheme: row.scheme } },
     el("td", { text: row.scheme }), el("td", { class: "num", text: row.labels }), el("td", { class: "num", text: row.annotators }),
     el("td", { class: "num", text: row.items_multi }),

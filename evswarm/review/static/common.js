@@ -75,7 +75,72 @@ async function downloadExport(format, statusNode) {
   }
 }
 
-// The sign-in widget in the header: an annotator (or server) token kept in localStorage.
+// Reads need a token (unless the server runs with --public-read): a notice under the header says so.
+const SIGN_IN_NEEDED = "Reads need a token: sign in (top right) with the server token or an annotator token.";
+
+function showAuthNotice(text) {
+  let node = document.getElementById("auth-notice");
+  if (!node) {
+    node = el("div", { id: "auth-notice", class: "notice", role: "status", "data-testid": "auth-notice" });
+    document.querySelector("header.topbar").after(node);
+  }
+  node.hidden = false;
+  node.textContent = text || SIGN_IN_NEEDED;
+}
+
+function hideAuthNotice() {
+  const node = document.getElementById("auth-notice");
+  if (node) node.hidden = true;
+}
+
+// The live stream. EventSource cannot send an Authorization header, so each connection opens with a
+// single-use ticket fetched with the token; after an error it reconnects with a new ticket, resuming
+// after the last event it saw.
+function openStream(handlers) {
+  let lastId = null;
+  let delay = 1000;
+  let source = null;
+  let stopped = false;
+  function retry() {
+    if (stopped) return;
+    setTimeout(connect, delay);
+    delay = Math.min(delay * 2, 15000);
+  }
+  async function connect() {
+    const params = new URLSearchParams();
+    if (lastId !== null) params.set("after", lastId);
+    if (getToken()) {
+      try {
+        params.set("ticket", (await api("/api/traces/stream/ticket", { method: "POST" })).ticket);
+      } catch (error) {
+        if (handlers.error) handlers.error(error);
+        if (error.status === 401) { stopped = true; showAuthNotice(); return; }
+        retry();
+        return;
+      }
+    }
+    source = new EventSource("/api/traces/stream?" + params.toString());
+    source.addEventListener("connected", (event) => {
+      delay = 1000;
+      if (lastId === null) lastId = JSON.parse(event.data).last_id;
+      if (handlers.connected) handlers.connected(event);
+    });
+    source.addEventListener("trace", (event) => {
+      if (event.lastEventId) lastId = event.lastEventId;
+      handlers.trace(event);
+    });
+    source.onerror = () => {
+      source.close();
+      if (handlers.error) handlers.error(null);
+      retry();
+    };
+  }
+  connect();
+  return { close() { stopped = true; if (source) source.close(); } };
+}
+
+// The sign-in widget in the header: an annotator (or server) token kept in localStorage. `onChange` runs
+// after signing in or out (the pages reload, so that everything is read with the new token).
 async function renderSignIn(container, onChange) {
   container.replaceChildren();
   const token = getToken();
@@ -85,13 +150,15 @@ async function renderSignIn(container, onChange) {
       container.append(el("span", { class: "who", text: `signed in as ${who.name} (${who.role})`, "data-testid": "whoami" }),
         el("button", { type: "button", class: "link", text: "sign out", onclick: () => { setToken(""); renderSignIn(container, onChange).then(() => { if (onChange) onChange(null); }); } }));
       return who;
-    } catch (_) { setToken(""); }
+    } catch (error) { if (error.status === 401) setToken(""); else throw error; }
   }
-  const input = el("input", { type: "password", placeholder: "annotator token", "aria-label": "annotator token", id: "token-input", autocomplete: "off" });
+  const input = el("input", { type: "password", placeholder: "server or annotator token", "aria-label": "token", id: "token-input", autocomplete: "off" });
   const form = el("form", { class: "signin", onsubmit: (event) => { event.preventDefault(); setToken(input.value.trim()); renderSignIn(container, onChange).then((who) => { if (onChange) onChange(who); }); } },
     input, el("button", { type: "submit", text: "sign in" }));
   container.append(form);
   return null;
 }
+
+function reloadPage() { location.reload(); }
 
 function fmtScore(value) { return value === null || value === undefined ? "–" : Number(value).toFixed(2); }

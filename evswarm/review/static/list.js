@@ -31,7 +31,7 @@ function writeUrl() {
 }
 
 async function loadFacets() {
-  const facets = await api("/api/facets", { auth: false });
+  const facets = await api("/api/facets");
   for (const [name, values] of Object.entries(facets)) {
     const select = form.elements[name];
     if (!select) continue;
@@ -73,17 +73,17 @@ async function load() {
   params.set("offset", offset);
   params.set("limit", PAGE);
   writeUrl();
-  const data = await api("/api/traces?" + params.toString(), { auth: false });
+  const data = await api("/api/traces?" + params.toString());
   renderRows(data);
   document.body.dataset.loaded = String(Date.now());
   if (!document.body.dataset.loadedAt) document.body.dataset.loadedAt = String(Math.round(performance.now()));
 }
 
 async function showErrors() {
-  const health = await api("/api/health", { auth: false });
+  const status = await api("/api/status");
   const node = document.getElementById("errors");
-  node.hidden = !health.import_errors;
-  node.textContent = `${health.import_errors} import error(s): see /api/status`;
+  node.hidden = !status.import_error_count;
+  node.textContent = `${status.import_error_count} import error(s): see /api/status (with the server token)`;
 }
 
 function onNewTrace(event) {
@@ -102,11 +102,27 @@ function onNewTrace(event) {
 }
 
 function connect() {
-  const source = new EventSource("/api/traces/stream");
   const dot = document.getElementById("live");
-  source.addEventListener("connected", () => { dot.classList.add("on"); document.body.dataset.live = "1"; });
-  source.addEventListener("trace", onNewTrace);
-  source.onerror = () => dot.classList.remove("on");
+  openStream({
+    connected: () => { dot.classList.add("on"); document.body.dataset.live = "1"; },
+    trace: onNewTrace,
+    error: () => dot.classList.remove("on"),
+  });
+}
+
+async function start() {
+  try {
+    // Filters in the URL need the facet options first; otherwise fetch facets and rows in parallel.
+    await (location.search ? loadFacets().then(load) : Promise.all([loadFacets(), load()]));
+  } catch (error) {
+    if (error.status !== 401) throw error;
+    showAuthNotice();
+    document.body.dataset.auth = "needed";
+    return;
+  }
+  hideAuthNotice();
+  connect();
+  await showErrors();
 }
 
 form.addEventListener("submit", (event) => { event.preventDefault(); offset = 0; load(); });
@@ -117,7 +133,4 @@ document.getElementById("next").addEventListener("click", () => { offset += PAGE
 document.getElementById("new-traces").addEventListener("click", () => { pending = 0; offset = 0; load(); });
 
 readUrl();
-renderSignIn(document.getElementById("signin"));
-// Filters in the URL need the facet options first; otherwise fetch facets and rows in parallel.
-(location.search ? loadFacets().then(load) : Promise.all([loadFacets(), load()])).then(showErrors);
-connect();
+renderSignIn(document.getElementById("signin"), reloadPage).then(start);

@@ -3,7 +3,10 @@
 "use strict";
 
 const state = { config: null, trace: null, cycle: -1, cycles: 0, who: null };
-const traceId = decodeURIComponent(location.pathname.replace(/^\/traces\//, ""));
+// A malformed escape in the address (e.g. /traces/%E0%A4%A) is "no such trace", not a stuck page.
+const traceId = (() => {
+  try { return decodeURIComponent(location.pathname.replace(/^\/traces\//, "")); } catch (_) { return null; }
+})();
 const wantedVersion = new URLSearchParams(location.search).get("version");
 
 function block(text, kind) {
@@ -294,12 +297,31 @@ async function renderAnnotate(view) {
 
 async function main() {
   const started = performance.now();
-  state.config = await api("/api/config", { auth: false });
+  const title = document.getElementById("title");
+  const signin = document.getElementById("signin");
+  if (traceId === null) {
+    title.textContent = "No such trace: the address is malformed";
+    document.body.dataset.ready = "error";
+    renderSignIn(signin, reloadPage);
+    return;
+  }
+  const signedIn = renderSignIn(signin, reloadPage);
   let view;
   try {
-    view = await api(`/api/traces/${encodeURIComponent(traceId)}${wantedVersion ? "?version=" + encodeURIComponent(wantedVersion) : ""}`, { auth: false });
+    [state.config, view] = await Promise.all([
+      api("/api/config"),
+      api(`/api/traces/${encodeURIComponent(traceId)}${wantedVersion ? "?version=" + encodeURIComponent(wantedVersion) : ""}`),
+    ]);
   } catch (error) {
-    document.getElementById("title").textContent = error.status === 404 ? "No such trace" : "Could not load the trace: " + error.message;
+    await signedIn.catch(() => null);
+    if (error.status === 401) {
+      title.textContent = "Sign in to see this trace";
+      showAuthNotice();
+      document.body.dataset.ready = "auth";
+    } else {
+      title.textContent = error.status === 404 ? "No such trace" : "Could not load the trace: " + error.message;
+      document.body.dataset.ready = "error";
+    }
     return;
   }
   state.trace = view;
@@ -310,7 +332,7 @@ async function main() {
   document.body.dataset.renderMs = String(Math.round(performance.now() - started));
   document.body.dataset.readyAt = String(Math.round(performance.now()));
   document.addEventListener("keydown", onKey);
-  state.who = await renderSignIn(document.getElementById("signin"), (who) => { state.who = who; renderAnnotate(view); });
+  state.who = await signedIn;
   renderAnnotate(view);
 }
 
