@@ -34,6 +34,7 @@ class AnalyzeConfig(BaseModel):
     top_terms: int = 8
     top_patterns: int = Field(20, ge=1, description="patterns the report tells a root-cause story for")
     use_citations: bool = Field(True, description="let grader citations place anchors (see `anchors`)")
+    use_grades: bool = Field(True, description="read eval_labels.jsonl when present (off: analyze behavior only)")
     min_slice_support: int = Field(5, ge=1, description="traces a lift row needs to lead the table")
     alpha: float = Field(0.05, gt=0, lt=1)
     use_cache: bool = True

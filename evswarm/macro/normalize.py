@@ -217,6 +217,7 @@ def _status_event(event: dict[str, Any]) -> dict[str, Any]:
         shape = str(payload.get("terminal_state") or payload.get("run_status") or "status")
     elif kind == "environment":
         shape = joined(payload)
+        text = f"environment event {_compact(payload, 140)}"
     else:
         shape = kind
         text = f"{kind} {agent} {_compact(payload, 140)}"

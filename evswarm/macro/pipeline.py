@@ -117,7 +117,7 @@ def analyze(
         if skipped:
             notes.append(f"{len(skipped)} bundle(s) could not be read and were skipped (listed at the end).")
         with timer.stage("grades"):
-            graded = grades.read_grades(source.labels_path, set(traces.run_id))
+            graded = grades.read_grades(source.labels_path if cfg.use_grades else None, set(traces.run_id))
             traces = grades.attach(traces, graded)
             if graded.unknown_runs:
                 notes.append(f"{graded.unknown_runs} label row(s) name runs that are not in this batch; ignored.")
