@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evswarm.review.formats.common import (
+from evswarm.core.formats.common import (
     CallPairer,
     ImportFormatError,
     as_text,
@@ -19,8 +19,8 @@ from evswarm.review.formats.common import (
     opt_str,
     type_name,
 )
-from evswarm.review.limits import MAX_STEPS
-from evswarm.review.model import Step, StepKind
+from evswarm.core.limits import MAX_STEPS
+from evswarm.core.steps import Step, StepKind
 
 
 def _content_text(content: Any) -> str:

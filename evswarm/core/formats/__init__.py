@@ -16,13 +16,13 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from evswarm.review.formats.common import ImportFormatError, first_str
-from evswarm.review.formats.evswarm_bundle import from_bundle
-from evswarm.review.formats.openai_chat import read_messages
-from evswarm.review.formats.otel import read_otel
-from evswarm.review.formats.potato import read_steps
-from evswarm.review.limits import MAX_NAME, MAX_STEPS, MAX_TEXT, DepthError, check_depth, clip, clip_name
-from evswarm.review.model import TRACE_ID_PATTERN, Trace
+from evswarm.core.formats.common import ImportFormatError, first_str
+from evswarm.core.formats.evswarm_bundle import from_bundle
+from evswarm.core.formats.openai_chat import read_messages
+from evswarm.core.formats.otel import read_otel
+from evswarm.core.formats.potato import read_steps
+from evswarm.core.limits import MAX_NAME, MAX_STEPS, MAX_TEXT, DepthError, check_depth, clip, clip_name
+from evswarm.core.steps import TRACE_ID_PATTERN, Trace
 
 logger = logging.getLogger("evswarm.review")
 
