@@ -2,6 +2,7 @@
 
 from evswarm.cli import (  # noqa: F401 - each registers its command
     analyze,
+    attribution_score,
     demo,
     grade,
     import_,
