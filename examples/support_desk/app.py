@@ -87,7 +87,11 @@ def make_tickets(n: int, seed: int, fault_rate: float = 0.5) -> list[Ticket]:
             ticket.eligible = float(rng.randint(20, 90))
             ticket.amount = ticket.eligible + float(rng.choice((0, 0, 15, 40)))
             ticket.text = f"I'm {customer}. I want a refund of ${ticket.amount:.2f} for order O-{i:04d}."
-        fits = {"invoice": ("stale_invoice",), "card": ("bounce",), "refund": ("misroute", "over_refund", "payments_down")}
+        fits = {
+            "invoice": ("stale_invoice",),
+            "card": ("bounce",),
+            "refund": ("misroute", "over_refund", "payments_down"),
+        }
         if rng.random() < fault_rate:
             choice = rng.choice(fits[kind])
             if choice != "over_refund" or ticket.amount > ticket.eligible:
@@ -180,7 +184,9 @@ class ScriptedModel(Model):
         t = self.ticket
         if self.agent == "Triage":
             if seen.handoffs.count("transfer_to_triage") >= 1 and t.kind == "card":
-                return "Billing sent it back; it is a payment question, so Billing again.", [("transfer_to_billing", {})]
+                return "Billing sent it back; it is a payment question, so Billing again.", [
+                    ("transfer_to_billing", {})
+                ]
             if t.kind == "refund" and t.fault != "misroute":
                 return "A refund request: Refunds handles it.", [("transfer_to_refunds", {})]
             return "An invoice or payment question: Billing handles it.", [("transfer_to_billing", {})]
@@ -191,7 +197,9 @@ class ScriptedModel(Model):
                 if t.fault == "bounce":
                     return "Card changes are not billing questions; back to triage.", [("transfer_to_triage", {})]
                 if "update_payment_method" not in seen.outputs:
-                    return "Update the card.", [("update_payment_method", {"customer": t.customer, "card_last4": t.card})]
+                    return "Update the card.", [
+                        ("update_payment_method", {"customer": t.customer, "card_last4": t.card})
+                    ]
                 return "Done.", f"Your payment card is now the one ending {t.card}."
             month = t.month
             if t.fault == "stale_invoice":
@@ -206,7 +214,9 @@ class ScriptedModel(Model):
         # Refunds
         order = f"O-{t.ticket_id[-4:]}"
         if "check_refund_eligibility" not in seen.outputs:
-            return "Check eligibility first.", [("check_refund_eligibility", {"customer": t.customer, "order_id": order})]
+            return "Check eligibility first.", [
+                ("check_refund_eligibility", {"customer": t.customer, "order_id": order})
+            ]
         eligible = json.loads(seen.outputs["check_refund_eligibility"][-1])["max_amount"]
         attempts = seen.outputs.get("issue_refund", [])
         if attempts and '"issued"' in attempts[-1]:
@@ -217,27 +227,51 @@ class ScriptedModel(Model):
         why = "Retry the refund." if attempts else "Issue the refund."
         return why, [("issue_refund", {"customer": t.customer, "order_id": order, "amount": amount})]
 
-    async def get_response(self, system_instructions, input, model_settings, tools, output_schema, handoffs,
-                           tracing, *, previous_response_id=None, conversation_id=None, prompt=None):  # type: ignore[no-untyped-def]  # fmt: skip
+    async def get_response(
+        self,
+        system_instructions,
+        input,
+        model_settings,
+        tools,
+        output_schema,
+        handoffs,
+        tracing,
+        *,
+        previous_response_id=None,
+        conversation_id=None,
+        prompt=None,
+    ):  # type: ignore[no-untyped-def]
         items = input if isinstance(input, list) else [{"role": "user", "content": input}]
         thought, action = self.decide(_seen(items))
         key = f"{self.agent.lower()}_{self.turn}"
         self.turn += 1
-        output: list[Any] = [ResponseReasoningItem(id=f"rs_{key}", type="reasoning",
-                                                   summary=[Summary(text=thought, type="summary_text")])]  # fmt: skip
+        output: list[Any] = [
+            ResponseReasoningItem(
+                id=f"rs_{key}", type="reasoning", summary=[Summary(text=thought, type="summary_text")]
+            )
+        ]
         if isinstance(action, str):
             output.append(
                 ResponseOutputMessage(
-                    id=f"msg_{key}", type="message", role="assistant", status="completed",
+                    id=f"msg_{key}",
+                    type="message",
+                    role="assistant",
+                    status="completed",
                     content=[ResponseOutputText(type="output_text", text=action, annotations=[])],
-                )  # fmt: skip
+                )
             )
         else:
             output += [
-                ResponseFunctionToolCall(type="function_call", id=f"fc_{key}_{n}", call_id=f"call_{key}_{n}",
-                                         name=name, arguments=json.dumps(args, sort_keys=True), status="completed")
+                ResponseFunctionToolCall(
+                    type="function_call",
+                    id=f"fc_{key}_{n}",
+                    call_id=f"call_{key}_{n}",
+                    name=name,
+                    arguments=json.dumps(args, sort_keys=True),
+                    status="completed",
+                )
                 for n, (name, args) in enumerate(action)
-            ]  # fmt: skip
+            ]
         with generation_span(input=items, model=f"scripted/{self.agent}") as span:
             span.span_data.output = [o.model_dump(exclude_none=True) for o in output]
             span.span_data.usage = {"input_tokens": len(items), "output_tokens": len(output)}
