@@ -1,6 +1,15 @@
 """The `evswarm` command line: thin commands that parse arguments and call one stage function each."""
 
-from evswarm.cli import analyze, demo, grade, replay, serve, simulate  # noqa: F401 - each registers its command
+from evswarm.cli import (  # noqa: F401 - each registers its command
+    analyze,
+    attribution_score,
+    demo,
+    grade,
+    import_,
+    replay,
+    serve,
+    simulate,
+)
 from evswarm.cli.app import app
 
 __all__ = ["app"]

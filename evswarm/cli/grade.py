@@ -10,10 +10,11 @@ from evswarm.cli.app import app, user_errors
 
 GRADE_HELP = "\n\n".join(
     [
-        "Grade every bundle of a batch with promptfoo on five rubrics.",
-        "Rubrics: final_decision_quality, policy_compliance_correctness, routing_specialist_activation, "
-        "market_drift_awareness, review_appropriateness. Each verdict has a pass, a score in [0, 1] and a "
-        "reason citing the span or event ids it rests on.",
+        "Grade every bundle of a batch with promptfoo.",
+        "Simulated runs (with an oracle): final_decision_quality, policy_compliance_correctness, "
+        "routing_specialist_activation, market_drift_awareness, review_appropriateness. Recorded and imported "
+        "runs (no oracle): tool_use, control_flow, final_answer. Each verdict has a pass, a score in [0, 1] and "
+        "a reason citing the span or event ids it rests on. --assertions adds your own promptfoo assertions.",
         "Writes DIR/eval_labels.jsonl (one row per run; a bundle that cannot be read becomes an error row, "
         "never a lost batch) and DIR/promptfoo_results.json (promptfoo's own output), then prints pass rates "
         "per rubric and agent version set with 95% Wilson confidence intervals.",
@@ -42,10 +43,15 @@ def grade_command(
     jobs: int = typer.Option(4, "--jobs", "-j", min=1, max=64, help="promptfoo concurrency."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any run could not be graded."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    assertions: Path | None = typer.Option(
+        None,
+        "--assertions",
+        help="YAML list of your own promptfoo assertions (each with a `metric`), run beside the rubrics.",
+    ),
 ) -> None:
-    """Grade every bundle of a batch with promptfoo on five rubrics (help text: GRADE_HELP)."""
+    """Grade every bundle of a batch with promptfoo (help text: GRADE_HELP)."""
     from evswarm.evals import grade
 
-    result = grade(batch_dir, grader=grader, jobs=jobs, progress=progress)
+    result = grade(batch_dir, grader=grader, jobs=jobs, progress=progress, assertions=assertions)
     if strict and result.errors:
         raise typer.Exit(1)

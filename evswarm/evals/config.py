@@ -32,6 +32,32 @@ def load_base_config(path: Path) -> dict[str, Any]:
     return data
 
 
+def load_assertions(path: Path) -> list[dict[str, Any]]:
+    """The user's own promptfoo assertions: a YAML list (or `assert:` list) of assertions, each with a
+    `metric` name that is not a rubric's. Each assertion sees the provider's JSON output: `run_id`,
+    `final_answer` (the run's last agent message), `transcript` (one line per step) and `grades`."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise EvswarmError(f"cannot read --assertions {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise EvswarmError(f"{path}: not valid YAML ({exc})") from exc
+    items = data.get("assert") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not items:
+        raise EvswarmError(f"{path}: expected a list of promptfoo assertions (or an `assert:` list)")
+    seen: set[str] = set()
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+            raise EvswarmError(f"{path}: assertion {number}: expected an object with a `type`")
+        metric = item.get("metric")
+        if not isinstance(metric, str) or not metric:
+            raise EvswarmError(f"{path}: assertion {number}: give it a `metric` name (its column in the labels)")
+        if metric in RUBRICS or metric in seen:
+            raise EvswarmError(f"{path}: assertion {number}: metric {metric!r} is already used")
+        seen.add(metric)
+    return items
+
+
 def llm_rubric_text(rubric: str) -> str:
     return (
         f"You are grading one run of an EV-order agent swarm on the rubric `{rubric}`. The output is a "

@@ -20,7 +20,7 @@ from evswarm.core.io import atomic_write_bytes, atomic_write_jsonl, read_jsonl
 from evswarm.core.labels import LabelRow, write_labels
 from evswarm.core.layout import BatchLayout
 from evswarm.evals import promptfoo
-from evswarm.evals.config import build_config, load_base_config
+from evswarm.evals.config import build_config, load_assertions, load_base_config
 from evswarm.evals.report import rates_table
 from evswarm.evals.results import label_rows
 from evswarm.evals.testcases import bundle_targets, test_cases
@@ -81,8 +81,12 @@ def grade(
     console: Console | None = None,
     progress: bool = True,
     timeout: float | None = None,
+    assertions: Path | None = None,
 ) -> GradeResult:
-    """Grade every bundle in `batch_dir`; write `eval_labels.jsonl` and `promptfoo_results.json` there."""
+    """Grade every bundle in `batch_dir`; write `eval_labels.jsonl` and `promptfoo_results.json` there.
+
+    `assertions`: a YAML file of the user's own promptfoo assertions (each with a `metric`), run beside
+    the rubrics; their verdicts join each label row under their metric names."""
     console = console or Console()
     spec = GraderSpec.parse(grader)
     layout = BatchLayout(batch_dir)
@@ -95,6 +99,8 @@ def grade(
         )
     install = promptfoo.locate()
     base = load_base_config(install.config)
+    extra = load_assertions(assertions) if assertions is not None else []
+    base["defaultTest"]["assert"] = [*base["defaultTest"]["assert"], *extra]
     facts = _results_facts(layout)
 
     with _workdir() as work:
@@ -112,7 +118,8 @@ def grade(
                 install, config_file, output_file, env=env, grader=spec.promptfoo_id, jobs=jobs,
                 on_poll=poll, timeout=timeout,
             )  # fmt: skip
-        rows = label_rows(output, [run_id for run_id, _ in targets], facts, llm=spec.llm)
+        metrics = tuple(str(a["metric"]) for a in extra)
+        rows = label_rows(output, [run_id for run_id, _ in targets], facts, llm=spec.llm, extra=metrics)
         write_labels(layout.labels, rows)
         atomic_write_bytes(layout.promptfoo_results, output_file.read_bytes())
 

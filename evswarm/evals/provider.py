@@ -13,7 +13,7 @@ from typing import Any
 from evswarm.core.errors import EvswarmError
 from evswarm.core.io import read_bundle
 from evswarm.evals import netguard
-from evswarm.evals.retrospective import render
+from evswarm.evals.retrospective import final_text, render, transcript
 from evswarm.evals.rubrics import grade_bundle
 
 
@@ -30,6 +30,8 @@ def grade_payload(bundle_path: Path, *, retrospective: bool = False) -> dict[str
         "orchestrator_mode": summary.orchestrator_mode,
         "has_oracle": bundle.oracle is not None,
         "grades": {name: verdict.to_promptfoo() for name, verdict in verdicts.items()},
+        "final_answer": final_text(bundle),
+        "transcript": transcript(bundle),
     }
     if retrospective:
         payload["retrospective"] = render(bundle)

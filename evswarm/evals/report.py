@@ -11,7 +11,7 @@ from statsmodels.stats.proportion import proportion_confint
 from evswarm.core.labels import LabelRow
 from evswarm.evals.rubrics import RUBRICS
 
-ALL_FIVE = "all five rubrics"
+ALL_FIVE = "all rubrics"
 
 
 def wilson(successes: int, n: int) -> tuple[float, float]:
@@ -48,7 +48,8 @@ def pass_rates(rows: list[LabelRow]) -> dict[str, dict[str, Rate]]:
     """{rubric or ALL_FIVE: {version set or "all": Rate}}; runs not graded on a rubric are left out."""
     versions = sorted({row.agent_version_set or "unknown" for row in rows if not row.is_error})
     table: dict[str, dict[str, Rate]] = {}
-    for rubric in (*RUBRICS, ALL_FIVE):
+    graded = [r for r in RUBRICS if any(row.passed(r) is not None for row in rows)]
+    for rubric in (*graded, ALL_FIVE):
         table[rubric] = {}
         for version in (*versions, "all"):
             verdicts = [
@@ -67,7 +68,10 @@ SHORT_NAMES = {
     "routing_specialist_activation": "routing",
     "market_drift_awareness": "drift",
     "review_appropriateness": "review",
-    ALL_FIVE: "all five",
+    "tool_use": "tools",
+    "control_flow": "flow",
+    "final_answer": "answer",
+    ALL_FIVE: "all",
 }
 """Column headings short enough for an 80-column terminal; the caption spells them out."""
 
@@ -77,7 +81,7 @@ def rates_table(rows: list[LabelRow], title: str) -> Table:
     rates = pass_rates(rows)
     versions = list(next(iter(rates.values())).keys())
     caption = "pass rate [95% Wilson interval]; " + "; ".join(
-        f"{short} = {rubric}" for rubric, short in SHORT_NAMES.items()
+        f"{short} = {rubric}" for rubric, short in SHORT_NAMES.items() if rubric in rates
     )
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("version set", style="bold", no_wrap=True)

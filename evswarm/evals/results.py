@@ -8,11 +8,16 @@ from typing import Any
 from evswarm.core.labels import LabelRow
 from evswarm.evals.config import LLM_PREFIX
 from evswarm.evals.labels import error_row, graded_row
-from evswarm.evals.rubrics import NEEDS_ORACLE, RUBRICS
+from evswarm.evals.rubrics import RUBRICS, applicable
 
 
 def label_rows(
-    output: dict[str, Any], run_ids: list[str], facts: dict[str, dict[str, Any]], *, llm: bool
+    output: dict[str, Any],
+    run_ids: list[str],
+    facts: dict[str, dict[str, Any]],
+    *,
+    llm: bool,
+    extra: tuple[str, ...] = (),
 ) -> list[LabelRow]:
     """Label rows in `run_ids` order; a run promptfoo reports nothing for becomes an error row."""
     by_run: dict[str, dict[str, Any]] = {}
@@ -29,7 +34,24 @@ def label_rows(
             rows.append(error_row(run_id, "promptfoo returned no result for this run", facts.get(run_id)))
         else:
             rows.append(_row(run_id, result, facts.get(run_id) or {}, llm=llm))
+            if extra and not rows[-1].is_error:
+                _add_extra(rows[-1], result, extra)
     return rows
+
+
+def _add_extra(row: LabelRow, result: dict[str, Any], metrics: tuple[str, ...]) -> None:
+    """The user's own assertions: a score, a reason and (when failed) a failed check per metric."""
+    components = (result.get("gradingResult") or {}).get("componentResults") or []
+    for component in components:
+        metric = (component.get("assertion") or {}).get("metric")
+        if metric not in metrics:
+            continue
+        row.promptfoo_check_scores[metric] = float(component.get("score") or 0.0)
+        row.promptfoo_rationales[metric] = str(component.get("reason") or "")
+        if not component.get("pass"):
+            row.promptfoo_failed_checks.append(metric)
+            row.promptfoo_pass = False if row.promptfoo_pass is not None else None
+            row.promptfoo_primary_finding = row.promptfoo_primary_finding or metric
 
 
 def _row(run_id: str, result: dict[str, Any], fallback: dict[str, Any], *, llm: bool) -> LabelRow:
@@ -55,8 +77,8 @@ def _row(run_id: str, result: dict[str, Any], fallback: dict[str, Any], *, llm: 
         del verdicts[name]
     errors = [name for name in RUBRICS if (grades.get(name) or {}).get("error")]
     facts = {**fallback, **{k: payload.get(k) for k in ("case_type", "run_outcome", "agent_version_set")}}
-    applicable = frozenset(RUBRICS) if payload.get("has_oracle", True) else frozenset(RUBRICS) - NEEDS_ORACLE
-    row = graded_row(run_id=run_id, facts=facts, verdicts=verdicts, errors=errors, order=RUBRICS, applicable=applicable)
+    applies = applicable(bool(payload.get("has_oracle", True)))
+    row = graded_row(run_id=run_id, facts=facts, verdicts=verdicts, errors=errors, order=RUBRICS, applicable=applies)
     if llm:
         _add_llm(row, llm_verdicts, result)
     return row

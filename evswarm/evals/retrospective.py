@@ -5,6 +5,7 @@ It shows what happened (order, signals, agents, tool calls, decisions, review) a
 from __future__ import annotations
 
 from evswarm.core.bundle import Bundle
+from evswarm.evals.rubrics.trace_view import TraceView
 
 _MAX_FIELD = 160
 
@@ -55,4 +56,31 @@ def render(bundle: Bundle) -> str:
             f"rationale: {_clip(decision.rationale)}"
         )
     lines.append(f"Terminal state: {summary.terminal_state or run.status}; loops {summary.loop_count}")
+    return "\n".join(lines)
+
+
+def final_text(bundle: Bundle) -> str:
+    """The run's last agent message (what the user saw last), or ""."""
+    final = TraceView(bundle).final_answer
+    return final[1] if final else ""
+
+
+def transcript(bundle: Bundle, limit: int = 400) -> str:
+    """One line per step (`[span id] agent: what it did`), for the user's own assertions and model graders."""
+    lines = []
+    for span in bundle.spans[:limit]:
+        data = span.span_data
+        who = span.agent_name or "?"
+        if span.span_type == "function":
+            lines.append(f"[{span.span_id}] {who} called {data.get('name')}({_clip(data.get('input', ''))}) -> "
+                         f"{_clip(data.get('output', ''))}")  # fmt: skip
+        elif span.span_type == "handoff":
+            lines.append(f"[{span.span_id}] handoff {data.get('from_agent')} -> {data.get('to_agent')}")
+        elif span.span_type in ("generation", "response"):
+            for item in data.get("output") or []:
+                if isinstance(item, dict) and item.get("type") == "message":
+                    text = " ".join(str(p.get("text", "")) for p in item.get("content") or [] if isinstance(p, dict))
+                    lines.append(f"[{span.span_id}] {who}: {_clip(text)}")
+        elif span.span_type == "custom" and isinstance(data.get("data"), dict) and data["data"].get("text"):
+            lines.append(f"[{span.span_id}] {who}: {_clip(data['data']['text'])}")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ findings' messages (or, when the rubric passed, why it passed) with the cited id
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,7 +35,7 @@ class Check(BaseModel):
 
     @classmethod
     def saw(
-        cls, weight: float, symptom: Symptom, message: str, evidence: list[str | None], subject: str | None = None
+        cls, weight: float, symptom: Symptom, message: str, evidence: Sequence[str | None], subject: str | None = None
     ) -> Check:
         return cls(weight=weight, symptom=symptom, subject=subject, message=message, evidence=_ids(evidence))
 
@@ -110,7 +111,7 @@ class Verdict(BaseModel):
         return result
 
 
-def _ids(evidence: list[str | None]) -> list[str]:
+def _ids(evidence: Sequence[str | None]) -> list[str]:
     return list(dict.fromkeys(e for e in evidence if e))
 
 

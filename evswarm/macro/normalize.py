@@ -4,7 +4,13 @@ Events are every meaningful SDK span (structural task/turn spans are left out), 
 review entries of the runtime log (its handoff/tool-call entries repeat spans), and one row per
 finding (summary and review-packet findings, de-duplicated). Failure markers are typed from
 structure (span errors, tripped guardrails, tool outputs whose JSON reports findings or a failed
-check, non-completed terminal states, findings), never from substrings like "retry" or "failed".
+check, non-completed terminal states, findings), never from substrings like "retry" or "failed";
+where a step has none, the failure markers of `markers` (tracebacks, non-zero exit codes, errors,
+refusals in the full text of tool outputs and messages) give a `text_<name>` marker.
+
+Bundles imported from chat logs or recorded elsewhere normalize the same way: each message is a
+generation span of its agent; a user's message is a `custom` span `user_message` (agent `user`) whose
+text is kept. A user-supplied anchor (`run.summary.anchor_step`) is carried as the trace's `user_anchor`.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from evswarm.macro.markers import text_marker
 from evswarm.macro.shapes import SEPARATOR, joined
 
 OUTCOME_SEVERITY: dict[str, float] = {
@@ -103,6 +110,25 @@ def tool_marker(output: Any) -> str:
     return ""
 
 
+def _full_text(kind: str, data: dict[str, Any]) -> str:
+    """The whole text a step says (a tool's output, an agent's or the user's messages): where failure
+    markers are looked for."""
+    if kind == "function":
+        output = data.get("output")
+        return output if isinstance(output, str) else orjson.dumps(output).decode() if output is not None else ""
+    if kind in ("generation", "response"):
+        output = _obj(data.get("output"))
+        texts = []
+        for item in output if isinstance(output, list) else []:
+            if isinstance(item, dict) and item.get("type") == "message":
+                texts += [str(c.get("text", "")) for c in item.get("content") or [] if isinstance(c, dict)]
+        return "\n".join(texts)
+    if kind == "custom":
+        inner = data.get("data")
+        return str(inner.get("text") or "") if isinstance(inner, dict) else ""
+    return ""
+
+
 def _generation_text(agent: str, data: dict[str, Any]) -> tuple[str, str | None, str | None, str]:
     """Render a model call: its reasoning summary and what it did. Returns (text, tool, call_id, shape)."""
     parts: list[str] = []
@@ -142,7 +168,8 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
         sub = str(inner.get("sdk_span_type") or data.get("name") or "")
         if sub in STRUCTURAL_CUSTOM:
             return None
-        text = f"{agent} {sub or 'custom step'}"
+        said = inner.get("text")
+        text = f"{agent} {sub or 'custom step'}" + (f": {_clip(scrub(str(said)), 200)}" if said else "")
         shape = sub or "custom"
     elif kind == "agent":
         tools = data.get("tools") or []
@@ -172,6 +199,8 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
         err = span["error"]
         message = err.get("message") if isinstance(err, dict) else err
         text += f" ERROR {_clip(scrub(str(message)), 120)}"
+    if not marker and (found := text_marker(_full_text(kind, data))):
+        marker = f"text_{found}"
     return {
         "event_id": _str(span.get("span_id")),
         "parent_id": _str(span.get("parent_span_id")),
@@ -387,6 +416,7 @@ def trace_row(
         "marker_count": sum(1 for e in events if e["marker"]),
         "started_at": trace.get("started_at"),
         "ended_at": trace.get("ended_at"),
+        "user_anchor": _str(summary.get("anchor_step")),
     }
 
 

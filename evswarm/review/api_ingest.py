@@ -8,8 +8,8 @@ import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from evswarm.core.formats import FORMATS
 from evswarm.review.auth import Principal, require_admin
-from evswarm.review.formats import FORMATS
 from evswarm.review.http import (
     ClientGone,
     error_response,

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from sse_starlette.sse import EventSourceResponse
 
+from evswarm.core.steps import TRACE_ID_PATTERN
 from evswarm.review.auth import Principal, principal, reader, stream_reader
 from evswarm.review.http import MAX_INT64, json_response, state_of
-from evswarm.review.model import TRACE_ID_PATTERN
 from evswarm.review.view import trace_view
 
 router = APIRouter()

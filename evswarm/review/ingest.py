@@ -21,8 +21,8 @@ from typing import IO, Any
 
 import orjson
 
-from evswarm.review.formats import ImportFormatError, detect_format, to_traces
-from evswarm.review.limits import DepthError, check_depth
+from evswarm.core.formats import ImportFormatError, detect_format, to_traces
+from evswarm.core.limits import DepthError, check_depth
 from evswarm.review.store import PutResult, Store, TakeoverError
 
 logger = logging.getLogger("evswarm.review")

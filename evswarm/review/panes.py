@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evswarm.review.model import Step, StepKind, Trace
+from evswarm.core.steps import Step, StepKind, Trace
 
 _REASONING_KINDS = (StepKind.REASONING, StepKind.MESSAGE, StepKind.SYSTEM, StepKind.ERROR, StepKind.ANSWER)
 

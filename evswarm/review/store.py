@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from evswarm.review.model import Trace
+from evswarm.core.steps import Trace
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS traces (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from evswarm.review.model import Trace
+from evswarm.core.steps import Trace
 from evswarm.review.panes import build_panes
 from evswarm.review.sidecar import grade_for
 from evswarm.review.state import ReviewState

@@ -78,7 +78,7 @@ def test_grading_prints_rates_and_strict_fails_on_error_rows(
     done = evswarm("grade", str(batch), "--no-progress")
     assert done.returncode == 0, done.stderr
     printed = " ".join(done.stdout.split())
-    assert "all five = all five rubrics" in printed and "95% Wilson" in printed
+    assert "all = all rubrics" in printed and "95% Wilson" in printed
     assert "2 run(s) could not be graded" in done.stdout
     assert BatchLayout(batch).labels.is_file()
     assert evswarm("grade", str(batch), "--no-progress", "--strict").returncode == 1

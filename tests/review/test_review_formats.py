@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from evswarm.review.formats import ImportFormatError, to_traces
-from evswarm.review.model import StepKind
+from evswarm.core.formats import ImportFormatError, to_traces
+from evswarm.core.steps import StepKind
 from evswarm.review.panes import build_panes
 
 from .bundles import FINAL_DECISION, make_bundle

@@ -16,13 +16,13 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from evswarm.review.formats.common import ImportFormatError, first_str
-from evswarm.review.formats.evswarm_bundle import from_bundle
-from evswarm.review.formats.openai_chat import read_messages
-from evswarm.review.formats.otel import read_otel
-from evswarm.review.formats.potato import read_steps
-from evswarm.review.limits import MAX_NAME, MAX_STEPS, MAX_TEXT, DepthError, check_depth, clip, clip_name
-from evswarm.review.model import TRACE_ID_PATTERN, Trace
+from evswarm.core.formats.common import ImportFormatError, first_str
+from evswarm.core.formats.evswarm_bundle import from_bundle
+from evswarm.core.formats.openai_chat import read_messages
+from evswarm.core.formats.otel import read_otel
+from evswarm.core.formats.potato import read_steps
+from evswarm.core.limits import MAX_NAME, MAX_STEPS, MAX_TEXT, DepthError, check_depth, clip, clip_name
+from evswarm.core.steps import TRACE_ID_PATTERN, Trace
 
 logger = logging.getLogger("evswarm.review")
 
@@ -40,8 +40,26 @@ def _is_span(item: Any) -> bool:
     )
 
 
+_SPEAKERS = ("name", "speaker", "agent", "sender")
+MESSAGE_KEYS = ("messages", "history", "chat_history")
+"""Keys under which an object holds a chat log (OpenAI chat, or a multi-agent group chat)."""
+
+
 def _is_message(item: Any) -> bool:
-    return isinstance(item, dict) and "role" in item and ("content" in item or "tool_calls" in item)
+    if not isinstance(item, dict) or not ("content" in item or "tool_calls" in item):
+        return False
+    return "role" in item or (any(isinstance(item.get(k), str) for k in _SPEAKERS) and "text" not in item)
+
+
+def chat_messages(payload: Any) -> list[Any] | None:
+    """The message list of a chat payload (a list, or an object holding one under `MESSAGE_KEYS`)."""
+    if isinstance(payload, list):
+        return payload
+    if isinstance(payload, dict):
+        for key in MESSAGE_KEYS:
+            if isinstance(payload.get(key), list):
+                return list(payload[key])
+    return None
 
 
 def detect_format(payload: Any) -> str:
@@ -52,9 +70,14 @@ def detect_format(payload: Any) -> str:
             return "evswarm"
         if "resourceSpans" in payload:
             return "otel"
-        messages = payload.get("messages")
-        if isinstance(messages, list) and (not messages or _is_message(messages[0])):
-            return "openai"
+        for key in MESSAGE_KEYS:
+            messages = payload.get(key)
+            if (
+                isinstance(messages, list)
+                and (not messages or _is_message(messages[0]))
+                and (key == "messages" or messages)
+            ):
+                return "openai"
         spans = payload.get("spans")
         if isinstance(spans, list) and spans and _is_span(spans[0]):
             return "otel"
@@ -65,7 +88,7 @@ def detect_format(payload: Any) -> str:
         raise ImportFormatError(
             f"unrecognized payload (top-level keys: {keys}); expected an evswarm bundle "
             "(format: evswarm.bundle.v1), OTLP JSON (resourceSpans), a span list (spans), OpenAI chat "
-            "(messages) or a step list (trace, steps or conversation)"
+            "(messages or history) or a step list (trace, steps or conversation)"
         )
     if isinstance(payload, list):
         if not payload:
@@ -181,9 +204,9 @@ def _read(payload: Any, fmt: str) -> list[Trace]:
     if found == "otel":
         return [_check_id(t) for t in read_otel(payload)]
     if found == "openai":
-        messages = payload.get("messages") if isinstance(payload, dict) else payload
-        if not isinstance(messages, list):
-            raise ImportFormatError("expected `messages` to be a list")
+        messages = chat_messages(payload)
+        if messages is None:
+            raise ImportFormatError("expected `messages` (or `history`) to be a list")
         steps, answer = read_messages(messages)
         return [
             _check_id(

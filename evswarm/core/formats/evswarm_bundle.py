@@ -12,10 +12,10 @@ from typing import Any
 
 from evswarm.core.bundle import Bundle, SpanRecord
 from evswarm.core.errors import BundleError
+from evswarm.core.formats.common import ImportFormatError, as_text, opt_str
 from evswarm.core.io import parse_bundle
-from evswarm.review.formats.common import ImportFormatError, as_text, opt_str
-from evswarm.review.limits import MAX_STEPS
-from evswarm.review.model import Finding, Step, StepKind, Trace
+from evswarm.core.limits import MAX_STEPS
+from evswarm.core.steps import Finding, Step, StepKind, Trace
 
 
 def from_bundle(payload: dict[str, Any]) -> Trace:

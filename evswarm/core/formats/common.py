@@ -6,8 +6,8 @@ from typing import Any
 
 import orjson
 
-from evswarm.review.limits import PRETTY_LIMIT, clip, loads_bounded
-from evswarm.review.model import Step, StepKind
+from evswarm.core.limits import PRETTY_LIMIT, clip, loads_bounded
+from evswarm.core.steps import Step, StepKind
 
 
 class ImportFormatError(ValueError):

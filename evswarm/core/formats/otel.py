@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from evswarm.review.formats.common import (
+from evswarm.core.formats.common import (
     ImportFormatError,
     as_text,
     first_str,
@@ -21,8 +21,8 @@ from evswarm.review.formats.common import (
     opt_str,
     type_name,
 )
-from evswarm.review.limits import MAX_STEPS, loads_bounded
-from evswarm.review.model import Step, StepKind, Trace
+from evswarm.core.limits import MAX_STEPS, loads_bounded
+from evswarm.core.steps import Step, StepKind, Trace
 
 
 @dataclass

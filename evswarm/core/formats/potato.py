@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from evswarm.review.formats.common import (
+from evswarm.core.formats.common import (
     CallPairer,
     ImportFormatError,
     as_text,
@@ -21,8 +21,8 @@ from evswarm.review.formats.common import (
     opt_str,
     split_call_text,
 )
-from evswarm.review.limits import MAX_STEPS
-from evswarm.review.model import Step, StepKind
+from evswarm.core.limits import MAX_STEPS
+from evswarm.core.steps import Step, StepKind
 
 # Speaker keyword families, most specific first: "Tool Response" is a result, "Tool Error" an error.
 _SPEAKER_FAMILIES: list[tuple[StepKind, tuple[str, ...]]] = [

@@ -1,0 +1,116 @@
+"""`evswarm import`: every format in, one batch out; bad input said clearly, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evswarm.core.io import read_bundle
+from evswarm.core.layout import BatchLayout
+from evswarm.interop import import_traces
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parent / "fixtures"
+GROUP_CHAT = {
+    "question": "How many rows?",
+    "is_correct": False,
+    "history": [
+        {"role": "human", "content": "Count the rows of data.csv"},
+        {"role": "assistant", "name": "Orchestrator (thought)", "content": "Plan: the coder writes code."},
+        {"role": "assistant", "name": "Orchestrator (-> Coder)", "content": "Please count the rows."},
+        {"role": "user", "name": "Coder", "content": "print(len(open('data.csv').readlines()))"},
+        {"role": "user", "name": "Computer_terminal", "content": "exitcode: 1 (execution failed)\nFileNotFoundError"},
+        {"role": "Planner (-> Coder)", "content": "Check the path and try again."},
+        {"role": "assistant", "name": "Orchestrator", "content": "The answer is 42."},
+    ],
+}
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "evswarm", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_a_group_chat_becomes_a_bundle_with_its_agents_steps_and_outcome(tmp_path: Path) -> None:
+    (tmp_path / "chat7.json").write_text(json.dumps(GROUP_CHAT))
+    result = import_traces([tmp_path / "chat7.json"], tmp_path / "out")
+    bundle = read_bundle(BatchLayout(tmp_path / "out").bundle_path("run_chat7"))
+    assert bundle.oracle is None and bundle.run.status.value == "failed"
+    speakers = [(s.agent_name, s.source_step) for s in bundle.spans]
+    assert speakers == [
+        ("user", 0),
+        ("Orchestrator", 1),
+        ("Orchestrator", 2),
+        ("Coder", 3),
+        ("Computer_terminal", 4),
+        ("Planner", 5),
+        ("Orchestrator", 6),
+    ]
+    assert bundle.run.summary.title == "Count the rows of data.csv"  # type: ignore[attr-defined]
+    assert result.warnings == [] and result.written == 1
+
+
+def test_reimporting_the_same_source_writes_nothing_new(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text(json.dumps(GROUP_CHAT))
+    import_traces([tmp_path], tmp_path / "out")
+    again = import_traces([tmp_path / "a.json"], tmp_path / "out")
+    assert (again.written, again.unchanged) == (0, 1)
+
+
+@pytest.mark.parametrize("fixture", ["otel_genai.jsonl", "openinference.jsonl"])
+def test_real_instrumentation_exports_import_with_agent_names(fixture: str, tmp_path: Path) -> None:
+    """Exports of the real instrumentation packages running the support desk (make_instrumented_fixtures.py)."""
+    source = FIXTURES / fixture
+    assert source.is_file(), f"missing fixture {source}: run tests/interop/make_instrumented_fixtures.py"
+    result = import_traces([source], tmp_path / "out")
+    assert len(result.traces) == 8
+    agents = {s.agent_name for t in result.traces for s in t.bundle.spans}
+    assert {"Triage", "Billing"} <= agents
+    tools = {s.span_data.get("name") for t in result.traces for s in t.bundle.spans if s.span_type == "function"}
+    assert tools & {"lookup_invoice", "update_payment_method", "check_refund_eligibility", "issue_refund"}
+
+
+def test_an_outcomes_file_sets_outcomes_and_anchors_and_names_unknown_ids(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "t1.json").write_text(json.dumps({"messages": GROUP_CHAT["history"]}))
+    (tmp_path / "outcomes.csv").write_text("trace_id,outcome,anchor\nt1,fail,4\nghost,success,\n")
+    result = import_traces([tmp_path / "logs"], tmp_path / "out", outcomes=tmp_path / "outcomes.csv")
+    bundle = result.traces[0].bundle
+    anchor = bundle.run.summary.anchor_step  # type: ignore[attr-defined]
+    assert bundle.run.status.value == "failed" and bundle.spans[4].source_step == 4
+    assert anchor == bundle.spans[4].span_id
+    assert any("ghost" in w for w in result.warnings)
+
+
+def test_no_failing_trace_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    (tmp_path / "ok.json").write_text(
+        json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]})
+    )
+    result = import_traces([tmp_path / "ok.json"], tmp_path / "out")
+    assert any("no outcome is known" in w for w in result.warnings)
+    assert any("name no agent" in w for w in result.warnings)
+
+
+def test_a_file_of_mixed_formats_stops_the_import_with_exit_2_and_writes_nothing(tmp_path: Path) -> None:
+    lines = [json.dumps({"messages": GROUP_CHAT["history"]}), json.dumps({"trace": [{"speaker": "A", "text": "x"}]})]
+    (tmp_path / "mixed.jsonl").write_text("\n".join(lines) + "\n")
+    done = _cli("import", str(tmp_path / "mixed.jsonl"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "mixes formats" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unknown_format_and_a_missing_source_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text(json.dumps({"hello": "world"}))
+    done = _cli("import", str(tmp_path / "x.json"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "unrecognized payload" in done.stderr
+    done = _cli("import", str(tmp_path / "nope.json"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "no such file" in done.stderr
+    done = _cli("import", str(tmp_path / "x.json"), "--out", str(tmp_path / "out"), "--format", "csv")
+    assert done.returncode == 2 and "unknown --format" in done.stderr
