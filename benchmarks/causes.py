@@ -10,8 +10,9 @@ trace alone), and with no grades at all. For each mode:
   traces the analysis did not pick as failing get the label `not analyzed`, unclustered ones `noise`;
 - per cause (runs where it is the only cause): how many runs, how many were analyzed (`recall`), the
   pattern holding most of them with its `purity` (share of that pattern's traces with this cause), the
-  share whose per-trace top suspect names the responsible agent or component (`top1`), the share whose
-  predicted side is right (`side`), and the three baselines' agent accuracy on agent-side causes;
+  share whose per-trace top suspect names the responsible agent or tool (for input and environment
+  causes: names the side) (`top1`), the share whose predicted side is right (`side`), and the three
+  baselines' agent accuracy on agent-side causes;
 - `suspect_top1`: mean of per-cause `top1` over causes with at least `MIN_RUNS` single-cause failing runs;
 - `distinct_documents`: how many different documents were embedded (a clustering of few documents
   cannot fail, so it says how much the figure means).
@@ -49,6 +50,14 @@ MODES = {
 BASELINES = ("baseline_last_agent", "baseline_most_frequent_agent", "baseline_first_agent")
 
 
+def _names(attribution: pd.DataFrame, run_id: str, component: str, side: str) -> bool:
+    """Does the trace's top suspect name the cause? An agent or tool by name; the input or the environment
+    by side (the analysis sees an environment event or the run's input, not which feed or field)."""
+    if side in ("input", "environment"):
+        return str(attribution.suspect_side[run_id]) == side
+    return str(attribution.suspect_component[run_id]) == component
+
+
 def score(result: object, truth: Truth) -> dict[str, object]:
     """The figures of one analysis against the truth (see the module docstring)."""
     assign = result.assignments.set_index("run_id")  # type: ignore[attr-defined]
@@ -78,7 +87,7 @@ def score(result: object, truth: Truth) -> dict[str, object]:
         purity = sum(1 for r in members if truth.runs[r].label == cause_id) / len(members) if len(members) else 0.0
         blamed = [r for r in analyzed if r in attribution.index]
         component, side = str(cause["component"]), str(cause["side"])
-        top1 = sum(str(attribution.suspect_component[r]) == component for r in blamed) / len(runs)
+        top1 = sum(_names(attribution, r, component, side) for r in blamed) / len(runs)
         side_ok = sum(str(attribution.suspect_side[r]) == side for r in blamed) / len(runs)
         row: dict[str, object] = {
             "cause": cause_id,

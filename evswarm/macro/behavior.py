@@ -29,6 +29,8 @@ from evswarm.macro.shapes import SEPARATOR
 ACTING_KINDS = frozenset({"generation", "response", "function", "handoff", "guardrail", "environment", "custom"})
 """Kinds of steps that act in a run (findings, status entries and reviews report on it)."""
 FEATURE_KINDS = ACTING_KINDS | {"finding"}
+HANDOFF_TOOL = "transfer_to_"
+"""The Agents SDK's handoff tools are named `transfer_to_<agent>`."""
 """Kinds that get features: acting steps, and the findings a run's agents report about it."""
 MIN_PEERS = 10
 """A case type with fewer traces than this in a group is compared with all traces of the group."""
@@ -43,11 +45,12 @@ def step_features(events: pd.DataFrame) -> pd.DataFrame:
     before = handed.groupby(ordered.run_id).ffill().groupby(ordered.run_id).shift(1).fillna("start")
     acting = ordered.node_kind.isin(FEATURE_KINDS)
     steps = ordered[acting]
-    base = (
-        steps.agent_name.astype(str) + "|" + steps.node_kind.astype(str) + "|" + steps.tool_name.fillna("").astype(str)
-    )
+    tool = steps.tool_name.fillna("").astype(str)
+    base = steps.agent_name.astype(str) + "|" + steps.node_kind.astype(str) + "|" + tool
+    # what a handoff carries is compared whoever it goes to (the target is its own feature, in `base`)
+    content_base = base.where(~tool.str.startswith(HANDOFF_TOOL), steps.agent_name.astype(str) + "|handoff|")
     leaves = steps["shape"].astype(str).str.split(SEPARATOR, regex=False)
-    content = pd.DataFrame({"base": base, "leaf": leaves}).explode("leaf")
+    content = pd.DataFrame({"base": content_base, "leaf": leaves}).explode("leaf")
     parts = [
         base.rename("feature"),
         (base + "|after " + before[acting].astype(str)).rename("feature"),
@@ -96,22 +99,39 @@ def shares(features: pd.DataFrame, keys: pd.Series, runs: set[str]) -> tuple[pd.
     return per_case, overall
 
 
+LEVELS = ("case_type+agent_version_set", "case_type", "agent_version_set")
+"""Peer groups a trace belongs to, finest first; a step is usual if it is usual in any of them."""
+
+
+def _level_keys(traces: pd.DataFrame) -> dict[str, pd.Series]:
+    """run_id -> group key, per level of `LEVELS` (plus `*`, every trace)."""
+    case = traces.case_type.astype(str)
+    version = (
+        traces.agent_version_set.astype(str)
+        if "agent_version_set" in traces.columns
+        else pd.Series("?", index=traces.index)
+    )
+    columns = {"case_type+agent_version_set": case + "@" + version, "case_type": case, "agent_version_set": version}
+    keys = {name: pd.Series(columns[name].to_numpy(), index=traces.run_id.to_numpy()) for name in LEVELS}
+    keys["*"] = pd.Series("*", index=traces.run_id.to_numpy())
+    return keys
+
+
 def peer_share(features: pd.DataFrame, traces: pd.DataFrame, runs: set[str]) -> pd.Series:
-    """For each feature row, the share of `runs` in the row's peer group that have its feature."""
-    keys = peer_keys(traces, runs)
-    per_case, overall = shares(features, keys, runs)
-    if overall.empty:
-        return pd.Series(0.0, index=features.index)
-    case = _case_of(keys, features.run_id)
-    keyed = pd.MultiIndex.from_arrays([case, features.feature])
-    value = pd.Series(per_case.reindex(keyed).to_numpy(), index=features.index)
-    fallback = features.feature.map(overall).fillna(0.0)
-    has_case = case.isin(per_case.index.get_level_values(0)) if len(per_case) else pd.Series(False, index=case.index)
-    return value.fillna(0.0).where(has_case.to_numpy(), fallback)
+    """For each feature row, the largest share of `runs` having its feature among the peer groups its
+    trace belongs to (groups with fewer than `MIN_PEERS` of `runs` are skipped; all of `runs` always count)."""
+    best = pd.Series(0.0, index=features.index)
+    for keys in _level_keys(traces).values():
+        per_key, _ = shares(features, keys, runs)
+        if per_key.empty:
+            continue
+        keyed = pd.MultiIndex.from_arrays([_case_of(keys, features.run_id), features.feature])
+        best = np.maximum(best, pd.Series(per_key.reindex(keyed).to_numpy(), index=features.index).fillna(0.0))
+    return best
 
 
 def odd_runs(features: pd.DataFrame, traces: pd.DataFrame) -> set[str]:
-    """Traces with a rare feature (fewer than `RARE_SHARE` of their case type's traces have it)."""
+    """Traces with a rare feature (fewer than `RARE_SHARE` of every peer group of theirs have it)."""
     share = peer_share(features, traces, set(traces.run_id))
     return set(features.run_id[share.to_numpy() < RARE_SHARE])
 
@@ -119,7 +139,9 @@ def odd_runs(features: pd.DataFrame, traces: pd.DataFrame) -> set[str]:
 def contrast(features: pd.DataFrame, traces: pd.DataFrame, groups: pd.Series, passing: set[str]) -> pd.Series:
     """For each feature row of a grouped trace, its group's contrast (see the module docstring).
 
-    `groups` maps run_id to a group id (a pattern); rows of runs outside every group get 0."""
+    The share expected of the group is, over the levels of `LEVELS`, the largest mix-weighted share of
+    passing peers having the feature. `groups` maps run_id to a group id (a pattern); rows of runs outside
+    every group get 0."""
     group = features.run_id.map(groups)
     grouped = features[group.notna()].assign(group=group[group.notna()].to_numpy())
     if grouped.empty:
@@ -128,21 +150,24 @@ def contrast(features: pd.DataFrame, traces: pd.DataFrame, groups: pd.Series, pa
     size = members.groupby("group").run_id.nunique()
     inside = grouped.drop_duplicates(["group", "run_id", "feature"]).groupby(["group", "feature"]).run_id.nunique()
     inside = inside / size.reindex(inside.index.get_level_values(0)).to_numpy()
-    keys = peer_keys(traces, passing)
-    per_case, overall = shares(features, keys, passing)
-    mix = members.assign(case=_case_of(keys, members.run_id).to_numpy())
-    mix = mix.groupby(["group", "case"]).size().rename("w").reset_index()
-    mix["w"] = mix.w / mix.groupby("group").w.transform("sum")
-    keys = inside.reset_index()[["group", "feature"]].merge(mix, on="group")
-    known = keys.case.isin(per_case.index.get_level_values(0)) if len(per_case) else np.zeros(len(keys), bool)
-    case_share = pd.Series(per_case.reindex(pd.MultiIndex.from_frame(keys[["case", "feature"]])).to_numpy())
-    keys["share"] = case_share.fillna(0.0).where(known, keys.feature.map(overall).fillna(0.0).to_numpy()).to_numpy()
-    expected = (keys.w * keys.share).groupby([keys.group, keys.feature]).sum()
+    pairs = inside.reset_index()[["group", "feature"]]
+    expected = pd.Series(0.0, index=pd.MultiIndex.from_frame(pairs))
+    for keys in _level_keys(traces).values():
+        per_key, overall = shares(features, keys, passing)
+        if overall.empty:
+            continue
+        mix = members.assign(key=_case_of(keys, members.run_id).to_numpy())
+        mix = mix.groupby(["group", "key"]).size().rename("w").reset_index()
+        mix["w"] = mix.w / mix.groupby("group").w.transform("sum")
+        rows = pairs.merge(mix, on="group")
+        known = rows.key.isin(per_key.index.get_level_values(0)) if len(per_key) else np.zeros(len(rows), bool)
+        at_key = pd.Series(per_key.reindex(pd.MultiIndex.from_frame(rows[["key", "feature"]])).to_numpy())
+        rows["share"] = at_key.fillna(0.0).where(known, rows.feature.map(overall).fillna(0.0).to_numpy()).to_numpy()
+        level = (rows.w * rows.share).groupby([rows.group, rows.feature]).sum()
+        expected = np.maximum(expected, level.reindex(expected.index).fillna(0.0))
     value = (inside - expected.reindex(inside.index).fillna(0.0)).clip(0.0, 1.0)
-    out = pd.Series(
-        value.reindex(pd.MultiIndex.from_arrays([group, features.feature])).to_numpy(), index=features.index
-    )
-    return out.fillna(0.0)
+    keyed = pd.MultiIndex.from_arrays([group, features.feature])
+    return pd.Series(value.reindex(keyed).to_numpy(), index=features.index).fillna(0.0)
 
 
 def association(features: pd.DataFrame, traces: pd.DataFrame, failing: set[str], passing: set[str]) -> pd.DataFrame:

@@ -146,7 +146,8 @@ def _generation_text(agent: str, data: dict[str, Any]) -> tuple[str, str | None,
         elif kind == "function_call":
             tool, call_id = _str(item.get("name")), _str(item.get("call_id"))
             parts.append(f"calls {tool}({_compact(item.get('arguments'), 120)})")
-            shapes.append(joined(item.get("arguments"), f"call {tool} "))
+            handoff = (tool or "").startswith("transfer_to_")  # the SDK's handoff tools: what they carry
+            shapes.append(joined(item.get("arguments"), "handoff " if handoff else f"call {tool} "))
         elif kind == "message":
             texts = [str(c.get("text", "")) for c in item.get("content") or [] if isinstance(c, dict)]
             parts.append(f"says: {_clip(scrub(' '.join(texts)), 160)}")

@@ -11,7 +11,7 @@ from evswarm.core.errors import EvswarmError
 from evswarm.core.labels import LabelRow, read_labels, write_labels
 from evswarm.evals.labels import error_row, graded_row
 from evswarm.evals.results import label_rows
-from evswarm.evals.rubrics import RUBRICS
+from evswarm.evals.rubrics import EV_RUBRICS as RUBRICS
 
 REFERENCE_COLUMNS = {
     "run_id", "case_type", "run_outcome", "promptfoo_pass", "promptfoo_failed_checks", "promptfoo_score_mean",

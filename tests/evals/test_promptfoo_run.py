@@ -15,7 +15,7 @@ from evswarm.core.labels import read_labels
 from evswarm.core.layout import BatchLayout
 from evswarm.evals.pipeline import grade
 from evswarm.evals.promptfoo import PromptfooError
-from evswarm.evals.rubrics import RUBRICS, grade_bundle
+from evswarm.evals.rubrics import EV_RUBRICS, RUBRICS, grade_bundle
 from tests.evals.builders import clean_bundle, requires_promptfoo, write_bundle
 
 pytestmark = [pytest.mark.slow, requires_promptfoo]
@@ -62,8 +62,8 @@ def test_labels_agree_with_direct_grading_and_are_deterministic(
         if row.grade_status == "error":
             continue
         direct = grade_bundle(read_bundle(BatchLayout(batch).bundle_path(row.run_id)))
-        assert row.promptfoo_check_scores == {name: direct[name].score for name in RUBRICS}
-        assert row.promptfoo_rationales == {name: direct[name].reason for name in RUBRICS}
+        assert row.promptfoo_check_scores == {name: direct[name].score for name in EV_RUBRICS}
+        assert row.promptfoo_rationales == {name: direct[name].reason for name in EV_RUBRICS}
     grade(batch, console=quiet(), progress=False)
     assert BatchLayout(batch).labels.read_bytes() == first
 
@@ -77,7 +77,7 @@ def test_simulated_batch_is_graded_like_direct_grading(simulated_batch: Path) ->
         assert row.grade_status == "graded", row.grade_error
         bundle = read_bundle(layout.bundle_path(row.run_id))
         direct = grade_bundle(bundle)
-        assert row.promptfoo_failed_checks == [n for n in RUBRICS if not direct[n].passed]
+        assert row.promptfoo_failed_checks == [n for n in EV_RUBRICS if not direct[n].passed]
         assert row.case_type == bundle.run.summary.scenario_family
         assert row.agent_version_set == bundle.run.summary.agent_version_set
 

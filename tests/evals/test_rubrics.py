@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from evswarm.evals.rubrics import RUBRICS, BundleView, grade_bundle
+from evswarm.evals.rubrics import EV_RUBRICS, BundleView, grade_bundle
 from evswarm.evals.rubrics import routing as routing_rubric
 from tests.evals.builders import T0, as_bundle, clean_bundle
 
@@ -35,7 +35,7 @@ def kinds(verdict: Any) -> list[str]:
 
 def test_clean_bundle_passes_every_rubric_with_cited_evidence() -> None:
     result = verdicts(clean_bundle())
-    assert list(result) == list(RUBRICS)
+    assert list(result) == list(EV_RUBRICS)
     for verdict in result.values():
         assert verdict.passed and verdict.score == 1.0 and verdict.error is None and verdict.findings == []
         assert verdict.evidence and ID.search(verdict.reason), verdict.reason
@@ -250,10 +250,13 @@ def _mutations() -> list[Callable[[dict[str, Any]], None]]:
     def plant(data: dict[str, Any]) -> None:
         data["injected_faults"] = [
             {
-                "fault_id": "stale_incentive",
-                "agent_name": "IncentivePolicyAgent",
+                "cause_id": "stale_incentive",
+                "origin": "planted",
+                "side": "agent",
+                "component": "IncentivePolicyAgent",
                 "description": "d",
                 "trigger": "t",
+                "step_ids": ["span_00000000_0005"],
             }
         ]
 

@@ -150,7 +150,7 @@ class ScriptedServer:
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         agent = self.agents[system]
         items = chat_to_items(messages)
-        action = decide(agent, ConversationView.parse(agent, items), PolicyContext())
+        action = decide(agent, ConversationView.parse(agent, items), PolicyContext(agent))
         format_ = request.get("response_format") or {}
         if format_.get("type") == "json_schema" and format_["json_schema"].get("strict"):
             with self._lock:

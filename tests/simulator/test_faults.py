@@ -134,3 +134,20 @@ def test_organic_draws_of_one_agent_do_not_depend_on_another_agents_version() ->
     keys = [(scenario.run_id, "PricingAgent", ""), (other.run_id, "PricingAgent", "")]
     assert chance(0.5, *keys[0], "rounded_quote") == chance(0.5, *keys[1], "rounded_quote")
     assert scenario.tool_troubles == other.tool_troubles and scenario.late_shock == other.late_shock
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tool", ["get_factory_capacity", "check_inventory"])
+def test_a_tool_outage_makes_its_agent_give_up_and_the_order_wait_for_review(tool: str) -> None:
+    from evswarm.world.trouble import ToolTrouble
+
+    scenario = generate(5, 0, version_sets=["v1.0"], case_type="clean_simple").calm()
+    down = scenario.model_copy(update={"tool_troubles": [ToolTrouble(tool=tool, kind="outage")]})
+    bundle = run(down)
+    summary = bundle.run.summary
+    assert summary.error_code is None, summary.error_message  # the agent gives up; the run does not crash
+    assert summary.final_decision is not None and summary.final_decision.decision == "hold_for_review"
+    (cause,) = bundle.injected_faults
+    assert (cause.side, cause.component, cause.origin) == ("tool", tool, "organic")
+    failed = [s for s in bundle.spans if s.span_type == "function" and s.span_data.get("name") == tool]
+    assert len(failed) == 3 and set(cause.step_ids) == {s.span_id for s in failed}

@@ -25,7 +25,7 @@ def supply_allocation(view: ConversationView, ctx: PolicyContext) -> Action:
         )
     components = view.latest("get_bill_of_materials")["components"]
     if view.failures("check_inventory") >= OUTAGE_ATTEMPTS:
-        return _feed_down("SupplyAllocationAgent", "check_inventory")
+        return _feed_down("SupplyAllocationAgent", "check_inventory", short_components=[], reserved_components=[])
     if view.missing("check_inventory"):
         return CallTools(
             [call("check_inventory", components=components, quantity=qty)],
@@ -133,13 +133,15 @@ def procurement(view: ConversationView, ctx: PolicyContext) -> Action:
     return HandOff(ORCHESTRATOR, out, "Second sources reserved.")
 
 
-def _feed_down(agent: str, tool: str) -> HandOff:
-    """The agent gives up on a tool that keeps timing out and tells the hub it cannot finish."""
+def _feed_down(agent: str, tool: str, **fields: Any) -> HandOff:
+    """The agent gives up on a tool that keeps timing out and tells the hub it cannot finish (`fields`:
+    the rest of its report type, empty)."""
     out = report(
         agent,
         "blocked",
         f"{tool} timed out {OUTAGE_ATTEMPTS} times; cannot finish.",
         findings=[finding("FEED_UNAVAILABLE", "error", f"{tool} did not answer")],
+        **fields,
     )
     return HandOff(ORCHESTRATOR, out, f"{tool} keeps timing out; reporting that I cannot finish.")
 
@@ -147,7 +149,9 @@ def _feed_down(agent: str, tool: str) -> HandOff:
 def capacity_planning(view: ConversationView, ctx: PolicyContext) -> Action:
     factory = str(view.order.get("default_factory"))
     if view.failures("get_factory_capacity") >= OUTAGE_ATTEMPTS:
-        return _feed_down("CapacityPlanningAgent", "get_factory_capacity")
+        return _feed_down(
+            "CapacityPlanningAgent", "get_factory_capacity", factory=factory, overloaded=False, backlog_days=0
+        )
     if missing := view.missing("get_factory_capacity", "forecast_line_load"):
         calls = {
             "get_factory_capacity": call("get_factory_capacity", factory_id=factory),
