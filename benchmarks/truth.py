@@ -94,8 +94,8 @@ def _path(bundle: object) -> tuple[object, ...]:
     return (tuple(summary.specialist_activations), len(bundle.model_calls))  # type: ignore[attr-defined]
 
 
-def calm_twins(batch: Path, run_ids: list[str]) -> dict[str, bool]:
-    """For each run: does it depart from its calm twin (same scenario, every cause off)?"""
+def calm_twin_bundles(batch: Path, run_ids: list[str]) -> dict[str, object]:
+    """Each run's calm twin: its scenario re-executed with every planted fault and organic cause off."""
     from evswarm.agents.runner import RunEnvironment, run_scenario
     from evswarm.core.io import read_bundle
     from evswarm.core.manifest import read_manifest
@@ -104,7 +104,7 @@ def calm_twins(batch: Path, run_ids: list[str]) -> dict[str, bool]:
 
     manifest = read_manifest(batch / "batch.json")
     env = RunEnvironment.offline()
-    out: dict[str, bool] = {}
+    out: dict[str, object] = {}
 
     async def go() -> None:
         for run_id in run_ids:
@@ -113,11 +113,22 @@ def calm_twins(batch: Path, run_ids: list[str]) -> dict[str, bool]:
             assert saved.seed is not None
             scenario = generate(saved.seed, index, version_sets=manifest.version_sets, batch_label=manifest.batch_label)
             calm = scenario.calm().model_copy(update={"active_faults": []})
-            twin = await run_scenario(calm, oracle_for(calm), env)
-            out[run_id] = _outcome(saved) != _outcome(twin) or _path(saved) != _path(twin)
+            out[run_id] = await run_scenario(calm, oracle_for(calm), env)
 
     env.activate()
     asyncio.run(go())
+    return out
+
+
+def calm_twins(batch: Path, run_ids: list[str]) -> dict[str, bool]:
+    """For each run: does it depart from its calm twin (outcome or path)?"""
+    from evswarm.core.io import read_bundle
+
+    twins = calm_twin_bundles(batch, run_ids)
+    out: dict[str, bool] = {}
+    for run_id in run_ids:
+        saved = read_bundle(batch / "bundles" / f"{run_id}.json")
+        out[run_id] = _outcome(saved) != _outcome(twins[run_id]) or _path(saved) != _path(twins[run_id])
     return out
 
 

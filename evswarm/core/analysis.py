@@ -25,7 +25,7 @@ NOISE = -1
 class TableRow(BaseModel):
     """A row of an analysis table; `TABLE` is the file's base name."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
     TABLE: ClassVar[str]
 
 
@@ -40,13 +40,16 @@ class PatternRow(TableRow):
     owner: str | None = Field(default=None, description="the agent most associated with it")
     owner_basis: str | None = Field(default=None, description="how the owner was chosen")
     trace_count: int
+    """Traces in the pattern."""
     prevalence: float = Field(description="its traces / all traces of the batch")
     share_of_analyzed: float = Field(description="its traces / analyzed traces")
     severity: float = Field(description="mean severity of its traces")
     severity_weighted_prevalence: float = Field(description="its share of the batch's total severity")
     impact: float = Field(description="prevalence x severity (the ranking key)")
     dominant_case_type: str
+    """The case type most of its traces have."""
     dominant_outcome: str
+    """The outcome most of its traces end in."""
     top_suspect: str | None = Field(default=None, description="the component most often blamed in its traces")
     top_suspect_side: str | None = Field(default=None, description="agent, tool, environment or input")
     top_suspect_share: float | None = Field(default=None, description="share of its traces blaming it")
@@ -58,16 +61,23 @@ class TracePatternRow(TableRow):
 
     TABLE: ClassVar[str] = "trace_patterns"
     run_id: str
+    """The trace."""
     pattern_id: int
+    """Its pattern (-1: none)."""
     pattern: str = Field(description="the pattern's label")
     probability: float = Field(description="HDBSCAN membership strength")
     case_type: str
+    """The trace's case type."""
     run_outcome: str
+    """How the trace ended."""
     agent_version_set: str
+    """The version set it ran."""
     anchor_event_id: str | None = Field(description="the step where the trace's failure shows first")
     anchor_reason: str | None = Field(description="which rule chose the anchor")
     map_x: float
+    """Trace-map position (first axis of the clustering space)."""
     map_y: float
+    """Trace-map position (second axis)."""
 
 
 class LiftRow(TableRow):
@@ -76,18 +86,30 @@ class LiftRow(TableRow):
     TABLE: ClassVar[str] = "lift"
     slice: str = Field(description="the column sliced on (case_type, agent_version_set, ...)")
     value: str
+    """The slice's value."""
     pattern_id: int
+    """The pattern."""
     pattern: str
+    """The pattern's label."""
     traces: int = Field(description="the pattern's traces in the slice")
     slice_traces: int
+    """Analyzed traces in the slice."""
     pattern_traces: int
+    """The pattern's traces."""
     slice_share: float
+    """The pattern's share of the slice."""
     overall_share: float
+    """The pattern's share of all analyzed traces."""
     lift: float
+    """slice_share / overall_share."""
     share_ci_low: float
+    """95% Wilson interval of slice_share, low end."""
     share_ci_high: float
+    """95% Wilson interval of slice_share, high end."""
     p_value: float
+    """Fisher's exact test, two-sided."""
     q_value: float
+    """Benjamini-Hochberg adjusted p-value."""
     leads: bool = Field(description="significant, supported by enough traces, and a lift above 1")
 
 
@@ -96,18 +118,31 @@ class VersionCompareRow(TableRow):
 
     TABLE: ClassVar[str] = "version_compare"
     pattern_id: int
+    """The pattern."""
     pattern: str
+    """The pattern's label."""
     baseline: str
+    """The version set compared against."""
     version_set: str
+    """The version set compared."""
     baseline_prevalence: float
+    """The pattern's share of the baseline's runs."""
     prevalence: float
+    """The pattern's share of this version's runs."""
     difference: float
+    """prevalence - baseline_prevalence."""
     diff_ci_low: float
+    """95% Newcombe interval of the difference, low end."""
     diff_ci_high: float
+    """95% Newcombe interval of the difference, high end."""
     baseline_traces: int
+    """The pattern's traces in the baseline."""
     traces: int
+    """The pattern's traces in this version."""
     p_value: float
+    """Fisher's exact test, two-sided."""
     q_value: float
+    """Benjamini-Hochberg adjusted p-value."""
     change: str = Field(description="appears, vanishes, up, down or no clear change")
 
 
@@ -117,13 +152,16 @@ class SuspectRow(TableRow):
 
     TABLE: ClassVar[str] = "suspects"
     pattern_id: int
+    """The pattern."""
     pattern: str
+    """The pattern's label."""
     rank: int = Field(description="1 = the component most often blamed in the pattern")
     component: str = Field(description="an agent name, a tool name, or `input`")
     side: str = Field(description="agent, tool, environment or input")
     traces: int = Field(description="the pattern's traces whose top suspect this is")
     share: float = Field(description="traces / the pattern's attributed traces")
     mean_score: float
+    """Mean attribution score of those traces' top suspect steps."""
     example_step: str = Field(description="one such trace's suspect step (span or event id)")
 
 
@@ -132,18 +170,24 @@ class SuspectStepRow(TableRow):
 
     TABLE: ClassVar[str] = "suspect_steps"
     run_id: str
+    """The trace."""
     rank: int = Field(description="1 = the trace's top suspect")
     event_id: str = Field(description="the step's span or event id (`<run>::input` for the input)")
     seq: int = Field(description="the step's position in the trace (-1 for the input)")
     agent_name: str
+    """The step's agent (`input` for the input)."""
     node_kind: str
+    """generation, function, handoff, guardrail, environment or input."""
     tool_name: str
+    """The step's tool, if any."""
     score: float
+    """The step's attribution score (see `evswarm.macro.attribution`)."""
     deviation: float = Field(description="1 - the share of peer traces that take this step")
     earliness: float = Field(description="1 / (1 + k) for the trace's k-th unusual step, else 0")
     proximity: float = Field(description="1 / (1 + hops) to the anchor over content edges")
     hop: int | None = Field(description="content hops to the anchor; None when no content route reaches it")
     anchor_event_id: str | None
+    """Where the trace's failure shows."""
 
 
 class AttributionRow(TableRow):
@@ -151,23 +195,35 @@ class AttributionRow(TableRow):
 
     TABLE: ClassVar[str] = "attribution"
     run_id: str
+    """The trace."""
     suspect_event_id: str
+    """The top suspect step."""
     suspect_seq: int
+    """Its position in the trace (-1 for the input)."""
     suspect_agent: str = Field(description="the agent of the suspect step (`input` for the input)")
     suspect_kind: str
+    """Its kind."""
     suspect_tool: str
+    """Its tool, if any."""
     suspect_side: str = Field(description="agent, tool, environment or input")
     suspect_component: str = Field(description="the tool for a tool step, else the agent")
     score: float
+    """Its attribution score."""
     deviation: float
+    """Its deviation part."""
     earliness: float
+    """Its earliness part."""
     proximity: float
+    """Its proximity part."""
     anchor_event_id: str | None
+    """Where the failure shows."""
     anchor_rule: str | None = Field(description="which rule placed the anchor")
     unusual_steps: int = Field(description="steps before the anchor that few peers take")
     baseline_last_agent: str | None = Field(description="the last agent step before the anchor, hub aside")
     baseline_most_frequent_agent: str | None
+    """The agent with the most steps."""
     baseline_first_agent: str | None
+    """The first agent step's agent."""
 
 
 ALL_TABLES: tuple[type[TableRow], ...] = (

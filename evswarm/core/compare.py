@@ -13,9 +13,24 @@ IGNORED_KEYS = frozenset(
 )
 
 
-def _shorten(value: Any, limit: int = 160) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+WINDOW = 60
+"""Characters shown on each side of the first difference between two long values."""
+
+
+def _around(left: Any, right: Any) -> tuple[str, str]:
+    """Both values' reprs, cut to a window around the first character where they differ (with `...`
+    where text was left out), so two long values that share a prefix still show what differs."""
+    a, b = repr(left), repr(right)
+    if len(a) <= 2 * WINDOW and len(b) <= 2 * WINDOW:
+        return a, b
+    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    start = max(0, at - WINDOW)
+
+    def cut(text: str) -> str:
+        end = min(len(text), at + WINDOW)
+        return ("..." if start else "") + text[start:end] + ("..." if end < len(text) else "")
+
+    return cut(a), cut(b)
 
 
 def first_difference(saved: Any, replayed: Any, path: str = "") -> str | None:
@@ -39,7 +54,8 @@ def first_difference(saved: Any, replayed: Any, path: str = "") -> str | None:
             return f"{path}: saved run has {len(saved)} entries, replayed run has {len(replayed)}"
         return None
     if saved != replayed:
-        return f"{path}: saved {_shorten(saved)} vs replayed {_shorten(replayed)}"
+        left, right = _around(saved, replayed)
+        return f"{path}: saved {left} vs replayed {right}"
     return None
 
 

@@ -18,15 +18,18 @@ MANIFEST_FORMAT = "evswarm.batch.v1"
 class BatchManifest(BaseModel):
     """The arguments a batch was made with."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     format: str = MANIFEST_FORMAT
+    """Always `evswarm.batch.v1`."""
     seed: int = Field(description="batch seed: run i depends only on (seed, i)")
     version_sets: list[str] | None = Field(description="version sets the runs were spread over; None: the default mix")
     model: str = Field(description="`offline` or `openai:MODEL`")
     base_url: str | None = Field(description="the OpenAI-compatible server of a live batch")
     batch_label: str
+    """`evswarm-<seed>`."""
     evswarm_version: str
+    """The evswarm version that made the batch."""
 
 
 def read_manifest(path: Path) -> BatchManifest:

@@ -128,17 +128,20 @@ def run_eval(
             proc = subprocess.Popen(command, cwd=config_file.parent, env=env, stdout=sink, stderr=subprocess.STDOUT)
         except OSError as exc:
             raise PromptfooError(f"cannot start {install.binary}: {exc.strerror}") from exc
-        while True:
-            try:
-                code = proc.wait(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                if on_poll:
-                    on_poll()
-                if timeout is not None and time.monotonic() - started > timeout:
-                    proc.kill()
-                    proc.wait()
-                    raise PromptfooError(f"promptfoo did not finish within {timeout:.0f} s") from None
+        try:
+            while True:
+                try:
+                    code = proc.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    if on_poll:
+                        on_poll()
+                    if timeout is not None and time.monotonic() - started > timeout:
+                        raise PromptfooError(f"promptfoo did not finish within {timeout:.0f} s") from None
+        except BaseException:  # Ctrl-C, a timeout: promptfoo must not outlive the command
+            proc.kill()
+            proc.wait()
+            raise
     if on_poll:
         on_poll()
     if code not in (0, 100) or not output_file.is_file():

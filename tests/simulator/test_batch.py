@@ -217,3 +217,70 @@ def test_faults_listing_names_every_version_set_and_fault() -> None:
         assert name in text
     help_text = " ".join(CliRunner().invoke(app, ["simulate", "--help"]).output.split())
     assert all(fault_id in help_text for fault_id in FAULTS)
+
+
+def _simulate(out: Path, runs: int, workers: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "evswarm", "simulate", "--runs", str(runs), "--seed", "13", "--out", str(out),
+               "--workers", str(workers), "--quiet"]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _wait_for_bundles(layout: BatchLayout, process: subprocess.Popen[bytes], count: int) -> None:
+    deadline = time.monotonic() + 180
+    while len(list(layout.bundle_paths())) < count and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(list(layout.bundle_paths())) >= count, "the batch never got going"
+
+
+def _children(pid: int) -> set[int]:
+    """Live processes whose parent is `pid` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":  # state, parent pid
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_batch_within_seconds_and_leaves_only_complete_bundles(tmp_path: Path) -> None:
+    layout = BatchLayout(tmp_path)
+    process = _simulate(tmp_path, 200, 2)
+    _wait_for_bundles(layout, process, 2)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal sends to the whole foreground group
+    sent = time.monotonic()
+    _, err = process.communicate(timeout=30)
+    assert time.monotonic() - sent < 5, "simulate must stop within 5 seconds of Ctrl-C"
+    assert process.returncode == 130, err.decode()
+    assert "interrupted" in err.decode() and "run the same command again" in err.decode()
+    assert not [p for p in layout.bundles_dir.iterdir() if p.name.startswith(".")], "no partial file left"
+    for path in layout.bundle_paths():
+        read_bundle(path)  # every bundle on disk is complete and valid
+    assert len(list(layout.bundle_paths())) < 200
+
+
+@pytest.mark.slow
+def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
+    layout = BatchLayout(tmp_path)
+    process = _simulate(tmp_path, 200, 2)
+    _wait_for_bundles(layout, process, 1)
+    workers = _children(process.pid)
+    assert workers, "the batch should run in worker processes"
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 10
+    while [w for w in workers if _alive(w)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [w for w in workers if _alive(w)] == [], "orphaned workers kept running"
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

@@ -91,3 +91,12 @@ def test_replay_without_a_batch_manifest_explains_what_is_missing(tmp_path: Path
     (tmp_path / "bundles").mkdir()
     code, output = _invoke(str(tmp_path))
     assert code == 2 and "batch.json is missing" in output
+
+
+def test_a_replay_difference_shows_the_text_around_it_not_a_shared_prefix() -> None:
+    from evswarm.core.compare import first_difference
+
+    prefix = "x" * 300
+    found = first_difference({"out": prefix + "AAA" + "y" * 300}, {"out": prefix + "BBB" + "y" * 300})
+    assert found is not None and "AAA" in found and "BBB" in found
+    assert found.count("x") < 150  # a window around the difference, not the whole shared prefix
