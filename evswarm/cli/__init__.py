@@ -4,11 +4,13 @@ from evswarm.cli import (  # noqa: F401 - each registers its command
     analyze,
     attribution_score,
     demo,
+    diff,
     grade,
     import_,
     replay,
     serve,
     simulate,
+    verify,
 )
 from evswarm.cli.app import app
 

@@ -55,7 +55,7 @@ def _run_index(bundle: Bundle) -> int:
         raise BundleError(f"config_id {bundle.run.config_id!r} does not name a run index") from exc
 
 
-def _world_mismatch(saved: Bundle, scenario: Scenario) -> str | None:
+def world_mismatch(saved: Bundle, scenario: Scenario) -> str | None:
     """Where the regenerated world departs from the one the run was recorded in."""
     if scenario.run_id != saved.run.run_id:
         return f"run id regenerates as {scenario.run_id}"
@@ -96,7 +96,7 @@ async def _replay_one(path: Path, manifest: BatchManifest, verify: bool, env: ob
             run_id, "error", "the bundle was not made by `evswarm simulate`, so its world cannot be rebuilt"
         )
     scenario = generate(saved.seed, index, version_sets=manifest.version_sets, batch_label=manifest.batch_label)
-    changed = _world_mismatch(saved, scenario)
+    changed = world_mismatch(saved, scenario)
     if changed:
         return RunReplay(run_id, "error", f"the world changed since recording: {changed}")
     script = env.provider.load(saved.model_calls, failure)

@@ -23,6 +23,7 @@ from typing import Any
 from evswarm.agents.providers import ModelChoice
 from evswarm.core.io import atomic_write_bytes, bundle_bytes
 from evswarm.simulator.cases import generate, run_id_for
+from evswarm.world.intervention import Intervention
 from evswarm.world.oracle import oracle_for
 
 CHUNK = 4
@@ -42,6 +43,8 @@ class Job:
     batch_label: str
     model: ModelChoice
     bundles_dir: str
+    intervention: Intervention | None = None
+    """A change to every scenario of the job before it runs (counterfactual re-runs)."""
 
 
 def split(indices: list[int], template: Job, size: int = CHUNK) -> list[Job]:
@@ -69,6 +72,8 @@ def run_job(job: Job) -> list[Outcome]:
             run_id = run_id_for(job.seed, index)
             try:
                 scenario = generate(job.seed, index, version_sets=version_sets, batch_label=job.batch_label)
+                if job.intervention is not None:
+                    scenario = job.intervention.apply(scenario)
                 bundle = await run_scenario(scenario, oracle_for(scenario), env)
                 atomic_write_bytes(Path(job.bundles_dir) / f"{run_id}.json", bundle_bytes(bundle))
                 done.append((index, run_id, None))

@@ -1,0 +1,88 @@
+"""`evswarm verify`: test an analysis's suspects by re-running the runs they are blamed for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from evswarm.cli.app import app, err_console, user_errors
+
+_VERDICT_STYLE = {"confirmed": "bold green", "partial": "yellow", "rejected": "dim", "reproduced": "cyan"}
+
+
+@app.command("verify")
+@user_errors
+def verify_command(
+    batch_dir: Annotated[Path, typer.Argument(help="The simulated batch the analysis was made from.")],
+    analysis: Annotated[
+        Path | None, typer.Option("--analysis", "-a", help="The analysis directory (default: BATCH_DIR/analysis).")
+    ] = None,
+    patterns: Annotated[int, typer.Option(min=1, help="How many top patterns to test.")] = 5,
+    suspects: Annotated[int, typer.Option(min=1, help="How many top suspects of each pattern to test.")] = 2,
+    reference: Annotated[
+        str, typer.Option(help="The version set whose policy an agent falls back to when its version is tested.")
+    ] = "v1.0",
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Re-run on this model instead of the batch's (needed for a live batch).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Turn an analysis's suspects into verified causes, by intervention.
+
+    For each of the top patterns and each of its top suspects, the pattern's member runs are re-executed
+    from the batch manifest with that one suspect changed and everything else identical: an agent runs
+    the reference version's policy (and, separately, draws its choices anew), a tool's trouble is
+    switched off, the late environment shock does not land, or the customer's notes are made unambiguous.
+    The re-runs are graded like any batch. A run flips when none of its failing symptoms remains; a
+    suspect whose flip rate's 95% interval starts at 0.5 or above is confirmed, one flipping at least 30%
+    of the runs is partial, the rest rejected. A control re-run with no change must reproduce every run
+    exactly.
+
+    Writes ANALYSIS/causes.{csv,json} (one row per pattern and intervention, with the runs each explains),
+    ANALYSIS/counterfactual_runs.{csv,json} (each run and its twin) and the re-run bundles under
+    ANALYSIS/counterfactual/<intervention>/. Runs already re-run are kept, so a second call is quick.
+    Compare a run with its twin with `evswarm diff`.
+
+    Exit codes: 0 verified, 1 the control did not reproduce the runs (verdicts cannot be trusted), 2 bad
+    input (no analysis, no grades, an imported batch, a world that no longer regenerates).
+
+    Example: evswarm verify runs/demo --analysis runs/demo/analysis --patterns 3
+    """
+    from evswarm.counterfactual import verify
+
+    where = analysis or batch_dir / "analysis"
+    report = verify(
+        batch_dir, where, reference=reference, patterns=patterns, suspects=suspects, workers=workers,
+        model=model, progress=not quiet,
+    )  # fmt: skip
+    console = Console(soft_wrap=True)
+    table = Table(title="Causes tested by intervention", header_style="bold", show_lines=False)
+    for column in ("pattern", "intervention", "flipped", "rate [95% CI]", "verdict", "explains"):
+        table.add_column(column, overflow="fold")
+    controls = [c for c in report.causes if c.kind == "control"]
+    for cause in sorted(report.causes, key=lambda c: (c.pattern_id, c.kind == "control", -c.flip_rate)):
+        table.add_row(
+            f"P{cause.pattern_id} {cause.pattern}",
+            cause.description,
+            f"{cause.flipped}/{cause.runs}",
+            f"{cause.flip_rate:.0%} [{cause.ci_low:.0%}, {cause.ci_high:.0%}]",
+            f"[{_VERDICT_STYLE.get(cause.verdict, 'red')}]{cause.verdict}[/]",
+            f"{len(cause.explains)} run(s)" if cause.explains else "",
+        )
+    console.print(table)
+    for note in report.notes:
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+    console.print("tables: " + ", ".join(str(p) for p in report.table_paths if p.suffix == ".csv"))
+    broken = [c for c in controls if c.verdict != "reproduced"]
+    if broken:
+        err_console.print(
+            f"[bold red]the control did not reproduce {', '.join(f'P{c.pattern_id}' for c in broken)}:[/] "
+            "re-runs differ from the originals even with nothing changed, so the verdicts cannot be trusted",
+            highlight=False,
+        )
+        raise typer.Exit(1)

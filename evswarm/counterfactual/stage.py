@@ -1,0 +1,225 @@
+"""`verify()`: re-run each top pattern's member runs under one intervention per suspect, grade the re-runs
+like any batch, and say which suspects are causes.
+
+For a (pattern, intervention), a member run *flips* when none of its failing symptoms (the symptom kinds
+of its failed rubrics' findings) remains in its re-run. The flip rate comes with a 95% Wilson interval;
+the verdict is `confirmed` when the interval's low end is at least `CONFIRMED` and `partial` when the
+rate is at least `PARTIAL`, else `rejected`. A control (no intervention) re-runs the same runs and must
+reproduce them byte for byte: offline runs are deterministic, and the control shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from statsmodels.stats.proportion import proportion_confint
+
+from evswarm.core.analysis import CauseRow, CounterfactualRunRow, TracePatternRow, read_table, write_table
+from evswarm.core.errors import EvswarmError
+from evswarm.core.io import read_bundle
+from evswarm.core.labels import LabelRow, read_labels
+from evswarm.core.layout import BatchLayout
+from evswarm.core.manifest import BatchManifest, read_manifest
+from evswarm.counterfactual.plan import PatternPlan, plan
+from evswarm.simulator.cases import generate
+from evswarm.simulator.replay import world_mismatch
+from evswarm.simulator.rerun import rerun, run_index
+from evswarm.world.intervention import Intervention
+
+CONFIRMED = 0.5
+"""A verdict is `confirmed` when the flip rate's 95% interval starts at or above this."""
+PARTIAL = 0.3
+"""... and `partial` when the flip rate itself reaches this."""
+COUNTERFACTUAL = "counterfactual"
+
+
+@dataclass
+class VerifyReport:
+    causes: list[CauseRow] = field(default_factory=list)
+    runs: list[CounterfactualRunRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    table_paths: list[Path] = field(default_factory=list)
+
+
+def _check(batch: Path, analysis: Path, model: str | None) -> tuple[BatchManifest, dict[str, LabelRow]]:
+    layout = BatchLayout(batch)
+    if not batch.is_dir():
+        raise EvswarmError(f"batch directory {batch} does not exist")
+    if not layout.manifest.is_file():
+        raise EvswarmError(
+            f"{batch} has no batch.json: verify re-runs a batch `evswarm simulate` made",
+            hint="recorded and imported traces cannot be re-executed",
+        )
+    manifest = read_manifest(layout.manifest)
+    if manifest.model != "offline" and model is None:
+        raise EvswarmError(
+            f"{batch} was recorded on {manifest.model}: re-running its runs needs a model, so nothing was verified",
+            hint="pass --model openai:MODEL (and OPENAI_API_KEY) to re-run on a real model",
+        )
+    if not (analysis / "trace_patterns.json").is_file():
+        raise EvswarmError(f"{analysis} holds no analysis", hint=f"run `evswarm analyze {batch} --out {analysis}`")
+    if not layout.labels.is_file():
+        raise EvswarmError(f"{batch} has no grades", hint=f"run `evswarm grade {batch}` (verify compares symptoms)")
+    members = [row.run_id for row in read_table(analysis, TracePatternRow)]
+    strangers = [r for r in members if not layout.bundle_path(r).is_file()]
+    if strangers:
+        raise EvswarmError(
+            f"{analysis} is an analysis of another batch: {len(strangers)} of its runs are not in {batch} "
+            f"(e.g. {strangers[0]})",
+            hint="point --analysis at the output of `evswarm analyze` on this batch",
+        )
+    labels = {row.run_id: row for row in read_labels(layout.labels)}
+    return manifest, labels
+
+
+def _same_world(batch: Path, manifest: BatchManifest, run_id: str) -> None:
+    saved = read_bundle(BatchLayout(batch).bundle_path(run_id))
+    scenario = generate(manifest.seed, run_index(saved.run.config_id), version_sets=manifest.version_sets,
+                        batch_label=manifest.batch_label)  # fmt: skip
+    changed = world_mismatch(saved, scenario)
+    if changed:
+        raise EvswarmError(
+            f"the world no longer regenerates as it was when {run_id} ran ({changed}): its runs cannot be re-executed",
+            hint="verify the batch with the evswarm version that made it, or simulate it again",
+        )
+
+
+def _symptoms(row: LabelRow | None) -> list[str]:
+    return [] if row is None else [s.value for s in row.symptoms()]
+
+
+def _verdict(kind: str, flipped: int, runs: int, identical: int) -> tuple[str, float, float]:
+    if runs == 0:
+        return "rejected", 0.0, 1.0
+    low, high = proportion_confint(flipped, runs, alpha=0.05, method="wilson")
+    if kind == "control":
+        return ("reproduced" if identical == runs else "not reproduced"), float(low), float(high)
+    verdict = "confirmed" if low >= CONFIRMED else "partial" if flipped / runs >= PARTIAL else "rejected"
+    return verdict, float(low), float(high)
+
+
+def verify(
+    batch: Path,
+    analysis: Path,
+    *,
+    reference: str = "v1.0",
+    patterns: int = 5,
+    suspects: int = 2,
+    workers: int | None = None,
+    model: str | None = None,
+    progress: bool = True,
+    grade: Callable[[Path], object] | None = None,
+) -> VerifyReport:
+    """Verify the top `patterns` patterns' top `suspects` suspects of the analysis in `analysis`.
+
+    Re-run bundles go to `analysis/counterfactual/<intervention>/` (graded there, like any batch); the
+    verdicts to `analysis/causes.{json,csv}` and the per-run twins to `analysis/counterfactual_runs`.
+    Bundles already re-run are kept, so a second `verify` over the same analysis re-runs nothing."""
+    if patterns < 1 or suspects < 1:
+        raise EvswarmError("--patterns and --suspects must be at least 1")
+    manifest, labels = _check(batch, analysis, model)
+    plans = plan(analysis, reference, patterns, suspects)
+    report = VerifyReport()
+    for found in plans:
+        report.notes += [f"P{found.pattern_id}: {why}" for why in found.skipped]
+    tested = [p for p in plans if p.members and p.interventions]
+    if not tested:
+        raise EvswarmError("no pattern of this analysis has members and a suspect to test")
+    _same_world(batch, manifest, tested[0].members[0])
+    grade = grade or _grade
+    by_slug: dict[str, tuple[Intervention, set[str]]] = {}
+    control = Intervention(kind="control")
+    for found in tested:
+        for test in [control, *found.interventions]:
+            by_slug.setdefault(test.slug, (test, set()))[1].update(found.members)
+    twins: dict[str, dict[str, LabelRow]] = {}
+    errors: dict[tuple[str, str], str] = {}
+    for test, runs in by_slug.values():
+        out = analysis / COUNTERFACTUAL / test.slug
+        done = rerun(batch, manifest, sorted(runs), out, test, workers=workers, progress=progress, model=model)
+        errors.update({(test.slug, r): e for r, e in done.items() if e})
+        _grade_if_needed(out, grade)
+        twins[test.slug] = {row.run_id: row for row in read_labels(BatchLayout(out).labels)}
+    for found in tested:
+        _score(batch, analysis, found, [control, *found.interventions], labels, twins, errors, report)
+    report.table_paths = [
+        *write_table(analysis, CauseRow, report.causes),
+        *write_table(analysis, CounterfactualRunRow, report.runs),
+    ]
+    return report
+
+
+def _grade_if_needed(out: Path, grade: Callable[[Path], object]) -> None:
+    layout = BatchLayout(out)
+    bundles = {p.stem for p in layout.bundle_paths()}
+    if layout.labels.is_file() and {row.run_id for row in read_labels(layout.labels)} >= bundles:
+        return
+    grade(out)
+
+
+def _grade(out: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from evswarm.evals import grade
+
+    grade(out, console=Console(file=io.StringIO()), progress=False)
+
+
+def _score(
+    batch: Path,
+    analysis: Path,
+    found: PatternPlan,
+    tests: list[Intervention],
+    labels: dict[str, LabelRow],
+    twins: dict[str, dict[str, LabelRow]],
+    errors: dict[tuple[str, str], str],
+    report: VerifyReport,
+) -> None:
+    layout = BatchLayout(batch)
+    rows: list[tuple[Intervention, list[CounterfactualRunRow]]] = []
+    for test in tests:
+        where = f"{COUNTERFACTUAL}/{test.slug}"
+        mine = []
+        for run_id in found.members:
+            if (test.slug, run_id) in errors:
+                report.notes.append(f"{test.slug} {run_id}: {errors[(test.slug, run_id)]}")
+                continue
+            before, after = _symptoms(labels.get(run_id)), _symptoms(twins[test.slug].get(run_id))
+            twin_path = BatchLayout(analysis / where).bundle_path(run_id)
+            identical = twin_path.is_file() and twin_path.read_bytes() == layout.bundle_path(run_id).read_bytes()
+            mine.append(
+                CounterfactualRunRow(
+                    run_id=run_id, pattern_id=found.pattern_id, intervention=test.slug,
+                    flipped=bool(before) and not set(before) & set(after), symptoms_before=before,
+                    symptoms_after=after, identical=identical, counterfactual_dir=where,
+                )
+            )  # fmt: skip
+        rows.append((test, mine))
+        report.runs += mine
+    best: dict[str, str] = {}
+    ranked = sorted(
+        ((t, r) for t, r in rows if t.kind != "control"),
+        key=lambda tr: -sum(x.flipped for x in tr[1]) / max(len(tr[1]), 1),
+    )
+    for test, mine in ranked:
+        for row in mine:
+            if row.flipped:
+                best.setdefault(row.run_id, test.slug)
+    for test, mine in rows:
+        n_flipped = sum(1 for r in mine if r.flipped)
+        n_identical = sum(1 for r in mine if r.identical)
+        verdict, low, high = _verdict(test.kind, n_flipped, len(mine), n_identical)
+        report.causes.append(
+            CauseRow(
+                pattern_id=found.pattern_id, pattern=found.label, intervention=test.slug, kind=test.kind,
+                target=test.target, description=test.describe(), runs=len(mine), flipped=n_flipped,
+                flip_rate=round(n_flipped / len(mine), 4) if mine else 0.0, ci_low=round(low, 4),
+                ci_high=round(high, 4), verdict=verdict,
+                explains=sorted(r for r, slug in best.items() if slug == test.slug),
+                counterfactual_dir=f"{COUNTERFACTUAL}/{test.slug}",
+            )
+        )  # fmt: skip

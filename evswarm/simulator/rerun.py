@@ -1,0 +1,71 @@
+"""Re-executing some runs of a batch under one intervention (the counterfactual stage's engine).
+
+Each run is regenerated from the batch manifest exactly as it was simulated (same scenario, world,
+seeds and random streams), the intervention is applied, and the swarm runs again in worker processes;
+the bundles land in their own directory, under the same run ids, so each pairs with its original. A
+bundle already there is kept, so a second re-run of the same runs is free.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tqdm import tqdm
+
+from evswarm.agents.providers import parse_model
+from evswarm.core.errors import EvswarmError
+from evswarm.core.io import atomic_write_json, read_bundle
+from evswarm.core.layout import BatchLayout
+from evswarm.core.manifest import BatchManifest
+from evswarm.simulator.batch import SimulationInterrupted
+from evswarm.simulator.workers import Interrupted, Job, run_jobs, split
+from evswarm.world.intervention import Intervention
+
+
+def run_index(config_id: str) -> int:
+    """The index of a run in its batch, from its `cfg_<seed>_<index>` config id."""
+    try:
+        return int(config_id.rsplit("_", 1)[1])
+    except (IndexError, ValueError) as exc:
+        raise EvswarmError(f"config_id {config_id!r} does not name a run index") from exc
+
+
+def rerun(
+    source: Path,
+    manifest: BatchManifest,
+    run_ids: list[str],
+    out: Path,
+    intervention: Intervention,
+    *,
+    workers: int | None = None,
+    progress: bool = True,
+    model: str | None = None,
+) -> dict[str, str | None]:
+    """Re-run `run_ids` of the batch in `source` under `intervention` into `out`/bundles.
+
+    Returns run id -> None (its bundle is in `out`) or the runner error. `model` overrides the batch's
+    model (a live batch can only be re-run on a model)."""
+    layout, target = BatchLayout(source), BatchLayout(out)
+    choice = parse_model(model or manifest.model, manifest.base_url if model is None else None)
+    target.bundles_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / "counterfactual.json", {"source": str(source), "intervention": intervention.model_dump()})
+    indices: dict[int, str] = {}
+    for run_id in run_ids:
+        if target.bundle_path(run_id).exists():
+            continue
+        indices[run_index(read_bundle(layout.bundle_path(run_id)).run.config_id)] = run_id
+    template = Job(manifest.seed, (), tuple(manifest.version_sets) if manifest.version_sets else None,
+                   manifest.batch_label, choice, str(target.bundles_dir), intervention)  # fmt: skip
+    done: dict[str, str | None] = {r: None for r in run_ids if r not in indices.values()}
+    if not indices:
+        return done
+    count = min(workers or os.cpu_count() or 1, len(indices))
+    bar = tqdm(total=len(indices), unit="run", desc=intervention.slug, disable=not progress, dynamic_ncols=True)
+    with bar:
+        try:
+            outcomes = run_jobs(split(sorted(indices), template), count, lambda chunk: bar.update(len(chunk)))
+        except Interrupted:
+            raise SimulationInterrupted("interrupted: re-runs stopped", hint="run the same command again") from None
+    done.update({run_id: error for _, run_id, error in outcomes})
+    return done

@@ -1,0 +1,73 @@
+"""One intervention on a run's world: everything else identical (scenario, world, seeds, every other
+agent's random stream), one thing changed. The counterfactual stage re-executes runs under these.
+
+- `control`: nothing changes; the re-run must reproduce the original exactly.
+- `agent`: the target agent alone runs another version's policy: its planted faults are replaced by
+  `faults` (the reference version's faults for that agent, usually none).
+- `resample`: the target agent's own random stream is salted, so its organic slips are drawn anew.
+- `tool`: the target tool's trouble (an outage, a stale snapshot) is switched off.
+- `environment`: the late capacity shock is switched off.
+- `input`: the customer's notes go back to what they were before they became ambiguous.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from evswarm.world.scenario import Scenario
+
+InterventionKind = Literal["control", "agent", "resample", "tool", "environment", "input"]
+
+
+class Intervention(BaseModel):
+    """A single change to a run's world (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    kind: InterventionKind
+    target: str = ""
+    """The agent, tool or `environment` / `input` the intervention touches (empty for a control)."""
+    faults: list[str] = Field(default_factory=list)
+    """For `agent`: the planted faults the agent runs with instead of its own."""
+    owner_of: dict[str, str] = Field(default_factory=dict)
+    """For `agent`: fault id -> responsible agent, for every fault the run might have on."""
+    salt: str = "resample-1"
+    """For `resample`: the salt of the agent's new random stream."""
+
+    @property
+    def slug(self) -> str:
+        """A file-system name for the intervention."""
+        if self.kind == "control":
+            return "control"
+        target = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.target) or "all"
+        return f"{self.kind}-{target}"
+
+    def describe(self) -> str:
+        return {
+            "control": "no intervention",
+            "agent": f"{self.target} runs the reference version's policy",
+            "resample": f"{self.target} draws its choices anew",
+            "tool": f"{self.target} has no trouble",
+            "environment": "no environment shock lands",
+            "input": "the customer's notes are unambiguous",
+        }[self.kind]
+
+    def apply(self, scenario: Scenario) -> Scenario:
+        """`scenario` with this one change."""
+        if self.kind == "agent":
+            kept = [f for f in scenario.active_faults if self.owner_of.get(f) != self.target]
+            return scenario.model_copy(update={"active_faults": sorted({*kept, *self.faults})})
+        if self.kind == "resample":
+            return scenario.model_copy(update={"slip_salt": {**scenario.slip_salt, self.target: self.salt}})
+        if self.kind == "tool":
+            return scenario.model_copy(
+                update={"tool_troubles": [t for t in scenario.tool_troubles if t.tool != self.target]}
+            )
+        if self.kind == "environment":
+            return scenario.model_copy(update={"late_shock": None})
+        if self.kind == "input" and scenario.hidden_intent_issues:
+            order = scenario.order.model_copy(update={"notes": ""})
+            return scenario.model_copy(update={"hidden_intent_issues": [], "order": order})
+        return scenario

@@ -1,0 +1,107 @@
+"""`evswarm verify` on a batch whose causes are known: owners confirmed, bystanders rejected, the control
+reproduced, a pattern with two causes split between them, and the re-runs kept for a second call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from evswarm.core.analysis import CauseRow, CounterfactualRunRow, read_table
+from evswarm.core.errors import EvswarmError
+from evswarm.core.layout import BatchLayout
+from evswarm.counterfactual import verify
+from tests.counterfactual.conftest import UNINVOLVED, VerifyCase
+
+
+@pytest.fixture(scope="module")
+def verified(verify_case: VerifyCase) -> dict[tuple[int, str], CauseRow]:
+    report = verify(verify_case.batch, verify_case.analysis, patterns=2, suspects=3, workers=2, progress=False)
+    assert report.table_paths
+    return {(row.pattern_id, row.intervention): row for row in read_table(verify_case.analysis, CauseRow)}
+
+
+def test_control_reproduces_every_member_run(verified: dict[tuple[int, str], CauseRow]) -> None:
+    for pattern_id in (1, 2):
+        control = verified[(pattern_id, "control")]
+        assert control.verdict == "reproduced" and control.flipped == 0
+
+
+def test_reverting_the_owner_flips_its_runs_and_splits_a_two_cause_pattern(
+    verify_case: VerifyCase, verified: dict[tuple[int, str], CauseRow]
+) -> None:
+    incentive = verified[(1, "agent-IncentivePolicyAgent")]
+    stockout = verified[(1, "agent-SupplyAllocationAgent")]
+    assert (incentive.flipped, incentive.runs) == (2, 4)
+    assert incentive.explains == verify_case.incentive_runs
+    assert stockout.explains == verify_case.stockout_runs
+    assert incentive.verdict == stockout.verdict == "partial"  # each explains half the pattern
+    assert 0 < incentive.ci_low < 0.5 < incentive.ci_high
+
+
+def test_an_uninvolved_agent_is_rejected(verified: dict[tuple[int, str], CauseRow]) -> None:
+    for kind in ("agent", "resample"):
+        row = verified[(1, f"{kind}-{UNINVOLVED}")]
+        assert row.flipped == 0 and row.verdict == "rejected" and not row.explains
+
+
+def test_clarifying_the_input_flips_an_ambiguous_order(
+    verify_case: VerifyCase, verified: dict[tuple[int, str], CauseRow]
+) -> None:
+    row = verified[(2, "input-input")]
+    assert (row.flipped, row.runs, row.explains) == (1, 1, [verify_case.input_run])
+
+
+def test_each_twin_is_recorded_with_its_symptoms(
+    verify_case: VerifyCase, verified: dict[tuple[int, str], CauseRow]
+) -> None:
+    runs = read_table(verify_case.analysis, CounterfactualRunRow)
+    twin = next(
+        r for r in runs if r.intervention == "agent-IncentivePolicyAgent" and r.run_id in verify_case.incentive_runs
+    )
+    assert twin.flipped and twin.symptoms_before and not twin.identical
+    assert "price_mismatch" not in twin.symptoms_after
+    path = BatchLayout(verify_case.analysis / twin.counterfactual_dir).bundle_path(twin.run_id)
+    assert path.is_file()
+    controls = [r for r in runs if r.intervention == "control"]
+    assert controls and all(r.identical for r in controls)
+
+
+def test_a_second_verify_reruns_nothing(verify_case: VerifyCase, verified: dict[tuple[int, str], CauseRow]) -> None:
+    twins = sorted((verify_case.analysis / "counterfactual").glob("*/bundles/*.json"))
+    before = {p: p.stat().st_mtime_ns for p in twins}
+    verify(verify_case.batch, verify_case.analysis, patterns=2, suspects=3, workers=2, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in twins} == before
+    again = {(r.pattern_id, r.intervention): r for r in read_table(verify_case.analysis, CauseRow)}
+    assert again == verified
+
+
+def test_diff_shows_where_a_twin_departs(verify_case: VerifyCase, verified: dict[tuple[int, str], CauseRow]) -> None:
+    from evswarm.cli import app
+
+    run_id = verify_case.incentive_runs[0]
+    original = BatchLayout(verify_case.batch).bundle_path(run_id)
+    twin = BatchLayout(verify_case.analysis / "counterfactual" / "agent-IncentivePolicyAgent").bundle_path(run_id)
+    res = CliRunner().invoke(app, ["diff", str(original), str(twin)])
+    assert res.exit_code == 1, res.output
+    assert "first difference at step" in res.output and "IncentivePolicyAgent" in res.output
+    control = BatchLayout(verify_case.analysis / "counterfactual" / "control").bundle_path(run_id)
+    res = CliRunner().invoke(app, ["diff", str(original), str(control)])
+    assert res.exit_code == 0 and "the traces are the same" in res.output
+
+
+def test_an_analysis_of_another_batch_is_refused(verify_case: VerifyCase, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    (other / "bundles").mkdir(parents=True)
+    (other / "batch.json").write_bytes((verify_case.batch / "batch.json").read_bytes())
+    (other / "eval_labels.jsonl").write_bytes((verify_case.batch / "eval_labels.jsonl").read_bytes())
+    with pytest.raises(EvswarmError, match="analysis of another batch"):
+        verify(other, verify_case.analysis, progress=False)
+
+
+def test_verify_cli_explains_missing_inputs(tmp_path: Path) -> None:
+    from evswarm.cli import app
+
+    res = CliRunner().invoke(app, ["verify", str(tmp_path), "--quiet"])
+    assert res.exit_code == 2 and "batch.json" in " ".join(res.output.split())
