@@ -1,0 +1,172 @@
+"""Verified causes: does re-running with one suspect changed (`evswarm verify`) blame the right component
+more often than the analysis's suspects alone? Measured against the causal record, which the product
+never reads.
+
+On a fresh default batch (simulated and graded), the analysis runs as a user runs it (`evswarm analyze`
+with its defaults but the embedder), then `verify` tests the top patterns' top suspects. Over the member
+runs of the tested patterns that have at least one cause:
+
+- `before_trace`: share whose per-trace top suspect (attribution table) names one of the run's causes;
+- `before_pattern`: share for which the pattern's top suspect names one of the run's causes (what a
+  reader of the pattern table would blame);
+- `after_explained`: share that some intervention flipped (its symptoms went away);
+- `after_precision`: of those, the share whose best explanation (the intervention with the highest
+  flip rate among those that flipped it) names one of the run's causes;
+- `after_top1`: share whose best explanation names a cause (unexplained runs count as misses), the
+  figure comparable with `before_trace`;
+- `confirmed_precision`: over confirmed and partial verdicts, the share of their flipped runs whose
+  causes include the intervention's target;
+- `control_reproduced`: every control re-run reproduced its run byte for byte.
+
+"Names a cause" means: the same agent or tool, or for input and environment causes the same side (an
+intervention on the input or environment changes the run's input or environment, whatever field it is).
+Runs whose symptoms come from no cause (grader mistakes) cannot be explained and are reported apart.
+
+Usage: python benchmarks/verify_causes.py [--runs 400] [--seed 11] [--patterns 5] [--suspects 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from truth import RunTruth, ground_truth, simulated_batch
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def names_cause(truth: RunTruth, component: str, side: str) -> bool:
+    """Does (component, side) name one of the run's causes (see the module docstring)?"""
+    for cause in truth.causes:
+        if side in ("input", "environment") and cause["side"] == side:
+            return True
+        if cause["component"] == component:
+            return True
+    return False
+
+
+def _share(hits: int, total: int) -> float | None:
+    return round(hits / total, 3) if total else None
+
+
+def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[str, object]:
+    from evswarm.core.analysis import AttributionRow, SuspectRow, read_table
+
+    causes = report.causes  # type: ignore[attr-defined]
+    attribution = {row.run_id: row for row in read_table(analysis, AttributionRow)}
+    pattern_top = {
+        row.pattern_id: (row.component, row.side) for row in read_table(analysis, SuspectRow) if row.rank == 1
+    }
+    interventions = {c.intervention: c for c in causes}
+    members: dict[str, int] = {}
+    for row in report.runs:  # type: ignore[attr-defined]
+        members.setdefault(row.run_id, row.pattern_id)
+    best: dict[str, tuple[str, str]] = {}
+    for cause in causes:
+        if cause.kind == "control":
+            continue
+        target = (cause.target, "agent" if cause.kind in ("agent", "resample") else cause.kind)
+        for run_id in cause.explains:
+            best[run_id] = target
+    caused = [r for r in members if truth[r].causes]
+    before_trace = sum(
+        1 for r in caused if r in attribution and names_cause(truth[r], attribution[r].suspect_component,
+                                                              attribution[r].suspect_side)
+    )  # fmt: skip
+    before_pattern = sum(
+        1 for r in caused if members[r] in pattern_top and names_cause(truth[r], *pattern_top[members[r]])
+    )
+    explained = [r for r in caused if r in best]
+    right = sum(1 for r in explained if names_cause(truth[r], *best[r]))
+    confirmed_hits = confirmed_total = 0
+    for cause in causes:
+        if cause.verdict not in ("confirmed", "partial"):
+            continue
+        side = "agent" if cause.kind in ("agent", "resample") else cause.kind
+        flipped = [row.run_id for row in report.runs if row.intervention == cause.intervention  # type: ignore[attr-defined]
+                   and row.pattern_id == cause.pattern_id and row.flipped]  # fmt: skip
+        confirmed_total += len(flipped)
+        confirmed_hits += sum(1 for r in flipped if names_cause(truth[r], cause.target, side))
+    controls = [c for c in causes if c.kind == "control"]
+    return {
+        "member_runs": len(members),
+        "member_runs_with_a_cause": len(caused),
+        "member_runs_without_a_cause": len(members) - len(caused),
+        "unexplainable_flipped": sum(1 for r in members if not truth[r].causes and r in best),
+        "before_trace": _share(before_trace, len(caused)),
+        "before_pattern": _share(before_pattern, len(caused)),
+        "after_explained": _share(len(explained), len(caused)),
+        "after_precision": _share(right, len(explained)),
+        "after_top1": _share(right, len(caused)),
+        "confirmed_precision": _share(confirmed_hits, confirmed_total),
+        "control_reproduced": all(c.verdict == "reproduced" for c in controls),
+        "interventions": [
+            {k: getattr(c, k) for k in ("pattern_id", "intervention", "runs", "flipped", "flip_rate", "verdict")}
+            for c in sorted(interventions.values(), key=lambda c: (c.pattern_id, c.intervention))
+        ],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--patterns", type=int, default=5)
+    parser.add_argument("--suspects", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "evswarm-bench")
+    parser.add_argument("--embedder", default="minilm")
+    args = parser.parse_args()
+    from evswarm.counterfactual import verify
+    from evswarm.macro import AnalyzeConfig, analyze
+
+    batch = args.work / f"batch-{args.runs}-s{args.seed}"
+    sim_seconds, grade_seconds = simulated_batch(batch, args.runs, args.seed)
+    analysis = args.work / f"verify-analysis-{args.runs}-s{args.seed}"
+    start = time.perf_counter()
+    analyze(
+        batch, analysis, config=AnalyzeConfig(embedder=args.embedder, cache_root=args.work / "cache", progress=False)
+    )
+    analyze_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    report = verify(batch, analysis, patterns=args.patterns, suspects=args.suspects, progress=True)
+    verify_seconds = time.perf_counter() - start
+    truth = ground_truth(batch, twins=False).runs
+    figures = score(analysis, report, truth)
+    reruns = len(report.runs)
+    out = {
+        "runs": args.runs,
+        "seed": args.seed,
+        "embedder": args.embedder,
+        "patterns": args.patterns,
+        "suspects": args.suspects,
+        **figures,
+        "reruns": reruns,
+        "seconds": {
+            "simulate": round(sim_seconds, 1),
+            "grade": round(grade_seconds, 1),
+            "analyze": round(analyze_seconds, 1),
+            "verify": round(verify_seconds, 1),
+        },
+        "verify_seconds_per_rerun": round(verify_seconds / reruns, 3) if reruns else None,
+        "simulate_seconds_per_run": round(sim_seconds / args.runs, 3) if sim_seconds else None,
+        "notes": report.notes,
+        "machine": {"cpus": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2)},
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "verify_causes.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
+    keys = ("member_runs_with_a_cause", "before_trace", "before_pattern", "after_explained", "after_precision",
+            "after_top1", "confirmed_precision", "control_reproduced")  # fmt: skip
+    for key in keys:
+        print(f"{key:>28}: {out[key]}")
+    for row in figures["interventions"]:  # type: ignore[attr-defined]
+        print(f"  P{row['pattern_id']} {row['intervention']:<40} {row['flipped']}/{row['runs']} {row['verdict']}")
+
+
+if __name__ == "__main__":
+    main()
