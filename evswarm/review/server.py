@@ -159,7 +159,7 @@ def serve(
 ) -> None:
     """Serve the review app over `batch_dir` until interrupted. `options` are those of `build_config`
     (e.g. public_read, allow_hosts, max_body, watch, db)."""
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     config = build_config(batch_dir, token=token, host=host, progress=True, **options)  # type: ignore[arg-type]
     config.background_load = True
     sock = bind(host, port)

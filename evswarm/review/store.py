@@ -111,9 +111,11 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def content_hash(trace: Trace) -> str:
-    """sha256 of the canonical trace: the same content always gives the same hash."""
-    return hashlib.sha256(orjson.dumps(trace.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+def content_hash(trace: Trace, data: dict[str, Any] | None = None) -> str:
+    """sha256 of the canonical trace: the same content always gives the same hash (`data`: the trace's
+    `model_dump(mode="json")`, when the caller has it already)."""
+    dumped = data if data is not None else trace.model_dump(mode="json")
+    return hashlib.sha256(orjson.dumps(dumped, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 SEARCH_VERSION = 2
@@ -276,8 +278,9 @@ class Store:
 
         A trace whose id holds a trace of another source format raises TakeoverError unless `replace`.
         """
-        digest = content_hash(trace)
-        canonical = zlib.compress(orjson.dumps(trace.model_dump(mode="json")), 1)
+        data = trace.model_dump(mode="json")
+        digest = content_hash(trace, data)
+        canonical = zlib.compress(orjson.dumps(data), 1)
         packed_raw = zlib.compress(raw, 1) if raw is not None else None
         agents = trace.agents()
         search = search_text(trace)

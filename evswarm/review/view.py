@@ -138,4 +138,5 @@ def trace_view(state: ReviewState, trace: Trace, *, version: int, latest: int, d
         "pattern": pattern,
         **_analysis(state, trace, span_steps, step_ids),
         "findings": findings,
+        "step_of": {ref: span_steps[span] for ref, span in trace.refs.items() if span in span_steps},
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -65,6 +66,7 @@ class LiveServer:
         code = (
             "import sys, json; from pathlib import Path; from evswarm.review import serve; "
             "o = json.loads(sys.argv[2]); "
+            "o = {k: Path(v) if k in ('analysis', 'db', 'schemes') else v for k, v in o.items()}; "
             "serve(Path(sys.argv[1]), port=int(sys.argv[3]), **o)"
         )
         self.process = subprocess.Popen(
@@ -76,19 +78,28 @@ class LiveServer:
         )
         self.wait_ready()
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until the server answers and its start-up import (run in the background) is done."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 output = self.log_path.read_text(errors="replace")
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{output}")
             try:
-                if httpx.get(self.url + "/api/health", timeout=1.0).status_code == 200:
+                health = httpx.get(self.url + "/api/health", timeout=1.0)
+                if health.status_code == 200 and health.json()["loading"]["phase"] == "done":
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)  # polling interval while waiting for readiness, not synchronization
         raise RuntimeError("server did not become ready")
+
+    def signin_links(self) -> dict[str, str]:
+        """The one-time sign-in links the server printed, by whom they sign in (`server (admin)`,
+        `annotator NAME`)."""
+        text = " ".join(self.log_path.read_text(errors="replace").split())
+        found = re.findall(r"(server \(admin\)|annotator \S+): (http\S+#signin=\S+)", text)
+        return {who: link for who, link in found}
 
     def stop(self) -> None:
         self.process.terminate()

@@ -117,6 +117,8 @@ async function downloadExport(format, statusNode) {
 // Reads need a token (unless the server runs with --public-read): a notice under the header says so.
 const SIGN_IN_NEEDED = "Reads need a token: sign in (top right) with the server token or an annotator token.";
 
+let signInProblem = null; // why a sign-in link did not work, shown with the sign-in notice
+
 function showAuthNotice(text) {
   let node = document.getElementById("auth-notice");
   if (!node) {
@@ -124,7 +126,7 @@ function showAuthNotice(text) {
     document.querySelector("header.topbar").after(node);
   }
   node.hidden = false;
-  node.textContent = text || SIGN_IN_NEEDED;
+  node.textContent = text || (signInProblem ? `Sign-in link: ${signInProblem}. ${SIGN_IN_NEEDED}` : SIGN_IN_NEEDED);
 }
 
 function hideAuthNotice() {
@@ -189,6 +191,7 @@ async function redeemSignInLink() {
     setToken(answer.token);
     return null;
   } catch (error) {
+    signInProblem = error.message;
     return error.message;
   }
 }
@@ -198,7 +201,7 @@ async function redeemSignInLink() {
 async function renderSignIn(container, onChange) {
   const linkProblem = await redeemSignInLink();
   container.replaceChildren();
-  if (linkProblem) showAuthNotice("Sign-in link: " + linkProblem);
+  if (linkProblem || signInProblem) showAuthNotice();
   const token = getToken();
   if (token) {
     try {
@@ -218,3 +221,6 @@ async function renderSignIn(container, onChange) {
 function reloadPage() { location.reload(); }
 
 function fmtScore(value) { return value === null || value === undefined ? "–" : Number(value).toFixed(2); }
+
+// A sign-in link pasted into a tab that shows the app already: load the page again to use it.
+window.addEventListener("hashchange", () => { if (/signin=/.test(location.hash)) location.reload(); });

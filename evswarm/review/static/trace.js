@@ -459,6 +459,11 @@ async function main() {
   renderPanes(view);
   renderSide(view);
   renderNav(view);
+  const wantedStep = query.get("step"); // a step the report links to: a span, event or step id
+  if (wantedStep) {
+    const bySpan = [...document.querySelectorAll(".card")].filter((n) => n.dataset.spanId === wantedStep).map((n) => n.dataset.stepId);
+    markSteps(view.step_of[wantedStep] || (bySpan.length ? bySpan : [wantedStep]));
+  }
   document.body.dataset.ready = "1";
   document.body.dataset.renderMs = String(Math.round(performance.now() - started));
   document.body.dataset.readyAt = String(Math.round(performance.now()));
