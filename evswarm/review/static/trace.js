@@ -63,7 +63,7 @@ function card(step, extraClass, children) {
 
 function durationBadge(step, what) {
   if (step.duration_ms === null || step.duration_ms === undefined) return null;
-  return el("span", { class: "duration", title: `${what} took ${fmtDuration(step.duration_ms)}`, text: "⏱ " + fmtDuration(step.duration_ms) });
+  return el("span", { class: "duration", title: `${what} took ${fmtDuration(step.duration_ms)}`, text: fmtDuration(step.duration_ms) });
 }
 
 function head(step, ...badges) {
@@ -281,7 +281,7 @@ function renderAnalysis(view) {
           ["proximity", a.proximity, "1/(1 + hops) to the anchor over content edges"]].map(([name, value, help]) =>
           el("tr", { title: help }, el("th", { text: name }), el("td", { class: "num", text: fmtScore(value) }),
             el("td", { class: "bar-cell" }, bar(value)))))),
-      el("p", { class: "small" }, "failure shows at ", stepLink(a.anchor_cites, a.anchor_event_id || "–"),
+      el("p", { class: "small" }, "failure shows at ", stepLink(a.anchor_cites, a.anchor_event_id ? "a status entry (not a pane step)" : "–"),
         a.anchor_rule ? el("span", { class: "muted", text: ` (placed by: ${a.anchor_rule})` }) : null,
         ` · ${a.unusual_steps} unusual step(s) before it`),
       el("h4", { text: "Baselines" }),
