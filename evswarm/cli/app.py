@@ -122,6 +122,8 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             typer.echo("interrupted (files already written are complete)", err=True)
             raise typer.Exit(130) from None
+        except typer.Exit:
+            raise
         except Exception as exc:
             from evswarm.core.errors import EvswarmError  # only now: importing core takes a while
 

@@ -29,7 +29,7 @@ def _evswarm(*args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
     return time.monotonic() - started, done
 
 
-def _fastest(*args: str, tries: int = 3) -> tuple[float, subprocess.CompletedProcess[str]]:
+def _fastest(*args: str, tries: int = 5) -> tuple[float, subprocess.CompletedProcess[str]]:
     """The fastest of a few runs: the machine is shared, and one slow start says little."""
     runs = [_evswarm(*args) for _ in range(tries)]
     return min(runs, key=lambda run: run[0])
