@@ -4,7 +4,7 @@ toggle."""
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
@@ -43,7 +43,7 @@ def q_value(value: object) -> str:
     return "–" if value is None or value != value else f"{float(value):.2g}"  # type: ignore[arg-type]
 
 
-def _rows(df: pd.DataFrame, columns: dict[str, tuple[str, Cell | None]], strong: pd.Series | None) -> str:
+def _rows(df: pd.DataFrame, columns: Mapping[str, tuple[str, Cell | None]], strong: pd.Series | None) -> str:
     out = []
     for index, rec in zip(df.index, df.to_dict("records"), strict=True):
         cells = []
@@ -57,7 +57,7 @@ def _rows(df: pd.DataFrame, columns: dict[str, tuple[str, Cell | None]], strong:
 
 def table(
     df: pd.DataFrame,
-    columns: dict[str, tuple[str, Cell | None]],
+    columns: Mapping[str, tuple[str, Cell | None]],
     *,
     table_id: str,
     lead: pd.Series | None = None,
