@@ -1,3 +1,3 @@
 from evswarm.cli import app
 
-app()
+app(prog_name="evswarm")

@@ -3,59 +3,79 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from evswarm.cli.app import app, user_errors
+from evswarm.cli.app import Command, InputError, app, user_errors, warn
+
+EMBEDDERS = ("minilm", "static", "tfidf")
+REDUCERS = ("umap", "pca")
 
 
-@app.command("analyze")
+@app.command(
+    "analyze",
+    cls=Command,
+    short_help="Find recurring behavior patterns in a batch and write the HTML report.",
+    epilog="Example (after `make demo`): evswarm analyze data --out runs/analysis",
+)
 @user_errors
 def analyze_command(
-    batch_dir: Annotated[
-        Path,
-        typer.Argument(
-            help="Batch directory (`evswarm simulate --out`), or a reference-"
-            "notebook data dir with trace_results.jsonl + trace_bundles/."
-        ),
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write report.html and the tables.")],
-    embedder: Annotated[
-        str,
-        typer.Option(
-            help="minilm (all-MiniLM-L6-v2, default), static (WordLlama, fast for 10k+ traces) or tfidf "
-            "(TF-IDF + SVD, no model)."
-        ),
-    ] = "minilm",
-    reducer: Annotated[str, typer.Option(help="umap (default) or pca (fast, for quick looks).")] = "umap",
-    min_cluster_size: Annotated[
-        int | None,
-        typer.Option(help="Smallest pattern HDBSCAN may report (default: max(8, analyzed traces / 40))."),
-    ] = None,
-    top_patterns: Annotated[int, typer.Option(help="How many top patterns get a root-cause diagnosis.")] = 20,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and do not fill the embedding cache.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    batch_dir: Path = typer.Argument(
+        ...,
+        metavar="DIR",
+        show_default=False,
+        help="Batch directory (`evswarm simulate --out DIR`; bundles/ or bundles.zip), or a reference-notebook "
+        "data dir with trace_results.jsonl and trace_bundles/.",
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", metavar="OUT", show_default=False, help="Where to write report.html and the tables."
+    ),
+    embedder: str = typer.Option(
+        "minilm",
+        "--embedder",
+        metavar="|".join(EMBEDDERS),
+        help="minilm: all-MiniLM-L6-v2 (default); static: WordLlama, fast for 10k+ traces; tfidf: TF-IDF + "
+        "SVD, no model.",
+    ),
+    reducer: str = typer.Option(
+        "umap", "--reducer", metavar="|".join(REDUCERS), help="umap (default), or pca: fast, for quick looks."
+    ),
+    min_cluster_size: int | None = typer.Option(
+        None,
+        "--min-cluster-size",
+        metavar="N",
+        help="Smallest pattern HDBSCAN may report (default: max(8, analyzed traces / 40)).",
+    ),
+    top_patterns: int = typer.Option(
+        20, "--top-patterns", metavar="N", help="How many top patterns get a root-cause diagnosis."
+    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Ignore and do not fill the embedding cache."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
     """Find recurring behavior patterns in a batch and explain them.
 
     Reads every bundle (and eval_labels.jsonl when `evswarm grade` has run), mines patterns from the
-    failing traces (MiniLM embeddings → UMAP → HDBSCAN, named by class-based TF-IDF), ranks them by impact,
+    failing traces (MiniLM embeddings, UMAP, HDBSCAN; named by class-based TF-IDF), ranks them by impact,
     tests where they concentrate (lift per case type, outcome, version set, regime), compares agent version
-    sets with confidence intervals, and walks each top pattern's execution graphs back to upstream suspects.
+    sets with confidence intervals, and attributes every failing trace to the step where it went wrong.
 
-    Writes OUT/report.html (self-contained, opens offline) and OUT/{patterns, trace_patterns, lift,
-    version_compare, suspects}.{csv,json} plus OUT/analysis.json (parameters and timings).
+    Writes OUT/report.html (self-contained, opens offline), the tables patterns, trace_patterns, lift,
+    version_compare, suspects, suspect_steps and attribution (each as .csv and .json), and OUT/analysis.json
+    (parameters and timings).
 
-    Example: evswarm analyze runs/demo --out runs/demo/analysis
+    Without grades, failing means "behaved unlike its peers", not "failed a rubric": run `evswarm grade DIR`
+    first for rubric verdicts.
     """
-    from evswarm.core.errors import EvswarmError
+    if embedder not in EMBEDDERS:
+        raise InputError(f"unknown --embedder {embedder!r}", "choose minilm, static or tfidf")
+    if reducer not in REDUCERS:
+        raise InputError(f"unknown --reducer {reducer!r}", "choose umap or pca")
+    ungraded = batch_dir.is_dir() and not (batch_dir / "eval_labels.jsonl").is_file()
+    if ungraded:
+        warn(*_no_grades(batch_dir))
+
     from evswarm.macro import AnalyzeConfig, analyze
 
-    if embedder not in ("minilm", "static", "tfidf"):
-        raise EvswarmError(f"unknown --embedder {embedder!r}", hint="choose minilm, static or tfidf")
-    if reducer not in ("umap", "pca"):
-        raise EvswarmError(f"unknown --reducer {reducer!r}", hint="choose umap or pca")
     config = AnalyzeConfig(
         embedder=embedder,
         reducer=reducer,
@@ -69,4 +89,15 @@ def analyze_command(
     typer.echo(
         f"{patterns} pattern(s) from {len(result.assignments)} of {len(result.traces)} traces; "
         f"report: {result.report_path}"
+    )
+    graded = "promptfoo_pass" in result.traces and bool(result.traces.promptfoo_pass.notna().any())
+    if not graded:
+        warn(*_no_grades(batch_dir))
+
+
+def _no_grades(batch_dir: Path) -> tuple[str, str]:
+    return (
+        f"{batch_dir} has no grades (eval_labels.jsonl): the patterns are of traces that behaved unlike their "
+        "peers, not of rubric failures",
+        f"grade it first, then analyze again: evswarm grade {batch_dir}",
     )

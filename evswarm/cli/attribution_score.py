@@ -7,30 +7,39 @@ from typing import Annotated
 
 import typer
 
-from evswarm.cli.app import app, user_errors
+from evswarm.cli.app import Command, app, user_errors
 
 
-@app.command("attribution-score")
+@app.command(
+    "attribution-score",
+    cls=Command,
+    epilog="Example: evswarm attribution-score labels.csv --attribution runs/x",
+    short_help="Score attribution and its baselines against root-cause labels.",
+)
 @user_errors
 def attribution_score_command(
     labels: Annotated[
         Path,
         typer.Argument(
+            metavar="LABELS",
             help="CSV or JSONL of root-cause labels: trace_id, agent, step (or step_id), annotator.",
             show_default=False,
         ),
     ],
-    attribution: Annotated[Path, typer.Option("--attribution", help="The `evswarm analyze --out` directory.")],
+    attribution: Annotated[
+        Path, typer.Option("--attribution", metavar="OUT", help="The `evswarm analyze --out` directory.")
+    ],
     batch: Annotated[
-        Path | None, typer.Option(help="The batch the analysis read (default: the one analysis.json names).")
+        Path | None,
+        typer.Option(metavar="DIR", help="The batch the analysis read (default: the one analysis.json names)."),
     ] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", metavar="FILE", help="Also write the figures to this JSON file.")
+    ] = None,
 ) -> None:
     """Score the per-trace attribution, and the baselines (last agent, most frequent agent, first agent),
     against human labels: agent accuracy; exact step, within ±1 and ±3; abstentions; unlabelled traces;
     and agreement between annotators who labelled the same traces.
-
-    Example: evswarm attribution-score labels.csv --attribution runs/imported/analysis
     """
     from evswarm.core.io import atomic_write_json
     from evswarm.interop.rootcause import score_attribution

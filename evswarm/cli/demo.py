@@ -6,22 +6,31 @@ from pathlib import Path
 
 import typer
 
-from evswarm.cli.app import app, user_errors
+from evswarm.cli.app import Command, app, user_errors
 
 
 @app.command(
     "demo",
+    cls=Command,
+    short_help="Analyze the shipped batch offline and write the report.",
     help=(
         "Analyze the shipped batch (data/: 1000 saved runs with their grades) offline and write the report: "
         "behavior patterns ranked by impact, their root-cause suspects, and how agent versions compare. "
         "Prints the top five patterns, the version comparison's headline and where the report is. "
-        "Needs no API key and no network."
+        "Needs no API key and no network.\n\n"
+        "Example: evswarm demo --out runs/demo"
     ),
 )
 @user_errors
 def demo_command(
-    out: Path = typer.Option(Path("runs/demo"), "--out", help="Where to write report.html and the tables."),
-    data: Path = typer.Option(None, "--data", help="The shipped batch directory (default: the repository's data/)."),
+    out: Path = typer.Option(Path("runs/demo"), "--out", metavar="OUT", help="Where to write report.html and tables."),
+    data: Path | None = typer.Option(
+        None,
+        "--data",
+        metavar="DIR",
+        show_default=False,
+        help="The shipped batch directory (default: the repository's data/, or $EVSWARM_DATA_DIR).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     from evswarm.macro.demo import run_demo

@@ -6,11 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from evswarm.cli.app import app, user_errors
-from evswarm.core.errors import EvswarmError
+from evswarm.cli.app import Command, app, user_errors
 
 if TYPE_CHECKING:
     from evswarm.core.steps import Trace
@@ -22,6 +19,7 @@ _MARK = {"same": " ", "changed": "~", "removed": "-", "added": "+"}
 
 def read_trace(path: Path) -> Trace:
     """The one trace in `path` (a bundle, or any format `evswarm import` reads)."""
+    from evswarm.core.errors import EvswarmError
     from evswarm.core.formats import ImportFormatError, to_traces
     from evswarm.core.io import load_json
 
@@ -52,14 +50,24 @@ def _shown(diff: TraceDiff, context: int, everything: bool) -> list[StepPair | N
     return rows
 
 
-@app.command("diff")
+@app.command(
+    "diff",
+    cls=Command,
+    epilog="Example: evswarm diff runs/a.json runs/b.json",
+    short_help="Two traces side by side, step by step (a run and its twin).",
+)
 @user_errors
 def diff_command(
-    left: Annotated[Path, typer.Argument(help="A trace file: a bundle, or any format `evswarm import` reads.")],
-    right: Annotated[Path, typer.Argument(help="The trace to compare it with.")],
-    context: Annotated[int, typer.Option(min=0, help="Unchanged steps shown around each difference.")] = 2,
+    left: Annotated[
+        Path,
+        typer.Argument(
+            metavar="A", show_default=False, help="A trace file: a bundle, or any format `evswarm import` reads."
+        ),
+    ],
+    right: Annotated[Path, typer.Argument(metavar="B", show_default=False, help="The trace to compare it with.")],
+    context: Annotated[int, typer.Option(min=0, metavar="N", help="Unchanged steps shown around each difference.")] = 2,
     everything: Annotated[bool, typer.Option("--all", help="Show every step, not only the differences.")] = False,
-    width: Annotated[int, typer.Option(min=40, help="Characters per step summary.")] = 70,
+    width: Annotated[int, typer.Option(min=40, metavar="N", help="Characters per step summary.")] = 70,
 ) -> None:
     """Compare two traces step by step (a run and its counterfactual twin, or one order under two versions).
 
@@ -68,9 +76,10 @@ def diff_command(
     steps only on the left removed (-), only on the right added (+). Times and ids are ignored.
 
     Exit codes: 0 the traces are the same, 1 they differ, 2 a file cannot be read.
-
-    Example: evswarm diff runs/b/bundles/run_X.json runs/b/analysis/counterfactual/agent-PricingAgent/bundles/run_X.json
     """
+    from rich.console import Console
+    from rich.table import Table
+
     from evswarm.core.trace_diff import answer_text, describe, diff_traces
 
     diff = diff_traces(read_trace(left), read_trace(right))

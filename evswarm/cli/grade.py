@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from evswarm.cli.app import app, user_errors
+from evswarm.cli.app import Command, app, user_errors
 
 GRADE_HELP = "\n\n".join(
     [
@@ -20,16 +20,22 @@ GRADE_HELP = "\n\n".join(
         "per rubric and agent version set with 95% Wilson confidence intervals.",
         "Needs the pinned promptfoo CLI in the project: "
         "npm install --omit=optional --no-package-lock --no-audit --no-fund",
-        "Example: evswarm grade runs/batch1 --grader offline",
+        "Example (after the `evswarm simulate` example): evswarm grade runs/batch1",
     ]
 )
 
 
-@app.command("grade", help=GRADE_HELP)
+@app.command(
+    "grade",
+    cls=Command,
+    help=GRADE_HELP,
+    short_help="Grade every bundle of a batch with promptfoo on five rubrics.",
+)
 @user_errors
 def grade_command(
     batch_dir: Path = typer.Argument(
         ...,
+        metavar="DIR",
         help="Batch directory written by `evswarm simulate` (holds bundles/run_*.json).",
         show_default=False,
     ),
@@ -37,15 +43,17 @@ def grade_command(
         "offline",
         "--grader",
         "-g",
+        metavar="offline|openai:MODEL",
         help="offline: deterministic rubrics only. openai:MODEL: also a model-graded llm-rubric per rubric "
         "(needs OPENAI_API_KEY). file://grader.py: a local promptfoo grader provider (testing).",
     ),
-    jobs: int = typer.Option(4, "--jobs", "-j", min=1, max=64, help="promptfoo concurrency."),
+    jobs: int = typer.Option(4, "--jobs", "-j", min=1, max=64, metavar="N", help="promptfoo concurrency."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any run could not be graded."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     assertions: Path | None = typer.Option(
         None,
         "--assertions",
+        metavar="FILE",
         help="YAML list of your own promptfoo assertions (each with a `metric`), run beside the rubrics.",
     ),
 ) -> None:

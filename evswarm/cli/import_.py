@@ -7,29 +7,42 @@ from typing import Annotated
 
 import typer
 
-from evswarm.cli.app import app, err_console, user_errors
+from evswarm.cli.app import Command, app, user_errors, warn
 
 
-@app.command("import")
+@app.command(
+    "import",
+    cls=Command,
+    epilog="Example: evswarm import logs/ --out runs/imported --outcomes outcomes.csv",
+    short_help="Import traces from other systems (OTel, Agents SDK, chat logs) as a batch.",
+)
 @user_errors
 def import_command(
     sources: Annotated[
         list[Path],
-        typer.Argument(help="Files (.json, .jsonl, .ndjson) or directories of them.", show_default=False),
+        typer.Argument(
+            metavar="SRC...", help="Files (.json, .jsonl, .ndjson) or directories of them.", show_default=False
+        ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="The batch directory to write (created if missing).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="The batch directory to write (created if missing).")
+    ],
     fmt: Annotated[
         str,
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMAT",
             help="auto (detect per file), agents-sdk, otel, openinference, openai-chat (also multi-agent chat "
             "logs), potato or evswarm.",
         ),
     ] = "auto",
     outcomes: Annotated[
         Path | None,
-        typer.Option(help="CSV or JSONL: trace id, outcome (and optionally anchor: the step where the failure shows)."),
+        typer.Option(
+            metavar="FILE",
+            help="CSV or JSONL: trace id, outcome (and optionally anchor: the step where the failure shows).",
+        ),
     ] = None,
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Import what can be read; list the rest instead of stopping.")
@@ -42,16 +55,14 @@ def import_command(
     with `name`, `speaker` or a role such as "Planner (-> Coder)"), and Potato step lists. Writes
     OUT/bundles/run_<id>.json and OUT/results.jsonl. Nothing is written when a source cannot be read
     (exit 2, every problem listed) unless --skip-bad.
-
-    Example: evswarm import logs/ --out runs/imported --outcomes outcomes.csv
     """
     from evswarm.interop import import_traces
 
     result = import_traces(sources, out, fmt=fmt, outcomes=outcomes, skip_bad=skip_bad)
     for problem in result.problems:
-        err_console.print(f"[yellow]skipped:[/] {problem}", highlight=False)
+        warn(f"skipped {problem}")
     for warning in result.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        warn(warning)
     formats = ", ".join(f"{n} {name}" for name, n in sorted(result.formats.items()))
     outcome = ", ".join(f"{n} {name}" for name, n in sorted(result.outcomes.items()))
     typer.echo(

@@ -6,29 +6,48 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from evswarm.cli.app import app, err_console, user_errors
+from evswarm.cli.app import Command, app, user_errors, warn
 
 _VERDICT_STYLE = {"confirmed": "bold green", "partial": "yellow", "rejected": "dim", "reproduced": "cyan"}
 
 
-@app.command("verify")
+@app.command(
+    "verify",
+    cls=Command,
+    epilog="Example (after `make demo`): evswarm verify data -a runs/demo",
+    short_help="Re-run the runs behind each top suspect with it changed: confirm or reject it.",
+)
 @user_errors
 def verify_command(
-    batch_dir: Annotated[Path, typer.Argument(help="The simulated batch the analysis was made from.")],
+    batch_dir: Annotated[
+        Path,
+        typer.Argument(metavar="DIR", show_default=False, help="The simulated batch the analysis was made from."),
+    ],
     analysis: Annotated[
-        Path | None, typer.Option("--analysis", "-a", help="The analysis directory (default: BATCH_DIR/analysis).")
+        Path | None,
+        typer.Option("--analysis", "-a", metavar="OUT", help="The analysis directory (default: BATCH_DIR/analysis)."),
     ] = None,
-    patterns: Annotated[int, typer.Option(min=1, help="How many top patterns to test.")] = 5,
-    suspects: Annotated[int, typer.Option(min=1, help="How many top suspects of each pattern to test.")] = 2,
+    patterns: Annotated[int, typer.Option(min=1, metavar="N", help="How many top patterns to test.")] = 3,
+    suspects: Annotated[
+        int, typer.Option(min=1, metavar="K", help="How many top suspects of each pattern to test.")
+    ] = 2,
+    max_runs: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Member runs re-run per pattern (a sample of the larger ones).")
+    ] = 20,
     reference: Annotated[
-        str, typer.Option(help="The version set whose policy an agent falls back to when its version is tested.")
+        str,
+        typer.Option(
+            metavar="VERSION_SET",
+            help="The version set whose policy an agent falls back to when its version is tested.",
+        ),
     ] = "v1.0",
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
+    workers: Annotated[int | None, typer.Option(metavar="N", help="Worker processes (default: one per core).")] = None,
     model: Annotated[
-        str | None, typer.Option(help="Re-run on this model instead of the batch's (needed for a live batch).")
+        str | None,
+        typer.Option(
+            metavar="openai:MODEL", help="Re-run on this model instead of the batch's (needed for a live batch)."
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
@@ -50,14 +69,15 @@ def verify_command(
 
     Exit codes: 0 verified, 1 the control did not reproduce the runs (verdicts cannot be trusted), 2 bad
     input (no analysis, no grades, an imported batch, a world that no longer regenerates).
-
-    Example: evswarm verify runs/demo --analysis runs/demo/analysis --patterns 3
     """
+    from rich.console import Console
+    from rich.table import Table
+
     from evswarm.counterfactual import verify
 
     where = analysis or batch_dir / "analysis"
     report = verify(
-        batch_dir, where, reference=reference, patterns=patterns, suspects=suspects, workers=workers,
+        batch_dir, where, reference=reference, patterns=patterns, suspects=suspects, max_runs=max_runs, workers=workers,
         model=model, progress=not quiet,
     )  # fmt: skip
     console = Console(soft_wrap=True)
@@ -76,13 +96,13 @@ def verify_command(
         )
     console.print(table)
     for note in report.notes:
-        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+        warn(note)
     console.print("tables: " + ", ".join(str(p) for p in report.table_paths if p.suffix == ".csv"))
     broken = [c for c in controls if c.verdict != "reproduced"]
     if broken:
-        err_console.print(
-            f"[bold red]the control did not reproduce {', '.join(f'P{c.pattern_id}' for c in broken)}:[/] "
-            "re-runs differ from the originals even with nothing changed, so the verdicts cannot be trusted",
-            highlight=False,
+        warn(
+            f"the control did not reproduce {', '.join(f'P{c.pattern_id}' for c in broken)}: re-runs differ from "
+            "the originals even with nothing changed, so the verdicts cannot be trusted",
+            "was the batch made by another evswarm version? `evswarm diff` shows a run beside its control twin",
         )
         raise typer.Exit(1)

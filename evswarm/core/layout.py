@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,23 @@ class BatchLayout:
         if not self.bundles_dir.is_dir():
             return iter(())
         return iter(sorted(p for p in self.bundles_dir.glob("run_*.json") if not p.name.startswith(".")))
+
+    @property
+    def archive(self) -> Path:
+        """`bundles.zip`: where a shipped batch (like `data/`) keeps its bundles instead of `bundles/`."""
+        return self.root / "bundles.zip"
+
+    def saved_bundle(self, run_id: str) -> bytes | None:
+        """The bytes of run `run_id`'s bundle, from `bundles/` or else from `bundles.zip`; None when the batch
+        has no such run. A zip that cannot be read raises OSError or zipfile.BadZipFile."""
+        path = self.bundle_path(run_id)
+        if path.is_file():
+            return path.read_bytes()
+        if not self.archive.is_file():
+            return None
+        import zipfile
+
+        with zipfile.ZipFile(self.archive) as archive:
+            names = {PurePosixPath(n).name: n for n in archive.namelist()}
+            member = names.get(f"{run_id}.json")
+            return archive.read(member) if member else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import orjson
 
 MAX_DEPTH = 64  # real bundles nest 9 levels; orjson cannot write past 254
@@ -50,15 +51,34 @@ def _locate(value: Any, limit: int) -> str:
     return "$"
 
 
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def text_depth(raw: bytes) -> int:
+    """How deep the containers of the JSON text `raw` nest (brackets inside strings do not count)."""
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")  # escaped backslashes first, then quotes
+    outside = b"".join(unescaped.split(b'"')[::2])  # between the quotes of strings: outside every string
+    brackets = outside.translate(None, _NOT_BRACKETS)
+    if not brackets:
+        return 0
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1).astype(np.int32)
+    return int(np.cumsum(steps).max())
+
+
 def check_depth(value: Any, limit: int = MAX_DEPTH, *, raw: bytes | str | None = None) -> None:
     """Raise DepthError if `value` holds containers nested deeper than `limit` levels.
 
-    `raw`, the text `value` was parsed from, makes the common case free: a text with no more than
-    `limit` brackets cannot nest deeper than `limit`.
+    `raw`, the text `value` was parsed from, makes the check cheap: a text with no more than `limit`
+    brackets cannot nest deeper than `limit`, and otherwise its brackets outside strings are counted
+    (the value itself is walked only to name where a too-deep text nests too deep).
     """
     if raw is not None:
         brackets = raw.count(b"[") + raw.count(b"{") if isinstance(raw, bytes) else raw.count("[") + raw.count("{")
         if brackets <= limit:
+            return
+        data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+        if text_depth(data) <= limit:
             return
     level: list[Any] = [value] if isinstance(value, dict | list) else []
     depth = 1

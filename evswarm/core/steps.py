@@ -44,6 +44,7 @@ class Step(BaseModel):
     group: str | None = None  # steps of one model turn share a group (hence a step number)
     span_id: str | None = None
     timestamp: str | None = None
+    duration_ms: float | None = None  # how long the step's span took (model turn, tool call, handoff)
     error: str | None = None
     data: dict[str, Any] | None = None  # structured payload (e.g. the FinalDecision)
 

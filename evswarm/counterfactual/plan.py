@@ -19,6 +19,9 @@ class PatternPlan:
     pattern_id: int
     label: str
     members: list[str]
+    """The member runs to re-run."""
+    total: int = 0
+    """All member runs of the pattern."""
     interventions: list[Intervention] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     """Suspects that could not be tested, and why."""
@@ -54,8 +57,12 @@ def _agents() -> set[str]:
     return {slip.agent_name for slip in SLIPS.values()}
 
 
-def plan(analysis: Path, reference: str, patterns: int, suspects: int) -> list[PatternPlan]:
-    """Interventions for the top `patterns` patterns and their top `suspects` suspects each."""
+def plan(
+    analysis: Path, reference: str, patterns: int, suspects: int, max_runs: int | None = None
+) -> list[PatternPlan]:
+    """Interventions for the top `patterns` patterns and their top `suspects` suspects each, over each
+    pattern's member runs (at most `max_runs` of them: the first by run id, which is a hash, so a sample
+    that does not favour any slice)."""
     if reference not in VERSION_SETS:
         raise EvswarmError(
             f"unknown reference version set {reference!r}", hint=f"known version sets: {', '.join(VERSION_SETS)}"
@@ -69,7 +76,8 @@ def plan(analysis: Path, reference: str, patterns: int, suspects: int) -> list[P
         blamed.setdefault(suspect.pattern_id, []).append(suspect)
     plans = []
     for pattern in rows[:patterns]:
-        found = PatternPlan(pattern.pattern_id, pattern.label, sorted(members.get(pattern.pattern_id, [])))
+        chosen = sorted(members.get(pattern.pattern_id, []))[:max_runs]
+        found = PatternPlan(pattern.pattern_id, pattern.label, chosen, total=len(members.get(pattern.pattern_id, [])))
         if not found.members:
             found.skipped.append("the pattern has no member runs")
         for suspect in sorted(blamed.get(pattern.pattern_id, []), key=lambda s: s.rank)[:suspects]:

@@ -18,14 +18,13 @@ from statsmodels.stats.proportion import proportion_confint
 
 from evswarm.core.analysis import CauseRow, CounterfactualRunRow, TracePatternRow, read_table, write_table
 from evswarm.core.errors import EvswarmError
-from evswarm.core.io import read_bundle
 from evswarm.core.labels import LabelRow, read_labels
 from evswarm.core.layout import BatchLayout
 from evswarm.core.manifest import BatchManifest, read_manifest
 from evswarm.counterfactual.plan import PatternPlan, plan
 from evswarm.simulator.cases import generate
 from evswarm.simulator.replay import world_mismatch
-from evswarm.simulator.rerun import rerun, run_index
+from evswarm.simulator.rerun import rerun, run_index, saved_bundle, saved_bytes
 from evswarm.world.intervention import Intervention
 
 CONFIRMED = 0.5
@@ -63,7 +62,7 @@ def _check(batch: Path, analysis: Path, model: str | None) -> tuple[BatchManifes
     if not layout.labels.is_file():
         raise EvswarmError(f"{batch} has no grades", hint=f"run `evswarm grade {batch}` (verify compares symptoms)")
     members = [row.run_id for row in read_table(analysis, TracePatternRow)]
-    strangers = [r for r in members if not layout.bundle_path(r).is_file()]
+    strangers = [r for r in members if saved_bytes(layout, r) is None]
     if strangers:
         raise EvswarmError(
             f"{analysis} is an analysis of another batch: {len(strangers)} of its runs are not in {batch} "
@@ -75,7 +74,7 @@ def _check(batch: Path, analysis: Path, model: str | None) -> tuple[BatchManifes
 
 
 def _same_world(batch: Path, manifest: BatchManifest, run_id: str) -> None:
-    saved = read_bundle(BatchLayout(batch).bundle_path(run_id))
+    saved = saved_bundle(BatchLayout(batch), run_id)
     scenario = generate(manifest.seed, run_index(saved.run.config_id), version_sets=manifest.version_sets,
                         batch_label=manifest.batch_label)  # fmt: skip
     changed = world_mismatch(saved, scenario)
@@ -105,25 +104,31 @@ def verify(
     analysis: Path,
     *,
     reference: str = "v1.0",
-    patterns: int = 5,
+    patterns: int = 3,
     suspects: int = 2,
+    max_runs: int | None = 20,
     workers: int | None = None,
     model: str | None = None,
     progress: bool = True,
     grade: Callable[[Path], object] | None = None,
 ) -> VerifyReport:
-    """Verify the top `patterns` patterns' top `suspects` suspects of the analysis in `analysis`.
+    """Verify the top `patterns` patterns' top `suspects` suspects of the analysis in `analysis`, re-running
+    at most `max_runs` member runs per pattern (None: all).
 
     Re-run bundles go to `analysis/counterfactual/<intervention>/` (graded there, like any batch); the
     verdicts to `analysis/causes.{json,csv}` and the per-run twins to `analysis/counterfactual_runs`.
     Bundles already re-run are kept, so a second `verify` over the same analysis re-runs nothing."""
-    if patterns < 1 or suspects < 1:
-        raise EvswarmError("--patterns and --suspects must be at least 1")
+    if patterns < 1 or suspects < 1 or (max_runs is not None and max_runs < 1):
+        raise EvswarmError("--patterns, --suspects and --max-runs must be at least 1")
     manifest, labels = _check(batch, analysis, model)
-    plans = plan(analysis, reference, patterns, suspects)
+    plans = plan(analysis, reference, patterns, suspects, max_runs)
     report = VerifyReport()
     for found in plans:
         report.notes += [f"P{found.pattern_id}: {why}" for why in found.skipped]
+        if found.total > len(found.members):
+            report.notes.append(
+                f"P{found.pattern_id}: {len(found.members)} of its {found.total} runs re-run (--max-runs)"
+            )
     tested = [p for p in plans if p.members and p.interventions]
     if not tested:
         raise EvswarmError("no pattern of this analysis has members and a suspect to test")
@@ -190,7 +195,7 @@ def _score(
                 continue
             before, after = _symptoms(labels.get(run_id)), _symptoms(twins[test.slug].get(run_id))
             twin_path = BatchLayout(analysis / where).bundle_path(run_id)
-            identical = twin_path.is_file() and twin_path.read_bytes() == layout.bundle_path(run_id).read_bytes()
+            identical = twin_path.is_file() and twin_path.read_bytes() == saved_bytes(layout, run_id)
             mine.append(
                 CounterfactualRunRow(
                     run_id=run_id, pattern_id=found.pattern_id, intervention=test.slug,

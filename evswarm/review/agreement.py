@@ -87,15 +87,22 @@ def krippendorff_alpha(
     return None if np.isnan(value) else float(value)
 
 
-def _numeric(scheme: Scheme, value: Any) -> Any:
+def _numeric(scheme: Scheme, value: Any, categories: dict[str, int]) -> Any:
+    """A label as a number: pass 1 / fail 0, the scale value, or, for a responsible step, a category
+    number per responsible agent (annotators agree when they blame the same agent)."""
     if scheme.type == "binary":
         return 1 if value == "pass" else 0
+    if scheme.type == "responsible_step":
+        agent = str(value.get("agent") if isinstance(value, dict) else value)
+        return categories.setdefault(agent, len(categories))
     return int(value)
 
 
 def _pair_kappa(scheme: Scheme, first: list[Any], second: list[Any]) -> float | None:
     if scheme.type == "likert":
         return cohen_kappa(first, second, weights=LIKERT_WEIGHTS, labels=list(range(scheme.min, scheme.max + 1)))
+    if scheme.type == "responsible_step":
+        return cohen_kappa(first, second)
     return cohen_kappa(first, second, labels=[0, 1])
 
 
@@ -111,9 +118,10 @@ def agreement_table(rows: list[dict[str, Any]], schemes: SchemeSet) -> list[dict
         if scheme.type == "text":
             continue
         units: dict[str, dict[str, Any]] = {}
+        categories: dict[str, int] = {}
         for row in rows:
             if row["scheme"] == scheme.name:
-                units.setdefault(row["trace_id"], {})[row["annotator"]] = _numeric(scheme, row["value"])
+                units.setdefault(row["trace_id"], {})[row["annotator"]] = _numeric(scheme, row["value"], categories)
         annotators = sorted({a for unit in units.values() for a in unit})
         pairs = []
         for first, second in itertools.combinations(annotators, 2):
@@ -133,7 +141,7 @@ def agreement_table(rows: list[dict[str, Any]], schemes: SchemeSet) -> list[dict
                 "cohen_pairs": pairs,
                 "fleiss_kappa": _round(fleiss_kappa([list(u.values()) for u in units.values()])),
                 "krippendorff_alpha": _round(
-                    krippendorff_alpha(units, annotators, "nominal" if scheme.type == "binary" else "ordinal")
+                    krippendorff_alpha(units, annotators, "ordinal" if scheme.type == "likert" else "nominal")
                 ),
             }
         )

@@ -139,6 +139,11 @@ def export_csv(rows: list[dict[str, Any]]) -> bytes:
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        cells = {**row, "step_ids": " ".join(row["step_ids"])}
+        value = row["value"]
+        cells = {
+            **row,
+            "value": orjson.dumps(value).decode() if isinstance(value, dict) else value,
+            "step_ids": " ".join(row["step_ids"]),
+        }
         writer.writerow({key: neutralise(value) for key, value in cells.items()})
     return buffer.getvalue().encode()

@@ -16,6 +16,7 @@ from evswarm.review.annotations import export_csv, export_jsonl, issue_token, la
 from evswarm.review.auth import Principal, principal, reader, require_admin, require_annotator
 from evswarm.review.http import MAX_INT64, ClientGone, error_response, gone, read_body, state_of
 from evswarm.review.ingest import PayloadError
+from evswarm.review.palette import agent_colors
 from evswarm.review.sidecar import all_grades
 
 router = APIRouter()
@@ -43,10 +44,16 @@ class LabelRequest(BaseModel):
 
 @router.get("/api/config")
 def config(request: Request, who: Principal = Depends(reader)) -> Response:
-    """What the pages need: pane labels, collapse threshold and the annotation schemes."""
-    cfg = _state(request).config
+    """What the pages need: agent colours, pane labels, collapse threshold and the annotation schemes."""
+    state = _state(request)
+    cfg = state.config
+    agents = [
+        str(row[0])
+        for row in state.store.reader().execute("SELECT DISTINCT value FROM traces, json_each(traces.agents)")
+    ]
     return _json(
         {
+            "agent_colors": agent_colors(agents),
             "pane_labels": cfg.pane_labels,
             "collapse_lines": cfg.collapse_lines,
             "schemes": [s.model_dump(mode="json") for s in cfg.schemes.schemes],
@@ -75,6 +82,29 @@ def status(request: Request, who: Principal = Depends(reader)) -> Response:
     return _json(body)
 
 
+class SignInRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=8, max_length=100)
+
+
+@router.post("/api/signin")
+async def signin(request: Request) -> Response:
+    """Trade a one-time sign-in code (from a link `evswarm serve` printed) for its token, once."""
+    state = _state(request)
+    try:
+        body = SignInRequest.model_validate_json(await read_body(request, MAX_LABEL_BODY))
+    except PayloadError as exc:
+        return error_response(exc)
+    except ClientGone:
+        return gone()
+    except ValidationError:
+        return _json({"detail": 'send {"code": "..."} from a sign-in link'}, 422)
+    token = state.signin.redeem(body.code)
+    if token is None:
+        return _json({"detail": "this sign-in link was used already or has expired: ask for a new one"}, 401)
+    return _json({"token": token})
+
+
 @router.get("/api/whoami")
 def whoami(who: Principal = Depends(principal)) -> Response:
     return _json({"name": who.name, "role": who.role})
@@ -82,7 +112,8 @@ def whoami(who: Principal = Depends(principal)) -> Response:
 
 @router.post("/api/annotators")
 async def create_annotator(request: Request, who: Principal = Depends(require_admin)) -> Response:
-    """Create an annotator (or give it a new token). The token is shown once."""
+    """Create an annotator (or give it a new token). The token is shown once, with a one-time sign-in link
+    (a path: prefix the server's address)."""
     state = _state(request)
     try:
         body = AnnotatorRequest.model_validate_json(await read_body(request, MAX_LABEL_BODY))
@@ -93,7 +124,8 @@ async def create_annotator(request: Request, who: Principal = Depends(require_ad
     except ValidationError as exc:
         return _json({"detail": f"invalid annotator: {exc.errors()[0]['msg']}"}, 422)
     token = await anyio.to_thread.run_sync(issue_token, state.store, body.name)
-    return _json({"name": body.name, "token": token}, 201)
+    link = f"/#signin={state.signin.issue(token)}"
+    return _json({"name": body.name, "token": token, "signin_link": link}, 201)
 
 
 @router.post("/api/traces/{trace_id}/annotations")
@@ -127,10 +159,16 @@ async def post_labels(request: Request, trace_id: str, who: Principal = Depends(
             return _json({"detail": str(exc)}, 422)
     get = state.store.get(trace_id, body.version)
     assert get is not None
-    known = {s.step_id for s in get[0].steps}
-    unknown = [s for s in body.step_ids if s not in known]
+    steps = {s.step_id: s for s in get[0].steps}
+    unknown = [s for s in body.step_ids if s not in steps]
     if unknown:
         return _json({"detail": f"unknown step ids: {unknown[:5]}"}, 422)
+    for name, value in clean.items():
+        if isinstance(value, dict):  # a responsible step: its agent (and tool) follow from the step
+            step = steps.get(value["step_id"])
+            if step is None:
+                return _json({"detail": f"{name}: {value['step_id']!r} is not a step of this trace"}, 422)
+            clean[name] = {"step_id": step.step_id, "agent": step.agent, "tool": step.tool, "kind": step.kind.value}
     saved = await anyio.to_thread.run_sync(
         lambda: save_labels(
             state.store,

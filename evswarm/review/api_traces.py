@@ -33,40 +33,73 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+class Filters:
+    """The list's filters (query parameters), shared by the list, next/previous and the queue."""
+
+    def __init__(
+        self,
+        case_type: str | None = None,
+        outcome: str | None = None,
+        failed_rubric: str | None = None,
+        pattern: str | None = None,
+        version_set: str | None = None,
+        annotated: str | None = Query(None, pattern="^(yes|no)$"),
+        q: str | None = Query(None, max_length=200),
+    ) -> None:
+        self.values = {
+            "case_type": case_type,
+            "outcome": outcome,
+            "failed_rubric": failed_rubric,
+            "pattern": pattern,
+            "version_set": version_set,
+            "annotated": annotated,
+            "q": q,
+        }
+
+    def where(self) -> tuple[list[str], list[Any]]:
+        """SQL conditions on `traces t` and their parameters. The search matches ids, titles, case types,
+        outcomes, version sets, agent and tool names, the steps' text and pattern names."""
+        v = self.values
+        where: list[str] = []
+        params: list[Any] = []
+        for column in ("case_type", "outcome", "version_set"):
+            if v[column]:
+                where.append(f"t.{column} = ?")
+                params.append(v[column])
+        if v["failed_rubric"]:
+            where.append("EXISTS (SELECT 1 FROM grade_failures f WHERE f.rubric = ? AND f.run_id = t.trace_id)")
+            params.append(v["failed_rubric"])
+        if v["pattern"]:
+            where.append("EXISTS (SELECT 1 FROM patterns p WHERE p.pattern = ? AND p.run_id = t.trace_id)")
+            params.append(v["pattern"])
+        if v["annotated"]:
+            exists = "EXISTS (SELECT 1 FROM annotations a WHERE a.trace_id = t.trace_id)"
+            where.append(exists if v["annotated"] == "yes" else f"NOT {exists}")
+        q = (v["q"] or "").strip()
+        if q:
+            where.append(
+                "(t.search LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM patterns p WHERE p.run_id = t.trace_id "
+                "AND lower(p.pattern) LIKE ? ESCAPE '\\'))"
+            )
+            params += [_like(q), _like(q)]
+        return where, params
+
+    def clause(self, *extra: str) -> tuple[str, list[Any]]:
+        where, params = self.where()
+        where += list(extra)
+        return (f"WHERE {' AND '.join(where)}" if where else ""), params
+
+
 @router.get("/api/traces")
 def list_traces(
     request: Request,
-    case_type: str | None = None,
-    outcome: str | None = None,
-    failed_rubric: str | None = None,
-    pattern: str | None = None,
-    version_set: str | None = None,
-    annotated: str | None = Query(None, pattern="^(yes|no)$"),
-    q: str | None = Query(None, max_length=200),
+    filters: Filters = Depends(),
     offset: int = Query(0, ge=0, le=MAX_INT64),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
     who: Principal = Depends(reader),
 ) -> Response:
     """A page of traces, newest first, matching every filter given."""
-    where: list[str] = []
-    params: list[Any] = []
-    for column, value in (("case_type", case_type), ("outcome", outcome), ("version_set", version_set)):
-        if value:
-            where.append(f"t.{column} = ?")
-            params.append(value)
-    if failed_rubric:
-        where.append("EXISTS (SELECT 1 FROM grade_failures f WHERE f.rubric = ? AND f.run_id = t.trace_id)")
-        params.append(failed_rubric)
-    if pattern:
-        where.append("EXISTS (SELECT 1 FROM patterns p WHERE p.pattern = ? AND p.run_id = t.trace_id)")
-        params.append(pattern)
-    if annotated:
-        exists = "EXISTS (SELECT 1 FROM annotations a WHERE a.trace_id = t.trace_id)"
-        where.append(exists if annotated == "yes" else f"NOT {exists}")
-    if q and q.strip():
-        where.append("t.search LIKE ? ESCAPE '\\'")
-        params.append(_like(q.strip()))
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    clause, params = filters.clause()
     conn = _state(request).store.reader()
     total = conn.execute(f"SELECT COUNT(*) FROM traces t {clause}", params).fetchone()[0]
     rows = conn.execute(
@@ -86,6 +119,87 @@ def list_traces(
         item["passed"] = None if item["passed"] is None else bool(item["passed"])
         out.append(item)
     return _json({"total": total, "offset": offset, "limit": limit, "rows": out})
+
+
+def _seq(request: Request, trace_id: str) -> int:
+    if not TRACE_ID_PATTERN.match(trace_id):
+        raise HTTPException(status_code=404, detail="no such trace")
+    row = _state(request).store.reader().execute("SELECT seq FROM traces WHERE trace_id = ?", (trace_id,)).fetchone()
+    if row is None:
+        raise HTTPException(status_code=404, detail="no such trace")
+    return int(row["seq"])
+
+
+@router.get("/api/traces/{trace_id}/neighbors")
+def neighbors(
+    request: Request, trace_id: str, filters: Filters = Depends(), who: Principal = Depends(reader)
+) -> Response:
+    """The traces before and after this one in the list under the same filters (newest first), and its
+    position: what the trace page's previous / next buttons follow."""
+    seq = _seq(request, trace_id)
+    conn = _state(request).store.reader()
+    clause, params = filters.clause("t.seq > ?")
+    before = conn.execute(f"SELECT t.trace_id FROM traces t {clause} ORDER BY t.seq ASC LIMIT 1", [*params, seq])
+    previous = before.fetchone()
+    position = conn.execute(f"SELECT COUNT(*) FROM traces t {clause}", [*params, seq]).fetchone()[0] + 1
+    clause, params = filters.clause("t.seq < ?")
+    after = conn.execute(f"SELECT t.trace_id FROM traces t {clause} ORDER BY t.seq DESC LIMIT 1", [*params, seq])
+    following = after.fetchone()
+    clause, params = filters.clause()
+    total = conn.execute(f"SELECT COUNT(*) FROM traces t {clause}", params).fetchone()[0]
+    in_list = conn.execute(
+        f"SELECT 1 FROM traces t {filters.clause('t.trace_id = ?')[0]}", [*params, trace_id]
+    ).fetchone()
+    return _json(
+        {
+            "previous": previous["trace_id"] if previous else None,
+            "next": following["trace_id"] if following else None,
+            "position": position if in_list else None,
+            "total": total,
+        }
+    )
+
+
+@router.get("/api/queue")
+def queue(
+    request: Request,
+    filters: Filters = Depends(),
+    after: str | None = Query(None, max_length=128),
+    who: Principal = Depends(reader),
+) -> Response:
+    """The annotation queue under the list's filters: the next trace this annotator has not labelled
+    (newest first), skipping `after`; once none is left, the next whose labels were made on an older
+    version. For the server token, traces nobody has labelled."""
+    conn = _state(request).store.reader()
+    mine = "a.annotator = ?" if who.role == "annotator" else "1 = 1"
+    mine_params = [who.name] if who.role == "annotator" else []
+    skip = ["t.trace_id != ?"] if after else []
+    skip_params = [after] if after else []
+    unlabelled = f"NOT EXISTS (SELECT 1 FROM annotations a WHERE a.trace_id = t.trace_id AND {mine})"
+    clause, params = filters.clause(unlabelled, *skip)
+    args = [*params, *mine_params, *skip_params]
+    remaining = conn.execute(f"SELECT COUNT(*) FROM traces t {filters.clause(unlabelled)[0]}", [*params, *mine_params])
+    left = int(remaining.fetchone()[0])
+    row = conn.execute(f"SELECT t.trace_id FROM traces t {clause} ORDER BY t.seq DESC LIMIT 1", args).fetchone()
+    reason = "unlabelled"
+    if row is None:
+        stale = (
+            f"EXISTS (SELECT 1 FROM annotations a WHERE a.trace_id = t.trace_id AND {mine} AND a.version != t.version)"
+        )
+        clause, params = filters.clause(stale, *skip)
+        row = conn.execute(
+            f"SELECT t.trace_id FROM traces t {clause} ORDER BY t.seq DESC LIMIT 1",
+            [*params, *mine_params, *skip_params],
+        ).fetchone()
+        reason = "labelled on an older version"
+    return _json(
+        {
+            "next": row["trace_id"] if row else None,
+            "reason": reason if row else None,
+            "unlabelled": left,
+            "annotator": who.name,
+        }
+    )
 
 
 @router.get("/api/facets")

@@ -65,8 +65,9 @@ def _page(name: str) -> Any:
 
 
 def create_app(config: ReviewConfig) -> FastAPI:
-    """Build the app; the batch is imported at start-up (unchanged files are skipped on restart). Start-up
-    never fails because of a file: each bad one is an import error."""
+    """Build the app. The batch is imported at start-up (unchanged files are skipped on restart): before the
+    app answers, or with `config.background_load` while it already answers (`/api/health` and the list page
+    show the progress). Start-up never fails because of a file: each bad one is an import error."""
     state = ReviewState.open(config)
 
     @asynccontextmanager
@@ -83,12 +84,21 @@ def create_app(config: ReviewConfig) -> FastAPI:
         # file written during start-up slips between the scan and the watch.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(event.wait() for event in armed)), timeout=10)
-        await anyio.to_thread.run_sync(lambda: load_files(state, initial_files(state), progress=config.progress))
-        await anyio.to_thread.run_sync(refresh_sidecars, state)
+
+        async def initial_load() -> None:
+            await anyio.to_thread.run_sync(refresh_sidecars, state)
+            await anyio.to_thread.run_sync(lambda: load_files(state, initial_files(state), progress=config.progress))
+
+        loader = asyncio.create_task(initial_load())
+        if not config.background_load:
+            await loader
         try:
             yield
         finally:
             stop.set()
+            state.closing.set()  # an import still running stops after its current file
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await loader
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):

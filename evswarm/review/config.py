@@ -40,6 +40,8 @@ class ReviewConfig(BaseModel):
     public_read: bool = False
     allowed_hosts: list[str] = Field(default_factory=lambda: list(LOCAL_HOSTS))
     load_batch: bool = True
+    background_load: bool = False
+    """Import the batch while the app already answers (what `evswarm serve` does)."""
     watch: bool = True
     progress: bool = False
 

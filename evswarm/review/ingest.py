@@ -91,7 +91,7 @@ class LineResults:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _FileErrors:
+class FileErrors:
     """Import errors of one file, at most MAX_ERRORS_PER_FILE of them recorded (then one summary)."""
 
     def __init__(self, store: Store, path: str) -> None:
@@ -145,11 +145,19 @@ class Ingestor:
         self.max_bytes = max_bytes
 
     def ingest(
-        self, payload: Any, *, raw: bytes | None, fmt: str, source: str, replace: bool = False
+        self,
+        payload: Any,
+        *,
+        raw: bytes | None,
+        fmt: str,
+        source: str,
+        replace: bool = False,
+        depth_checked: bool = False,
     ) -> list[PutResult]:
-        """Store the traces of one parsed payload: all of them, or (PayloadError 409/422) none."""
+        """Store the traces of one parsed payload: all of them, or (PayloadError 409/422) none.
+        `depth_checked`: the payload came from `parse_json` (already held to the depth limit)."""
         try:
-            traces = to_traces(payload, fmt)
+            traces = to_traces(payload, fmt, depth_checked=depth_checked)
         except ImportFormatError as exc:
             raise PayloadError(422, str(exc)) from exc
         if not replace:
@@ -172,7 +180,7 @@ class Ingestor:
 
     def ingest_bytes(self, raw: bytes, *, fmt: str = "auto", source: str, replace: bool = False) -> list[PutResult]:
         """One JSON payload; PayloadError (400, 409, 422) if it cannot be stored."""
-        return self.ingest(parse_json(raw), raw=raw, fmt=fmt, source=source, replace=replace)
+        return self.ingest(parse_json(raw), raw=raw, fmt=fmt, source=source, replace=replace, depth_checked=True)
 
     def ingest_lines(self, raw: bytes, *, fmt: str = "auto", source: str, replace: bool = False) -> LineResults:
         """An NDJSON batch: each line is a payload; a bad line is reported and the rest still load."""
@@ -188,12 +196,13 @@ class Ingestor:
 
     # -- files ------------------------------------------------------------------------------------------
 
-    def ingest_file(self, path: Path, *, root: Path | None = None, force: bool = False) -> int:
+    def ingest_file(self, path: Path, *, root: Path | None = None, force: bool = False, keep_raw: bool = True) -> int:
         """Ingest a .json or .jsonl file found under `root` (unchanged files are skipped); returns the
         traces stored or kept. Never raises: every problem is recorded as an import error naming the file
-        (and line), and the errors this file had before are cleared first."""
+        (and line), and the errors this file had before are cleared first. `keep_raw` False stores only
+        the canonical trace (for the batch's own bundles, which stay on disk)."""
         try:
-            return self._ingest_file(path, root if root is not None else path.parent, force=force)
+            return self._ingest_file(path, root if root is not None else path.parent, force=force, keep_raw=keep_raw)
         except Exception as exc:  # the database itself failing: log it, keep the caller going
             logger.exception("could not ingest %s", path)
             with contextlib.suppress(Exception):
@@ -222,7 +231,7 @@ class Ingestor:
             return "not a regular file: not read"
         return os.fdopen(fd, "rb"), info
 
-    def _ingest_file(self, path: Path, root: Path, *, force: bool) -> int:
+    def _ingest_file(self, path: Path, root: Path, *, force: bool, keep_raw: bool) -> int:
         source = str(path)
         opened = self._open(path, root)
         if isinstance(opened, str):
@@ -234,14 +243,14 @@ class Ingestor:
             if not force and self.store.file_seen(source, info.st_mtime_ns, info.st_size):
                 return 0
             self.store.clear_errors(source)
-            errors = _FileErrors(self.store, source)
+            errors = FileErrors(self.store, source)
             if path.suffix == ".jsonl":
                 count = 0
                 for number, line in _lines(handle, self.max_bytes):
                     if line is None:
                         errors.add(f"{source}:{number}", f"line over the size limit of {self.max_bytes:,} bytes")
                     elif line.strip():
-                        count += self._ingest_one(line, f"{source}:{number}", errors)
+                        count += self.ingest_member(line, f"{source}:{number}", errors, keep_raw=keep_raw)
             elif info.st_size > self.max_bytes:
                 errors.add(source, f"file of {info.st_size:,} bytes is over the size limit of {self.max_bytes:,} bytes")
                 count = 0
@@ -251,12 +260,12 @@ class Ingestor:
                     errors.add(source, f"file is over the size limit of {self.max_bytes:,} bytes")
                     count = 0
                 else:
-                    count = self._ingest_json_file(raw, source, errors)
+                    count = self._ingest_json_file(raw if keep_raw else None, raw, source, errors)
             errors.close()
         self.store.mark_file(source, info.st_mtime_ns, info.st_size)
         return count
 
-    def _ingest_json_file(self, raw: bytes, source: str, errors: _FileErrors) -> int:
+    def _ingest_json_file(self, kept: bytes | None, raw: bytes, source: str, errors: FileErrors) -> int:
         try:
             payload = parse_json(raw)
         except PayloadError as exc:
@@ -269,19 +278,21 @@ class Ingestor:
             and _is_trace_list(payload)
         ):
             return sum(self._ingest_payload(item, None, f"{source}[{i}]", errors) for i, item in enumerate(payload))
-        return self._ingest_payload(payload, raw, source, errors)
+        return self._ingest_payload(payload, kept, source, errors)
 
-    def _ingest_one(self, raw: bytes, source: str, errors: _FileErrors) -> int:
+    def ingest_member(self, raw: bytes, source: str, errors: FileErrors, *, keep_raw: bool = True) -> int:
+        """One payload read from a file (a `.jsonl` line, an archive member); a failure is recorded in
+        `errors` under `source`. `keep_raw` False stores only the canonical trace (the file keeps the raw)."""
         try:
             payload = parse_json(raw)
         except PayloadError as exc:
             errors.add(source, exc.message)
             return 0
-        return self._ingest_payload(payload, raw, source, errors)
+        return self._ingest_payload(payload, raw if keep_raw else None, source, errors)
 
-    def _ingest_payload(self, payload: Any, raw: bytes | None, source: str, errors: _FileErrors) -> int:
+    def _ingest_payload(self, payload: Any, raw: bytes | None, source: str, errors: FileErrors) -> int:
         try:
-            return len(self.ingest(payload, raw=raw, fmt="auto", source=source))
+            return len(self.ingest(payload, raw=raw, fmt="auto", source=source, depth_checked=True))
         except PayloadError as exc:
             errors.add(source, exc.message)
             return 0

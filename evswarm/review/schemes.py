@@ -20,7 +20,7 @@ class Scheme(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-    type: Literal["binary", "likert", "text"]
+    type: Literal["binary", "likert", "text", "responsible_step"]
     description: str = ""
     rubric: str | None = None
     min: int = 1
@@ -37,8 +37,16 @@ class Scheme(BaseModel):
     def digest(self) -> str:
         return hashlib.sha256(orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
 
-    def validate_value(self, value: Any) -> str | int:
-        """The stored form of a label value, or ValueError saying what is allowed."""
+    def validate_value(self, value: Any) -> str | int | dict[str, Any]:
+        """The stored form of a label value, or ValueError saying what is allowed.
+
+        A `responsible_step` label names the step where the trace went wrong: `{"step_id": ...}` (or the
+        step id alone); the agent follows from the step and is added when the label is saved."""
+        if self.type == "responsible_step":
+            step = value.get("step_id") if isinstance(value, dict) else value
+            if not isinstance(step, str) or not step or len(step) > 200:
+                raise ValueError(f"{self.name}: expected the id of a step of this trace, got {value!r}")
+            return {"step_id": step}
         if self.type == "binary":
             if value in ("pass", "fail"):
                 return str(value)

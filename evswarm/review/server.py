@@ -14,7 +14,6 @@ import socket
 import sqlite3
 from pathlib import Path
 
-import uvicorn
 from rich.console import Console
 
 from evswarm.core.errors import EvswarmError
@@ -160,18 +159,29 @@ def serve(
 ) -> None:
     """Serve the review app over `batch_dir` until interrupted. `options` are those of `build_config`
     (e.g. public_read, allow_hosts, max_body, watch, db)."""
+    console = Console(stderr=True, soft_wrap=True)
+    config = build_config(batch_dir, token=token, host=host, progress=True, **options)  # type: ignore[arg-type]
+    config.background_load = True
+    sock = bind(host, port)
+    # Only now the heavy part: the web stack and the app (input errors above answer fast).
+    import uvicorn
+
     from evswarm.review.annotations import issue_token
     from evswarm.review.app import create_app
 
-    console = Console(stderr=True)
-    config = build_config(batch_dir, token=token, host=host, progress=True, **options)  # type: ignore[arg-type]
-    sock = bind(host, port)
     _log_to_stderr()
     app = create_app(config)
     state = app.state.review
-    console.print(f"[bold]evswarm review[/] on [link]http://{host}:{port}/[/link]  (database {config.db_path})")
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}/"
+    console.print(f"[bold]evswarm review[/] on [link]{url}[/link]  (database {config.db_path})")
+    console.print("sign in by opening a link (each works once, for a day; the page keeps the token):", highlight=False)
+    console.print(f"  server (admin): {url}#signin={state.signin.issue(config.token)}", highlight=False)
+    for name in annotators or []:
+        annotator_token = issue_token(state.store, name)
+        console.print(f"  annotator {name}: {url}#signin={state.signin.issue(annotator_token)}", highlight=False)
+        console.print(f"    (token for scripts: {annotator_token})", highlight=False)
     if token is None:
-        console.print(f"server token (generated): [bold]{config.token}[/]")
+        console.print(f"server token (generated, for scripts): [bold]{config.token}[/]")
     if config.public_read:
         console.print(
             "[bold yellow]warning:[/] --public-read: anyone who can reach this server reads every trace, "
@@ -179,7 +189,7 @@ def serve(
             highlight=False,
         )
     else:
-        console.print("reads need a token: paste the server token or an annotator token into the page")
+        console.print("reads need a token: open a link above, or paste a token into the page's sign-in box")
     console.print(
         "POST traces: curl -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "
         f"--data @trace.json http://{host}:{port}/api/traces",
@@ -189,8 +199,6 @@ def serve(
     console.print(
         f"answers Host names: {', '.join(config.allowed_hosts)} (add more with --allow-host)", highlight=False
     )
-    for name in annotators or []:
-        console.print(f"annotator [bold]{name}[/] token: [bold]{issue_token(state.store, name)}[/]")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3))
     server.run(sockets=[sock])
     if not server.started:  # start-up itself failed (the log above says why); not an input error

@@ -1,135 +1,86 @@
-"""Files other stages wrote beside a batch: grades (`eval_labels.jsonl`) and macro tables
-(`trace_patterns`, `suspects` in the analyze output dir). Read defensively: a missing or half-written file
-just leaves its panel out, and a bad row is recorded as an import error, never fatal."""
+"""Files other stages wrote beside a batch: grades (`eval_labels.jsonl`, read with
+`evswarm.core.labels.read_labels`) and the analysis tables (`evswarm analyze --out OUT`, read with
+`evswarm.core.analysis.read_table` and its row models). A missing file leaves its panel out; a bad label row
+is skipped and recorded as an import error naming file, line and field; a bad analysis table is recorded
+the same way and left out. Nothing here is fatal."""
 
 from __future__ import annotations
 
-import csv
-import io
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
+from evswarm.core.analysis import (
+    AttributionRow,
+    PatternRow,
+    SuspectRow,
+    SuspectStepRow,
+    TableRow,
+    TracePatternRow,
+    read_table,
+)
+from evswarm.core.errors import EvswarmError
+from evswarm.core.labels import LabelRow, read_labels
 from evswarm.review.store import Store
 
-_RUN_KEYS = ("run_id", "trace_id")
-_PATTERN_KEYS = (
-    "pattern_label",
-    "pattern_name",
-    "label",
-    "pattern",
-    "cluster_label",
-    "pattern_id",
-    "cluster_id",
-    "cluster",
+ANALYSIS_TABLES: tuple[type[TableRow], ...] = (
+    PatternRow,
+    TracePatternRow,
+    SuspectRow,
+    SuspectStepRow,
+    AttributionRow,
 )
-_SUSPECT_NAME_KEYS = (
-    "suspect_label",
-    "display_label",
-    "agent_name",
-    "agent",
-    "suspect",
-    "node_label",
-    "node",
-    "label",
-)
-_SCORE_KEYS = ("mean_score", "suspect_score", "score", "total_score")
+"""The analysis tables the review app reads (each `OUT/<table>.json`)."""
+
+MAX_ERRORS = 20  # bad label rows recorded as import errors per load; the rest are counted in one more
+
+R = TypeVar("R", bound=TableRow)
 
 
-def _read_table(directory: Path, name: str) -> list[dict[str, Any]] | None:
-    """Rows of `name`.{jsonl,json,csv} in `directory`, or None if no readable file is there."""
-    for suffix in (".jsonl", ".json", ".csv"):
-        path = directory / f"{name}{suffix}"
-        if not path.is_file():
-            continue
-        try:
-            raw = path.read_bytes()
-            if suffix == ".csv":
-                return list(csv.DictReader(io.StringIO(raw.decode("utf-8"))))
-            if suffix == ".jsonl":
-                return [
-                    row
-                    for line in raw.splitlines()
-                    if line.strip()
-                    for row in [orjson.loads(line)]
-                    if isinstance(row, dict)
-                ]
-            data = orjson.loads(raw)
-        except (OSError, UnicodeDecodeError, orjson.JSONDecodeError):
-            continue  # being written right now, or not ours: try the next form
-        if isinstance(data, dict):
-            data = data.get("rows") or data.get("records") or data.get("data") or data.get(name) or []
-        if isinstance(data, list):
-            return [row for row in data if isinstance(row, dict)]
-    return None
-
-
-def _pick(row: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        value = row.get(key)
-        if value not in (None, ""):
-            return value
-    return None
-
-
-def _as_list(value: Any) -> list[str]:
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    if isinstance(value, str) and value.strip().startswith("["):
-        try:
-            parsed = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return [value]
-        return [str(v) for v in parsed] if isinstance(parsed, list) else [value]
-    return [value] if isinstance(value, str) and value else []
+def _record(row: LabelRow) -> dict[str, Any]:
+    return {
+        "passed": row.promptfoo_pass,
+        "failed": list(row.promptfoo_failed_checks),
+        "scores": dict(row.promptfoo_check_scores),
+        "rationales": dict(row.promptfoo_rationales),
+        "score_mean": row.promptfoo_score_mean,
+        "primary_finding": row.promptfoo_primary_finding,
+        "status": row.grade_status.value,
+        "findings": [f.model_dump(mode="json") for f in row.findings],
+    }
 
 
 def load_grades(path: Path, store: Store) -> int:
-    """Replace the grades table with the rows of `eval_labels.jsonl`; returns how many loaded."""
+    """Replace the grades table with the rows of the label file; returns how many loaded. Bad rows are
+    skipped and recorded as import errors (file:line and field)."""
     if not path.is_file():
         return 0
-    records: list[tuple[str, int | None, str]] = []
-    failures: list[tuple[str, str]] = []
     errors: list[str] = []
     try:
-        lines = path.read_bytes().splitlines()
-    except OSError as exc:
-        store.record_error(str(path), f"cannot read: {exc.strerror}")
+        rows = read_labels(path, on_bad_row=errors.append)
+    except EvswarmError as exc:  # the file itself cannot be read
+        store.record_error(str(path), exc.message)
         return 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            errors.append(f"{path}:{number}: not valid JSON ({exc})")
-            continue
-        run_id = row.get("run_id") if isinstance(row, dict) else None
-        if not isinstance(run_id, str):
-            errors.append(f"{path}:{number}: no `run_id`")
-            continue
-        failed = _as_list(row.get("promptfoo_failed_checks"))
-        scores = row.get("promptfoo_check_scores") if isinstance(row.get("promptfoo_check_scores"), dict) else {}
-        rationales = row.get("promptfoo_rationales") if isinstance(row.get("promptfoo_rationales"), dict) else {}
-        passed = row.get("promptfoo_pass")
-        record = {
-            "passed": passed,
-            "failed": failed,
-            "scores": scores,
-            "rationales": rationales,
-            "score_mean": row.get("promptfoo_score_mean"),
-            "primary_finding": row.get("promptfoo_primary_finding"),
-        }
-        records.append((run_id, None if passed is None else int(bool(passed)), orjson.dumps(record).decode()))
-        failures.extend((run_id, rubric) for rubric in failed)
+    records = [
+        (
+            row.run_id,
+            None if row.promptfoo_pass is None else int(row.promptfoo_pass),
+            orjson.dumps(_record(row)).decode(),
+        )
+        for row in rows
+    ]
+    failures = [(row.run_id, rubric) for row in rows for rubric in row.promptfoo_failed_checks]
     with store.write() as conn:
         conn.execute("DELETE FROM grades")
         conn.execute("DELETE FROM grade_failures")
         conn.executemany("INSERT OR REPLACE INTO grades VALUES (?, ?, ?)", records)
         conn.executemany("INSERT OR IGNORE INTO grade_failures VALUES (?, ?)", failures)
-    for message in errors[:20]:
+    for message in errors[:MAX_ERRORS]:
         store.record_error(str(path), message)
+    if len(errors) > MAX_ERRORS:
+        store.record_error(str(path), f"{len(errors) - MAX_ERRORS} more bad row(s) were not recorded")
     return len(records)
 
 
@@ -143,56 +94,66 @@ def all_grades(store: Store) -> dict[str, dict[str, Any]]:
     return {row["run_id"]: orjson.loads(row["record"]) for row in rows}
 
 
+@dataclass
+class Tables:
+    """The analysis tables, indexed for the trace view."""
+
+    patterns: dict[int, PatternRow] = field(default_factory=dict)
+    trace_patterns: dict[str, TracePatternRow] = field(default_factory=dict)
+    suspects: dict[int, list[SuspectRow]] = field(default_factory=dict)
+    suspect_steps: dict[str, list[SuspectStepRow]] = field(default_factory=dict)
+    attribution: dict[str, AttributionRow] = field(default_factory=dict)
+
+
 class Analysis:
-    """Macro results for the trace view: each trace's behavior pattern and the pattern's top suspects."""
+    """Macro results for the trace view: each trace's behavior pattern, its attribution (suspect step with
+    score parts, anchor, baselines), its top suspect steps, and the components its pattern's traces blame."""
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
-        self.suspects: list[dict[str, Any]] = []
+        self.tables = Tables()
+
+    def paths(self) -> list[Path]:
+        """The files whose change reloads the tables."""
+        if self.directory is None:
+            return []
+        return [self.directory / f"{model.TABLE}.json" for model in ANALYSIS_TABLES]
+
+    def _read(self, store: Store, model: type[R]) -> list[R] | None:
+        """The table's rows; None (and an import error, unless the file is simply absent) when unreadable."""
+        assert self.directory is not None
+        path = self.directory / f"{model.TABLE}.json"
+        store.clear_errors(str(path))
+        if not path.is_file():
+            return None
+        try:
+            return read_table(self.directory, model)
+        except EvswarmError as exc:
+            store.record_error(str(path), exc.message)
+            return None
 
     def reload(self, store: Store) -> None:
         if self.directory is None:
             return
-        patterns = _read_table(self.directory, "trace_patterns")
-        if patterns is not None:
-            pairs = []
-            for row in patterns:
-                run_id, pattern = _pick(row, _RUN_KEYS), _pick(row, _PATTERN_KEYS)
-                if run_id is not None and pattern is not None:
-                    pairs.append((str(run_id), str(pattern)))
+        tables = Tables()
+        patterns = self._read(store, PatternRow)
+        tables.patterns = {p.pattern_id: p for p in patterns or []}
+        members = self._read(store, TracePatternRow)
+        if members is not None:
+            tables.trace_patterns = {m.run_id: m for m in members}
             with store.write() as conn:
                 conn.execute("DELETE FROM patterns")
-                conn.executemany("INSERT OR REPLACE INTO patterns VALUES (?, ?)", pairs)
-        suspects = _read_table(self.directory, "suspects")
-        if suspects is not None:
-            self.suspects = suspects
+                conn.executemany(
+                    "INSERT OR REPLACE INTO patterns VALUES (?, ?)",
+                    [(m.run_id, m.pattern) for m in members],
+                )
+        for suspect in sorted(self._read(store, SuspectRow) or [], key=lambda s: (s.pattern_id, s.rank)):
+            tables.suspects.setdefault(suspect.pattern_id, []).append(suspect)
+        for step in sorted(self._read(store, SuspectStepRow) or [], key=lambda s: (s.run_id, s.rank)):
+            tables.suspect_steps.setdefault(step.run_id, []).append(step)
+        tables.attribution = {a.run_id: a for a in self._read(store, AttributionRow) or []}
+        self.tables = tables
 
     def pattern_of(self, store: Store, run_id: str) -> str | None:
         row = store.reader().execute("SELECT pattern FROM patterns WHERE run_id = ?", (run_id,)).fetchone()
         return None if row is None else str(row["pattern"])
-
-    def top_suspects(self, run_id: str, pattern: str | None, limit: int = 5) -> list[dict[str, Any]]:
-        """Suspect rows of this trace (by run id) or of its pattern, best score first."""
-        rows = [r for r in self.suspects if str(_pick(r, _RUN_KEYS)) == run_id]
-        if not rows and pattern is not None:
-            rows = [r for r in self.suspects if str(_pick(r, _PATTERN_KEYS)) == pattern]
-
-        def score(row: dict[str, Any]) -> float:
-            try:
-                return float(_pick(row, _SCORE_KEYS) or 0)
-            except (TypeError, ValueError):
-                return 0.0
-
-        rows.sort(key=score, reverse=True)
-        out = []
-        for row in rows[:limit]:
-            out.append(
-                {
-                    "name": str(_pick(row, _SUSPECT_NAME_KEYS) or "?"),
-                    "score": round(score(row), 4),
-                    "agent": row.get("agent_name") or row.get("agent") or row.get("owner_agent"),
-                    "span_id": row.get("span_id"),
-                    "detail": {k: v for k, v in row.items() if isinstance(v, str | int | float)},
-                }
-            )
-        return out

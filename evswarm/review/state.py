@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from evswarm.review.config import ReviewConfig
 from evswarm.review.ingest import Ingestor, Notifier
 from evswarm.review.sidecar import Analysis
 from evswarm.review.store import Store
-from evswarm.review.tickets import TicketBook
+from evswarm.review.tickets import SignInCodes, TicketBook
 
 
 @dataclass
@@ -18,8 +20,12 @@ class ReviewState:
     notifier: Notifier
     ingestor: Ingestor
     analysis: Analysis
-    loading: dict[str, int] = field(default_factory=lambda: {"done": 0, "total": 0})
+    loading: dict[str, Any] = field(default_factory=lambda: {"done": 0, "total": 0, "phase": "starting"})
+    """Progress of the start-up import: done and total files or members, phase (starting, importing, done)."""
+    closing: threading.Event = field(default_factory=threading.Event)
+    """Set at shutdown: a start-up import still running stops after its current file."""
     tickets: TicketBook = field(default_factory=TicketBook)
+    signin: SignInCodes = field(default_factory=SignInCodes)
 
     @classmethod
     def open(cls, config: ReviewConfig) -> ReviewState:

@@ -111,9 +111,43 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def content_hash(trace: Trace) -> str:
-    """sha256 of the canonical trace: the same content always gives the same hash."""
-    return hashlib.sha256(orjson.dumps(trace.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+def content_hash(trace: Trace, data: dict[str, Any] | None = None) -> str:
+    """sha256 of the canonical trace: the same content always gives the same hash (`data`: the trace's
+    `model_dump(mode="json")`, when the caller has it already)."""
+    dumped = data if data is not None else trace.model_dump(mode="json")
+    return hashlib.sha256(orjson.dumps(dumped, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+SEARCH_VERSION = 2
+"""What the `search` column holds: 2 = ids, title, case type, outcome, version set, agents, tool names and
+the start of the steps' text (`SEARCH_TEXT` characters). A database of an older version is re-indexed when
+opened."""
+SEARCH_TEXT = 20_000
+
+
+def search_text(trace: Trace) -> str:
+    """The lower-cased text the list's search matches (pattern names are matched separately)."""
+    tools = dict.fromkeys(step.tool for step in trace.steps if step.tool)
+    text: list[str] = []
+    room = SEARCH_TEXT
+    for step in trace.steps:
+        if room <= 0:
+            break
+        piece = step.text[:room]
+        text.append(piece)
+        room -= len(piece)
+    return " ".join(
+        [
+            trace.trace_id,
+            trace.title,
+            trace.case_type or "",
+            trace.outcome or "",
+            trace.version_set or "",
+            *trace.agents(),
+            *tools,
+            *text,
+        ]
+    ).lower()
 
 
 def token_hash(token: str) -> str:
@@ -170,6 +204,24 @@ class Store:
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
         self._local = threading.local()
+        self._reindex()
+
+    def _reindex(self) -> None:
+        """Bring the `search` column of a database written by an older version up to SEARCH_VERSION."""
+        version = int(self._writer.execute("PRAGMA user_version").fetchone()[0])
+        if version >= SEARCH_VERSION:
+            return
+        rows = self._writer.execute(
+            "SELECT v.trace_id, v.canonical FROM traces t JOIN trace_versions v "
+            "ON v.trace_id = t.trace_id AND v.version = t.version"
+        ).fetchall()
+        updates = [
+            (search_text(Trace.model_validate(orjson.loads(zlib.decompress(row["canonical"])))), row["trace_id"])
+            for row in rows
+        ]
+        with self.write() as conn:
+            conn.executemany("UPDATE traces SET search = ? WHERE trace_id = ?", updates)
+            conn.execute(f"PRAGMA user_version = {SEARCH_VERSION}")
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
@@ -226,20 +278,12 @@ class Store:
 
         A trace whose id holds a trace of another source format raises TakeoverError unless `replace`.
         """
-        digest = content_hash(trace)
-        canonical = zlib.compress(orjson.dumps(trace.model_dump(mode="json")), 1)
+        data = trace.model_dump(mode="json")
+        digest = content_hash(trace, data)
+        canonical = zlib.compress(orjson.dumps(data), 1)
         packed_raw = zlib.compress(raw, 1) if raw is not None else None
         agents = trace.agents()
-        search = " ".join(
-            [
-                trace.trace_id,
-                trace.title,
-                trace.case_type or "",
-                trace.outcome or "",
-                trace.version_set or "",
-                *agents,
-            ]
-        ).lower()
+        search = search_text(trace)
         stamp = now()
         with self.write() as conn:
             row = conn.execute(

@@ -47,3 +47,35 @@ class TicketBook:
         if ticket is None or ticket.expires <= self._clock():
             return None
         return ticket
+
+
+SIGNIN_SECONDS = 24 * 3600.0
+
+
+class SignInCodes:
+    """One-time sign-in codes: `evswarm serve` prints a link with one per token it hands out
+    (`http://HOST:PORT/#signin=CODE`); the page trades the code for the token once (POST /api/signin) and
+    keeps the token. The code sits in the link's fragment, which browsers never send to a server. Thread-safe."""
+
+    def __init__(self, ttl: float = SIGNIN_SECONDS, clock: Callable[[], float] | None = None) -> None:
+        self.ttl = ttl
+        self._clock: Callable[[], float] = clock or time.monotonic
+        self._codes: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, token: str) -> str:
+        """A new code that signs in with `token`, once, within `ttl` seconds."""
+        code = secrets.token_urlsafe(18)
+        with self._lock:
+            now = self._clock()
+            self._codes = {k: v for k, v in self._codes.items() if v[1] > now}
+            self._codes[code] = (token, now + self.ttl)
+        return code
+
+    def redeem(self, code: str) -> str | None:
+        """The token of a known, unexpired code; the code cannot be used again either way."""
+        with self._lock:
+            found = self._codes.pop(code, None)
+        if found is None or found[1] <= self._clock():
+            return None
+        return found[0]

@@ -39,16 +39,74 @@ def _grades(
     rows = []
     for rubric in rubrics:
         reason = str((grade.get("rationales") or {}).get(rubric, ""))
+        seen = [
+            {
+                **{k: f.get(k) for k in ("kind", "severity", "subject", "message")},
+                "cites": [c for e in f.get("evidence") or [] for c in _citations(e, trace, span_steps, step_ids)],
+            }
+            for f in grade.get("findings") or []
+            if f.get("rubric") == rubric
+        ]
+        cites = [c for f in seen for c in f["cites"]] or _citations(reason, trace, span_steps, step_ids)
         rows.append(
             {
                 "rubric": rubric,
                 "passed": rubric not in (grade.get("failed") or []),
                 "score": (grade.get("scores") or {}).get(rubric),
                 "reason": reason,
-                "cites": _citations(reason, trace, span_steps, step_ids),
+                "findings": seen,
+                "cites": list(dict.fromkeys(cites)),
             }
         )
     return {"passed": grade.get("passed"), "score_mean": grade.get("score_mean"), "rubrics": rows}
+
+
+def _steps_of(event_id: str | None, trace: Trace, span_steps: dict[str, list[str]], step_ids: set[str]) -> list[str]:
+    """The step ids of an analysis step id (a span id, an event id or a step id); [] for the input."""
+    if not event_id:
+        return []
+    return _citations(event_id, trace, span_steps, step_ids)
+
+
+def _analysis(state: ReviewState, trace: Trace, span_steps: dict[str, list[str]], step_ids: set[str]) -> dict[str, Any]:
+    """The trace's pattern, attribution, top suspect steps and its pattern's suspects, each linked to
+    the steps of the panes (`cites`)."""
+    tables = state.analysis.tables
+    run_id = trace.trace_id
+    member = tables.trace_patterns.get(run_id)
+    pattern: dict[str, Any] | None = None
+    if member is not None:
+        info = tables.patterns.get(member.pattern_id)
+        pattern = {
+            "id": member.pattern_id,
+            "label": member.pattern,
+            "traces": info.trace_count if info else None,
+            "prevalence": info.prevalence if info else None,
+            "anchor_event_id": member.anchor_event_id,
+            "anchor_reason": member.anchor_reason,
+            "anchor_cites": _steps_of(member.anchor_event_id, trace, span_steps, step_ids),
+        }
+    attribution: dict[str, Any] | None = None
+    found = tables.attribution.get(run_id)
+    if found is not None:
+        attribution = {
+            **found.model_dump(mode="json"),
+            "cites": _steps_of(found.suspect_event_id, trace, span_steps, step_ids),
+            "anchor_cites": _steps_of(found.anchor_event_id, trace, span_steps, step_ids),
+        }
+    suspect_steps = [
+        {**row.model_dump(mode="json"), "cites": _steps_of(row.event_id, trace, span_steps, step_ids)}
+        for row in tables.suspect_steps.get(run_id, [])
+    ]
+    pattern_suspects = (
+        [s.model_dump(mode="json") for s in tables.suspects.get(member.pattern_id, [])[:5]] if member else []
+    )
+    return {
+        "pattern_info": pattern,
+        "attribution": attribution,
+        "suspect_steps": suspect_steps,
+        "pattern_suspects": pattern_suspects,
+    }
 
 
 def trace_view(state: ReviewState, trace: Trace, *, version: int, latest: int, digest: str) -> dict[str, Any]:
@@ -56,9 +114,6 @@ def trace_view(state: ReviewState, trace: Trace, *, version: int, latest: int, d
     span_steps: dict[str, list[str]] = panes["span_steps"]
     step_ids = {s.step_id for s in trace.steps}
     pattern = state.analysis.pattern_of(state.store, trace.trace_id)
-    suspects = state.analysis.top_suspects(trace.trace_id, pattern)
-    for suspect in suspects:
-        suspect["cites"] = span_steps.get(str(suspect.get("span_id")), [])
     findings = []
     for finding in trace.findings:
         row = finding.model_dump(mode="json")
@@ -81,6 +136,7 @@ def trace_view(state: ReviewState, trace: Trace, *, version: int, latest: int, d
         "panes": panes,
         "grades": _grades(state, trace, span_steps, step_ids),
         "pattern": pattern,
-        "suspects": suspects,
+        **_analysis(state, trace, span_steps, step_ids),
         "findings": findings,
+        "step_of": {ref: span_steps[span] for ref, span in trace.refs.items() if span in span_steps},
     }

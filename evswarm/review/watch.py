@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from watchfiles import Change, awatch
 
 from evswarm.core.layout import BatchLayout
+from evswarm.review.archive import batch_archive, bundle_members, ingest_archive
 from evswarm.review.sidecar import load_grades
 from evswarm.review.state import ReviewState
 
@@ -30,7 +32,6 @@ logger = logging.getLogger("evswarm.review")
 TRACE_SUFFIXES = (".json", ".jsonl")
 RETRY_SECONDS = 2.0  # pause before a failed change stream is started again
 LOOK_SECONDS = 2.0  # how often a missing sidecar file or trace root beside the database is looked for
-ANALYSIS_TABLES = ("trace_patterns", "suspects")
 
 
 def is_trace_name(path: Path) -> bool:
@@ -71,29 +72,45 @@ def initial_files(state: ReviewState) -> list[tuple[Path, Path]]:
 
 
 def load_files(state: ReviewState, files: Iterable[tuple[Path, Path]], *, progress: bool) -> None:
-    """Ingest (file, root) pairs, skipping unchanged files, with a progress bar on the terminal when asked.
-    Never raises because of a file (each failure is an import error)."""
+    """Ingest (file, root) pairs, then the batch's `bundles.zip` if it keeps its bundles zipped, skipping
+    unchanged files, with a progress bar on the terminal when asked and the count in `state.loading` (what
+    the list page shows). Never raises because of a file (each failure is an import error)."""
     todo = list(files)
-    state.loading["total"] = len(todo)
+    archive = batch_archive(state.config.batch_dir) if state.config.load_batch else None
+    members = bundle_members(archive) if archive is not None else []
+    if isinstance(members, str):
+        assert archive is not None
+        state.store.clear_errors(str(archive))
+        state.store.record_error(str(archive), members)
+        members = []
+    loading = state.loading
+    loading.update(total=len(todo) + len(members), done=0, phase="importing")
+    started = time.monotonic()
+    batch_root = BatchLayout(state.config.batch_dir).bundles_dir
     columns = (TextColumn("importing traces"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, disable=not progress or not todo, transient=False) as bar:
-        task = bar.add_task("import", total=len(todo))
-        for path, root in todo:
-            state.ingestor.ingest_file(path, root=root)
-            state.loading["done"] += 1
-            bar.advance(task)
+    try:
+        with Progress(*columns, disable=not progress or not loading["total"], transient=False) as bar:
+            task = bar.add_task("import", total=loading["total"])
+
+            def advance() -> None:
+                loading["done"] += 1
+                loading["seconds"] = round(time.monotonic() - started, 1)
+                bar.advance(task)
+
+            for path, root in todo:
+                if state.closing.is_set():
+                    return
+                state.ingestor.ingest_file(path, root=root, keep_raw=root != batch_root)
+                advance()
+            if archive is not None and members:
+                ingest_archive(state.ingestor, archive, members=members, advance=advance, stop=state.closing)
+    finally:
+        loading.update(phase="done", seconds=round(time.monotonic() - started, 1))
 
 
 def sidecar_paths(state: ReviewState) -> set[Path]:
     """The files whose change reloads grades or macro tables."""
-    paths = {state.config.labels_path}
-    if state.config.analysis_dir is not None:
-        paths |= {
-            state.config.analysis_dir / f"{name}{suffix}"
-            for name in ANALYSIS_TABLES
-            for suffix in (".jsonl", ".json", ".csv")
-        }
-    return paths
+    return {state.config.labels_path, *state.analysis.paths()}
 
 
 def refresh_sidecars(state: ReviewState) -> None:

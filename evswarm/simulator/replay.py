@@ -8,15 +8,18 @@ With `verify`, the replayed trace is compared with the saved one and the first d
 from __future__ import annotations
 
 import asyncio
+import functools
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
 from evswarm.core.bundle import Bundle
 from evswarm.core.compare import diff_bundles, first_difference
 from evswarm.core.errors import BundleError, EvswarmError
-from evswarm.core.io import read_bundle
+from evswarm.core.io import parse_bundle, read_bundle
 from evswarm.core.layout import BatchLayout
 from evswarm.core.manifest import BatchManifest, read_manifest
 from evswarm.simulator.cases import generate
@@ -77,16 +80,63 @@ def world_mismatch(saved: Bundle, scenario: Scenario) -> str | None:
     )
 
 
-async def _replay_one(path: Path, manifest: BatchManifest, verify: bool, env: object) -> RunReplay:
+@dataclass(frozen=True)
+class SavedRun:
+    """Where one saved bundle is: a file under bundles/, or a member of bundles.zip."""
+
+    name: str
+    """The run's file stem (its run id when written by `evswarm simulate`)."""
+    read: Callable[[], Bundle]
+
+
+def _zipped(archive: Path) -> list[SavedRun]:
+    """The bundles inside `archive` (bundles.zip, as in the shipped data/), in name order."""
+    try:
+        with zipfile.ZipFile(archive) as bundles:
+            names = sorted(
+                n for n in bundles.namelist() if PurePosixPath(n).name.startswith("run_") and n.endswith(".json")
+            )
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise EvswarmError(f"{archive} is not a readable zip archive ({exc})") from exc
+
+    def reader(name: str) -> Callable[[], Bundle]:
+        def read() -> Bundle:
+            source = f"{archive}!{name}"
+            try:
+                with zipfile.ZipFile(archive) as bundles:
+                    raw = bundles.read(name)
+            except (OSError, zipfile.BadZipFile, KeyError) as exc:
+                raise BundleError(f"cannot read bundle {source}: {exc}") from exc
+            return parse_bundle(raw, source=source)
+
+        return read
+
+    return [SavedRun(PurePosixPath(n).stem, reader(n)) for n in names]
+
+
+def saved_runs(layout: BatchLayout) -> list[SavedRun]:
+    """The batch's bundles: the files in bundles/, else the members of bundles.zip; EvswarmError if neither."""
+    if layout.bundles_dir.is_dir():
+        return [SavedRun(p.stem, functools.partial(read_bundle, p)) for p in layout.bundle_paths()]
+    archive = layout.root / "bundles.zip"
+    if archive.is_file():
+        return _zipped(archive)
+    raise EvswarmError(
+        f"{layout.root} has no bundles/ directory and no bundles.zip",
+        hint="point replay at an `evswarm simulate` output (or the shipped data/)",
+    )
+
+
+async def _replay_one(run: SavedRun, manifest: BatchManifest, verify: bool, env: object) -> RunReplay:
     from evswarm.agents.replay import ReplayDivergenceError, ReplayProvider, recorded_failure
     from evswarm.agents.runner import RunEnvironment, run_scenario
 
     assert isinstance(env, RunEnvironment) and isinstance(env.provider, ReplayProvider)
     try:
-        saved = read_bundle(path)
+        saved = run.read()
         index = _run_index(saved)
     except BundleError as exc:
-        return RunReplay(path.stem, "error", str(exc))
+        return RunReplay(run.name, "error", str(exc))
     run_id = saved.run.run_id
     failure = recorded_failure(saved)
     if not saved.model_calls and failure is None:
@@ -117,27 +167,26 @@ async def _replay_one(path: Path, manifest: BatchManifest, verify: bool, env: ob
 
 
 def replay(batch_dir: Path, *, verify: bool = False, limit: int | None = None, progress: bool = True) -> ReplayReport:
-    """Replay every bundle of a batch (or the first `limit`) from its recorded model calls."""
+    """Replay every bundle of a batch (or the first `limit`) from its recorded model calls. The bundles are
+    the files in `bundles/`, or, when there is no such directory, the members of `bundles.zip`."""
     from evswarm.agents.replay import ReplayProvider
     from evswarm.agents.runner import RunEnvironment
 
     layout = BatchLayout(batch_dir)
-    if not layout.bundles_dir.is_dir():
-        raise EvswarmError(
-            f"{batch_dir} has no bundles/ directory", hint="point replay at an `evswarm simulate` output"
-        )
+    if not layout.root.is_dir():
+        raise EvswarmError(f"batch directory {batch_dir} does not exist")
     if limit is not None and limit < 1:
         raise EvswarmError(f"--limit must be at least 1 (got {limit})")
+    runs = saved_runs(layout)[:limit]
     manifest = _manifest(layout)
-    paths = list(layout.bundle_paths())[:limit]
-    if not paths:
-        raise EvswarmError(f"{layout.bundles_dir} holds no bundles")
+    if not runs:
+        raise EvswarmError(f"{batch_dir} holds no bundles")
     env = RunEnvironment.create(ReplayProvider())
     report = ReplayReport()
 
     async def run_all() -> None:
-        for path in tqdm(paths, unit="run", desc="replay", disable=not progress, dynamic_ncols=True):
-            report.runs.append(await _replay_one(path, manifest, verify, env))
+        for run in tqdm(runs, unit="run", desc="replay", disable=not progress, dynamic_ncols=True):
+            report.runs.append(await _replay_one(run, manifest, verify, env))
 
     asyncio.run(run_all())
     return report

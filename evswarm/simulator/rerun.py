@@ -9,13 +9,15 @@ bundle already there is kept, so a second re-run of the same runs is free.
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 from tqdm import tqdm
 
 from evswarm.agents.providers import parse_model
+from evswarm.core.bundle import Bundle
 from evswarm.core.errors import EvswarmError
-from evswarm.core.io import atomic_write_json, read_bundle
+from evswarm.core.io import atomic_write_json, parse_bundle
 from evswarm.core.layout import BatchLayout
 from evswarm.core.manifest import BatchManifest
 from evswarm.simulator.batch import SimulationInterrupted
@@ -29,6 +31,22 @@ def run_index(config_id: str) -> int:
         return int(config_id.rsplit("_", 1)[1])
     except (IndexError, ValueError) as exc:
         raise EvswarmError(f"config_id {config_id!r} does not name a run index") from exc
+
+
+def saved_bytes(layout: BatchLayout, run_id: str) -> bytes | None:
+    """Run `run_id`'s saved bundle (from `bundles/` or `bundles.zip`), or None when the batch lacks it."""
+    try:
+        return layout.saved_bundle(run_id)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise EvswarmError(f"cannot read {run_id} from {layout.root}: {exc}") from exc
+
+
+def saved_bundle(layout: BatchLayout, run_id: str) -> Bundle:
+    """Run `run_id`'s saved bundle, parsed; EvswarmError naming it when it is missing or unreadable."""
+    raw = saved_bytes(layout, run_id)
+    if raw is None:
+        raise EvswarmError(f"{layout.root} has no bundle for {run_id}")
+    return parse_bundle(raw, source=f"{layout.root}:{run_id}")
 
 
 def rerun(
@@ -54,7 +72,7 @@ def rerun(
     for run_id in run_ids:
         if target.bundle_path(run_id).exists():
             continue
-        indices[run_index(read_bundle(layout.bundle_path(run_id)).run.config_id)] = run_id
+        indices[run_index(saved_bundle(layout, run_id).run.config_id)] = run_id
     template = Job(manifest.seed, (), tuple(manifest.version_sets) if manifest.version_sets else None,
                    manifest.batch_label, choice, str(target.bundles_dir), intervention)  # fmt: skip
     done: dict[str, str | None] = {r: None for r in run_ids if r not in indices.values()}

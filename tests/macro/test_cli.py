@@ -32,3 +32,17 @@ def test_analyze_command_bad_input_exits_2_without_traceback(cli, tmp_path: Path
     assert "does not exist" in text and "Traceback" not in text
     res = CliRunner().invoke(cli, ["analyze", str(tmp_path), "--out", str(tmp_path / "o"), "--embedder", "bert"])
     assert res.exit_code == 2 and "unknown --embedder" in " ".join(res.output.split())
+
+
+def test_analyze_without_grades_says_so_on_the_terminal(cli, batch_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    ungraded = tmp_path / "ungraded"
+    shutil.copytree(batch_dir, ungraded)
+    (ungraded / "eval_labels.jsonl").unlink(missing_ok=True)
+    res = CliRunner().invoke(
+        cli, ["analyze", str(ungraded), "--out", str(tmp_path / "o"), "--embedder", "tfidf", "--reducer", "pca", "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "has no grades" in text and f"evswarm grade {ungraded}" in text

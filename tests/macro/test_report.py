@@ -4,6 +4,7 @@ import json
 import re
 
 import pandas as pd
+import pytest
 
 from evswarm.macro import AnalysisResult
 from evswarm.macro.naming import _unique, label_patterns
@@ -24,11 +25,11 @@ def test_report_has_every_figure_and_plotly_once(fast_result: AnalysisResult) ->
         assert f'data-figure="{fig}"' in html, fig
     top = [int(p) for p in fast_result.patterns.pattern_id if p > 0][: fast_result.config.top_patterns]
     for pid in top:
-        for kind in ("suspects", "story", "swimlane"):
-            assert f'data-figure="fig-{kind}-p{pid}"' in html, (kind, pid)
-    # plotly.js inlined exactly once, and no script is fetched from the network
+        assert f'id="story-p{pid}"' in html and f'data-figure="fig-suspects-p{pid}"' in html, pid
+    # plotly.js inlined exactly once, after the content, and no script is fetched from the network
     assert html.count("plotly.js v") <= 2 and len(re.findall(r"<script[^>]*src=", html)) == 0
     assert html.count('<script type="text/javascript">/**') == 1
+    assert html.index('<script type="text/javascript">/**') > html.index('id="table-lift"')
     assert 'id="summary"' in html and html.index('id="summary"') < html.index("fig-impact-leaderboard")
     assert 'id="table-lift"' in html and 'id="table-version-compare"' in html
 
@@ -97,3 +98,47 @@ def test_label_patterns_names_a_pattern_by_its_distinctive_symptom_then_behavior
     assert table.loc[0, "label"] == "price mismatch quote below"
     assert table.loc[1, "label"] == "signal ignored stockout → blocked"
     assert table.loc[2, "label"].startswith("RiskAgent") and table.loc[2, "label"].endswith("→ failed")
+
+
+@pytest.mark.browser
+def test_report_fits_1280_px_without_console_warnings_and_draws_every_figure(fast_result: AnalysisResult) -> None:
+    from playwright.sync_api import sync_playwright
+
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+    messages: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda m: messages.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
+        page.goto(fast_result.report_path.as_uri())
+        page.wait_for_selector("body[data-ready='1']")
+        page.eval_on_selector_all("details:not([open])", "boxes => boxes.forEach(b => { b.open = true; })")
+        figures = page.locator(".fig[data-figure]")
+        for index in range(figures.count()):  # scrolled to, each figure is drawn
+            figures.nth(index).scroll_into_view_if_needed()
+            page.wait_for_function(
+                "el => el.dataset.drawn === '1' && el.querySelector('.main-svg')",
+                arg=figures.nth(index).element_handle(),
+            )
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        wide = page.evaluate(
+            "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > "
+            "document.documentElement.clientWidth + 1).map(e => e.tagName + '#' + e.id).slice(0, 5)"
+        )
+        browser.close()
+    assert overflow <= 0 and wide == [], wide
+    assert messages == []
+
+
+def test_report_names_no_pseudo_step_and_no_nan_suspect(fast_result: AnalysisResult) -> None:
+    html = fast_result.report_path.read_text(encoding="utf-8")
+    visible = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    assert ">nan<" not in visible.lower() and "suspect nan" not in visible.lower()
+    assert "· agent" not in visible and "· status" not in visible
+    stories = re.findall(r'<ol class="chain">(.*?)</ol>', visible, flags=re.S)
+    assert stories, "a story with a chain for at least one pattern"
+    for chain in stories:
+        assert chain.count('class="suspect"') == 1 and chain.count('class="anchor"') == 1
+        assert 'status change</span> <span class="role">went wrong' not in chain
+        assert re.search(r'href="http://127\.0\.0\.1:8765/traces/run_[^"]+\?step=[^"]+"', chain)

@@ -281,4 +281,9 @@ def label_row(run_id: str, failed: list[str], rationale_span: str | None = None)
         "promptfoo_rationales": {r: (f"grounded in {rationale_span}" if rationale_span else "ok") for r in rubrics},
         "promptfoo_score_mean": 0.9,
         "promptfoo_primary_finding": failed[0] if failed else None,
+        "case_type": None,
+        "run_outcome": None,
+        "agent_version_set": None,
+        "grade_status": "graded",
+        "findings": [],
     }

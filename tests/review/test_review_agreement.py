@@ -99,3 +99,24 @@ def test_pane_labels_are_padded_from_the_defaults() -> None:
     assert pad_pane_labels(["Only One"]) == ["Only One", "Function Calls", "Final Answer"]
     assert pad_pane_labels(["A", "", "C", "D"]) == ["A", "Function Calls", "C"]
     assert pad_pane_labels(None) == ["Reasoning", "Function Calls", "Final Answer"]
+
+
+def test_responsible_steps_agree_on_the_responsible_agent() -> None:
+    schemes = SchemeSet(schemes=[Scheme(name="who", type="responsible_step")])
+
+    def step(agent: str, step_id: str = "s1") -> dict[str, str]:
+        return {"step_id": step_id, "agent": agent}
+
+    # two steps of the same agent count as agreement: the agent is what is blamed
+    votes = {
+        "a": [step("PricingAgent"), step("SupplyAgent"), step("PricingAgent"), step("Orchestrator")],
+        "b": [step("PricingAgent", "s2"), step("SupplyAgent"), step("SupplyAgent"), step("Orchestrator")],
+    }
+    (row,) = agreement_table(_rows("who", votes), schemes)
+    first = ["PricingAgent", "SupplyAgent", "PricingAgent", "Orchestrator"]
+    second = ["PricingAgent", "SupplyAgent", "SupplyAgent", "Orchestrator"]
+    assert row["type"] == "responsible_step" and row["labels"] == 8
+    assert row["cohen_kappa_mean"] == pytest.approx(cohen_kappa_score(first, second), abs=1e-4)
+    with pytest.raises(ValueError, match="expected the id of a step"):
+        schemes.schemes[0].validate_value({"agent": "PricingAgent"})
+    assert schemes.schemes[0].validate_value("span_1") == {"step_id": "span_1"}

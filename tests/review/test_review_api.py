@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from .bundles import make_bundle
-from .helpers import TOKEN, auth, json_auth, run_id
+from .helpers import TOKEN, auth, import_errors, json_auth, run_id, write_analysis
 
 POTATO = {
     "id": "hook-1",
@@ -351,35 +351,59 @@ def test_restart_skips_unchanged_files_and_ingests_new_ones(make_client, batch: 
     assert db_counts(reopened)[0] == 5
 
 
-def test_analysis_tables_are_read_defensively(make_client, batch: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    analysis = tmp_path / "analysis"
-    analysis.mkdir()
-    (analysis / "trace_patterns.csv").write_text(
-        "run_id,pattern_label\n" + "".join(f"{run_id(i)},pricing drift\n" for i in (1, 3))
-    )
-    (analysis / "suspects.json").write_text('{"rows": [')  # half-written: ignored, no crash
+def test_analysis_tables_are_read_through_the_core_models(make_client, batch: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    analysis = write_analysis(tmp_path / "analysis", [run_id(1), run_id(3)])
     client = make_client(batch, analysis=analysis)
     assert client.get("/api/traces", params={"pattern": "pricing drift"}, headers=auth()).json()["total"] == 2
     view = client.get(f"/api/traces/{run_id(1)}", headers=auth()).json()
-    assert view["pattern"] == "pricing drift" and view["suspects"] == []
-    (analysis / "suspects.json").write_text(
-        json.dumps(
-            [
-                {
-                    "pattern_label": "pricing drift",
-                    "suspect_label": "PricingAgent / compute_quote",
-                    "mean_score": 0.8,
-                    "agent_name": "PricingAgent",
-                    "span_id": None,
-                },
-                {"pattern_label": "pricing drift", "suspect_label": "Orchestrator", "mean_score": 0.3},
-            ]
-        )
-    )
+    assert view["pattern"] == "pricing drift" and view["pattern_info"]["id"] == 1
+    attribution = view["attribution"]
+    assert attribution["suspect_agent"] == "PricingAgent" and attribution["anchor_rule"] == "cited by a grade"
+    assert (attribution["deviation"], attribution["earliness"], attribution["proximity"]) == (0.9, 1.0, 0.5)
+    assert attribution["baseline_most_frequent_agent"] == "Orchestrator"
+    # the suspect step links to the panes' steps: the PricingAgent turn (span 4) and the quote (span 5)
+    suspect_span, anchor_span = f"span_{run_id(1)[-8:]}_0004", f"span_{run_id(1)[-8:]}_0005"
+    assert attribution["cites"] and all(step.startswith(suspect_span) for step in attribution["cites"])
+    assert attribution["anchor_cites"] == [anchor_span]
+    assert [s["agent_name"] for s in view["suspect_steps"]] == ["PricingAgent", "Orchestrator"]
+    assert [(s["component"], s["share"]) for s in view["pattern_suspects"]] == [
+        ("PricingAgent", 0.75),
+        ("compute_quote", 0.25),
+    ]
+    assert client.get(f"/api/traces/{run_id(0)}", headers=auth()).json()["attribution"] is None
+
+
+def test_a_bad_analysis_table_is_an_import_error(make_client, batch: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    analysis = write_analysis(tmp_path / "analysis", [run_id(1)])
+    (analysis / "suspects.json").write_text('[{"pattern_id": 1')  # half-written
+    (analysis / "attribution.json").write_text('[{"run_id": "x", "score": "high"}]')  # not an attribution row
+    client = make_client(batch, analysis=analysis)
+    view = client.get(f"/api/traces/{run_id(1)}", headers=auth()).json()
+    assert view["pattern"] == "pricing drift" and view["suspect_steps"]
+    assert view["attribution"] is None and view["pattern_suspects"] == []
+    errors = {e["source"]: e["message"] for e in import_errors(client)}
+    assert "row 1: field" in errors[str(analysis / "attribution.json")]
+    assert str(analysis / "suspects.json") in errors
+    write_analysis(analysis, [run_id(1)])  # the next analysis run fixes both: the errors clear
     client.app.state.review.analysis.reload(client.app.state.review.store)
-    suspects = client.get(f"/api/traces/{run_id(1)}", headers=auth()).json()["suspects"]
-    assert [s["name"] for s in suspects] == ["PricingAgent / compute_quote", "Orchestrator"]
-    assert suspects[0]["agent"] == "PricingAgent"
+    assert client.get(f"/api/traces/{run_id(1)}", headers=auth()).json()["attribution"] is not None
+    assert not [e for e in import_errors(client) if e["source"].startswith(str(analysis))]
+
+
+def test_bad_label_rows_are_import_errors_naming_line_and_field(make_client, batch: Path) -> None:  # type: ignore[no-untyped-def]
+    labels = batch / "eval_labels.jsonl"
+    lines = labels.read_text().splitlines()
+    broken = json.loads(lines[1])
+    broken["promptfoo_pass"] = "maybe"
+    lines[1] = json.dumps(broken)
+    lines.insert(2, "{not json")
+    labels.write_text("\n".join(lines) + "\n")
+    client = make_client(batch)
+    messages = [e["message"] for e in import_errors(client)]
+    assert any(":2: field `promptfoo_pass`" in m for m in messages), messages
+    assert any(":3: not valid JSON" in m for m in messages), messages
+    assert client.get(f"/api/traces/{run_id(0)}", headers=auth()).json()["grades"] is not None
+    assert client.get(f"/api/traces/{run_id(1)}", headers=auth()).json()["grades"] is None
 
 
 def test_security_headers_forbid_inline_script(make_client, batch: Path) -> None:  # type: ignore[no-untyped-def]

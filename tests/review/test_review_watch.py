@@ -13,7 +13,7 @@ from watchfiles import Change
 from evswarm.review.watch import handle_trace_changes
 
 from .bundles import label_row, make_bundle
-from .helpers import auth, run_id, wait_until
+from .helpers import auth, run_id, wait_until, write_analysis
 from .test_review_api import POTATO
 
 
@@ -37,7 +37,7 @@ def test_analysis_tables_reload_when_written(make_client, batch: Path, tmp_path:
     analysis = tmp_path / "analysis"
     analysis.mkdir()
     client = make_client(batch, analysis=analysis)
-    (analysis / "trace_patterns.csv").write_text(f"run_id,pattern_label\n{run_id(2)},late quotes\n")
+    write_analysis(analysis, [run_id(2)], label="late quotes")
     wait_until(
         lambda: client.get(f"/api/traces/{run_id(2)}", headers=auth()).json()["pattern"] == "late quotes",
         what="the pattern table",

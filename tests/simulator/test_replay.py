@@ -100,3 +100,19 @@ def test_a_replay_difference_shows_the_text_around_it_not_a_shared_prefix() -> N
     found = first_difference({"out": prefix + "AAA" + "y" * 300}, {"out": prefix + "BBB" + "y" * 300})
     assert found is not None and "AAA" in found and "BBB" in found
     assert found.count("x") < 150  # a window around the difference, not the whole shared prefix
+
+
+@pytest.mark.slow
+def test_a_batch_whose_bundles_are_zipped_replays_in_place(recorded: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    layout = _copy(recorded, tmp_path)
+    with zipfile.ZipFile(layout.root / "bundles.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in layout.bundle_paths():
+            archive.write(path, path.name)
+    shutil.rmtree(layout.bundles_dir)  # like the shipped data/: bundles.zip only
+    code, out = _invoke(str(layout.root), "--verify", "--limit", "3")
+    assert code == 0 and "3 run(s) replayed: 3 match" in out, out
+    (layout.root / "bundles.zip").write_bytes(b"PK\x03\x04 not a zip")
+    code, out = _invoke(str(layout.root))
+    assert code == 2 and "not a readable zip archive" in out

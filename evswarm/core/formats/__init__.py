@@ -167,15 +167,17 @@ def _bound(trace: Trace) -> Trace:
     return trace
 
 
-def to_traces(payload: Any, fmt: str = "auto") -> list[Trace]:
-    """Canonical traces from one payload (an OTLP export may hold several).
+def to_traces(payload: Any, fmt: str = "auto", *, depth_checked: bool = False) -> list[Trace]:
+    """Canonical traces from one payload (an OTLP export may hold several). `depth_checked`: the payload
+    was parsed by `parse_json`, which already held it to the depth limit.
 
     Raises ImportFormatError, and nothing else, for any payload that cannot be read.
     """
     if fmt not in FORMATS:
         raise ImportFormatError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     try:
-        check_depth(payload)
+        if not depth_checked:
+            check_depth(payload)
     except DepthError as exc:
         raise ImportFormatError(str(exc)) from exc
     try:

@@ -8,24 +8,36 @@ is the final answer.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from evswarm.core.bundle import Bundle, SpanRecord
+from evswarm.core.bundle import SpanRecord, TraceBundle
 from evswarm.core.errors import BundleError
 from evswarm.core.formats.common import ImportFormatError, as_text, opt_str
-from evswarm.core.io import parse_bundle
+from evswarm.core.io import parse_trace_bundle
 from evswarm.core.limits import MAX_STEPS
 from evswarm.core.steps import Finding, Step, StepKind, Trace
 
 
 def from_bundle(payload: dict[str, Any]) -> Trace:
     try:
-        bundle = parse_bundle(payload, source="evswarm bundle")
+        bundle = parse_trace_bundle(payload, source="evswarm bundle")
     except BundleError as exc:
         raise ImportFormatError(exc.message) from exc
     if len(bundle.spans) > MAX_STEPS:
         raise ImportFormatError(f"`spans`: {len(bundle.spans):,} spans, more than the {MAX_STEPS:,} allowed")
     return bundle_to_trace(bundle)
+
+
+def _duration_ms(span: SpanRecord) -> float | None:
+    """How long a span took, in milliseconds; None when its times are missing or unreadable."""
+    try:
+        start = datetime.fromisoformat(str(span.started_at).replace("Z", "+00:00"))
+        end = datetime.fromisoformat(str(span.ended_at).replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    millis = (end - start).total_seconds() * 1000
+    return round(millis, 1) if millis >= 0 else None
 
 
 def _ordered(spans: list[SpanRecord]) -> list[SpanRecord]:
@@ -53,7 +65,7 @@ def _message_text(item: dict[str, Any]) -> str:
 
 
 class _Builder:
-    def __init__(self, bundle: Bundle) -> None:
+    def __init__(self, bundle: TraceBundle) -> None:
         self.bundle = bundle
         self.steps: list[Step] = []
         self.function_call_ids = {
@@ -77,6 +89,7 @@ class _Builder:
                 "group": span.span_id,
                 "span_id": span.span_id,
                 "timestamp": span.started_at,
+                "duration_ms": _duration_ms(span),
             }
             kind = item.get("type")
             if kind == "reasoning":
@@ -115,6 +128,7 @@ class _Builder:
                 call_id=call_id,
                 span_id=span.span_id,
                 timestamp=span.ended_at,
+                duration_ms=_duration_ms(span),
                 error=None if error is None else as_text(error),
             )
         )
@@ -190,7 +204,7 @@ class _Builder:
         return self.steps
 
 
-def _final_answer(steps: list[Step], bundle: Bundle) -> str:
+def _final_answer(steps: list[Step], bundle: TraceBundle) -> str:
     decision = bundle.run.summary.final_decision
     decision_data = decision.model_dump(mode="json") if decision else None
     last_message = next((s for s in reversed(steps) if s.kind is StepKind.MESSAGE), None)
@@ -215,7 +229,7 @@ def _final_answer(steps: list[Step], bundle: Bundle) -> str:
     return "none"
 
 
-def bundle_to_trace(bundle: Bundle) -> Trace:
+def bundle_to_trace(bundle: TraceBundle) -> Trace:
     summary = bundle.run.summary
     config = bundle.run.config
     steps = _Builder(bundle).build()

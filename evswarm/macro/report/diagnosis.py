@@ -1,4 +1,5 @@
-"""Diagnosis figures per top pattern: suspect leaderboard, root-cause story strip, swimlane."""
+"""Diagnosis figures per top pattern: the suspect leaderboard and the swimlane of a representative trace
+(the story itself is told in words, see `story`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import networkx as nx
 import pandas as pd
 import plotly.graph_objects as go
 
-from evswarm.macro.graph import window
 from evswarm.macro.report.figures import _short, empty
 
 KIND_SYMBOL = {
@@ -32,85 +32,58 @@ def suspect_leaderboard(suspects: pd.DataFrame, label: str, top: int = 8) -> go.
     fig = go.Figure(
         go.Bar(
             x=r["share"],
-            y=[_short(f"{c} ({s})", 52) for c, s in zip(r.component, r.side, strict=True)],
+            y=[_short(f"{c} ({s})", 40) for c, s in zip(r.component, r.side, strict=True)],
             orientation="h",
             marker={"color": [SIDE_COLOR.get(s, "#7f7f7f") for s in r.side]},
             text=[f"{t} trace(s) · mean score {m:.2f}" for t, m in zip(r.traces, r.mean_score, strict=True)],
-            textposition="auto",
+            textposition="outside",
+            cliponaxis=False,
             hovertemplate="%{y}: top suspect in %{x:.0%} of the pattern's traces<extra></extra>",
         )
     )
     fig.update_layout(
         title=f"Who the pattern's traces blame: {_short(label, 60)}",
-        xaxis={"title": "share of the pattern's traces", "tickformat": ".0%", "range": [0, 1]},
-        height=max(240, 40 * len(r) + 120),
-        margin={"l": 300},
+        xaxis={
+            "title": "share of the pattern's traces",
+            "tickformat": ".0%",
+            "range": [0, 1.3],
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
+        },
+        height=max(220, 36 * len(r) + 110),
+        margin={"l": 260, "r": 20},
     )
     return fig
 
 
-def story_path(g: nx.DiGraph, suspect: str, anchor: str) -> list[str]:
-    try:
-        path = nx.shortest_path(g, suspect, anchor)
-    except (nx.NetworkXNoPath, nx.NodeNotFound):
-        path = [suspect, anchor] if suspect != anchor else [anchor]
-    return [str(p) for p in path]
+LANE_STEPS = 36
+"""Steps a swimlane shows at most: those around the first suspect and those before the failure."""
 
 
-def story_strip(g: nx.DiGraph, path: list[str], label: str) -> go.Figure:
-    if not path:
-        return empty(f"Root-cause story: {label}", "no path")
-    keep = path if len(path) <= 5 else [path[0], *path[1:-1][:: max(1, (len(path) - 2) // 3)][:3], path[-1]]
-    fig = go.Figure()
-    for i, node in enumerate(keep):
-        d = g.nodes[node]
-        color = "#ff7f0e" if i == 0 else "#d62728" if i == len(keep) - 1 else "#1f77b4"
-        fig.add_shape(
-            type="rect",
-            x0=i * 2,
-            x1=i * 2 + 1.6,
-            y0=0,
-            y1=1,
-            fillcolor=color,
-            opacity=0.85,
-            line={"width": 0},
-        )
-        role = "suspect" if i == 0 else "anchor" if i == len(keep) - 1 else f"step {d['seq']}"
-        fig.add_annotation(
-            x=i * 2 + 0.8,
-            y=0.5,
-            showarrow=False,
-            font={"color": "white", "size": 11},
-            text=f"<b>{role}</b><br>{_short(str(d['agent_name']), 26)}<br>"
-            f"{d['node_kind']} {_short(str(d['tool_name'] or ''), 20)}",
-        )
-        if i < len(keep) - 1:
-            fig.add_annotation(
-                x=i * 2 + 1.95,
-                y=0.5,
-                ax=i * 2 + 1.65,
-                ay=0.5,
-                xref="x",
-                yref="y",
-                axref="x",
-                ayref="y",
-                showarrow=True,
-                arrowhead=3,
-                arrowwidth=2,
-                text="",
-            )
-    fig.update_layout(
-        title=f"Root-cause story (representative trace): {_short(label, 60)}",
-        xaxis={"visible": False, "range": [-0.2, len(keep) * 2]},
-        yaxis={"visible": False, "range": [-0.2, 1.2]},
-        height=220,
-        margin={"t": 50, "b": 10},
-    )
-    return fig
+def lane_window(g: nx.DiGraph, anchor: str, highlights: list[str]) -> pd.DataFrame:
+    """The steps from just before the earliest highlighted suspect to just after the anchor (status
+    changes left out); a long stretch keeps its two ends."""
+    if anchor not in g:
+        return pd.DataFrame()
+    seqs = [int(g.nodes[h]["seq"]) for h in highlights if h in g]
+    end = int(g.nodes[anchor]["seq"])
+    start = min([*seqs, end - 8]) - 2
+    rows = [
+        {"event_id": n, **d}
+        for n, d in g.nodes(data=True)
+        if start <= d["seq"] <= end + 2 and (d.get("node_kind") != "status" or n == anchor)
+    ]
+    if not rows:
+        return pd.DataFrame()
+    out = pd.DataFrame(rows).sort_values("seq").reset_index(drop=True)
+    if len(out) > LANE_STEPS:
+        out = pd.concat([out.head(LANE_STEPS // 3), out.tail(LANE_STEPS - LANE_STEPS // 3)]).reset_index(drop=True)
+    return out
 
 
-def swimlane(g: nx.DiGraph, anchor: str, highlights: list[str], label: str) -> go.Figure:
-    w = window(g, anchor)
+def swimlane(g: nx.DiGraph, anchor: str, highlights: list[str], label: str, colors: dict[str, str]) -> go.Figure:
+    """The steps around the anchor, one lane per agent: marker colour = the agent's colour (as in every
+    chart and the review app), marker shape = the step's kind."""
+    w = lane_window(g, anchor, highlights)
     if w.empty:
         return empty(f"Swimlane: {label}", "no events")
     lanes = list(dict.fromkeys(w.agent_name.astype(str)))
@@ -127,14 +100,32 @@ def swimlane(g: nx.DiGraph, anchor: str, highlights: list[str], label: str) -> g
         )
     )
     for kind, part in w.groupby("node_kind"):
+        symbol = KIND_SYMBOL.get(str(kind), "circle")
+        fig.add_trace(  # the legend entry: the kind's shape in grey (colours are the agents')
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=str(kind),
+                legendgroup=str(kind),
+                marker={"symbol": symbol, "size": 10, "color": "#9e9e9e", "line": {"width": 1, "color": "#333"}},
+            )
+        )
         fig.add_trace(
             go.Scatter(
                 x=part.seq,
                 y=y[part.index],
                 mode="markers",
                 name=str(kind),
-                marker={"symbol": KIND_SYMBOL.get(str(kind), "circle"), "size": 11},
-                text=[_short(t, 140) for t in part.text],
+                legendgroup=str(kind),
+                showlegend=False,
+                marker={
+                    "symbol": symbol,
+                    "size": 11,
+                    "color": [colors.get(str(a), "#7f7f7f") for a in part.agent_name],
+                    "line": {"width": 1, "color": "#333333"},
+                },
+                text=[_short(str(t), 140) for t in part.text],
                 hovertemplate="%{text}<extra></extra>",
             )
         )
@@ -156,17 +147,18 @@ def swimlane(g: nx.DiGraph, anchor: str, highlights: list[str], label: str) -> g
             x=a.seq,
             y=y[a.index],
             mode="markers+text",
-            name="anchor",
-            text=["anchor"],
+            name="failure shows",
+            text=["failure"],
             textposition="top center",
             marker={"symbol": "diamond", "size": 16, "color": "#d62728"},
         )
     )
     fig.update_layout(
-        title=f"Swimlane around the anchor (representative trace): {_short(label, 60)}",
-        xaxis_title="event sequence",
-        height=max(300, 42 * len(lanes) + 140),
-        margin={"l": 240},
+        title=f"Swimlane from the suspects to the failure (representative trace): {_short(label, 44)}",
+        xaxis_title="step (position in the trace)",
+        height=max(300, 40 * len(lanes) + 190),
+        margin={"l": 220, "r": 20, "b": 50, "t": 90},
         yaxis={"tickmode": "array", "tickvals": list(range(len(lanes))), "ticktext": lanes},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": {"size": 11}},
     )
     return fig

@@ -1,4 +1,10 @@
-"""Assemble the single self-contained report: plotly's script inlined once, every figure, tables."""
+"""Assemble the single self-contained report: plotly's script inlined once at the end of the page, every
+figure drawn when it comes near the window (or when its section is opened), tables that fit the page.
+
+The page reads top-down: the summary, then the impact leaderboard, the trace map, where patterns
+concentrate, lift and version tables (what stands out first, the rest behind a toggle), then each top
+pattern's root-cause story. It fits a 1280-pixel window without sideways scrolling.
+"""
 
 from __future__ import annotations
 
@@ -13,166 +19,211 @@ from evswarm.core.io import atomic_write_bytes
 from evswarm.macro.attribution import WEIGHTS
 from evswarm.macro.graph import build_graph
 from evswarm.macro.report import diagnosis, figures, sankey
+from evswarm.macro.report.palette import agent_colors
+from evswarm.macro.report.story import REVIEW_URL, pattern_story
 from evswarm.macro.report.summary import summary_lines
+from evswarm.macro.report.tables import number, pct, q_value, signed_pct, table
 
 if TYPE_CHECKING:
     from evswarm.macro.result import AnalysisResult
 
+OPEN_STORIES = 5
+"""Top patterns whose diagnosis is open when the page loads; the others open on a click."""
+STEP_KINDS = ("generation", "response", "function", "handoff", "guardrail", "agent")
+"""Event kinds that are steps of an agent (their agents get colours)."""
+
 CSS = """
+*{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
-main{max-width:1200px;margin:0 auto;padding:24px}
-h1{margin:0 0 4px} h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:40px}
-.meta{color:#666;font-size:14px}
+main{max-width:1200px;margin:0 auto;padding:20px 24px}
+h1{margin:0 0 4px} h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:36px}
+h3{margin:28px 0 6px} .meta{color:#666;font-size:14px;overflow-wrap:anywhere}
 .summary{background:#fff;border-left:5px solid #2a6fdb;padding:12px 20px;margin:16px 0}
 .summary li{margin:6px 0;line-height:1.45}
-.fig{background:#fff;margin:12px 0;padding:4px;border:1px solid #eee}
-table{border-collapse:collapse;font-size:13px;background:#fff;margin:8px 0}
-th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f0f0f0} .muted{color:#888} .lead{font-weight:600}
-details{margin:8px 0} code{background:#eee;padding:1px 4px}
+.fig{background:#fff;margin:12px 0;border:1px solid #eee;min-width:0}
+.fig .plot{width:100%}
+.table-wrap{max-width:100%;overflow-x:auto}
+table{border-collapse:collapse;font-size:13px;background:#fff;margin:8px 0;width:100%}
+th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th{background:#f0f0f0;font-weight:600} tr.lead td{font-weight:600}
+.muted{color:#777} .small{font-size:13px}
+details{margin:8px 0} details>summary{cursor:pointer;color:#2a4fb3}
+code{background:#eee;padding:1px 4px;overflow-wrap:anywhere}
+.chip{display:inline-block;border-radius:4px;padding:0 6px;font-size:12px;background:var(--c);color:var(--i)}
+ol.chain{list-style:none;padding:0;margin:8px 0;border-left:3px solid #ccc}
+ol.chain li{position:relative;padding:4px 0 4px 16px;line-height:1.5}
+ol.chain li.suspect{border-left:3px solid #7b2cbf;margin-left:-3px;background:#f6f0fc}
+ol.chain li.anchor{border-left:3px solid #d62728;margin-left:-3px;background:#fdf0f0}
+ol.chain li.gap{color:#777}
+ol.chain .role{font-size:12px;color:#555;font-style:italic}
+a.step{font-weight:600;font-variant-numeric:tabular-nums} h3.inline{display:inline}
+.story{background:#fff;border:1px solid #eee;padding:6px 12px;margin:8px 0}
+"""
+
+DRAW_JS = """
+(function () {
+  var figures = Array.prototype.slice.call(document.querySelectorAll('.fig[data-figure]'));
+  function draw(fig) {
+    if (fig.dataset.drawn) return;
+    fig.dataset.drawn = '1';
+    var spec = JSON.parse(fig.querySelector('script[type="application/json"]').textContent);
+    Plotly.newPlot(fig.querySelector('.plot'), spec.data, spec.layout, {displaylogo: false, responsive: true});
+  }
+  if ('IntersectionObserver' in window) {
+    var seen = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting) { draw(entry.target); seen.unobserve(entry.target); }
+      });
+    }, {rootMargin: '600px 0px'});
+    figures.forEach(function (fig) { seen.observe(fig); });
+  } else {
+    figures.forEach(draw);
+  }
+  document.querySelectorAll('details').forEach(function (box) {
+    box.addEventListener('toggle', function () {
+      if (box.open) box.querySelectorAll('.fig[data-figure]').forEach(draw);
+    });
+  });
+  document.body.dataset.ready = '1';
+})();
 """
 
 
 def _fig(fig: go.Figure, fig_id: str) -> str:
-    body = fig.to_html(full_html=False, include_plotlyjs=False, div_id=fig_id, config={"displaylogo": False})
-    return f'<div class="fig" data-figure="{fig_id}">{body}</div>'
+    """A placeholder that the page fills with the figure when it comes near the window."""
+    spec = fig.to_json().replace("</", "<\\/")
+    height = int(fig.layout.height or 450)
+    return (
+        f'<div class="fig" data-figure="{fig_id}"><div class="plot" id="{fig_id}" style="height:{height}px"></div>'
+        f'<script type="application/json">{spec}</script></div>'
+    )
 
 
-def _table(
-    df: pd.DataFrame,
-    cols: list[str],
-    fmt: dict[str, str] | None = None,
-    table_id: str = "",
-    lead_col: str | None = None,
-) -> str:
-    if df.empty:
-        return '<p class="muted">(nothing to show)</p>'
-    fmt = fmt or {}
-    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in cols)
-    rows = []
-    for rec in df[cols + ([lead_col] if lead_col and lead_col not in cols else [])].to_dict("records"):
-        cells = []
-        for c in cols:
-            v = rec[c]
-            if isinstance(v, list):
-                v = ", ".join(map(str, v))
-            text = fmt[c].format(v) if c in fmt and v is not None and v == v else str(v)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        cls = ' class="lead"' if lead_col and rec.get(lead_col) else ""
-        rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+def _pattern_table(pats: pd.DataFrame) -> str:
+    view = pats[pats.pattern_id > 0].copy()
+    if view.empty:
+        return table(view, {}, table_id="table-patterns")
+    view["suspect"] = [
+        f"{s} ({share:.0%})" if isinstance(s, str) and s and s.lower() != "nan" and share == share else "–"
+        for s, share in zip(view.top_suspect, view.top_suspect_share, strict=True)
+    ]
+    view["terms"] = [", ".join(list(k)[:4]) if isinstance(k, list | tuple) else "–" for k in view.keywords]
+    columns = {
+        "pattern_id": ("P", None),
+        "label": ("pattern", None),
+        "trace_count": ("traces", None),
+        "prevalence": ("of runs", pct),
+        "severity": ("severity", number(2)),
+        "impact": ("impact", number(3)),
+        "suspect": ("top suspect (share of its traces)", None),
+        "dominant_case_type": ("mostly in", None),
+        "dominant_outcome": ("outcome", None),
+        "terms": ("distinctive terms", None),
+    }
+    return table(view, columns, table_id="table-patterns", rest_label="other patterns")
 
 
-def _diagnosis_sections(r: AnalysisResult) -> list[str]:
-    out: list[str] = []
+def _lift_table(r: AnalysisResult) -> str:
+    lift = r.lift
+    if lift.empty:
+        return table(lift, {}, table_id="table-lift")
+    view = lift.sort_values(["leads", "q_value", "lift"], ascending=[False, True, False]).reset_index(drop=True)
+    columns = {
+        "pattern_id": ("P", None),
+        "pattern": ("pattern", None),
+        "slice": ("slice", None),
+        "value": ("value", None),
+        "traces": ("traces", None),
+        "slice_share": ("share in slice", pct),
+        "overall_share": ("share overall", pct),
+        "lift": ("lift", number(2)),
+        "q_value": ("q", q_value),
+    }
+    lead = view.leads.astype(bool)
+    return table(view, columns, table_id="table-lift", lead=lead, rest_label="rows that do not stand out")
+
+
+def _version_table(r: AnalysisResult) -> str:
+    vc = r.version_compare
+    if vc.empty:
+        return '<p class="muted" id="table-version-compare">Only one agent version set: nothing to compare.</p>'
+    changed = vc.change != "no clear change"
+    view = vc.assign(_changed=changed).sort_values(["_changed", "q_value"], ascending=[False, True])
+    view = view.reset_index(drop=True)
+    columns = {
+        "pattern_id": ("P", None),
+        "pattern": ("pattern", None),
+        "version_set": ("version set", None),
+        "baseline_prevalence": ("baseline", pct),
+        "prevalence": ("this version", pct),
+        "difference": ("difference", signed_pct),
+        "diff_ci_low": ("95% CI low", signed_pct),
+        "diff_ci_high": ("95% CI high", signed_pct),
+        "q_value": ("q", q_value),
+        "change": ("change", None),
+    }
+    baseline = html.escape(str(vc.baseline.iloc[0]))
+    return f"<p>Baseline: <code>{baseline}</code>.</p>" + table(
+        view, columns, table_id="table-version-compare", lead=view._changed, rest_label="rows with no clear change"
+    )
+
+
+def _diagnosis_sections(r: AnalysisResult, colors: dict[str, str]) -> list[str]:
     if r.suspects.empty:
         return ['<p class="muted">No pattern could be diagnosed.</p>']
-    steps = r.suspect_steps
-    for p in r.patterns[r.patterns.pattern_id > 0].head(r.config.top_patterns).itertuples():
+    out: list[str] = []
+    members_of = r.assignments.groupby("pattern_id").run_id.apply(list).to_dict()
+    attributed = r.attribution.set_index("run_id", drop=False)
+    top = r.patterns[r.patterns.pattern_id > 0].head(r.config.top_patterns)
+    wanted = {rid for pid in top.pattern_id for rid in members_of.get(int(pid), [])}
+    events_by_run = {rid: ev for rid, ev in r.events[r.events.run_id.isin(wanted)].groupby("run_id")}
+    for rank, p in enumerate(top.itertuples()):
         pid = int(p.pattern_id)
         mine = r.suspects[r.suspects.pattern_id == pid]
-        if mine.empty:
-            continue
-        out.append(f'<h3 id="pattern-{pid}">P{pid} · {html.escape(p.label)}</h3>')
-        out.append(_fig(diagnosis.suspect_leaderboard(mine, p.label), f"fig-suspects-p{pid}"))
-        top = mine.iloc[0]
-        blamed = r.attribution[r.attribution.suspect_component == top.component].run_id
-        rep = next((rid for rid in p.representatives if rid in set(blamed)), None)
-        if rep is None:
-            continue
-        trace_steps = steps[steps.run_id == rep].sort_values("rank")
-        events = r.events[r.events.run_id == rep]
-        g = build_graph(events, temporal=False)
-        suspect, anchor = str(trace_steps.event_id.iloc[0]), str(trace_steps.anchor_event_id.iloc[0])
-        if suspect not in g:  # the virtual input step
-            out.append(
-                f"<p>In representative trace <code>{html.escape(rep)}</code> no step before the failure differs "
-                "from its peers: the input is the suspect.</p>"
-            )
-            continue
-        path = diagnosis.story_path(g, suspect, anchor)
+        members = members_of.get(pid, [])
+        attribution = attributed.loc[attributed.index.intersection(members)]
+        story, told = pattern_story(p, mine, attribution, members, events_by_run, colors)
+        body = [story, _fig(diagnosis.suspect_leaderboard(mine, p.label), f"fig-suspects-p{pid}")]
+        rep = told or _representative(p.representatives, mine, attribution)
+        if rep is not None and rep in events_by_run:
+            events = events_by_run[rep]
+            steps = r.suspect_steps[r.suspect_steps.run_id == rep].sort_values("rank")
+            anchor = str(steps.anchor_event_id.iloc[0]) if not steps.empty else None
+            if anchor and anchor != "None":
+                highlights = steps.event_id.head(3).tolist()
+                lane = diagnosis.swimlane(build_graph(events), anchor, highlights, p.label, colors)
+                body.append(_fig(lane, f"fig-swimlane-p{pid}"))
+        count = f"<span class='muted small'>({p.trace_count} traces, {p.prevalence:.1%} of runs)</span>"
+        title = f"P{pid} · {html.escape(p.label)} {count}"
+        state = " open" if rank < OPEN_STORIES else ""
         out.append(
-            f"<p>Representative trace <code>{html.escape(rep)}</code>: the top suspect is "
-            f"<b>{html.escape(str(top.component))}</b> ({html.escape(str(top.side))}; top suspect in "
-            f"{top.share:.0%} of the pattern's traces); its step reaches the step where the failure shows in "
-            f"{len(path) - 1} content hop(s).</p>"
+            f'<details class="pattern" id="story-p{pid}"{state}><summary><h3 id="pattern-{pid}" class="inline">'
+            f"{title}</h3></summary>{''.join(body)}</details>"
         )
-        out.append(_fig(diagnosis.story_strip(g, path, p.label), f"fig-story-p{pid}"))
-        highlights = trace_steps.event_id.head(3).tolist()
-        out.append(_fig(diagnosis.swimlane(build_graph(events), anchor, highlights, p.label), f"fig-swimlane-p{pid}"))
     return out
+
+
+def _representative(representatives: list[str], suspects: pd.DataFrame, attribution: pd.DataFrame) -> str | None:
+    """A trace near the pattern's centre that blames its top suspect (else any that does, else the centre)."""
+    if suspects.empty or attribution.empty:
+        return representatives[0] if representatives else None
+    blamed = set(attribution[attribution.suspect_component == suspects.iloc[0].component].run_id)
+    return next((rid for rid in representatives if rid in blamed), next(iter(sorted(blamed)), None))
 
 
 def render(r: AnalysisResult) -> str:
     pats = r.patterns
+    colors = agent_colors(r.events.agent_name[r.events.node_kind.isin(STEP_KINDS)].dropna().astype(str))
     summary = "".join(f"<li>{html.escape(line)}</li>" for line in summary_lines(r))
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in r.notes)
-    lift_cols = [
-        "pattern_id",
-        "pattern",
-        "slice",
-        "value",
-        "traces",
-        "slice_traces",
-        "slice_share",
-        "overall_share",
-        "lift",
-        "q_value",
-    ]
-    pct = "{:.1%}"
-    lift_fmt = {"slice_share": pct, "overall_share": pct, "lift": "{:.2f}", "q_value": "{:.2g}"}
-    lift_view = r.lift.head(40) if not r.lift.empty else r.lift
-    vc_cols = [
-        "pattern_id",
-        "pattern",
-        "baseline",
-        "version_set",
-        "baseline_prevalence",
-        "prevalence",
-        "difference",
-        "diff_ci_low",
-        "diff_ci_high",
-        "q_value",
-        "change",
-    ]
-    vc_fmt = {
-        "baseline_prevalence": pct,
-        "prevalence": pct,
-        "difference": "{:+.1%}",
-        "diff_ci_low": "{:+.1%}",
-        "diff_ci_high": "{:+.1%}",
-        "q_value": "{:.2g}",
-    }
-    pat_cols = [
-        "pattern_id",
-        "label",
-        "trace_count",
-        "prevalence",
-        "severity",
-        "severity_weighted_prevalence",
-        "impact",
-        "top_suspect",
-        "top_suspect_share",
-        "dominant_case_type",
-        "dominant_outcome",
-        "keywords",
-        "label_basis",
-    ]
-    pat_fmt = {
-        "top_suspect_share": "{:.0%}",
-        "prevalence": pct,
-        "severity": "{:.2f}",
-        "severity_weighted_prevalence": pct,
-        "impact": "{:.3f}",
-    }
     skipped = "".join(f"<li><code>{html.escape(s.source)}</code>: {html.escape(s.reason)}</li>" for s in r.skipped)
     timing = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.2f}</td></tr>" for k, v in r.timings.items())
     weights = " + ".join(f"{w}·{k}" for k, w in WEIGHTS.items())
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         "<title>evswarm macro analysis</title>",
         f"<style>{CSS}</style>",
-        f'<script type="text/javascript">{get_plotlyjs()}</script>',
         "</head><body><main>",
         "<h1>Macro analysis: recurring behavior patterns</h1>",
         f"<p class='meta'>batch <code>{html.escape(str(r.extra.get('batch_dir', '')))}</code> · "
@@ -185,7 +236,7 @@ def render(r: AnalysisResult) -> str:
         f"<details open><summary>Notes on the input</summary><ul>{notes}</ul></details>",
         "<h2>Impact leaderboard</h2>",
         _fig(figures.leaderboard(pats), "fig-impact-leaderboard"),
-        _table(pats, [c for c in pat_cols if c in pats.columns], pat_fmt, "table-patterns"),
+        _pattern_table(pats),
         "<h2>Trace map</h2>",
         _fig(figures.trace_map(r.assignments, pats), "fig-trace-map"),
         "<h2>Where patterns concentrate</h2>",
@@ -193,29 +244,32 @@ def render(r: AnalysisResult) -> str:
         _fig(sankey.outcome_finding(r.traces), "fig-sankey-findings"),
         _fig(sankey.outcome_pattern(r.assignments), "fig-sankey-patterns"),
         "<h2>Lift by slice</h2>",
-        "<p>Bold rows are significant after Benjamini-Hochberg correction "
-        f"(q &lt; {r.config.alpha}) with at least "
-        f"{r.config.min_slice_support} traces. Fisher's exact test per row.</p>",
-        _table(lift_view, lift_cols, lift_fmt, "table-lift", lead_col="leads"),
+        "<p>How much more common a pattern is in one slice of the batch than overall (Fisher's exact test per row, "
+        "Benjamini-Hochberg correction). Shown first and in bold: the rows that stand out, significant "
+        f"(q &lt; {r.config.alpha}) with at least {r.config.min_slice_support} traces and a lift above 1.</p>",
+        _lift_table(r),
         "<h2>Agent-version comparison</h2>",
         _fig(figures.version_comparison(r.version_prevalence, pats), "fig-version-comparison"),
-        _table(r.version_compare, vc_cols, vc_fmt, "table-version-compare")
-        if not r.version_compare.empty
-        else '<p class="muted">Only one agent version set in this batch: nothing to compare.</p>',
+        _version_table(r),
         "<h2>Root-cause diagnosis</h2>",
-        "<p>Every analyzed trace is attributed: from its anchor (where the failure shows), each earlier step "
-        f"that acts scores {weights}. Deviation = 1 − the share of peer traces (same case type, passing) "
-        "that take the same step; earliness = 1/(1+k) for the trace's k-th unusual step; proximity = "
-        "1/(1+hops) to the anchor over content edges (call to result, handoff to agent, span to parent). "
-        "When no step differs from its peers, the input is the suspect. A pattern's suspects are the "
-        "components its traces blame, with their shares.</p>",
-        *_diagnosis_sections(r),
+        "<p>Every analyzed trace is attributed to the step where it went wrong: from the step where the failure "
+        f"shows (its anchor), each earlier step that acts scores {weights}. Deviation: how much more often the "
+        "pattern's traces take the step than passing peers of the same case type; earliness: 1/(1+k) for the "
+        "trace's k-th unusual step; proximity: 1/(1+hops) to the anchor over content edges (a call to its "
+        "result, a handoff to the agent it names, a span to its parent). When no step differs from its peers, "
+        "the input is the suspect. For each pattern: whom its traces blame, and how its most common chain goes "
+        f"from the suspect's step to the failure. Step numbers open the step in the review app (<code>{REVIEW_URL}"
+        "</code>; start it with <code>evswarm serve DIR --analysis OUT</code>).</p>",
+        *_diagnosis_sections(r, colors),
         "<h2>Run details</h2><table><tr><th>stage</th><th>seconds</th></tr>",
         timing,
         "</table>",
         f"<details><summary>Skipped bundles ({len(r.skipped)})</summary><ul>{skipped or '<li>none</li>'}</ul>"
         "</details>",
-        "</main></body></html>",
+        "</main>",
+        f'<script type="text/javascript">{get_plotlyjs()}</script>',
+        f"<script>{DRAW_JS}</script>",
+        "</body></html>",
     ]
     return "\n".join(parts)
 

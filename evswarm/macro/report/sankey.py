@@ -25,14 +25,21 @@ def _sankey(df: pd.DataFrame, cols: list[str], title: str, min_link: int) -> go.
             src.append(nodes.setdefault(left, len(nodes)))
             dst.append(nodes.setdefault(right, len(nodes)))
             val.append(int(r[2]))
-    labels = [n.split(": ", 1)[1].replace("_", " ")[:48] for n in nodes]
+    names = [n.split(": ", 1)[1].replace("_", " ") for n in nodes]
+    labels = [n if len(n) <= 34 else n[:33] + "…" for n in names]
     fig = go.Figure(
         go.Sankey(
-            node={"label": labels, "pad": 12, "thickness": 14},
+            node={"label": labels, "pad": 10, "thickness": 14, "customdata": names,
+                  "hovertemplate": "%{customdata}: %{value} traces<extra></extra>"},
             link={"source": src, "target": dst, "value": val},
+            textfont={"size": 11},
         )
+    )  # fmt: skip
+    fig.update_layout(
+        title=title + (f" (flows of ≥ {min_link} traces)" if min_link > 1 else ""),
+        height=640,
+        margin={"l": 10, "r": 10, "t": 50, "b": 20},
     )
-    fig.update_layout(title=title + (f" (flows of ≥ {min_link} traces)" if min_link > 1 else ""), height=620)
     return fig
 
 

@@ -44,18 +44,57 @@ async function api(path, options = {}) {
   return data;
 }
 
-// A stable colour per agent (its lane colour), from a hash of the name.
+// One colour per agent, the same as in the analysis report: the server sends each agent's colour
+// (`agent_colors` of /api/config: agents sorted by name take a 24-colour palette in turn). An agent it
+// has not seen yet gets a palette colour from a hash of its name.
+const AGENT_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+  "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#aec7e8", "#ffbb78", "#98df8a",
+  "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"];
+const agentColors = {};
+
+function setAgentColors(colors) { Object.assign(agentColors, colors || {}); }
+
 function agentColor(name) {
+  const key = String(name || "");
+  if (agentColors[key]) return agentColors[key];
   let hash = 2166136261;
-  for (const ch of String(name || "")) hash = Math.imul(hash ^ ch.codePointAt(0), 16777619) >>> 0;
-  return `hsl(${Math.round(((hash % 1000) / 1000) * 360)}, 60%, ${38 + (hash >>> 10) % 3 * 6}%)`;
+  for (const ch of key) hash = Math.imul(hash ^ ch.codePointAt(0), 16777619) >>> 0;
+  return AGENT_PALETTE[hash % AGENT_PALETTE.length];
+}
+
+// Dark text on light colours, white on dark ones (relative luminance).
+function inkFor(hex) {
+  const n = parseInt(hex.slice(1), 16);
+  const [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255].map((c) => {
+    const v = c / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.4 ? "#1d1f24" : "#fff";
 }
 
 function agentChip(name) {
   if (!name) return null;
   const chip = el("span", { class: "agent-chip", text: name, title: "agent " + name });
-  chip.style.setProperty("--agent", agentColor(name));
+  const color = agentColor(name);
+  chip.style.setProperty("--agent", color);
+  chip.style.setProperty("--agent-ink", inkFor(color));
   return chip;
+}
+
+function fmtDuration(ms) {
+  if (ms === null || ms === undefined) return "";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+  return `${Math.floor(ms / 60000)} min ${Math.round((ms % 60000) / 1000)} s`;
+}
+
+// The list's filters travel with a trace's address (`?case_type=...&q=...`), so that its page can step to
+// the previous and next trace of the same list, and `queue=1` keeps the annotation queue going.
+const LIST_FILTERS = ["q", "case_type", "outcome", "failed_rubric", "pattern", "version_set", "annotated"];
+
+function traceHref(traceId, params) {
+  const query = params && params.toString();
+  return "/traces/" + encodeURIComponent(traceId) + (query ? "?" + query : "");
 }
 
 async function downloadExport(format, statusNode) {
@@ -78,6 +117,8 @@ async function downloadExport(format, statusNode) {
 // Reads need a token (unless the server runs with --public-read): a notice under the header says so.
 const SIGN_IN_NEEDED = "Reads need a token: sign in (top right) with the server token or an annotator token.";
 
+let signInProblem = null; // why a sign-in link did not work, shown with the sign-in notice
+
 function showAuthNotice(text) {
   let node = document.getElementById("auth-notice");
   if (!node) {
@@ -85,7 +126,7 @@ function showAuthNotice(text) {
     document.querySelector("header.topbar").after(node);
   }
   node.hidden = false;
-  node.textContent = text || SIGN_IN_NEEDED;
+  node.textContent = text || (signInProblem ? `Sign-in link: ${signInProblem}. ${SIGN_IN_NEEDED}` : SIGN_IN_NEEDED);
 }
 
 function hideAuthNotice() {
@@ -139,10 +180,28 @@ function openStream(handlers) {
   return { close() { stopped = true; if (source) source.close(); } };
 }
 
+// A sign-in link (`/#signin=CODE`, printed by `evswarm serve`): the code is traded for its token once and
+// the fragment is removed from the address. The code never reaches the server in a URL.
+async function redeemSignInLink() {
+  const match = /(?:^#|&)signin=([A-Za-z0-9_-]+)/.exec(location.hash);
+  if (!match) return null;
+  history.replaceState(null, "", location.pathname + location.search);
+  try {
+    const answer = await api("/api/signin", { method: "POST", body: { code: match[1] }, auth: false });
+    setToken(answer.token);
+    return null;
+  } catch (error) {
+    signInProblem = error.message;
+    return error.message;
+  }
+}
+
 // The sign-in widget in the header: an annotator (or server) token kept in localStorage. `onChange` runs
 // after signing in or out (the pages reload, so that everything is read with the new token).
 async function renderSignIn(container, onChange) {
+  const linkProblem = await redeemSignInLink();
   container.replaceChildren();
+  if (linkProblem || signInProblem) showAuthNotice();
   const token = getToken();
   if (token) {
     try {
@@ -162,3 +221,6 @@ async function renderSignIn(container, onChange) {
 function reloadPage() { location.reload(); }
 
 function fmtScore(value) { return value === null || value === undefined ? "–" : Number(value).toFixed(2); }
+
+// A sign-in link pasted into a tab that shows the app already: load the page again to use it.
+window.addEventListener("hashchange", () => { if (/signin=/.test(location.hash)) location.reload(); });

@@ -2,11 +2,13 @@
 "use strict";
 
 const PAGE = 50;
-const FILTERS = ["q", "case_type", "outcome", "failed_rubric", "pattern", "version_set", "annotated"];
+const FILTERS = LIST_FILTERS;
 const form = document.getElementById("filters");
 let offset = 0;
 let pending = 0;
 let reloadTimer = null;
+let lastReload = 0;
+const RELOAD_EVERY = 1000; // while traces stream in (an import), the list reloads at most once a second
 
 function currentFilters() {
   const params = new URLSearchParams();
@@ -51,7 +53,7 @@ function gradeCell(row) {
 function renderRows(data) {
   const body = document.getElementById("rows");
   body.replaceChildren(...data.rows.map((row) => el("tr", { "data-trace-id": row.trace_id },
-    el("td", {}, el("a", { href: "/traces/" + encodeURIComponent(row.trace_id), class: "trace-link", text: row.trace_id }),
+    el("td", {}, el("a", { href: traceHref(row.trace_id, currentFilters()), class: "trace-link", text: row.trace_id }),
       el("div", { class: "small", text: row.title || "" })),
     el("td", { text: row.case_type || "–" }),
     el("td", {}, el("span", { class: "badge outcome", text: row.outcome || "–" })),
@@ -92,8 +94,10 @@ function onNewTrace(event) {
   if (offset === 0) {
     toast.hidden = false;
     toast.textContent = `${info.status === "new_version" ? "new version" : "new trace"}: ${info.trace_id}`;
-    clearTimeout(reloadTimer);
-    reloadTimer = setTimeout(() => { loadFacets(); load(); }, 150);
+    if (!reloadTimer) {
+      const wait = Math.max(150, RELOAD_EVERY - (Date.now() - lastReload));
+      reloadTimer = setTimeout(() => { reloadTimer = null; lastReload = Date.now(); loadFacets().then(load).catch(() => null); }, wait);
+    }
   } else {
     pending += 1;
     toast.hidden = false;
@@ -110,7 +114,44 @@ function connect() {
   });
 }
 
+// The start-up import runs while the page already answers: a progress line until it is done.
+async function watchImport() {
+  const line = document.getElementById("import-progress");
+  for (;;) {
+    let loading;
+    try { loading = (await api("/api/health", { auth: false })).loading; } catch (_) { loading = null; }
+    if (!loading || loading.phase === "done" || (loading.phase !== "importing" && !loading.total)) {
+      if (!line.hidden) { line.hidden = true; loadFacets().then(load).then(queueInfo).catch(() => null); }
+      document.body.dataset.imported = "1";
+      return;
+    }
+    line.hidden = false;
+    const pct = loading.total ? Math.floor((100 * loading.done) / loading.total) : 0;
+    line.replaceChildren(`importing traces: ${loading.done.toLocaleString()} of ${loading.total.toLocaleString()} (${pct}%)`,
+      loading.seconds ? ` · ${loading.seconds} s` : "", el("progress", { max: String(loading.total || 1), value: String(loading.done) }));
+    await new Promise((resolve) => setTimeout(resolve, 700));
+  }
+}
+
+// The annotation queue: how many traces of this list the signed-in annotator has not labelled, and a
+// button that opens the first of them (the trace page then goes on to the next).
+async function queueInfo() {
+  const box = document.getElementById("queue");
+  let data;
+  try { data = await api("/api/queue?" + currentFilters().toString()); } catch (_) { box.hidden = true; return; }
+  box.hidden = false;
+  const who = data.annotator === "admin" ? "anyone" : data.annotator;
+  box.replaceChildren(el("span", { class: "small", text: `${data.unlabelled.toLocaleString()} unlabelled by ${who}` }));
+  if (data.next) {
+    const params = currentFilters();
+    params.set("queue", "1");
+    box.append(" ", el("a", { class: "button", id: "start-queue", href: traceHref(data.next, params), text: "label next →" }));
+  }
+}
+
 async function start() {
+  await redeemSignInLink();
+  watchImport();
   try {
     // Filters in the URL need the facet options first; otherwise fetch facets and rows in parallel.
     await (location.search ? loadFacets().then(load) : Promise.all([loadFacets(), load()]));
@@ -122,15 +163,16 @@ async function start() {
   }
   hideAuthNotice();
   connect();
+  queueInfo();
   await showErrors();
 }
 
-form.addEventListener("submit", (event) => { event.preventDefault(); offset = 0; load(); });
-for (const select of form.querySelectorAll("select")) select.addEventListener("change", () => { offset = 0; load(); });
-document.getElementById("clear").addEventListener("click", () => { form.reset(); offset = 0; load(); });
+form.addEventListener("submit", (event) => { event.preventDefault(); offset = 0; load(); queueInfo(); });
+for (const select of form.querySelectorAll("select")) select.addEventListener("change", () => { offset = 0; load(); queueInfo(); });
+document.getElementById("clear").addEventListener("click", () => { form.reset(); offset = 0; load(); queueInfo(); });
 document.getElementById("prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); load(); });
 document.getElementById("next").addEventListener("click", () => { offset += PAGE; load(); });
 document.getElementById("new-traces").addEventListener("click", () => { pending = 0; offset = 0; load(); });
 
 readUrl();
-renderSignIn(document.getElementById("signin"), reloadPage).then(start);
+redeemSignInLink().then(() => renderSignIn(document.getElementById("signin"), reloadPage)).then(start);

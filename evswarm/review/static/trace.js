@@ -2,12 +2,17 @@
 // keyboard navigation, collapsible long outputs, grades and suspects beside them, and the annotation form.
 "use strict";
 
-const state = { config: null, trace: null, cycle: -1, cycles: 0, who: null };
+const state = { config: null, trace: null, cycle: -1, cycles: 0, who: null, suspectStep: null };
 // A malformed escape in the address (e.g. /traces/%E0%A4%A) is "no such trace", not a stuck page.
 const traceId = (() => {
   try { return decodeURIComponent(location.pathname.replace(/^\/traces\//, "")); } catch (_) { return null; }
 })();
-const wantedVersion = new URLSearchParams(location.search).get("version");
+const query = new URLSearchParams(location.search);
+const wantedVersion = query.get("version");
+const inQueue = query.get("queue") === "1";
+// The list this trace was opened from: its filters are kept for previous / next and the queue.
+const listParams = new URLSearchParams();
+for (const name of LIST_FILTERS) if (query.get(name)) listParams.set(name, query.get(name));
 
 function block(text, kind) {
   const value = text === null || text === undefined ? "" : String(text);
@@ -23,14 +28,16 @@ function block(text, kind) {
   pre.textContent = preview;
   const toggle = el("button", { type: "button", class: "expand", "aria-expanded": "false",
     text: `show all ${lines.length} lines` });
+  const more = el("div", { class: "more", text: open_hint(lines.length, limit) });
   toggle.addEventListener("click", (event) => {
     event.stopPropagation();
     const open = wrapper.classList.toggle("collapsed") === false;
     pre.textContent = open ? value : preview;
+    more.hidden = open;
     toggle.setAttribute("aria-expanded", String(open));
     toggle.textContent = open ? `collapse to ${limit} lines` : `show all ${lines.length} lines`;
   });
-  wrapper.append(pre, el("div", { class: "more", text: open_hint(lines.length, limit) }), toggle);
+  wrapper.append(pre, more, toggle);
   return wrapper;
 }
 
@@ -45,12 +52,18 @@ function card(step, extraClass, children) {
   });
   if (step.span_id) node.dataset.spanId = step.span_id;
   if (step.agent) node.style.setProperty("--agent", agentColor(step.agent));
+  if (step.step_id === state.suspectStep) node.classList.add("suspect");
   node.append(...children.filter((child) => child !== null && child !== undefined));
   node.addEventListener("click", (event) => { if (!event.target.closest("button")) select(step.cycle, node); });
   node.addEventListener("keydown", (event) => {
     if ((event.key === "Enter" || event.key === " ") && event.target === node) { event.preventDefault(); select(step.cycle, node); }
   });
   return node;
+}
+
+function durationBadge(step, what) {
+  if (step.duration_ms === null || step.duration_ms === undefined) return null;
+  return el("span", { class: "duration", title: `${what} took ${fmtDuration(step.duration_ms)}`, text: fmtDuration(step.duration_ms) });
 }
 
 function head(step, ...badges) {
@@ -60,13 +73,13 @@ function head(step, ...badges) {
 
 function reasoningCard(step) {
   const label = step.label || step.kind;
-  return card(step, "reasoning-card", [head(step, el("span", { class: "badge kind", text: label })),
+  return card(step, "reasoning-card", [head(step, el("span", { class: "badge kind", text: label }), durationBadge(step, "the model turn")),
     block(step.text, step.kind), step.error ? el("p", { class: "error", text: step.error }) : null]);
 }
 
 function resultBlock(result) {
   return el("div", { class: "result" + (result.error ? " has-error" : ""), dataset: { stepId: result.step_id } },
-    el("div", { class: "result-head", text: "↳ result" + (result.tool ? " of " + result.tool : "") }),
+    el("div", { class: "result-head" }, "↳ result" + (result.tool ? " of " + result.tool : ""), " ", durationBadge(result, "the call")),
     block(result.text, "result"), result.error ? el("p", { class: "error", text: "error: " + result.error }) : null);
 }
 
@@ -168,6 +181,33 @@ function onKey(event) {
   if (event.key === "j" || event.key === "ArrowDown") { event.preventDefault(); select(Math.min(state.cycle + 1, state.cycles - 1)); }
   else if (event.key === "k" || event.key === "ArrowUp") { event.preventDefault(); select(Math.max(state.cycle - 1, 0)); }
   else if (event.key === "Escape") { clearMarks(); state.cycle = -1; updateAttach(); }
+  else if (event.key === "n" || event.key === "]") { const next = document.getElementById("next-trace"); if (next && next.href) { event.preventDefault(); next.click(); } }
+  else if (event.key === "p" || event.key === "[") { const prev = document.getElementById("prev-trace"); if (prev && prev.href) { event.preventDefault(); prev.click(); } }
+}
+
+// Previous / next trace of the list this one was opened from (same filters), or, in the annotation queue,
+// the next trace this annotator has not labelled.
+async function renderNav(view) {
+  const nav = document.getElementById("trace-nav");
+  const back = el("a", { href: "/" + (listParams.toString() ? "?" + listParams.toString() : ""), text: "← list" });
+  nav.replaceChildren(back);
+  try {
+    const around = await api(`/api/traces/${encodeURIComponent(view.trace_id)}/neighbors?${listParams.toString()}`);
+    const link = (id, key, text) => id ? el("a", { id: key, class: "button", href: traceHref(id, listParams), text }) :
+      el("span", { id: key, class: "button disabled", "aria-disabled": "true", text });
+    nav.append(link(around.previous, "prev-trace", "← previous"),
+      el("span", { class: "small muted", id: "trace-position", text: around.position ? `${around.position} of ${around.total}` : `not in this list (${around.total})` }),
+      link(around.next, "next-trace", "next →"));
+  } catch (_) { /* a missing neighbour list leaves the buttons out */ }
+  if (inQueue) {
+    try {
+      const next = await api(`/api/queue?${listParams.toString()}&after=${encodeURIComponent(view.trace_id)}`);
+      const params = new URLSearchParams(listParams);
+      params.set("queue", "1");
+      nav.append(next.next ? el("a", { id: "queue-next", class: "button primary", href: traceHref(next.next, params),
+        text: `next unlabelled → (${next.unlabelled} left)` }) : el("span", { id: "queue-next", class: "small", text: "queue done: nothing left to label" }));
+    } catch (_) { /* not signed in: no queue */ }
+  }
 }
 
 function citeButton(ids, label) {
@@ -188,22 +228,80 @@ function renderSide(view) {
         el("p", { class: "reason", text: rubric.reason }), citeButton(rubric.cites, "cited steps")));
     }
   }
-  const macro = document.getElementById("macro");
-  macro.replaceChildren();
-  if (view.pattern || view.suspects.length) {
-    macro.append(el("h3", { text: "Behavior pattern" }), el("p", { class: "pattern", text: view.pattern || "–" }));
-    if (view.suspects.length) {
-      macro.append(el("h4", { text: "Top suspects" }), el("ol", { class: "suspects" }, ...view.suspects.map((s) => el("li", {},
-        el("span", { text: s.name }), " ", el("span", { class: "small muted", text: fmtScore(s.score) }), " ",
-        s.cites.length ? citeButton(s.cites, "steps") : (s.agent ? el("button", { type: "button", class: "cite", text: "agent's steps", onclick: () => highlightAgent(s.agent) }) : null)))));
-    }
-  }
+  renderAnalysis(view);
   const findings = document.getElementById("findings");
   findings.replaceChildren();
   if (view.findings.length) {
     findings.append(el("h3", { text: "Findings" }), ...view.findings.map((f) => el("div", { class: "finding sev-" + f.severity },
       el("strong", { text: f.code }), " ", el("span", { class: "small", text: `${f.severity} · ${f.agent || ""}` }),
       el("p", { class: "reason", text: f.message }), citeButton(f.cites, "step"))));
+  }
+}
+
+function bar(value) {
+  const node = el("span", { class: "bar" });
+  node.style.width = `${Math.round(100 * Math.max(0, Math.min(1, value || 0)))}%`; // CSSOM: allowed by the CSP
+  return node;
+}
+
+function pct(x) { return x === null || x === undefined ? "–" : `${Math.round(100 * x)}%`; }
+
+function stepLink(ids, text) {
+  if (!ids || !ids.length) return el("span", { class: "small muted", text });
+  const node = document.querySelector(`.card[data-step-id="${CSS.escape(ids[0])}"]`) ||
+    document.querySelector(`.result[data-step-id="${CSS.escape(ids[0])}"]`)?.closest(".card");
+  const label = node ? `step #${Number(node.dataset.cycle) + 1}` : text;
+  return el("button", { type: "button", class: "cite step-link", text: label, onclick: () => markSteps(ids) });
+}
+
+// The analysis beside the panes: the trace's pattern, its attribution (suspect step with score parts,
+// the anchor and the rule that placed it, the three baselines) and what its pattern's traces blame.
+function renderAnalysis(view) {
+  const macro = document.getElementById("macro");
+  macro.replaceChildren();
+  const info = view.pattern_info;
+  if (info || view.pattern) {
+    macro.append(el("h3", { text: "Behavior pattern" }), el("p", { class: "pattern" },
+      info ? el("strong", { text: `P${info.id} ` }) : null, info ? info.label : view.pattern,
+      info && info.traces ? el("span", { class: "small muted", text: ` · ${info.traces} traces (${pct(info.prevalence)} of runs)` }) : null));
+  }
+  const a = view.attribution;
+  if (a) {
+    const box = el("div", { class: "attribution", id: "attribution" });
+    const who = a.suspect_side === "input" ? "the input (no step before the failure departs from its peers)" : a.suspect_component;
+    box.append(el("h3", { text: "Attribution" }),
+      el("p", { class: "verdict" }, "Responsible: ", a.suspect_side === "input" ? el("strong", { text: who }) : agentChip(a.suspect_agent),
+        a.suspect_component !== a.suspect_agent && a.suspect_side !== "input" ? el("code", { class: "tool", text: a.suspect_component }) : null,
+        el("span", { class: "badge", text: a.suspect_side })),
+      el("p", { class: "small" }, "at ", stepLink(a.cites, a.suspect_seq >= 0 ? `event ${a.suspect_seq}` : "the input"),
+        ` (${a.suspect_kind}${a.suspect_tool ? " " + a.suspect_tool : ""}), score ${fmtScore(a.score)}`),
+      el("table", { class: "parts" }, el("tbody", {},
+        ...[["deviation", a.deviation, "how much more often failing traces take this step than passing peers"],
+          ["earliness", a.earliness, "1 for the first unusual step, 1/2 for the second, ..."],
+          ["proximity", a.proximity, "1/(1 + hops) to the anchor over content edges"]].map(([name, value, help]) =>
+          el("tr", { title: help }, el("th", { text: name }), el("td", { class: "num", text: fmtScore(value) }),
+            el("td", { class: "bar-cell" }, bar(value)))))),
+      el("p", { class: "small" }, "failure shows at ", stepLink(a.anchor_cites, a.anchor_event_id ? "a status entry (not a pane step)" : "–"),
+        a.anchor_rule ? el("span", { class: "muted", text: ` (placed by: ${a.anchor_rule})` }) : null,
+        ` · ${a.unusual_steps} unusual step(s) before it`),
+      el("h4", { text: "Baselines" }),
+      el("ul", { class: "baselines small" },
+        ...[["last agent before the failure", a.baseline_last_agent], ["agent with most steps", a.baseline_most_frequent_agent],
+          ["first agent", a.baseline_first_agent]].map(([name, agent]) => el("li", {}, `${name}: `, agent ? agentChip(agent) : "–",
+          agent && agent === a.suspect_agent ? el("span", { class: "small muted", text: " (agrees)" }) : null))));
+    macro.append(box);
+  }
+  if (view.suspect_steps.length) {
+    macro.append(el("h4", { text: "Suspect steps of this trace" }), el("ol", { class: "suspects" },
+      ...view.suspect_steps.map((s) => el("li", {}, stepLink(s.cites, s.seq >= 0 ? `event ${s.seq}` : "input"), " ",
+        agentChip(s.agent_name), s.tool_name ? el("code", { class: "tool", text: s.tool_name }) : null, " ",
+        el("span", { class: "small muted", title: `deviation ${fmtScore(s.deviation)} · earliness ${fmtScore(s.earliness)} · proximity ${fmtScore(s.proximity)}`,
+          text: fmtScore(s.score) })))));
+  }
+  if (view.pattern_suspects.length) {
+    macro.append(el("h4", { text: "What this pattern's traces blame" }), el("ol", { class: "suspects" },
+      ...view.pattern_suspects.map((s) => el("li", {}, s.side === "agent" ? agentChip(s.component) : el("code", { class: "tool", text: s.component }),
+        el("span", { class: "small muted", text: ` ${s.side} · ${pct(s.share)} of its traces (${s.traces})` })))));
   }
 }
 
@@ -236,10 +334,36 @@ function updateAttach() {
   label.textContent = state.cycle < 0 ? "select a step to attach it" : `attach to step #${state.cycle + 1}`;
 }
 
+// A "responsible agent and step" label: the annotator selects a step in the panes and takes it; the agent
+// follows from the step (the server adds it when the label is saved).
+function responsibleField(scheme, field, current) {
+  const name = "scheme-" + scheme.name;
+  const input = el("input", { type: "hidden", name, value: current && current.step_id ? current.step_id : "" });
+  const shown = el("span", { class: "small responsible-shown" });
+  function show(stepId) {
+    input.value = stepId || "";
+    shown.replaceChildren();
+    if (!stepId) { shown.textContent = "no step chosen"; return; }
+    const node = document.querySelector(`.card[data-step-id="${CSS.escape(stepId)}"]`);
+    shown.append(node ? `step #${Number(node.dataset.cycle) + 1} ` : stepId + " ", agentChip(node ? node.dataset.agent : (current && current.agent)));
+  }
+  const take = el("button", { type: "button", class: "take-step", text: "use the selected step", onclick: () => {
+    const first = document.querySelector(`.card[data-cycle="${state.cycle}"]`);
+    const status = document.getElementById("save-status");
+    if (!first) { if (status) status.textContent = "select a step first (click it, or j / k)"; return; }
+    show(first.dataset.stepId);
+  } });
+  const clear = el("button", { type: "button", class: "link", text: "clear", onclick: () => show("") });
+  field.append(input, shown, " ", take, " ", clear);
+  show(input.value);
+  return field;
+}
+
 function schemeField(scheme, current) {
   const name = "scheme-" + scheme.name;
   const legend = el("legend", { text: scheme.name.replaceAll("_", " ") });
   const field = el("fieldset", { class: "scheme", dataset: { scheme: scheme.name }, title: scheme.description || "" }, legend);
+  if (scheme.type === "responsible_step") return responsibleField(scheme, field, current);
   if (scheme.type === "text") {
     field.append(el("textarea", { name, rows: "3", maxlength: "5000", "aria-label": scheme.name }));
     if (current !== undefined) field.querySelector("textarea").value = current;
@@ -276,6 +400,7 @@ async function renderAnnotate(view) {
     for (const scheme of state.config.schemes) {
       const name = "scheme-" + scheme.name;
       if (scheme.type === "text") { const v = form.elements[name].value.trim(); if (v) labels[scheme.name] = v; }
+      else if (scheme.type === "responsible_step") { const v = form.elements[name].value; if (v) labels[scheme.name] = { step_id: v }; }
       else { const checked = form.querySelector(`input[name="${name}"]:checked`); if (checked) labels[scheme.name] = scheme.type === "likert" ? Number(checked.value) : checked.value; }
     }
     const status = document.getElementById("save-status");
@@ -286,6 +411,8 @@ async function renderAnnotate(view) {
       const saved = await api(`/api/traces/${encodeURIComponent(view.trace_id)}/annotations`, { method: "POST",
         body: { version: view.version, content_hash: view.content_hash, labels, step_ids: stepIds } });
       status.textContent = `saved ${saved.saved} label(s)`;
+      document.body.dataset.saved = String(Date.now());
+      if (inQueue) renderNav(view);
     } catch (error) { status.textContent = "not saved: " + error.message; }
   });
   const exportStatus = el("span", { class: "small", "aria-live": "polite" });
@@ -305,6 +432,7 @@ async function main() {
     renderSignIn(signin, reloadPage);
     return;
   }
+  await redeemSignInLink();
   const signedIn = renderSignIn(signin, reloadPage);
   let view;
   try {
@@ -325,9 +453,17 @@ async function main() {
     return;
   }
   state.trace = view;
+  state.suspectStep = view.attribution && view.attribution.cites.length ? view.attribution.cites[0] : null;
+  setAgentColors(state.config.agent_colors);
   renderMeta(view);
   renderPanes(view);
   renderSide(view);
+  renderNav(view);
+  const wantedStep = query.get("step"); // a step the report links to: a span, event or step id
+  if (wantedStep) {
+    const bySpan = [...document.querySelectorAll(".card")].filter((n) => n.dataset.spanId === wantedStep).map((n) => n.dataset.stepId);
+    markSteps(view.step_of[wantedStep] || (bySpan.length ? bySpan : [wantedStep]));
+  }
   document.body.dataset.ready = "1";
   document.body.dataset.renderMs = String(Math.round(performance.now() - started));
   document.body.dataset.readyAt = String(Math.round(performance.now()));
