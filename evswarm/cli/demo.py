@@ -39,3 +39,7 @@ def demo_command(
     for line in summary.lines:
         typer.echo(line)
     typer.echo(f"Report: {summary.report_path.resolve()}")
+    typer.echo(
+        f"Next: `evswarm verify {data or 'data'} --analysis {out}` re-runs the top patterns' runs with each suspect "
+        f"changed and confirms or rejects it; `evswarm serve {data or 'data'} --analysis {out}` opens the review app."
+    )

@@ -98,6 +98,8 @@ def verify_command(
     for note in report.notes:
         warn(note)
     console.print("tables: " + ", ".join(str(p) for p in report.table_paths if p.suffix == ".csv"))
+    if report.report_path is not None:
+        console.print(f"report: {report.report_path} (section: Verified causes)")
     broken = [c for c in controls if c.verdict != "reproduced"]
     if broken:
         warn(

@@ -282,6 +282,13 @@ class CounterfactualRunRow(TableRow):
     """Where the twin is, relative to the analysis directory."""
 
 
+VERIFIED_TABLES: tuple[type[TableRow], ...] = (CauseRow, CounterfactualRunRow)
+"""Tables `evswarm verify` adds to an analysis; a new analysis removes them (their pattern ids are stale)."""
+
+REPORT_VERIFIED_START = "<!-- evswarm:verified:start -->"
+"""The report's verified-causes section sits between these two markers; `verify` replaces what is between."""
+REPORT_VERIFIED_END = "<!-- evswarm:verified:end -->"
+
 ALL_TABLES: tuple[type[TableRow], ...] = (
     PatternRow,
     TracePatternRow,
@@ -324,6 +331,12 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, list):
         return "; ".join(map(str, value))
     return value
+
+
+def remove_table(out_dir: Path, model: type[TableRow]) -> None:
+    """Delete OUT/<table>.{csv,json} if they exist."""
+    for suffix in (".csv", ".json"):
+        (out_dir / f"{model.TABLE}{suffix}").unlink(missing_ok=True)
 
 
 def write_table(out_dir: Path, model: type[R], rows: Sequence[R]) -> list[Path]:

@@ -22,6 +22,7 @@ from evswarm.core.labels import LabelRow, read_labels
 from evswarm.core.layout import BatchLayout
 from evswarm.core.manifest import BatchManifest, read_manifest
 from evswarm.counterfactual.plan import PatternPlan, plan
+from evswarm.counterfactual.report import write_section
 from evswarm.simulator.cases import generate
 from evswarm.simulator.replay import world_mismatch
 from evswarm.simulator.rerun import rerun, run_index, saved_bundle, saved_bytes
@@ -40,6 +41,8 @@ class VerifyReport:
     runs: list[CounterfactualRunRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     table_paths: list[Path] = field(default_factory=list)
+    report_path: Path | None = None
+    """The analysis's report.html, when its "Verified causes" section was filled in."""
 
 
 def _check(batch: Path, analysis: Path, model: str | None) -> tuple[BatchManifest, dict[str, LabelRow]]:
@@ -153,6 +156,8 @@ def verify(
         *write_table(analysis, CauseRow, report.causes),
         *write_table(analysis, CounterfactualRunRow, report.runs),
     ]
+    if write_section(analysis / "report.html", report.causes, report.notes):
+        report.report_path = analysis / "report.html"
     return report
 
 

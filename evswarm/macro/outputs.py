@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from evswarm.core.analysis import (
+    VERIFIED_TABLES,
     AttributionRow,
     LiftRow,
     PatternRow,
@@ -18,6 +19,7 @@ from evswarm.core.analysis import (
     TableRow,
     TracePatternRow,
     VersionCompareRow,
+    remove_table,
     rows_from_records,
     write_table,
 )
@@ -43,6 +45,8 @@ def write_tables(r: AnalysisResult) -> dict[str, list[Path]]:
         (SuspectStepRow, steps.assign(hop=steps.hop.astype("Int64")) if "hop" in steps else steps),
         (AttributionRow, r.attribution),
     ]
+    for stale in VERIFIED_TABLES:
+        remove_table(r.out_dir, stale)
     return {model.TABLE: write_table(r.out_dir, model, _frame(model, df)) for model, df in frames}
 
 

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from evswarm.core.analysis import PatternRow, SuspectRow, TracePatternRow, write_table
+from evswarm.core.analysis import (
+    REPORT_VERIFIED_END,
+    REPORT_VERIFIED_START,
+    PatternRow,
+    SuspectRow,
+    TracePatternRow,
+    write_table,
+)
 from evswarm.core.io import read_bundle
 from evswarm.core.layout import BatchLayout
 
@@ -105,4 +112,6 @@ def verify_case(tmp_path_factory: pytest.TempPathFactory) -> VerifyCase:
             _suspect(2, ambiguous, 1, "order_input", "input"),
         ],
     )
+    report = f"<html><body><h1>report</h1>{REPORT_VERIFIED_START}<p>Not verified yet.</p>{REPORT_VERIFIED_END}</body>"
+    (analysis / "report.html").write_text(report, encoding="utf-8")
     return VerifyCase(batch, analysis, sorted(incentive), sorted(stockout), inputs[0])

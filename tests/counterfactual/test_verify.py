@@ -105,3 +105,21 @@ def test_verify_cli_explains_missing_inputs(tmp_path: Path) -> None:
 
     res = CliRunner().invoke(app, ["verify", str(tmp_path), "--quiet"])
     assert res.exit_code == 2 and "batch.json" in " ".join(res.output.split())
+
+
+def test_the_report_gets_a_verified_causes_section(
+    verify_case: VerifyCase, verified: dict[tuple[int, str], CauseRow]
+) -> None:
+    text = (verify_case.analysis / "report.html").read_text(encoding="utf-8")
+    assert "Not verified yet" not in text and text.count("Verified causes") == 1
+    assert "IncentivePolicyAgent runs the reference version" in text and "<h1>report</h1>" in text
+
+
+def test_a_report_without_the_markers_is_left_alone(tmp_path: Path) -> None:
+    from evswarm.counterfactual.report import write_section
+
+    old = tmp_path / "report.html"
+    old.write_text("<html>an old report</html>", encoding="utf-8")
+    assert write_section(old, [], []) is False
+    assert old.read_text(encoding="utf-8") == "<html>an old report</html>"
+    assert write_section(tmp_path / "missing.html", [], []) is False

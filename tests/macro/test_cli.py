@@ -46,3 +46,15 @@ def test_analyze_without_grades_says_so_on_the_terminal(cli, batch_dir: Path, tm
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
     assert "has no grades" in text and f"evswarm grade {ungraded}" in text
+
+
+def test_a_new_analysis_drops_verified_causes_of_the_old_one(cli, batch_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("causes.json", "causes.csv", "counterfactual_runs.json"):
+        (out / name).write_text("[]")
+    args = ["analyze", str(batch_dir), "--out", str(out), "--embedder", "tfidf", "--reducer", "pca", "--quiet"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert not any((out / name).exists() for name in ("causes.json", "causes.csv", "counterfactual_runs.json"))
+    assert "Not verified yet" in (out / "report.html").read_text(encoding="utf-8")

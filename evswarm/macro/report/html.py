@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from evswarm.core.analysis import REPORT_VERIFIED_END, REPORT_VERIFIED_START
 from evswarm.core.io import atomic_write_bytes
 from evswarm.macro.attribution import WEIGHTS
 from evswarm.macro.graph import build_graph
@@ -57,6 +58,7 @@ ol.chain li.anchor{border-left:3px solid #d62728;margin-left:-3px;background:#fd
 ol.chain li.gap{color:#777}
 ol.chain .role{font-size:12px;color:#555;font-style:italic}
 a.step{font-weight:600;font-variant-numeric:tabular-nums} h3.inline{display:inline}
+td.good{color:#1a7f37} td.warn{color:#9a6700} td.bad{color:#cf222e}
 .story{background:#fff;border:1px solid #eee;padding:6px 12px;margin:8px 0}
 """
 
@@ -234,6 +236,11 @@ def render(r: AnalysisResult) -> str:
         f"{r.extra.get('min_cluster_size')}</p>",
         f'<section class="summary" id="summary"><h2 style="margin-top:8px">Summary</h2><ul>{summary}</ul></section>',
         f"<details open><summary>Notes on the input</summary><ul>{notes}</ul></details>",
+        REPORT_VERIFIED_START,
+        "<h2 id='verified'>Verified causes</h2><p>Not verified yet. A suspect is a correlation; <code>evswarm verify "
+        "DIR --analysis OUT</code> re-runs each top pattern's runs with one suspect changed and fills this section "
+        "with the suspects whose change makes the failures go away.</p>",
+        REPORT_VERIFIED_END,
         "<h2>Impact leaderboard</h2>",
         _fig(figures.leaderboard(pats), "fig-impact-leaderboard"),
         _pattern_table(pats),
