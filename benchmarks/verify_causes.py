@@ -16,7 +16,13 @@ runs of the tested patterns that have at least one cause:
   figure comparable with `before_trace`;
 - `confirmed_precision`: over confirmed and partial verdicts, the share of their flipped runs whose
   causes include the intervention's target;
-- `control_reproduced`: every control re-run reproduced its run byte for byte.
+- `control_reproduced`: every control re-run reproduced its run byte for byte;
+- `flip_rate_true_suspects` / `flip_rate_false_suspects`: over (run, intervention) pairs, how often the
+  run flips when the intervention's target is one of its causes, and when it is not;
+- `per_cause`: for each cause among the tested runs, the share of its runs whose verified explanation
+  names it, beside the share whose per-trace top suspect names it;
+- `rerun_cost_ratio`: seconds per re-run over seconds per run of a fresh simulation of the same seed
+  measured in the same session (target in issue #12: at most 1.5).
 
 "Names a cause" means: the same agent or tool, or for input and environment causes the same side (an
 intervention on the input or environment changes the run's input or environment, whatever field it is).
@@ -30,13 +36,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from truth import RunTruth, ground_truth, simulated_batch
+from truth import RunTruth, ground_truth, run_command, simulated_batch
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -63,7 +70,6 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
     pattern_top = {
         row.pattern_id: (row.component, row.side) for row in read_table(analysis, SuspectRow) if row.rank == 1
     }
-    interventions = {c.intervention: c for c in causes}
     members: dict[str, int] = {}
     for row in report.runs:  # type: ignore[attr-defined]
         members.setdefault(row.run_id, row.pattern_id)
@@ -94,6 +100,34 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
         confirmed_total += len(flipped)
         confirmed_hits += sum(1 for r in flipped if names_cause(truth[r], cause.target, side))
     controls = [c for c in causes if c.kind == "control"]
+    true_flips = true_pairs = false_flips = false_pairs = 0
+    kinds = {c.intervention: c for c in causes}
+    for row in report.runs:  # type: ignore[attr-defined]
+        cause = kinds[row.intervention]
+        if cause.kind == "control" or not row.symptoms_before:
+            continue
+        side = "agent" if cause.kind in ("agent", "resample") else cause.kind
+        if names_cause(truth[row.run_id], cause.target, side):
+            true_pairs += 1
+            true_flips += row.flipped
+        else:
+            false_pairs += 1
+            false_flips += row.flipped
+    per_cause = []
+    by_cause: dict[str, list[str]] = {}
+    for run_id in members:
+        for c in truth[run_id].causes:
+            by_cause.setdefault(str(c["cause_id"]), []).append(run_id)
+    for cause_id, runs in sorted(by_cause.items()):
+        first = next(c for c in truth[runs[0]].causes if c["cause_id"] == cause_id)
+        component, side = str(first["component"]), str(first["side"])
+        hit = [r for r in runs if r in best and (best[r][0] == component or (side in ("input", "environment")
+                                                                             and best[r][1] == side))]  # fmt: skip
+        trace_hit = [r for r in runs if r in attribution and (attribution[r].suspect_component == component or (
+            side in ("input", "environment") and attribution[r].suspect_side == side))]  # fmt: skip
+        per_cause.append({"cause": cause_id, "side": side, "component": component, "member_runs": len(runs),
+                          "verified_names_it": _share(len(hit), len(runs)),
+                          "suspect_top1_names_it": _share(len(trace_hit), len(runs))})  # fmt: skip
     return {
         "member_runs": len(members),
         "member_runs_with_a_cause": len(caused),
@@ -106,11 +140,28 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
         "after_top1": _share(right, len(caused)),
         "confirmed_precision": _share(confirmed_hits, confirmed_total),
         "control_reproduced": all(c.verdict == "reproduced" for c in controls),
+        "flip_rate_true_suspects": _share(true_flips, true_pairs),
+        "flip_rate_false_suspects": _share(false_flips, false_pairs),
+        "pairs_true_false": [true_pairs, false_pairs],
+        "per_cause": per_cause,
         "interventions": [
             {k: getattr(c, k) for k in ("pattern_id", "intervention", "runs", "flipped", "flip_rate", "verdict")}
-            for c in sorted(interventions.values(), key=lambda c: (c.pattern_id, c.intervention))
+            for c in sorted(causes, key=lambda c: (c.pattern_id, c.intervention))
         ],
     }
+
+
+def _simulate_seconds_per_run(batch: Path, work: Path, runs: int = 20) -> float:
+    """The baseline, measured now (the machine is shared): seconds per run to simulate `runs` runs of the
+    batch's seed from scratch, with the same workers verify uses."""
+    from evswarm.core.manifest import read_manifest
+
+    seed = read_manifest(batch / "batch.json").seed
+    scratch = work / "verify-baseline"
+    shutil.rmtree(scratch, ignore_errors=True)
+    start = time.perf_counter()
+    run_command(["simulate", "--runs", str(runs), "--seed", str(seed), "--out", str(scratch), "--quiet"])
+    return (time.perf_counter() - start) / runs
 
 
 def main() -> None:
@@ -133,9 +184,14 @@ def main() -> None:
         batch, analysis, config=AnalyzeConfig(embedder=args.embedder, cache_root=args.work / "cache", progress=False)
     )
     analyze_seconds = time.perf_counter() - start
+    simulate_per_run = _simulate_seconds_per_run(batch, args.work)
+    shutil.rmtree(analysis / "counterfactual", ignore_errors=True)  # cold: every twin re-run and graded
     start = time.perf_counter()
-    report = verify(batch, analysis, patterns=args.patterns, suspects=args.suspects, progress=True)
+    report = verify(batch, analysis, patterns=args.patterns, suspects=args.suspects, max_runs=None, progress=True)
     verify_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    verify(batch, analysis, patterns=args.patterns, suspects=args.suspects, max_runs=None, progress=False)
+    warm_seconds = time.perf_counter() - start
     truth = ground_truth(batch, twins=False).runs
     figures = score(analysis, report, truth)
     reruns = len(report.runs)
@@ -152,18 +208,24 @@ def main() -> None:
             "grade": round(grade_seconds, 1),
             "analyze": round(analyze_seconds, 1),
             "verify": round(verify_seconds, 1),
+            "verify_again": round(warm_seconds, 1),
         },
         "verify_seconds_per_rerun": round(verify_seconds / reruns, 3) if reruns else None,
-        "simulate_seconds_per_run": round(sim_seconds / args.runs, 3) if sim_seconds else None,
+        "simulate_seconds_per_run": round(simulate_per_run, 3),
+        "rerun_cost_ratio": round(verify_seconds / reruns / simulate_per_run, 2) if reruns else None,
         "notes": report.notes,
         "machine": {"cpus": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2)},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "verify_causes.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
     keys = ("member_runs_with_a_cause", "before_trace", "before_pattern", "after_explained", "after_precision",
-            "after_top1", "confirmed_precision", "control_reproduced")  # fmt: skip
+            "after_top1", "confirmed_precision", "control_reproduced", "flip_rate_true_suspects",
+            "flip_rate_false_suspects", "pairs_true_false", "reruns", "rerun_cost_ratio")  # fmt: skip
     for key in keys:
         print(f"{key:>28}: {out[key]}")
+    for row in figures["per_cause"]:  # type: ignore[attr-defined]
+        print(f"  {row['cause']:<55} {row['member_runs']:>3} runs  verified {row['verified_names_it']}  "
+              f"suspect top-1 {row['suspect_top1_names_it']}")  # fmt: skip
     for row in figures["interventions"]:  # type: ignore[attr-defined]
         print(f"  P{row['pattern_id']} {row['intervention']:<40} {row['flipped']}/{row['runs']} {row['verdict']}")
 

@@ -71,8 +71,8 @@ class RunState:
 
     def stream(self, agent_name: str) -> str:
         """The key of an agent's own random stream in this run (a resample intervention salts it); empty
-        when agents make no slips."""
-        if not self.scenario.agent_slips:
+        when agents make no slips, or this agent is held steady (an agent intervention)."""
+        if not self.scenario.agent_slips or agent_name in self.scenario.steady_agents:
             return ""
         return f"{self.scenario.run_id}:{agent_name}:{self.scenario.slip_salt.get(agent_name, '')}"
 

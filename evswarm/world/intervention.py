@@ -3,7 +3,8 @@ agent's random stream), one thing changed. The counterfactual stage re-executes 
 
 - `control`: nothing changes; the re-run must reproduce the original exactly.
 - `agent`: the target agent alone runs another version's policy: its planted faults are replaced by
-  `faults` (the reference version's faults for that agent, usually none).
+  `faults` (the reference version's faults for that agent, usually none), and it makes no organic slips
+  (it behaves exactly as its reference policy says).
 - `resample`: the target agent's own random stream is salted, so its organic slips are drawn anew.
 - `tool`: the target tool's trouble (an outage, a stale snapshot) is switched off.
 - `environment`: the late capacity shock is switched off.
@@ -47,7 +48,7 @@ class Intervention(BaseModel):
     def describe(self) -> str:
         return {
             "control": "no intervention",
-            "agent": f"{self.target} runs the reference version's policy",
+            "agent": f"{self.target} runs the reference version's policy, without slips",
             "resample": f"{self.target} draws its choices anew",
             "tool": f"{self.target} has no trouble",
             "environment": "no environment shock lands",
@@ -58,7 +59,8 @@ class Intervention(BaseModel):
         """`scenario` with this one change."""
         if self.kind == "agent":
             kept = [f for f in scenario.active_faults if self.owner_of.get(f) != self.target]
-            return scenario.model_copy(update={"active_faults": sorted({*kept, *self.faults})})
+            steady = sorted({*scenario.steady_agents, self.target})
+            return scenario.model_copy(update={"active_faults": sorted({*kept, *self.faults}), "steady_agents": steady})
         if self.kind == "resample":
             return scenario.model_copy(update={"slip_salt": {**scenario.slip_salt, self.target: self.salt}})
         if self.kind == "tool":

@@ -70,6 +70,9 @@ class Scenario(BaseModel):
         default_factory=dict, description="per agent: a salt for its random stream (a resample intervention)"
     )
     agent_slips: bool = Field(True, description="agents make their organic slips (off only in controlled tests)")
+    steady_agents: list[str] = Field(
+        default_factory=list, description="agents that make no organic slips in this run (an agent intervention)"
+    )
     reviewer_on_shift: bool = False
     malformed: bool = False
 
