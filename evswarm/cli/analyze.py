@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from evswarm.cli.app import Command, InputError, app, user_errors, warn
+
+if TYPE_CHECKING:
+    from evswarm.macro.result import AnalysisResult
 
 EMBEDDERS = ("minilm", "static", "tfidf")
 REDUCERS = ("umap", "pca")
@@ -90,6 +94,7 @@ def analyze_command(
         f"{patterns} pattern(s) from {len(result.assignments)} of {len(result.traces)} traces; "
         f"report: {result.report_path}"
     )
+    _report_losses(result)
     graded = "promptfoo_pass" in result.traces and bool(result.traces.promptfoo_pass.notna().any())
     if not graded:
         warn(*_no_grades(batch_dir))
@@ -101,3 +106,16 @@ def _no_grades(batch_dir: Path) -> tuple[str, str]:
         "peers, not of rubric failures",
         f"grade it first, then analyze again: evswarm grade {batch_dir}",
     )
+
+
+def _report_losses(result: AnalysisResult, shown: int = 5) -> None:
+    """Say on the terminal what the analysis could not read (bundles, label rows): it went on without it."""
+    skipped = result.skipped
+    if skipped:
+        listed = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:shown])
+        more = f" (and {len(skipped) - shown} more, listed in the report)" if len(skipped) > shown else ""
+        warn(f"{len(skipped)} bundle(s) could not be read and were skipped: {listed}{more}")
+    bad = result.bad_label_rows
+    if bad:
+        more = f" (and {len(bad) - shown} more)" if len(bad) > shown else ""
+        warn(f"{len(bad)} label row(s) could not be read and were skipped: {'; '.join(bad[:shown])}{more}")

@@ -123,7 +123,14 @@ def read_labels(
     `adapt` may turn a row of another layout into a LabelRow (None: not that layout)."""
     rows = []
     for number, raw in iter_jsonl(path, on_bad_line=on_bad_row):
-        adapted = adapt(raw) if adapt is not None else None
+        try:
+            adapted = adapt(raw) if adapt is not None else None
+        except ValueError as exc:  # includes pydantic's ValidationError
+            message = f"{path}, line {number}: {exc}"
+            if on_bad_row is None:
+                raise EvswarmError(message) from exc
+            on_bad_row(message)
+            continue
         if adapted is not None:
             rows.append(adapted)
             continue

@@ -155,13 +155,13 @@ def reference_label(row: dict[str, Any]) -> LabelRow:
     failed = [_rubric(f) for f in (failed if isinstance(failed, list) else [failed])]
     scores = _dict(row.get("promptfoo_check_scores"))
     rationales = _dict(row.get("promptfoo_rationales"))
-    passed = row.get("promptfoo_pass")
+    passed = _flag(row.get("promptfoo_pass"), "promptfoo_pass")
     return LabelRow(
         run_id=str(row["run_id"]),
         case_type=row.get("case_type"),
         run_outcome=row.get("run_outcome"),
         agent_version_set=row.get("agent_version_set"),
-        promptfoo_pass=None if passed is None else bool(passed),
+        promptfoo_pass=passed,
         promptfoo_failed_checks=list(dict.fromkeys(failed)),
         promptfoo_score_mean=row.get("promptfoo_score_mean"),
         promptfoo_check_scores={_rubric(k): float(v) for k, v in scores.items() if isinstance(v, int | float)},
@@ -169,6 +169,19 @@ def reference_label(row: dict[str, Any]) -> LabelRow:
         promptfoo_primary_finding=_rubric(failed[0]) if failed else None,
         grade_status=GradeStatus.GRADED,
     )
+
+
+_FLAGS: dict[object, bool] = {True: True, False: False, "true": True, "false": False, "True": True, "False": False}
+"""Accepted spellings (1 and 0 match True and False as keys)."""
+
+
+def _flag(value: Any, field: str) -> bool | None:
+    """A yes/no column: a JSON bool (or 0/1, or "true"/"false"); anything else is a ValueError naming it."""
+    if value is None:
+        return None
+    if isinstance(value, bool | int | str) and value in _FLAGS:
+        return _FLAGS[value]
+    raise ValueError(f"`{field}` must be true or false, not {value!r}")
 
 
 def is_reference_label(row: dict[str, Any]) -> bool:

@@ -221,6 +221,7 @@ def analyze(
             suspect_steps=steps,
             attribution=attribution,
             skipped=skipped,
+            bad_label_rows=graded.bad_rows,
             notes=notes,
             timings=timer.timings,
             config=cfg,

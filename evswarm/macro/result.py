@@ -37,6 +37,8 @@ class AnalysisResult:
     attribution: pd.DataFrame
     """Per analyzed trace: its top suspect and the baselines."""
     skipped: list[Skipped]
+    bad_label_rows: list[str]
+    """Label rows that could not be read (file, line and field), skipped."""
     notes: list[str]
     timings: dict[str, float]
     config: AnalyzeConfig

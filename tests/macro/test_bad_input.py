@@ -69,3 +69,23 @@ def test_labels_for_unknown_runs_are_reported(batch_dir: Path, tmp_path: Path) -
     (root / "eval_labels.jsonl").write_text(json.dumps({"run_id": "run_elsewhere", "promptfoo_pass": False}) + "\n")
     result = analyze(root, tmp_path / "out", config=fast_config(tmp_path))
     assert any("1 label row(s) name runs that are not in this batch" in n for n in result.notes)
+
+
+def test_the_terminal_says_what_analyze_skipped(
+    batch_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from evswarm.cli import app
+
+    monkeypatch.setenv("EVSWARM_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "batch"
+    shutil.copytree(batch_dir, root)
+    (root / "bundles" / "run_corrupt.json").write_text("{not json")
+    (root / "eval_labels.jsonl").write_text('{"run_id": "run_x", "promptfoo_pass": "maybe"}\n')
+    args = ["analyze", str(root), "--out", str(tmp_path / "out"), "--embedder", "tfidf", "--reducer", "pca", "-q"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "1 bundle(s) could not be read and were skipped" in text and "run_corrupt.json" in text
+    assert "1 label row(s) could not be read" in text and "line 1" in text
