@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from evswarm.review import api_annotations, api_ingest, api_traces
+from evswarm.review import api_annotations, api_diff, api_ingest, api_traces
 from evswarm.review.config import ReviewConfig
 from evswarm.review.state import ReviewState
 from evswarm.review.watch import initial_files, load_files, refresh_sidecars, watch_sidecars, watch_traces
@@ -116,8 +116,10 @@ def create_app(config: ReviewConfig) -> FastAPI:
     app.include_router(api_ingest.router)
     app.include_router(api_traces.router)
     app.include_router(api_annotations.router)
+    app.include_router(api_diff.router)
     app.add_api_route("/", _page("index.html"), methods=["GET"], include_in_schema=False)
     app.add_api_route("/agreement", _page("agreement.html"), methods=["GET"], include_in_schema=False)
+    app.add_api_route("/diff", _page("diff.html"), methods=["GET"], include_in_schema=False)
     trace_page = _page("trace.html")
 
     def trace_html(trace_id: str) -> FileResponse:

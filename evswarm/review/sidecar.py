@@ -14,6 +14,8 @@ import orjson
 
 from evswarm.core.analysis import (
     AttributionRow,
+    CauseRow,
+    CounterfactualRunRow,
     PatternRow,
     SuspectRow,
     SuspectStepRow,
@@ -31,6 +33,8 @@ ANALYSIS_TABLES: tuple[type[TableRow], ...] = (
     SuspectRow,
     SuspectStepRow,
     AttributionRow,
+    CounterfactualRunRow,
+    CauseRow,
 )
 """The analysis tables the review app reads (each `OUT/<table>.json`)."""
 
@@ -103,11 +107,16 @@ class Tables:
     suspects: dict[int, list[SuspectRow]] = field(default_factory=dict)
     suspect_steps: dict[str, list[SuspectStepRow]] = field(default_factory=dict)
     attribution: dict[str, AttributionRow] = field(default_factory=dict)
+    twins: dict[str, list[CounterfactualRunRow]] = field(default_factory=dict)
+    """Run id -> its counterfactual twins (`evswarm verify`), one per intervention."""
+    causes: dict[tuple[int, str], CauseRow] = field(default_factory=dict)
+    """(pattern id, intervention) -> the verdict of that intervention on that pattern."""
 
 
 class Analysis:
     """Macro results for the trace view: each trace's behavior pattern, its attribution (suspect step with
-    score parts, anchor, baselines), its top suspect steps, and the components its pattern's traces blame."""
+    score parts, anchor, baselines), its top suspect steps, the components its pattern's traces blame, and
+    its counterfactual twins with their verdicts (`evswarm verify`)."""
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
@@ -152,6 +161,9 @@ class Analysis:
         for step in sorted(self._read(store, SuspectStepRow) or [], key=lambda s: (s.run_id, s.rank)):
             tables.suspect_steps.setdefault(step.run_id, []).append(step)
         tables.attribution = {a.run_id: a for a in self._read(store, AttributionRow) or []}
+        for twin in self._read(store, CounterfactualRunRow) or []:
+            tables.twins.setdefault(twin.run_id, []).append(twin)
+        tables.causes = {(c.pattern_id, c.intervention): c for c in self._read(store, CauseRow) or []}
         self.tables = tables
 
     def pattern_of(self, store: Store, run_id: str) -> str | None:

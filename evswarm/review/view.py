@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from evswarm.core.steps import Trace
 from evswarm.review.panes import build_panes
@@ -109,6 +110,30 @@ def _analysis(state: ReviewState, trace: Trace, span_steps: dict[str, list[str]]
     }
 
 
+def diff_url(left: str, *, right: str | None = None, twin: str | None = None) -> str:
+    """The diff page comparing trace `left` with trace `right`, or with its counterfactual twin `twin`."""
+    params = {"left": left, **({"right": right} if right is not None else {}), **({"twin": twin} if twin else {})}
+    return "/diff?" + urlencode(params)
+
+
+def _twins(state: ReviewState, run_id: str) -> list[dict[str, Any]]:
+    """The run's counterfactual twins (`counterfactual_runs`), each with its intervention's verdict on the
+    run's pattern (`causes`) and the address of the side-by-side diff; controls last."""
+    tables = state.analysis.tables
+    rows = []
+    for twin in tables.twins.get(run_id, []):
+        cause = tables.causes.get((twin.pattern_id, twin.intervention))
+        rows.append(
+            {
+                **twin.model_dump(mode="json", exclude={"counterfactual_dir"}),
+                "description": cause.description if cause else None,
+                "verdict": cause.verdict if cause else None,
+                "diff_url": diff_url(run_id, twin=twin.intervention),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["intervention"] == "control", not r["flipped"], r["intervention"]))
+
+
 def trace_view(state: ReviewState, trace: Trace, *, version: int, latest: int, digest: str) -> dict[str, Any]:
     panes = build_panes(trace)
     span_steps: dict[str, list[str]] = panes["span_steps"]
@@ -137,6 +162,7 @@ def trace_view(state: ReviewState, trace: Trace, *, version: int, latest: int, d
         "grades": _grades(state, trace, span_steps, step_ids),
         "pattern": pattern,
         **_analysis(state, trace, span_steps, step_ids),
+        "twins": _twins(state, trace.trace_id),
         "findings": findings,
         "step_of": {ref: span_steps[span] for ref, span in trace.refs.items() if span in span_steps},
     }

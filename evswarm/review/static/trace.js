@@ -229,6 +229,8 @@ function renderSide(view) {
     }
   }
   renderAnalysis(view);
+  renderTwins(view);
+  renderCompare(view);
   const findings = document.getElementById("findings");
   findings.replaceChildren();
   if (view.findings.length) {
