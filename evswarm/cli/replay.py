@@ -26,12 +26,18 @@ def replay_command(
     batch: Path = typer.Argument(..., help="Batch directory written by `evswarm simulate`."),
     verify: bool = typer.Option(False, "--verify", help="Check each replayed trace equals the saved one."),
     limit: int = typer.Option(None, "--limit", help="Replay only the first N bundles."),
+    versions: Path = typer.Option(
+        None,
+        "--versions",
+        help="Resolve the version sets from this version file instead of the batch's versions.json "
+        "(refused, naming what changed, when a set differs from what the batch ran).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     from evswarm.simulator.replay import replay
 
     console = Console(soft_wrap=True)
-    report = replay(batch, verify=verify, limit=limit, progress=not quiet)
+    report = replay(batch, verify=verify, limit=limit, progress=not quiet, versions=versions)
     for run in report.runs:
         if run.outcome in ("mismatch", "error"):
             colour = "red" if run.outcome == "mismatch" else "yellow"

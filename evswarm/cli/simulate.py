@@ -1,4 +1,4 @@
-"""`evswarm simulate` and `evswarm faults`: make a batch of runs, and list version sets and faults."""
+"""`evswarm simulate`: make a batch of runs."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from evswarm.agents.versions import FAULTS, ROGUE_WINDOWS, VERSION_SETS, describe
+from evswarm.agents.versions import describe
 from evswarm.cli.app import app, user_errors
 
 
@@ -21,7 +20,8 @@ from evswarm.cli.app import app, user_errors
         "DIR/trace_snapshot.sqlite. Same --seed, same bundles, byte for byte. Re-running the same command "
         "finishes an interrupted batch and rewrites nothing complete.\n\n"
         "Without --version-set, runs spread over every version set on the default schedule, so the batch "
-        "contains planted faults. Example: evswarm simulate --runs 200 --seed 42 --out runs/batch1"
+        "contains planted faults. --versions FILE adds your own version sets (YAML; see `evswarm versions`). "
+        "Example: evswarm simulate --runs 200 --seed 42 --out runs/batch1"
     ),
 )
 @user_errors
@@ -34,9 +34,18 @@ def simulate_command(
         "--version-set",
         help="Restrict runs to these version sets (repeatable). Default: the mixed rollout schedule.",
     ),
+    versions: Path = typer.Option(
+        None,
+        "--versions",
+        help="A version file (YAML) whose version sets stand beside the built-in ones: per agent a policy, "
+        "instructions, a model and faults (see `evswarm versions`).",
+    ),
     workers: int = typer.Option(None, "--workers", help="Worker processes (default: one per core)."),
     model: str = typer.Option(
-        "offline", "--model", help="'offline' (deterministic policy model) or 'openai:MODEL' (needs OPENAI_API_KEY)."
+        "offline",
+        "--model",
+        help="'offline' (deterministic policy model) or 'openai:MODEL' (needs OPENAI_API_KEY), for every agent "
+        "whose version names no model of its own.",
     ),
     base_url: str = typer.Option(None, "--base-url", help="OpenAI-compatible server for --model openai:MODEL."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -49,6 +58,7 @@ def simulate_command(
         seed,
         out,
         version_sets=version_set or None,
+        versions=versions,
         workers=workers,
         model=model,
         base_url=base_url,
@@ -65,26 +75,3 @@ def simulate_command(
         console.print(f"[red]{report.model_trouble}[/]", highlight=False, soft_wrap=True)
     if report.runner_errors or report.model_trouble:
         raise typer.Exit(1)
-
-
-@app.command("faults")
-def faults_command() -> None:
-    """List every version set, planted fault and rogue window, with what each one does."""
-    sets = Table(title="Version sets")
-    for column in ("version set", "orchestrator", "faults", "description"):
-        sets.add_column(column, no_wrap=column != "description")
-    for vs in VERSION_SETS.values():
-        sets.add_row(vs.name, vs.orchestrator_mode, ", ".join(vs.faults) or "none", vs.description)
-    faults = Table(title="Faults")
-    for column in ("fault", "responsible agent", "trigger", "what goes wrong"):
-        faults.add_column(column, no_wrap=column in ("fault", "responsible agent"))
-    for fault in FAULTS.values():
-        faults.add_row(fault.fault_id, fault.agent_name, fault.trigger, fault.description)
-    windows = Table(title="Rogue windows")
-    for column in ("window", "fault", "from", "to", "version sets"):
-        windows.add_column(column, no_wrap=column != "version sets")
-    for w in ROGUE_WINDOWS:
-        windows.add_row(w.window_id, w.fault_id, w.start, w.end, ", ".join(w.version_sets))
-    console = Console()
-    for table in (sets, faults, windows):
-        console.print(table)

@@ -127,6 +127,11 @@ class RunSummary(_Open):
     error_code: str | None = None
     error_message: str | None = None
     failure_agent: str | None = None
+    agent_versions: dict[str, str] | None = Field(
+        default=None,
+        description="agent name -> content hash of the version it ran (the batch's versions.json resolves "
+        "each hash); None in bundles not made by `evswarm simulate`",
+    )
 
 
 class Customer(_Open):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -19,8 +20,14 @@ from evswarm.core.errors import BundleError, EvswarmError
 from evswarm.core.io import read_bundle
 from evswarm.core.layout import BatchLayout
 from evswarm.core.manifest import BatchManifest, read_manifest
+from evswarm.core.version_catalog import describe_changes
+from evswarm.core.versions import BatchVersions, ResolvedVersionSet
 from evswarm.simulator.cases import generate
+from evswarm.simulator.plan import batch_versions, load_catalog, read_batch_versions
 from evswarm.world.scenario import Scenario
+
+if TYPE_CHECKING:
+    from evswarm.agents.runner import RunEnvironment
 
 
 @dataclass
@@ -55,11 +62,15 @@ def _run_index(bundle: Bundle) -> int:
         raise BundleError(f"config_id {bundle.run.config_id!r} does not name a run index") from exc
 
 
-def _world_mismatch(saved: Bundle, scenario: Scenario) -> str | None:
-    """Where the regenerated world departs from the one the run was recorded in."""
+def _world_mismatch(saved: Bundle, scenario: Scenario, version: ResolvedVersionSet) -> str | None:
+    """Where the regenerated world (or an agent's version) departs from the one the run was recorded in."""
     if scenario.run_id != saved.run.run_id:
         return f"run id regenerates as {scenario.run_id}"
     summary = saved.run.summary
+    recorded = summary.agent_versions or {}
+    for agent, hashed in version.agent_versions.items():
+        if agent in recorded and recorded[agent] != hashed:
+            return f"run.summary.agent_versions.{agent}: recorded version {recorded[agent]}, now {hashed}"
     for key, now in (
         ("agent_version_set", scenario.version_set),
         ("orchestrator_mode", scenario.orchestrator_mode),
@@ -77,11 +88,30 @@ def _world_mismatch(saved: Bundle, scenario: Scenario) -> str | None:
     )
 
 
-async def _replay_one(path: Path, manifest: BatchManifest, verify: bool, env: object) -> RunReplay:
-    from evswarm.agents.replay import ReplayDivergenceError, ReplayProvider, recorded_failure
-    from evswarm.agents.runner import RunEnvironment, run_scenario
+class _Environments:
+    """One replay environment per version set (its agents' instructions), all answering from one script."""
 
-    assert isinstance(env, RunEnvironment) and isinstance(env.provider, ReplayProvider)
+    def __init__(self, versions: BatchVersions) -> None:
+        from evswarm.agents.replay import ReplayProvider
+
+        self.versions = versions
+        self.provider = ReplayProvider()
+        self._envs: dict[str, RunEnvironment] = {}
+
+    def get(self, version_set: str) -> RunEnvironment:
+        from evswarm.agents.runner import RunEnvironment
+
+        if version_set not in self._envs:
+            self._envs[version_set] = RunEnvironment.create(self.provider, self.versions.version_sets[version_set])
+        env = self._envs[version_set]
+        env.activate()
+        return env
+
+
+async def _replay_one(path: Path, manifest: BatchManifest, verify: bool, envs: _Environments) -> RunReplay:
+    from evswarm.agents.replay import ReplayDivergenceError, recorded_failure
+    from evswarm.agents.runner import run_scenario
+
     try:
         saved = read_bundle(path)
         index = _run_index(saved)
@@ -95,11 +125,14 @@ async def _replay_one(path: Path, manifest: BatchManifest, verify: bool, env: ob
         return RunReplay(
             run_id, "error", "the bundle was not made by `evswarm simulate`, so its world cannot be rebuilt"
         )
-    scenario = generate(saved.seed, index, version_sets=manifest.version_sets, batch_label=manifest.batch_label)
-    changed = _world_mismatch(saved, scenario)
+    scenario = generate(
+        saved.seed, index, version_sets=manifest.version_sets, batch_label=manifest.batch_label, versions=envs.versions
+    )
+    changed = _world_mismatch(saved, scenario, envs.versions.version_sets[scenario.version_set])
     if changed:
         return RunReplay(run_id, "error", f"the world changed since recording: {changed}")
-    script = env.provider.load(saved.model_calls, failure)
+    env = envs.get(scenario.version_set)
+    script = envs.provider.load(saved.model_calls, failure)
     try:
         replayed = await run_scenario(scenario, saved.oracle, env)
     except ReplayDivergenceError as exc:
@@ -116,11 +149,41 @@ async def _replay_one(path: Path, manifest: BatchManifest, verify: bool, env: ob
     return RunReplay(run_id, "match")
 
 
-def replay(batch_dir: Path, *, verify: bool = False, limit: int | None = None, progress: bool = True) -> ReplayReport:
-    """Replay every bundle of a batch (or the first `limit`) from its recorded model calls."""
-    from evswarm.agents.replay import ReplayProvider
-    from evswarm.agents.runner import RunEnvironment
+def _versions(layout: BatchLayout, manifest: BatchManifest, versions: Path | None) -> BatchVersions:
+    """The versions to replay with: the batch's own record (`versions.json`), or those resolved from
+    `versions` (checked against the record: a set whose agents changed is named)."""
+    recorded = read_batch_versions(layout)
+    if versions is None and recorded is not None:
+        return recorded
+    source = versions if versions is not None else (Path(manifest.versions_file) if manifest.versions_file else None)
+    catalog = load_catalog(source)
+    wanted = batch_versions(catalog, manifest.version_sets, manifest.model, manifest.base_url)
+    if recorded is not None:
+        for name, old in recorded.version_sets.items():
+            new = wanted.version_sets.get(name)
+            if new is None:
+                raise EvswarmError(f"{versions} does not define version set {name!r}, which the batch ran")
+            if new.version != old.version:
+                changes = "; ".join(describe_changes(old, new)) or "settings changed"
+                raise EvswarmError(
+                    f"version set {name} in {versions} differs from the one the batch ran: {changes}",
+                    hint=f"replay without --versions to use the batch's own record ({layout.versions})",
+                )
+    return wanted
 
+
+def replay(
+    batch_dir: Path,
+    *,
+    verify: bool = False,
+    limit: int | None = None,
+    progress: bool = True,
+    versions: Path | None = None,
+) -> ReplayReport:
+    """Replay every bundle of a batch (or the first `limit`) from its recorded model calls.
+
+    The versions come from the batch's `versions.json`; with `versions` (a version file) they are resolved
+    from it instead, and a set that differs from what the batch ran is refused with what changed."""
     layout = BatchLayout(batch_dir)
     if not layout.bundles_dir.is_dir():
         raise EvswarmError(
@@ -129,15 +192,16 @@ def replay(batch_dir: Path, *, verify: bool = False, limit: int | None = None, p
     if limit is not None and limit < 1:
         raise EvswarmError(f"--limit must be at least 1 (got {limit})")
     manifest = _manifest(layout)
+    batch = _versions(layout, manifest, versions)
     paths = list(layout.bundle_paths())[:limit]
     if not paths:
         raise EvswarmError(f"{layout.bundles_dir} holds no bundles")
-    env = RunEnvironment.create(ReplayProvider())
+    envs = _Environments(batch)
     report = ReplayReport()
 
     async def run_all() -> None:
         for path in tqdm(paths, unit="run", desc="replay", disable=not progress, dynamic_ncols=True):
-            report.runs.append(await _replay_one(path, manifest, verify, env))
+            report.runs.append(await _replay_one(path, manifest, verify, envs))
 
     asyncio.run(run_all())
     return report
