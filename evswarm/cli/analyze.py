@@ -34,6 +34,14 @@ def analyze_command(
         typer.Option(help="Smallest pattern HDBSCAN may report (default: max(8, analyzed traces / 40))."),
     ] = None,
     top_patterns: Annotated[int, typer.Option(help="How many top patterns get a root-cause diagnosis.")] = 20,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            help="The version set every other one is compared with (default: the first whose name contains "
+            "'base', else the first in name order; the report names it).",
+        ),
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and do not fill the embedding cache.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
@@ -61,6 +69,7 @@ def analyze_command(
         reducer=reducer,
         min_cluster_size=min_cluster_size,
         top_patterns=top_patterns,
+        baseline=baseline,
         use_cache=not no_cache,
         progress=not quiet,
     )

@@ -36,6 +36,11 @@ class AnalyzeConfig(BaseModel):
     use_citations: bool = Field(True, description="let grader citations place anchors (see `anchors`)")
     min_slice_support: int = Field(5, ge=1, description="traces a lift row needs to lead the table")
     alpha: float = Field(0.05, gt=0, lt=1)
+    baseline: str | None = Field(
+        None,
+        description="the version set every other one is compared with; None: the first name containing 'base', "
+        "else the first in name order",
+    )
     use_cache: bool = True
     cache_root: Path | None = None
     progress: bool = True
