@@ -263,3 +263,12 @@ def test_an_openai_model_without_a_key_is_refused_naming_the_field(
     assert not out.exists()
     listed = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["versions", "--versions", str(user_file)])
     assert listed.exit_code == 0 and "pricing-v2" in listed.output, "listing needs no key"
+
+
+def test_the_documented_example_file_loads_and_changes_one_agent_per_set() -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "versions.yaml"
+    catalog = load_catalog(example)
+    base = catalog.sets["v1.0"]
+    assert catalog.sets["pricing-v2"].changed_agents(base) == ["PricingAgent"]
+    assert catalog.sets["incentives-v2"].changed_agents(base) == ["IncentivePolicyAgent"]
+    assert catalog.sets["incentives-v2"].faults == ["stale_incentive"]
