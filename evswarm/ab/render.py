@@ -67,7 +67,7 @@ def markdown(report: ABReport) -> str:
         f"| runs (graded) | {base.runs} ({base.graded}) | {cand.runs} ({cand.graded}) |",
         f"| batch | `{base.batch_dir}` | `{cand.batch_dir}` |",
         "",
-        f"**Compared:** {report.mode}: {report.pairing}.",
+        f"**Compared:** {report.pairing}.",
         "",
         "**What the candidate changes:** " + "; ".join(report.changes),
         "",

@@ -49,7 +49,11 @@ def decide(
         spread = f"the noisiest check's base rate is {100 * noisiest.base_rate:.0f}%"
         sample = f"{n_b} base and {n_c} candidate runs, unpaired"
     tolerance = f"more than {max_regression:g} points" if max_regression > 0 else "any significant regression"
-    test = f"alpha {alpha:g}, Holm over {family} check(s)"
+    test = (
+        f"alpha {alpha:g}, Holm over {family} check(s)"
+        if family
+        else f"alpha {alpha:g}; no check had enough disagreeing runs to be tested"
+    )
     outcome: Outcome
     if regressions:
         outcome = "regressed"

@@ -3,6 +3,7 @@ with the file, line and field named (exit code 2 from the CLI, nothing written).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -263,6 +264,9 @@ def test_an_openai_model_without_a_key_is_refused_naming_the_field(
     assert not out.exists()
     listed = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["versions", "--versions", str(user_file)])
     assert listed.exit_code == 0 and "pricing-v2" in listed.output, "listing needs no key"
+    as_json = CliRunner().invoke(app, ["versions", "--versions", str(user_file), "--json"])
+    resolved = json.loads(as_json.output)["version_sets"]["pricing-v2"]["agents"]["PricingAgent"]
+    assert resolved["model"] == "openai:gpt-4.1-mini" and resolved["instructions_source"] == "prompts/pricing.txt"
 
 
 def test_the_documented_example_file_loads_and_changes_one_agent_per_set() -> None:
