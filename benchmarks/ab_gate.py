@@ -56,6 +56,27 @@ from evswarm.simulator.cases import run_id_for  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "ab_gate.json"
 QUIET = Console(quiet=True)
+FD, PC, RS, MD, RA = (
+    "final_decision_quality",
+    "policy_compliance_correctness",
+    "routing_specialist_activation",
+    "market_drift_awareness",
+    "review_appropriateness",
+)
+RIGHT_RUBRICS: dict[str, set[str]] = {
+    "stale_incentive": {PC, MD},
+    "tariff_omitted": {PC, MD},
+    "compliance_tariff_exemption": {PC, MD},
+    "missed_stockout": {MD},
+    "skip_regional_compliance": {RS},
+    "review_escalates_clean": {RA},
+    "routing_loop": {RS},
+    "capacity_ignored": {FD},
+    "rogue_shadow_veto": {FD},
+    "redundant_confirmation": set(),
+}
+"""The rubrics whose dimension each fault always derails when it fires (see benchmarks/grader_validity.py):
+naming one of them is naming the right rubric. No rubric judges a redundant confirmation."""
 
 
 def graded_batch(out: Path, runs: int, seed: int, version_set: str, workers: int) -> Path:
@@ -112,9 +133,11 @@ def sensitivity(work: Path, seed: int, sizes: list[int], workers: int, console: 
         candidate = load_arm("candidate", cand_dir)
         full = compare_arms(base, candidate)
         effect_check, effect = largest_regression(full)
+        right = set().union(*(RIGHT_RUBRICS[f] for f in faults))
         row: dict[str, Any] = {
             "version_set": name,
             "faults": sorted(faults),
+            "right_rubrics": sorted(right),
             "fired_share": round(fired_share(cand_dir, faults), 4),
             "effect_points": round(effect, 2),
             "effect_check": effect_check,
@@ -128,6 +151,7 @@ def sensitivity(work: Path, seed: int, sizes: list[int], workers: int, console: 
                 "outcome": report.verdict.outcome,
                 "named": report.verdict.regressions,
                 "names_effect_check": effect_check in report.verdict.regressions,
+                "names_a_right_rubric": bool(right & set(report.verdict.regressions)),
                 "detectable_points": round(100 * report.verdict.detectable_difference, 2),
                 "behavior_changes": len(behaviors),
                 "top_behavior_change": behaviors[0] if behaviors else None,
@@ -260,6 +284,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / ".cache" / "ab_gate")
     parser.add_argument("--null-seeds", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="N = 30, 60; 3 null seeds of 60 runs (a smoke run)")
+    parser.add_argument(
+        "--reuse-timing", action="store_true", help="keep the wall-time figures of the last results file"
+    )
     args = parser.parse_args()
     console = Console()
     sizes, null_runs, null_seeds = ([30, 60], 60, 3) if args.quick else ([100, 300, 1000], 300, args.null_seeds)
@@ -268,7 +295,10 @@ def main() -> None:
     started = time.perf_counter()
     rows = sensitivity(args.work, args.seed, sizes, args.workers, console)
     nulls = false_alarms(args.work, [args.seed + 100 + k for k in range(null_seeds)], null_runs, args.workers, console)
-    timing = wall_time(args.work, sizes[1], args.seed + 7, args.workers, 1 if args.quick else 2, console)
+    if args.reuse_timing and RESULTS.is_file():
+        timing = json.loads(RESULTS.read_text(encoding="utf-8"))["wall_time"]
+    else:
+        timing = wall_time(args.work, sizes[1], args.seed + 7, args.workers, 1 if args.quick else 2, console)
     at = str(sizes[1])
     big = [r for r in rows if r["effect_points"] >= 5]
     results = {
@@ -282,6 +312,9 @@ def main() -> None:
         "wall_time": timing,
         "targets": {
             f"detected_at_{at}_for_effect_ge_5_points": all(r["by_runs"][at]["detected"] for r in big),
+            f"names_a_right_rubric_at_{at}": {
+                r["version_set"]: r["by_runs"][at]["names_a_right_rubric"] for r in rows if r["right_rubrics"]
+            },
             "effect_ge_5_points": [r["version_set"] for r in big],
             "missed_at_" + at: [r["version_set"] for r in rows if not r["by_runs"][at]["detected"]],
             "false_alarm_share_max": 0.05,

@@ -113,12 +113,18 @@ class AgentModels(ModelProvider):
     """Resolves each agent's model name `policy/<AgentName>` to the model its version runs on.
 
     One provider is built per distinct model choice, so agents on the same server share its client and
-    its fail-fast breaker; closing this closes them all."""
+    its fail-fast breaker; `shared` lets several of these (one per version set in a worker) share them
+    too, so a server that cannot serve the batch is found out once. Closing this closes them all."""
 
-    def __init__(self, choices: Mapping[str, ModelChoice], default: ModelChoice) -> None:
+    def __init__(
+        self,
+        choices: Mapping[str, ModelChoice],
+        default: ModelChoice,
+        shared: dict[ModelChoice, ModelProvider] | None = None,
+    ) -> None:
         self.choices = dict(choices)
         self.default = default
-        self._providers: dict[ModelChoice, ModelProvider] = {}
+        self._providers: dict[ModelChoice, ModelProvider] = shared if shared is not None else {}
 
     def provider_for(self, agent: str) -> ModelProvider:
         choice = self.choices.get(agent, self.default)

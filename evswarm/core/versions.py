@@ -246,4 +246,11 @@ class BatchVersions(BaseModel):
     format: str = BATCH_VERSIONS_FORMAT
     sources: list[VersionSource] = Field(description="the version files the sets were resolved from")
     version_sets: dict[str, ResolvedVersionSet] = Field(description="every set the batch may use, as run")
-    schedule: dict[str, float] | None = Field(description="shares of the default mix; None when restricted")
+    schedule: list[tuple[str, float]] | None = Field(
+        description="(version set, share) of the default mix, in the order runs are drawn by; None when the "
+        "batch is restricted to named sets"
+    )
+
+    def schedule_weights(self) -> dict[str, float]:
+        """The schedule as an ordered mapping (the order decides which set a run draws)."""
+        return dict(self.schedule or [])

@@ -320,12 +320,9 @@ def generate(
     rng = random.Random(f"evswarm-scenario:{seed}:{index}")
     case = case_type or weighted(rng, CASE_WEIGHTS)
     sets, schedule = (
-        (versions.version_sets, versions.schedule) if versions is not None else _builtin_sets_and_schedule()
+        (versions.version_sets, versions.schedule_weights()) if versions is not None else _builtin_sets_and_schedule()
     )
-    if version_sets:
-        version_set = version_sets[rng.randrange(len(version_sets))]
-    else:
-        version_set = weighted(rng, dict(schedule or {}))
+    version_set = version_sets[rng.randrange(len(version_sets))] if version_sets else weighted(rng, schedule)
     draft = GENERATORS[case](rng)
     _add_background(draft)
     add_trouble(draft, run_id_for(seed, index))

@@ -29,7 +29,7 @@ def batch_versions(
     if not names:
         raise EvswarmError("no version set to run: name one with --version-set, or give the file a `schedule`")
     used = {name: catalog.get(name).with_default_model(model, base_url) for name in dict.fromkeys(names)}
-    schedule = None if version_sets else dict(catalog.schedule)
+    schedule = None if version_sets else list(catalog.schedule.items())
     return BatchVersions(sources=catalog.sources, version_sets=used, schedule=schedule)
 
 

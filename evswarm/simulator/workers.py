@@ -58,6 +58,9 @@ def split(indices: list[int], template: Job, size: int = CHUNK) -> list[Job]:
 _ENVIRONMENTS: dict[tuple[str, str, ModelChoice], Any] = {}
 """One run environment per version set (by content) and default model in each process: agents and
 providers are reusable."""
+_PROVIDERS: dict[ModelChoice, Any] = {}
+"""One model provider per model choice in each process, shared by every version set's environment (so a
+live server's fail-fast breaker trips once for the whole batch)."""
 
 
 def environment(job: Job, version_set: str) -> Any:
@@ -68,7 +71,7 @@ def environment(job: Job, version_set: str) -> Any:
     key = (version_set, version.version, job.model)
     if key not in _ENVIRONMENTS:
         own = dict(dict(job.agent_models).get(version_set, ()))
-        _ENVIRONMENTS[key] = RunEnvironment.create(AgentModels(own, job.model), version)
+        _ENVIRONMENTS[key] = RunEnvironment.create(AgentModels(own, job.model, _PROVIDERS), version)
     env = _ENVIRONMENTS[key]
     env.activate()
     return env
