@@ -179,3 +179,31 @@ def test_bad_ab_input_exits_2_before_running_anything(tmp_path: Path, args: list
 def test_compare_refuses_directories_that_are_not_batches(tmp_path: Path) -> None:
     code, output = invoke("compare", str(tmp_path / "a"), str(tmp_path / "b"))
     assert code == 2 and "has no bundles/ directory" in output
+
+
+@pytest.mark.slow
+def test_an_arm_whose_model_server_fails_gives_no_verdict_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    versions = tmp_path / "versions.yaml"
+    versions.write_text(
+        "format: evswarm.versions.v1\nversion_sets:\n  live-pricing:\n    extends: v1.0\n    agents:\n"
+        f"      PricingAgent: {{model: 'openai:m', base_url: 'http://127.0.0.1:{port}/v1'}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy")
+    monkeypatch.setenv("EVSWARM_MODEL_RETRIES", "0")
+    out = tmp_path / "ab"
+    code, output = invoke(
+        "ab", "--base", "v1.0", "--candidate", "live-pricing", "--runs", "3", "--seed", "7", "--out", str(out),
+        "--versions", str(versions), "--workers", "1", "--quiet",
+    )  # fmt: skip
+    assert code == 1, output
+    assert "the candidate arm (live-pricing) is incomplete, so there is no verdict" in output
+    assert f"the model server at http://127.0.0.1:{port}/v1 cannot be reached" in output
+    assert not (out / "ab.json").exists()
