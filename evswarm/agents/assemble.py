@@ -229,6 +229,7 @@ def assemble_bundle(capture: Capture) -> Bundle:
         error_code=outcome.error_code,
         error_message=outcome.error_message,
         failure_agent=outcome.failure_agent,
+        agent_versions=state.agent_versions,
     )
     trace_name = f"evswarm/{scenario.batch_label}/{scenario.index:05d}"
     metadata = {

@@ -23,6 +23,7 @@ from evswarm.agents.state import RunState, clock_for, current_run
 from evswarm.agents.swarm import Swarm, build_swarm
 from evswarm.agents.tracing import BundleRecorder, EventLog
 from evswarm.core.bundle import Bundle, Oracle, RunStatus
+from evswarm.core.versions import ResolvedVersionSet
 from evswarm.world.scenario import Scenario
 
 MAX_TURNS = 100
@@ -37,19 +38,28 @@ STATUS_OF = {
 
 @dataclass
 class RunEnvironment:
-    """What every run in a worker process shares: the agents, the model provider and the trace recorder."""
+    """What the runs of one version set in a worker process share: the agents (with that version's
+    instructions), the model provider and the trace recorder."""
 
     swarm: Swarm
     provider: ModelProvider
     recorder: BundleRecorder
+    version: ResolvedVersionSet | None = None
+    """The version set these agents run; None: built-in instructions, and no per-agent versions recorded."""
 
     @classmethod
     def offline(cls) -> RunEnvironment:
         return cls.create(PolicyProvider())
 
     @classmethod
-    def create(cls, provider: ModelProvider) -> RunEnvironment:
-        env = cls(swarm=build_swarm(), provider=provider, recorder=BundleRecorder(assemble_bundle))
+    def create(cls, provider: ModelProvider, version: ResolvedVersionSet | None = None) -> RunEnvironment:
+        instructions = {name: agent.instructions for name, agent in version.agents.items()} if version else None
+        env = cls(
+            swarm=build_swarm(instructions),
+            provider=provider,
+            recorder=BundleRecorder(assemble_bundle),
+            version=version,
+        )
         env.activate()
         return env
 
@@ -142,6 +152,12 @@ async def _execute(scenario: Scenario, state: RunState, env: RunEnvironment) -> 
 async def run_scenario(scenario: Scenario, oracle: Oracle, env: RunEnvironment) -> Bundle:
     """Run the swarm on one scenario inside its own SDK trace; the recorder turns the trace into a bundle."""
     state = RunState(scenario=scenario, clock=clock_for(scenario), run_key=scenario.run_id[4:16])
+    version = env.version
+    if version is not None:
+        if version.name != scenario.version_set:
+            raise ValueError(f"scenario of version set {scenario.version_set} given to agents of {version.name}")
+        state.fault_windows = version.windows_by_fault(scenario.order_date)
+        state.agent_versions = version.agent_versions
     trace_id = "trace_" + scenario.run_id.removeprefix("run_")
     env.recorder.expect(trace_id, state, oracle)
     token = current_run.set(state)

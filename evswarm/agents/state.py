@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from evswarm.agents.faults import FAULTS
 from evswarm.agents.slips import SLIPS
-from evswarm.agents.versions import FAULTS, ROGUE_WINDOWS
 from evswarm.core.bundle import Cause, CauseOrigin, CauseSide, ModelCall
 from evswarm.world.scenario import FactoryState, Scenario
 
@@ -64,6 +64,10 @@ class RunState:
     tool_calls_seen: dict[str, int] = field(default_factory=dict)
     decoded_payloads: dict[str, Any] = field(default_factory=dict)
     """JSON payloads of the conversation already decoded by the policy model, by call id."""
+    fault_windows: dict[str, str] = field(default_factory=dict)
+    """Fault id -> the rogue window that switched it on in this run."""
+    agent_versions: dict[str, str] | None = None
+    """Agent name -> content hash of the version it runs (None when the run has no resolved version)."""
 
     @property
     def active_faults(self) -> list[str]:
@@ -80,14 +84,7 @@ class RunState:
         """A policy deviated because of a planted fault or a slip, in the model call now being made."""
         if cause_id in FAULTS:
             fault = FAULTS[cause_id]
-            window = next(
-                (
-                    w.window_id
-                    for w in ROGUE_WINDOWS
-                    if w.fault_id == cause_id and w.covers(self.scenario.version_set, self.scenario.order_date)
-                ),
-                None,
-            )
+            window = self.fault_windows.get(cause_id)
             cause = Cause(
                 cause_id=cause_id,
                 origin=CauseOrigin.PLANTED,

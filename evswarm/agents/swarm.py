@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -259,13 +260,22 @@ class Swarm:
     agents: dict[str, Agent[RunState]]
 
 
-def build_swarm() -> Swarm:
-    """Build every agent and wire the handoffs (agents are stateless; build once per process)."""
+def default_instructions() -> dict[str, str]:
+    """Every agent's built-in instructions, the orchestrator first (the swarm's roster, in order)."""
+    return {ORCHESTRATOR: ORCHESTRATOR_INSTRUCTIONS, **{s.name: f"{s.job} {_REPORTING}" for s in SPECIALISTS}}
+
+
+def build_swarm(instructions: Mapping[str, str] | None = None) -> Swarm:
+    """Build every agent and wire the handoffs (agents are stateless; build once per process and version).
+
+    `instructions` replaces the built-in instructions of the agents it names (a version set's). An agent
+    resolves its model by the name `policy/<AgentName>` through the run's model provider."""
+    text = {**default_instructions(), **(instructions or {})}
     specialists = {
         s.name: Agent[RunState](
             name=s.name,
             handoff_description=s.description,
-            instructions=f"{s.job} {_REPORTING}",
+            instructions=text[s.name],
             model=f"policy/{s.name}",
             tools=list(s.tools),
             output_type=AgentOutputSchema(s.report),
@@ -274,7 +284,7 @@ def build_swarm() -> Swarm:
     }
     orchestrator = Agent[RunState](
         name=ORCHESTRATOR,
-        instructions=ORCHESTRATOR_INSTRUCTIONS,
+        instructions=text[ORCHESTRATOR],
         model=f"policy/{ORCHESTRATOR}",
         tools=[intake.load_order, intake.screen_customer_notes, intake.scan_market_signals],
         output_type=AgentOutputSchema(out.OrderDecision),

@@ -1,6 +1,7 @@
 """The `evswarm` command line: thin commands that parse arguments and call one stage function each."""
 
 from evswarm.cli import (  # noqa: F401 - each registers its command
+    ab,
     analyze,
     attribution_score,
     demo,
@@ -11,6 +12,7 @@ from evswarm.cli import (  # noqa: F401 - each registers its command
     serve,
     simulate,
     verify,
+    versions,
 )
 from evswarm.cli.app import app
 

@@ -53,6 +53,14 @@ def analyze_command(
     top_patterns: int = typer.Option(
         20, "--top-patterns", metavar="N", help="How many top patterns get a root-cause diagnosis."
     ),
+    baseline: str | None = typer.Option(
+        None,
+        "--baseline",
+        metavar="V",
+        show_default=False,
+        help="The version set every other one is compared with (default: the first whose name contains "
+        "'base', else the first in name order; the report names it).",
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore and do not fill the embedding cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
@@ -85,6 +93,7 @@ def analyze_command(
         reducer=reducer,
         min_cluster_size=min_cluster_size,
         top_patterns=top_patterns,
+        baseline=baseline,
         use_cache=not no_cache,
         progress=not quiet,
     )

@@ -33,6 +33,14 @@ def replay_command(
     limit: int | None = typer.Option(
         None, "--limit", metavar="N", min=1, show_default=False, help="Replay only the first N bundles."
     ),
+    versions: Path | None = typer.Option(
+        None,
+        "--versions",
+        metavar="FILE",
+        show_default=False,
+        help="Resolve the version sets from this version file instead of the batch's versions.json "
+        "(refused, naming what changed, when a set differs from what the batch ran).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     from rich.console import Console
@@ -40,7 +48,7 @@ def replay_command(
     from evswarm.simulator.replay import replay
 
     console = Console(soft_wrap=True)
-    report = replay(batch, verify=verify, limit=limit, progress=not quiet)
+    report = replay(batch, verify=verify, limit=limit, progress=not quiet, versions=versions)
     for run in report.runs:
         if run.outcome in ("mismatch", "error"):
             colour = "red" if run.outcome == "mismatch" else "yellow"

@@ -1,9 +1,7 @@
-"""`evswarm simulate` and `evswarm faults`: make a batch of runs, and list version sets and faults."""
+"""`evswarm simulate`: make a batch of runs."""
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 
 import typer
@@ -13,44 +11,20 @@ from typer._click.formatting import HelpFormatter
 from evswarm.cli.app import Command, app, no_comma_lists, user_errors
 
 
-class FaultsEpilog(Command):
+class VersionsEpilog(Command):
     """A command whose epilog lists the version sets and faults, read only when help is shown (importing
     the agents package is not needed to parse arguments)."""
 
     def format_epilog(self, ctx: Context, formatter: HelpFormatter) -> None:
+        from evswarm.cli.versions import versions_text
+
         formatter.write_paragraph()
-        formatter.write(faults_text(formatter.width))
-
-
-def faults_text(width: int) -> str:
-    """Every version set, fault and rogue window as indented paragraphs wrapped at `width` columns."""
-    from evswarm.agents.versions import FAULTS, ROGUE_WINDOWS, VERSION_SETS
-
-    def entry(title: str, lines: list[str]) -> list[str]:
-        body = [textwrap.fill(line, width, initial_indent="    ", subsequent_indent="      ") for line in lines]
-        return [f"  {title}", *body]
-
-    out = ["Version sets:"]
-    for vs in VERSION_SETS.values():
-        out += entry(
-            vs.name,
-            [vs.description, f"faults: {', '.join(vs.faults) or 'none'}; {vs.orchestrator_mode} orchestrator"],
-        )
-    out += ["", "Faults:"]
-    for fault in FAULTS.values():
-        out += entry(
-            f"{fault.fault_id} ({fault.agent_name})",
-            [f"what goes wrong: {fault.description}", f"trigger: {fault.trigger}"],
-        )
-    out += ["", "Rogue windows (a fault switched on for a span of order dates):"]
-    for w in ROGUE_WINDOWS:
-        out += entry(w.window_id, [f"{w.fault_id} from {w.start} to {w.end} in {', '.join(w.version_sets)}"])
-    return "\n".join(out) + "\n"
+        formatter.write(versions_text(formatter.width))
 
 
 @app.command(
     "simulate",
-    cls=FaultsEpilog,
+    cls=VersionsEpilog,
     short_help="Run the agent swarm on N generated orders, one trace bundle per run.",
     help=(
         "Generate N customer orders and run the agent swarm on each, writing one trace bundle per run.\n\n"
@@ -58,7 +32,7 @@ def faults_text(width: int) -> str:
         "DIR/trace_snapshot.sqlite. Same --seed, same bundles, byte for byte. Re-running the same command "
         "finishes an interrupted batch and rewrites nothing complete.\n\n"
         "Without --version-set, runs spread over every version set on the default schedule, so the batch "
-        "contains planted faults.\n\n"
+        "contains planted faults. --versions FILE adds your own version sets (YAML; see `evswarm versions`).\n\n"
         "Example: evswarm simulate --runs 20 --seed 42 --out runs/batch1"
     ),
 )
@@ -80,11 +54,20 @@ def simulate_command(
     workers: int | None = typer.Option(
         None, "--workers", metavar="K", show_default=False, help="Worker processes (default: one per core)."
     ),
+    versions: Path | None = typer.Option(
+        None,
+        "--versions",
+        metavar="FILE",
+        show_default=False,
+        help="A version file (YAML) whose version sets stand beside the built-in ones: per agent a policy, "
+        "instructions, a model and faults (see `evswarm versions`).",
+    ),
     model: str = typer.Option(
         "offline",
         "--model",
         metavar="offline|openai:MODEL",
-        help="offline: the deterministic policy model; openai:MODEL: a real model (needs OPENAI_API_KEY).",
+        help="offline: the deterministic policy model; openai:MODEL: a real model (needs OPENAI_API_KEY), for "
+        "every agent whose version names no model of its own.",
     ),
     base_url: str | None = typer.Option(
         None, "--base-url", metavar="URL", show_default=False, help="OpenAI-compatible server for openai:MODEL."
@@ -102,6 +85,7 @@ def simulate_command(
         seed,
         out,
         version_sets=version_sets or None,
+        versions=versions,
         workers=workers,
         model=model,
         base_url=base_url,
@@ -118,11 +102,3 @@ def simulate_command(
         console.print(f"[red]{report.model_trouble}[/]", highlight=False, soft_wrap=True)
     if report.runner_errors or report.model_trouble:
         raise typer.Exit(1)
-
-
-@app.command("faults", cls=Command, short_help="List version sets, planted faults and rogue windows.")
-def faults_command() -> None:
-    """List every version set, planted fault and rogue window, with what each one does (wrapped at the
-    terminal's width; pipe it anywhere)."""
-    width = max(60, shutil.get_terminal_size((100, 24)).columns - 1)
-    typer.echo(faults_text(width), nl=False)

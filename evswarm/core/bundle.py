@@ -178,6 +178,9 @@ class RunSummary(_Open):
     """What went wrong, for people."""
     failure_agent: str | None = None
     """The agent active when the run failed."""
+    agent_versions: dict[str, str] | None = None
+    """Agent name -> content hash of the version it ran (the batch's versions.json resolves each hash); None
+    in bundles not made by `evswarm simulate`."""
 
 
 class Customer(_Open):

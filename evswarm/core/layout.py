@@ -22,6 +22,11 @@ class BatchLayout:
         return self.root / "batch.json"
 
     @property
+    def versions(self) -> Path:
+        """The resolved version sets the batch ran (`evswarm.core.versions.BatchVersions`)."""
+        return self.root / "versions.json"
+
+    @property
     def results(self) -> Path:
         return self.root / "results.jsonl"
 

@@ -1,7 +1,8 @@
 """The batch manifest (`batch.json`): what defines a batch, so it can be resumed, replayed and re-run.
 
-Written by `simulate`; read by `simulate` (resume), `replay` and `verify`. Re-running into a directory
-with a different seed, version sets or model is refused.
+Written by `simulate`; read by `simulate` (resume), `replay`, `verify`, `ab` and `compare`. Re-running into a
+directory with a different seed, version sets or model is refused (and, through `versions.json`, with
+other versions).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ class BatchManifest(BaseModel):
     version_sets: list[str] | None = Field(description="version sets the runs were spread over; None: the default mix")
     model: str = Field(description="`offline` or `openai:MODEL`")
     base_url: str | None = Field(description="the OpenAI-compatible server of a live batch")
+    versions_file: str | None = Field(
+        default=None, description="the user's version file (`--versions`), as given; versions.json holds what ran"
+    )
     batch_label: str
     """`evswarm-<seed>`."""
     evswarm_version: str

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evswarm.agents.versions import FAULTS, VERSION_SETS
+from evswarm.agents.versions import FAULTS
 from evswarm.core.analysis import PatternRow, SuspectRow, TracePatternRow, read_table
 from evswarm.core.errors import EvswarmError
+from evswarm.core.versions import BatchVersions, ResolvedVersionSet
 from evswarm.world.intervention import Intervention
 
 OWNERS: dict[str, str] = {fault_id: fault.agent_name for fault_id, fault in FAULTS.items()}
@@ -27,19 +28,20 @@ class PatternPlan:
     """Suspects that could not be tested, and why."""
 
 
-def reference_faults(reference: str, agent: str) -> list[str]:
-    """The planted faults `agent` runs with in version set `reference`."""
-    return sorted(f for f in VERSION_SETS[reference].faults if OWNERS.get(f) == agent)
+def reference_faults(reference: ResolvedVersionSet, agent: str) -> list[str]:
+    """The planted faults `agent` runs with in version set `reference` (its policy variant included)."""
+    found = reference.agents.get(agent)
+    return sorted(f for f in found.faults if OWNERS.get(f) == agent) if found else []
 
 
-def interventions_for(suspect: SuspectRow, reference: str) -> tuple[list[Intervention], str | None]:
+def interventions_for(suspect: SuspectRow, reference: ResolvedVersionSet) -> tuple[list[Intervention], str | None]:
     """The interventions that test one suspect, or a reason it cannot be tested."""
     if suspect.side == "agent":
-        if suspect.component not in {*OWNERS.values(), *_agents()}:
+        if suspect.component not in {*OWNERS.values(), *_agents(), *reference.agents}:
             return [], f"{suspect.component} is not an agent of the swarm"
         revert = Intervention(
             kind="agent", target=suspect.component, faults=reference_faults(reference, suspect.component),
-            owner_of=OWNERS,
+            reference=reference.name, owner_of=OWNERS,
         )  # fmt: skip
         return [revert, Intervention(kind="resample", target=suspect.component)], None
     if suspect.side == "tool":
@@ -58,15 +60,22 @@ def _agents() -> set[str]:
 
 
 def plan(
-    analysis: Path, reference: str, patterns: int, suspects: int, max_runs: int | None = None
+    analysis: Path,
+    versions: BatchVersions,
+    reference: str,
+    patterns: int,
+    suspects: int,
+    max_runs: int | None = None,
 ) -> list[PatternPlan]:
     """Interventions for the top `patterns` patterns and their top `suspects` suspects each, over each
     pattern's member runs (at most `max_runs` of them: the first by run id, which is a hash, so a sample
-    that does not favour any slice)."""
-    if reference not in VERSION_SETS:
+    that does not favour any slice). `reference` must be one of the batch's version sets (`versions`)."""
+    if reference not in versions.version_sets:
         raise EvswarmError(
-            f"unknown reference version set {reference!r}", hint=f"known version sets: {', '.join(VERSION_SETS)}"
+            f"unknown reference version set {reference!r}",
+            hint=f"the batch's version sets: {', '.join(versions.version_sets)}",
         )
+    reference_set = versions.version_sets[reference]
     rows = sorted((p for p in read_table(analysis, PatternRow) if p.pattern_id > 0), key=lambda p: p.pattern_id)
     members: dict[int, list[str]] = {}
     for row in read_table(analysis, TracePatternRow):
@@ -81,7 +90,7 @@ def plan(
         if not found.members:
             found.skipped.append("the pattern has no member runs")
         for suspect in sorted(blamed.get(pattern.pattern_id, []), key=lambda s: s.rank)[:suspects]:
-            tests, why = interventions_for(suspect, reference)
+            tests, why = interventions_for(suspect, reference_set)
             if why:
                 found.skipped.append(why)
             for test in tests:

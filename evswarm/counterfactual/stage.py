@@ -24,6 +24,7 @@ from evswarm.core.manifest import BatchManifest, read_manifest
 from evswarm.counterfactual.plan import PatternPlan, plan
 from evswarm.counterfactual.report import write_section
 from evswarm.simulator.cases import generate
+from evswarm.simulator.plan import versions_of
 from evswarm.simulator.replay import world_mismatch
 from evswarm.simulator.rerun import rerun, run_index, saved_bundle, saved_bytes
 from evswarm.world.intervention import Intervention
@@ -77,10 +78,12 @@ def _check(batch: Path, analysis: Path, model: str | None) -> tuple[BatchManifes
 
 
 def _same_world(batch: Path, manifest: BatchManifest, run_id: str) -> None:
-    saved = saved_bundle(BatchLayout(batch), run_id)
+    layout = BatchLayout(batch)
+    saved = saved_bundle(layout, run_id)
+    versions = versions_of(layout, manifest)
     scenario = generate(manifest.seed, run_index(saved.run.config_id), version_sets=manifest.version_sets,
-                        batch_label=manifest.batch_label)  # fmt: skip
-    changed = world_mismatch(saved, scenario)
+                        batch_label=manifest.batch_label, versions=versions)  # fmt: skip
+    changed = world_mismatch(saved, scenario, versions.version_sets[scenario.version_set])
     if changed:
         raise EvswarmError(
             f"the world no longer regenerates as it was when {run_id} ran ({changed}): its runs cannot be re-executed",
@@ -124,7 +127,7 @@ def verify(
     if patterns < 1 or suspects < 1 or (max_runs is not None and max_runs < 1):
         raise EvswarmError("--patterns, --suspects and --max-runs must be at least 1")
     manifest, labels = _check(batch, analysis, model)
-    plans = plan(analysis, reference, patterns, suspects, max_runs)
+    plans = plan(analysis, versions_of(BatchLayout(batch), manifest), reference, patterns, suspects, max_runs)
     report = VerifyReport()
     for found in plans:
         report.notes += [f"P{found.pattern_id}: {why}" for why in found.skipped]

@@ -37,6 +37,11 @@ class AnalyzeConfig(BaseModel):
     use_grades: bool = Field(True, description="read eval_labels.jsonl when present (off: analyze behavior only)")
     min_slice_support: int = Field(5, ge=1, description="traces a lift row needs to lead the table")
     alpha: float = Field(0.05, gt=0, lt=1)
+    baseline: str | None = Field(
+        None,
+        description="the version set every other one is compared with; None: the first name containing 'base', "
+        "else the first in name order",
+    )
     use_cache: bool = True
     cache_root: Path | None = None
     progress: bool = True

@@ -172,7 +172,7 @@ def analyze(
         with timer.stage("lift + versions"):
             lift = lift_table(pa, traces, labels_by_id, cfg.alpha, cfg.min_slice_support)
             prev = prevalence_by_version(pa, traces, labels_by_id)
-            vcomp = compare_versions(prev, cfg.alpha, cfg.min_slice_support)
+            vcomp = compare_versions(prev, cfg.alpha, cfg.min_slice_support, cfg.baseline)
         with timer.stage("attribution"):
             groups = assign.set_index("run_id").pattern_id
             groups = groups[groups >= 0]

@@ -1,8 +1,9 @@
 """Compare each pattern's prevalence across agent version sets.
 
 Prevalence in version v = the pattern's traces among v's runs / all of v's runs (whole batch), with
-a 95% Wilson interval. Each other version is compared with the baseline version (one whose name
-contains "base", else the first name in sort order): the difference in prevalence with a Newcombe
+a 95% Wilson interval. Each other version is compared with the baseline version: the one named with
+`--baseline` (`AnalyzeConfig.baseline`), else the first name containing "base", else the first name in
+sort order (the table's `baseline` column names it). The difference in prevalence with a Newcombe
 95% interval and Fisher's exact test, Benjamini-Hochberg corrected over all comparisons. A pattern
 `appears` when it is absent in the baseline and significantly present in v, `vanishes` in the
 mirror case, and is `up`/`down` on any other significant difference.
@@ -13,10 +14,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evswarm.core.errors import EvswarmError
 from evswarm.macro.stats import bh, fisher, newcombe, wilson
 
 
-def baseline_version(names: list[str]) -> str:
+def baseline_version(names: list[str], asked: str | None = None) -> str:
+    """The baseline: `asked` (which must be one of `names`), else the first name containing "base", else the
+    first name in sort order."""
+    if asked is not None:
+        if asked not in names:
+            raise EvswarmError(
+                f"--baseline {asked!r} is not a version set of this batch",
+                hint=f"its version sets: {', '.join(sorted(names))}",
+            )
+        return asked
     named = sorted(n for n in names if "base" in n.lower())
     return named[0] if named else sorted(names)[0]
 
@@ -45,11 +56,13 @@ def prevalence_by_version(assign: pd.DataFrame, traces: pd.DataFrame, labels: di
     return pd.DataFrame(rows)
 
 
-def compare_versions(prev: pd.DataFrame, alpha: float, min_support: int) -> pd.DataFrame:
-    """Each (pattern, version) vs the baseline version."""
-    if prev.empty or prev.version_set.nunique() < 2:
+def compare_versions(prev: pd.DataFrame, alpha: float, min_support: int, baseline: str | None = None) -> pd.DataFrame:
+    """Each (pattern, version) vs the baseline version (`baseline`, else the rule in `baseline_version`)."""
+    if prev.empty:
         return pd.DataFrame()
-    base = baseline_version(prev.version_set.unique().tolist())
+    base = baseline_version(prev.version_set.unique().tolist(), baseline)
+    if prev.version_set.nunique() < 2:
+        return pd.DataFrame()
     rows = []
     for pid, grp in prev.groupby("pattern_id"):
         b = grp[grp.version_set == base].iloc[0]

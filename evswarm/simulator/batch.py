@@ -18,7 +18,6 @@ from tqdm import tqdm
 from evswarm import __version__
 from evswarm.agents.live import MODEL_ERROR_CODES, NOT_ATTEMPTED_NOTE
 from evswarm.agents.providers import parse_model
-from evswarm.agents.versions import VERSION_SETS
 from evswarm.core.bundle import Bundle
 from evswarm.core.errors import BundleError, EvswarmError
 from evswarm.core.io import atomic_write_json, atomic_write_jsonl, read_bundle
@@ -28,6 +27,7 @@ from evswarm.core.results import ResultsRow
 from evswarm.core.store import write_snapshot
 from evswarm.core.summary import BatchSummary
 from evswarm.simulator.cases import run_id_for
+from evswarm.simulator.plan import batch_versions, load_catalog, model_table, record_batch_versions
 from evswarm.simulator.results import RunFacts, batch_summary, results_row, run_facts, runner_error_row
 from evswarm.simulator.workers import Interrupted, Job, Outcome, run_jobs, split
 
@@ -53,17 +53,11 @@ class SimulationInterrupted(EvswarmError):
     exit_code = 130
 
 
-def _check_arguments(runs: int, version_sets: list[str] | None, workers: int | None) -> None:
+def _check_arguments(runs: int, workers: int | None) -> None:
     if runs < 1:
         raise EvswarmError(f"--runs must be at least 1 (got {runs})")
     if workers is not None and workers < 1:
         raise EvswarmError(f"--workers must be at least 1 (got {workers})")
-    unknown = [v for v in version_sets or [] if v not in VERSION_SETS]
-    if unknown:
-        raise EvswarmError(
-            f"unknown version set(s): {', '.join(unknown)}",
-            hint=f"known version sets: {', '.join(VERSION_SETS)} (see `evswarm faults`)",
-        )
 
 
 def _prepare_directory(layout: BatchLayout) -> None:
@@ -160,6 +154,7 @@ def simulate(
     out: Path,
     *,
     version_sets: list[str] | None = None,
+    versions: Path | None = None,
     workers: int | None = None,
     model: str = "offline",
     base_url: str | None = None,
@@ -167,11 +162,16 @@ def simulate(
 ) -> BatchReport:
     """Run `runs` scenarios of batch `seed` into `out`, finishing whatever an earlier attempt left undone.
 
+    Runs spread over `version_sets` (uniformly), else over the schedule; `versions` is a version file whose
+    sets stand beside the built-in ones. Every agent whose version names no model runs on `model`.
     Ctrl-C (or SIGTERM) stops within seconds, keeps every complete bundle and raises
     `SimulationInterrupted`; running the same call again finishes the batch."""
     started = time.perf_counter()
-    _check_arguments(runs, version_sets, workers)
+    _check_arguments(runs, workers)
     choice = parse_model(model, base_url)
+    catalog = load_catalog(versions)
+    plan = batch_versions(catalog, version_sets, model, base_url)
+    models = model_table(catalog, plan, choice)
     layout = BatchLayout(out)
     _prepare_directory(layout)
     label = f"evswarm-{seed}"
@@ -182,14 +182,25 @@ def simulate(
             version_sets=version_sets or None,
             model=model,
             base_url=base_url,
+            versions_file=str(versions) if versions else None,
             batch_label=label,
             evswarm_version=__version__,
         ),
     )
+    record_batch_versions(layout, plan)
     run_ids = [run_id_for(seed, i) for i in range(runs)]
     complete = _complete_runs(layout, run_ids)
     todo = [i for i, rid in enumerate(run_ids) if rid not in complete]
-    template = Job(seed, (), tuple(version_sets) if version_sets else None, label, choice, str(layout.bundles_dir))
+    template = Job(
+        seed,
+        (),
+        tuple(version_sets) if version_sets else None,
+        label,
+        choice,
+        str(layout.bundles_dir),
+        versions=plan,
+        agent_models=models,
+    )
     worker_count = min(workers or os.cpu_count() or 1, max(len(todo), 1))
     outcomes: list[Outcome] = []
     if todo:

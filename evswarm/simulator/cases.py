@@ -10,8 +10,9 @@ import hashlib
 import random
 from collections.abc import Callable
 
-from evswarm.agents.versions import DEFAULT_SCHEDULE, VERSION_SETS, active_faults
+from evswarm.agents.versions import builtin_catalog
 from evswarm.core.bundle import Customer, OrderConfig, Vehicle
+from evswarm.core.versions import BatchVersions, ResolvedVersionSet
 from evswarm.simulator.draft import (
     WINDOW_DAYS,
     WINDOW_START,
@@ -303,19 +304,34 @@ CASE_TYPES: tuple[str, ...] = tuple(GENERATORS)
 
 
 def generate(
-    seed: int, index: int, *, version_sets: list[str] | None = None, batch_label: str = "", case_type: str | None = None
+    seed: int,
+    index: int,
+    *,
+    version_sets: list[str] | None = None,
+    batch_label: str = "",
+    case_type: str | None = None,
+    versions: BatchVersions | None = None,
 ) -> Scenario:
-    """The scenario of run `index` in a batch with `seed` (same arguments, same scenario)."""
+    """The scenario of run `index` in a batch with `seed` (same arguments, same scenario).
+
+    The run's version set is drawn from `version_sets` (uniformly), else from the schedule of `versions`
+    (default: the built-in sets and schedule). Two batches with the same seed and one version set each
+    get the same orders, world and trouble run for run: only what the versions switch on differs."""
     rng = random.Random(f"evswarm-scenario:{seed}:{index}")
     case = case_type or weighted(rng, CASE_WEIGHTS)
-    if version_sets:
-        version_set = version_sets[rng.randrange(len(version_sets))]
-    else:
-        version_set = weighted(rng, dict(DEFAULT_SCHEDULE))
+    sets, schedule = (
+        (versions.version_sets, versions.schedule_weights()) if versions is not None else _builtin_sets_and_schedule()
+    )
+    version_set = version_sets[rng.randrange(len(version_sets))] if version_sets else weighted(rng, schedule)
     draft = GENERATORS[case](rng)
     _add_background(draft)
     add_trouble(draft, run_id_for(seed, index))
-    return _finish(draft, seed=seed, index=index, case=case, version_set=version_set, batch_label=batch_label)
+    return _finish(draft, seed=seed, index=index, case=case, version=sets[version_set], batch_label=batch_label)
+
+
+def _builtin_sets_and_schedule() -> tuple[dict[str, ResolvedVersionSet], dict[str, float]]:
+    catalog = builtin_catalog()
+    return catalog.sets, catalog.schedule
 
 
 def _add_background(draft: Draft) -> None:
@@ -338,7 +354,9 @@ def _add_background(draft: Draft) -> None:
         draft.flaky = [rng.choice(["get_factory_capacity", "check_inventory", "list_incentives"])]
 
 
-def _finish(draft: Draft, *, seed: int, index: int, case: str, version_set: str, batch_label: str) -> Scenario:
+def _finish(
+    draft: Draft, *, seed: int, index: int, case: str, version: ResolvedVersionSet, batch_label: str
+) -> Scenario:
     rng = draft.rng
     run_id = run_id_for(seed, index)
     background = [
@@ -348,10 +366,12 @@ def _finish(draft: Draft, *, seed: int, index: int, case: str, version_set: str,
         *market.active_market_signals(draft.region, draft.model, draft.order_date),
     ]
     signals = sorted([*background, *draft.extra_signals], key=lambda e: (e.effective_from, e.event_id))
-    faults, window = active_faults(version_set, draft.order_date)
+    faults, window_id = version.active_faults(draft.order_date)
     market_regime, price_regime, schedule_regime = market.regimes_on(draft.order_date)
-    if window == "rogue-shadow-window-2025q3":
-        market_regime, schedule_regime = "anomalous_routing", "unstable_dispatch"
+    window = version.window_on(draft.order_date)
+    if window is not None:
+        market_regime = window.market_regime or market_regime
+        schedule_regime = window.schedule_regime or schedule_regime
     order = OrderConfig(
         customer=Customer(name=rng.choice(CUSTOMER_NAMES), region=draft.region, segment=draft.segment),
         vehicle=Vehicle(
@@ -389,9 +409,9 @@ def _finish(draft: Draft, *, seed: int, index: int, case: str, version_set: str,
         order_date=draft.order_date,
         delivery_date=draft.delivery_date,
         default_factory=draft.default_factory,
-        version_set=version_set,
-        orchestrator_mode=VERSION_SETS[version_set].orchestrator_mode,
-        rogue_window_id=window,
+        version_set=version.name,
+        orchestrator_mode=version.orchestrator_mode,
+        rogue_window_id=window_id,
         active_faults=faults,
         market_regime=market_regime,
         price_regime=price_regime,

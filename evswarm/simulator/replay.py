@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -22,8 +23,14 @@ from evswarm.core.errors import BundleError, EvswarmError
 from evswarm.core.io import parse_bundle, read_bundle
 from evswarm.core.layout import BatchLayout
 from evswarm.core.manifest import BatchManifest, read_manifest
+from evswarm.core.version_catalog import describe_changes
+from evswarm.core.versions import BatchVersions, ResolvedVersionSet
 from evswarm.simulator.cases import generate
+from evswarm.simulator.plan import batch_versions, load_catalog, read_batch_versions
 from evswarm.world.scenario import Scenario
+
+if TYPE_CHECKING:
+    from evswarm.agents.runner import RunEnvironment
 
 
 @dataclass
@@ -58,11 +65,16 @@ def _run_index(bundle: Bundle) -> int:
         raise BundleError(f"config_id {bundle.run.config_id!r} does not name a run index") from exc
 
 
-def world_mismatch(saved: Bundle, scenario: Scenario) -> str | None:
-    """Where the regenerated world departs from the one the run was recorded in."""
+def world_mismatch(saved: Bundle, scenario: Scenario, version: ResolvedVersionSet | None = None) -> str | None:
+    """Where the regenerated world (or, given `version`, an agent's version) departs from the one the run
+    was recorded in."""
     if scenario.run_id != saved.run.run_id:
         return f"run id regenerates as {scenario.run_id}"
     summary = saved.run.summary
+    recorded = summary.agent_versions or {}
+    for agent, hashed in (version.agent_versions if version else {}).items():
+        if agent in recorded and recorded[agent] != hashed:
+            return f"run.summary.agent_versions.{agent}: recorded version {recorded[agent]}, now {hashed}"
     for key, now in (
         ("agent_version_set", scenario.version_set),
         ("orchestrator_mode", scenario.orchestrator_mode),
@@ -127,11 +139,30 @@ def saved_runs(layout: BatchLayout) -> list[SavedRun]:
     )
 
 
-async def _replay_one(run: SavedRun, manifest: BatchManifest, verify: bool, env: object) -> RunReplay:
-    from evswarm.agents.replay import ReplayDivergenceError, ReplayProvider, recorded_failure
-    from evswarm.agents.runner import RunEnvironment, run_scenario
+class _Environments:
+    """One replay environment per version set (its agents' instructions), all answering from one script."""
 
-    assert isinstance(env, RunEnvironment) and isinstance(env.provider, ReplayProvider)
+    def __init__(self, versions: BatchVersions) -> None:
+        from evswarm.agents.replay import ReplayProvider
+
+        self.versions = versions
+        self.provider = ReplayProvider()
+        self._envs: dict[str, RunEnvironment] = {}
+
+    def get(self, version_set: str) -> RunEnvironment:
+        from evswarm.agents.runner import RunEnvironment
+
+        if version_set not in self._envs:
+            self._envs[version_set] = RunEnvironment.create(self.provider, self.versions.version_sets[version_set])
+        env = self._envs[version_set]
+        env.activate()
+        return env
+
+
+async def _replay_one(run: SavedRun, manifest: BatchManifest, verify: bool, envs: _Environments) -> RunReplay:
+    from evswarm.agents.replay import ReplayDivergenceError, recorded_failure
+    from evswarm.agents.runner import run_scenario
+
     try:
         saved = run.read()
         index = _run_index(saved)
@@ -145,11 +176,14 @@ async def _replay_one(run: SavedRun, manifest: BatchManifest, verify: bool, env:
         return RunReplay(
             run_id, "error", "the bundle was not made by `evswarm simulate`, so its world cannot be rebuilt"
         )
-    scenario = generate(saved.seed, index, version_sets=manifest.version_sets, batch_label=manifest.batch_label)
-    changed = world_mismatch(saved, scenario)
+    scenario = generate(
+        saved.seed, index, version_sets=manifest.version_sets, batch_label=manifest.batch_label, versions=envs.versions
+    )
+    changed = world_mismatch(saved, scenario, envs.versions.version_sets[scenario.version_set])
     if changed:
         return RunReplay(run_id, "error", f"the world changed since recording: {changed}")
-    script = env.provider.load(saved.model_calls, failure)
+    env = envs.get(scenario.version_set)
+    script = envs.provider.load(saved.model_calls, failure)
     try:
         replayed = await run_scenario(scenario, saved.oracle, env)
     except ReplayDivergenceError as exc:
@@ -166,12 +200,41 @@ async def _replay_one(run: SavedRun, manifest: BatchManifest, verify: bool, env:
     return RunReplay(run_id, "match")
 
 
-def replay(batch_dir: Path, *, verify: bool = False, limit: int | None = None, progress: bool = True) -> ReplayReport:
-    """Replay every bundle of a batch (or the first `limit`) from its recorded model calls. The bundles are
-    the files in `bundles/`, or, when there is no such directory, the members of `bundles.zip`."""
-    from evswarm.agents.replay import ReplayProvider
-    from evswarm.agents.runner import RunEnvironment
+def _versions(layout: BatchLayout, manifest: BatchManifest, versions: Path | None) -> BatchVersions:
+    """The versions to replay with: the batch's own record (`versions.json`), or those resolved from
+    `versions` (checked against the record: a set whose agents changed is named)."""
+    recorded = read_batch_versions(layout)
+    if versions is None and recorded is not None:
+        return recorded
+    source = versions if versions is not None else (Path(manifest.versions_file) if manifest.versions_file else None)
+    catalog = load_catalog(source)
+    wanted = batch_versions(catalog, manifest.version_sets, manifest.model, manifest.base_url)
+    if recorded is not None:
+        for name, old in recorded.version_sets.items():
+            new = wanted.version_sets.get(name)
+            if new is None:
+                raise EvswarmError(f"{versions} does not define version set {name!r}, which the batch ran")
+            if new.version != old.version:
+                changes = "; ".join(describe_changes(old, new)) or "settings changed"
+                raise EvswarmError(
+                    f"version set {name} in {versions} differs from the one the batch ran: {changes}",
+                    hint=f"replay without --versions to use the batch's own record ({layout.versions})",
+                )
+    return wanted
 
+
+def replay(
+    batch_dir: Path,
+    *,
+    verify: bool = False,
+    limit: int | None = None,
+    progress: bool = True,
+    versions: Path | None = None,
+) -> ReplayReport:
+    """Replay every bundle of a batch (or the first `limit`) from its recorded model calls.
+
+    The versions come from the batch's `versions.json`; with `versions` (a version file) they are resolved
+    from it instead, and a set that differs from what the batch ran is refused with what changed."""
     layout = BatchLayout(batch_dir)
     if not layout.root.is_dir():
         raise EvswarmError(f"batch directory {batch_dir} does not exist")
@@ -179,14 +242,15 @@ def replay(batch_dir: Path, *, verify: bool = False, limit: int | None = None, p
         raise EvswarmError(f"--limit must be at least 1 (got {limit})")
     runs = saved_runs(layout)[:limit]
     manifest = _manifest(layout)
+    batch = _versions(layout, manifest, versions)
     if not runs:
         raise EvswarmError(f"{batch_dir} holds no bundles")
-    env = RunEnvironment.create(ReplayProvider())
+    envs = _Environments(batch)
     report = ReplayReport()
 
     async def run_all() -> None:
         for run in tqdm(runs, unit="run", desc="replay", disable=not progress, dynamic_ncols=True):
-            report.runs.append(await _replay_one(run, manifest, verify, env))
+            report.runs.append(await _replay_one(run, manifest, verify, envs))
 
     asyncio.run(run_all())
     return report

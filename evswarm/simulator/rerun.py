@@ -21,6 +21,7 @@ from evswarm.core.io import atomic_write_json, parse_bundle
 from evswarm.core.layout import BatchLayout
 from evswarm.core.manifest import BatchManifest
 from evswarm.simulator.batch import SimulationInterrupted
+from evswarm.simulator.plan import recorded_models, versions_of
 from evswarm.simulator.workers import Interrupted, Job, run_jobs, split
 from evswarm.world.intervention import Intervention
 
@@ -62,7 +63,8 @@ def rerun(
 ) -> dict[str, str | None]:
     """Re-run `run_ids` of the batch in `source` under `intervention` into `out`/bundles.
 
-    Returns run id -> None (its bundle is in `out`) or the runner error. `model` overrides the batch's
+    The runs use the batch's recorded versions (`versions.json`), each agent on the model it ran on.
+    Returns run id -> None (its bundle is in `out`) or the runner error. `model` overrides every agent's
     model (a live batch can only be re-run on a model)."""
     layout, target = BatchLayout(source), BatchLayout(out)
     choice = parse_model(model or manifest.model, manifest.base_url if model is None else None)
@@ -73,8 +75,18 @@ def rerun(
         if target.bundle_path(run_id).exists():
             continue
         indices[run_index(saved_bundle(layout, run_id).run.config_id)] = run_id
-    template = Job(manifest.seed, (), tuple(manifest.version_sets) if manifest.version_sets else None,
-                   manifest.batch_label, choice, str(target.bundles_dir), intervention)  # fmt: skip
+    versions = versions_of(layout, manifest)
+    template = Job(
+        manifest.seed,
+        (),
+        tuple(manifest.version_sets) if manifest.version_sets else None,
+        manifest.batch_label,
+        choice,
+        str(target.bundles_dir),
+        versions=versions,
+        agent_models=recorded_models(versions, choice) if model is None else (),
+        intervention=intervention,
+    )
     done: dict[str, str | None] = {r: None for r in run_ids if r not in indices.values()}
     if not indices:
         return done

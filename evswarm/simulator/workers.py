@@ -20,8 +20,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from evswarm.agents.providers import ModelChoice
+from evswarm.agents.providers import AgentModels, ModelChoice
 from evswarm.core.io import atomic_write_bytes, bundle_bytes
+from evswarm.core.versions import BatchVersions
 from evswarm.simulator.cases import generate, run_id_for
 from evswarm.world.intervention import Intervention
 from evswarm.world.oracle import oracle_for
@@ -42,7 +43,12 @@ class Job:
     version_sets: tuple[str, ...] | None
     batch_label: str
     model: ModelChoice
+    """The model of every agent whose version names none (`--model`)."""
     bundles_dir: str
+    versions: BatchVersions
+    """The resolved version sets the batch may use, and its schedule."""
+    agent_models: tuple[tuple[str, tuple[tuple[str, ModelChoice], ...]], ...] = ()
+    """Per version set, the agents whose version names their own model, checked by the parent."""
     intervention: Intervention | None = None
     """A change to every scenario of the job before it runs (counterfactual re-runs)."""
 
@@ -52,18 +58,45 @@ def split(indices: list[int], template: Job, size: int = CHUNK) -> list[Job]:
     return [replace(template, indices=tuple(indices[i : i + size])) for i in range(0, len(indices), size)]
 
 
-_ENVIRONMENTS: dict[ModelChoice, Any] = {}
-"""One run environment per model choice in each process (agents and providers are reusable)."""
+_ENVIRONMENTS: dict[tuple[str, str, ModelChoice], Any] = {}
+"""One run environment per version set (by content) and default model in each process: agents and
+providers are reusable."""
+_PROVIDERS: dict[ModelChoice, Any] = {}
+"""One model provider per model choice in each process, shared by every version set's environment (so a
+live server's fail-fast breaker trips once for the whole batch)."""
+
+
+def environment(job: Job, version_set: str) -> Any:
+    """The run environment of `version_set` in this process (built on first use), made active. Under an
+    `agent` intervention the target agent runs its version from the intervention's reference set (policy,
+    instructions and model), every other agent its own."""
+    from evswarm.agents.runner import RunEnvironment
+
+    version = job.versions.version_sets[version_set]
+    own = dict(dict(job.agent_models).get(version_set, ()))
+    swap = job.intervention
+    if swap is not None and swap.kind == "agent" and swap.reference in job.versions.version_sets:
+        reference = job.versions.version_sets[swap.reference]
+        if swap.target in reference.agents:
+            version = version.model_copy(
+                update={"agents": {**version.agents, swap.target: reference.agents[swap.target]}}
+            )
+            theirs = dict(dict(job.agent_models).get(swap.reference, ()))
+            own.pop(swap.target, None)
+            if swap.target in theirs:
+                own[swap.target] = theirs[swap.target]
+    key = (version_set, version.version, job.model)
+    if key not in _ENVIRONMENTS:
+        _ENVIRONMENTS[key] = RunEnvironment.create(AgentModels(own, job.model, _PROVIDERS), version)
+    env = _ENVIRONMENTS[key]
+    env.activate()
+    return env
 
 
 def run_job(job: Job) -> list[Outcome]:
     """Run each scenario of `job` and write its bundle; a crash becomes a runner error, not a lost batch."""
-    from evswarm.agents.runner import RunEnvironment, run_scenario
+    from evswarm.agents.runner import run_scenario
 
-    if job.model not in _ENVIRONMENTS:
-        _ENVIRONMENTS[job.model] = RunEnvironment.create(job.model.provider())
-    env = _ENVIRONMENTS[job.model]
-    env.activate()
     version_sets = list(job.version_sets or []) or None
 
     async def run_all() -> list[Outcome]:
@@ -71,9 +104,12 @@ def run_job(job: Job) -> list[Outcome]:
         for index in job.indices:
             run_id = run_id_for(job.seed, index)
             try:
-                scenario = generate(job.seed, index, version_sets=version_sets, batch_label=job.batch_label)
+                scenario = generate(
+                    job.seed, index, version_sets=version_sets, batch_label=job.batch_label, versions=job.versions
+                )
                 if job.intervention is not None:
                     scenario = job.intervention.apply(scenario)
+                env = environment(job, scenario.version_set)
                 bundle = await run_scenario(scenario, oracle_for(scenario), env)
                 atomic_write_bytes(Path(job.bundles_dir) / f"{run_id}.json", bundle_bytes(bundle))
                 done.append((index, run_id, None))

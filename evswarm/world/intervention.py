@@ -2,9 +2,9 @@
 agent's random stream), one thing changed. The counterfactual stage re-executes runs under these.
 
 - `control`: nothing changes; the re-run must reproduce the original exactly.
-- `agent`: the target agent alone runs another version's policy: its planted faults are replaced by
-  `faults` (the reference version's faults for that agent, usually none), and it makes no organic slips
-  (it behaves exactly as its reference policy says).
+- `agent`: the target agent alone runs its version from the `reference` version set (policy,
+  instructions, model): its planted faults are replaced by `faults` (the reference version's faults for
+  that agent, usually none), and it makes no organic slips (it behaves exactly as that policy says).
 - `resample`: the target agent's own random stream is salted, so its organic slips are drawn anew.
 - `tool`: the target tool's trouble (an outage, a stale snapshot) is switched off.
 - `environment`: the late capacity shock is switched off.
@@ -32,6 +32,8 @@ class Intervention(BaseModel):
     """The agent, tool or `environment` / `input` the intervention touches (empty for a control)."""
     faults: list[str] = Field(default_factory=list)
     """For `agent`: the planted faults the agent runs with instead of its own."""
+    reference: str = ""
+    """For `agent`: the version set whose version of the agent it runs (the simulator swaps it in)."""
     owner_of: dict[str, str] = Field(default_factory=dict)
     """For `agent`: fault id -> responsible agent, for every fault the run might have on."""
     salt: str = "resample-1"

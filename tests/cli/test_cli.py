@@ -19,7 +19,10 @@ from evswarm.cli import app
 REPO = Path(__file__).resolve().parents[2]
 COMMANDS = [
     "simulate",
+    "versions",
     "faults",
+    "ab",
+    "compare",
     "grade",
     "analyze",
     "replay",
@@ -99,7 +102,7 @@ def test_version_and_the_usage_line_name_evswarm() -> None:
             "--version-set v1.0 --version-set v1.3",
         ),
         (["serve", "data", "--annotator", "alice,bob"], "--annotator alice --annotator bob"),
-        (["anlyze", "data"], "the commands are analyze, attribution-score, demo"),
+        (["anlyze", "data"], "the commands are ab, compare, analyze, attribution-score"),
         (["analyze", "data"], "--out runs/batch1"),
         (["serve", "data", "--token", "short"], "at least 8 characters"),
     ],
@@ -113,7 +116,7 @@ def test_common_mistakes_get_a_hint_and_exit_2(args: list[str], hint: str) -> No
 def test_faults_are_whole_at_80_columns() -> None:
     from evswarm.agents.versions import FAULTS
 
-    result = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["faults"])
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["versions"])
     assert result.exit_code == 0 and max(len(line) for line in result.output.splitlines()) <= 80
     text = " ".join(result.output.split())
     for fault in FAULTS.values():  # every word of every fault is there, none cut
@@ -124,6 +127,8 @@ def test_faults_are_whole_at_80_columns() -> None:
 
 READS_A_BATCH = {"grade", "analyze", "replay", "serve", "verify"}
 """Commands whose first argument is a batch that must exist when the example runs."""
+ARMS = {"ab": ("base", "candidate")}
+"""Batches a command makes inside its --out directory."""
 AFTER_MAKE_DEMO = {"data", "runs/demo"}
 """What exists after `make demo`: the shipped batch and the demo's analysis."""
 
@@ -180,6 +185,7 @@ def _check(examples: list[list[str]], where: str) -> None:
             assert source in made, f"{where}: `evswarm {' '.join(args)}` reads {source}, which nothing made"
         if "out" in sub.params and sub.params["out"] is not None:
             made.add(str(sub.params["out"]))
+            made.update(f"{sub.params['out']}/{arm}" for arm in ARMS.get(name, ()))
 
 
 def test_every_readme_example_parses_and_reads_what_exists() -> None:

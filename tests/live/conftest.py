@@ -84,10 +84,15 @@ def replay_in_process(batch: LiveBatch, saved: Bundle) -> Bundle:
     from evswarm.agents.replay import ReplayProvider, recorded_failure
     from evswarm.agents.runner import RunEnvironment, run_scenario
     from evswarm.simulator.cases import generate
+    from evswarm.simulator.plan import read_batch_versions
 
     manifest = json.loads(batch.layout.manifest.read_text())
-    env = RunEnvironment.create(ReplayProvider())
-    env.provider.load(saved.model_calls, recorded_failure(saved))  # type: ignore[attr-defined]
+    versions = read_batch_versions(batch.layout)
+    assert versions is not None, "simulate records the versions it ran (versions.json)"
     index = int(saved.run.config_id.rsplit("_", 1)[1])
-    scenario = generate(saved.seed, index, version_sets=manifest["version_sets"], batch_label=manifest["batch_label"])
+    scenario = generate(
+        saved.seed, index, version_sets=manifest["version_sets"], batch_label=manifest["batch_label"], versions=versions
+    )
+    env = RunEnvironment.create(ReplayProvider(), versions.version_sets[scenario.version_set])
+    env.provider.load(saved.model_calls, recorded_failure(saved))  # type: ignore[attr-defined]
     return asyncio.run(run_scenario(scenario, saved.oracle, env))

@@ -36,6 +36,6 @@ def run_case(
 
 def planted_fault_vocabulary() -> list[str]:
     """Phrases that name a planted fault (its id, spelled out): no grader message may contain one."""
-    from evswarm.agents.versions import FAULTS
+    from evswarm.agents.faults import FAULTS
 
     return sorted({fault_id.replace("_", " ") for fault_id in FAULTS} | set(FAULTS))

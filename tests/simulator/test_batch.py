@@ -179,7 +179,10 @@ def test_bad_arguments_exit_2_with_a_message_that_names_the_problem(tmp_path: Pa
     runner = CliRunner()
     cases = [
         (["--runs", "-3", "--out", str(tmp_path / "a")], "--runs must be at least 1"),
-        (["--runs", "2", "--version-set", "v9.9", "--out", str(tmp_path / "b")], "unknown version set(s): v9.9"),
+        (
+            ["--runs", "2", "--version-set", "v9.9", "--out", str(tmp_path / "b")],
+            "unknown version set 'v9.9' (--version-set)",
+        ),
         (["--runs", "2", "--out", str(tmp_path / "file.txt" / "sub")], "cannot write to output directory"),
     ]
     (tmp_path / "file.txt").write_text("not a directory")
@@ -207,14 +210,18 @@ def test_simulate_needs_no_network_and_no_api_key(no_network: list[object], tmp_
     assert no_network == []
 
 
-def test_faults_listing_names_every_version_set_and_fault() -> None:
-    from evswarm.agents.versions import FAULTS, VERSION_SETS
+def test_versions_listing_names_every_version_set_and_fault_and_faults_still_works() -> None:
+    from evswarm.agents.faults import FAULTS
+    from evswarm.agents.versions import builtin_catalog
 
-    result = CliRunner(env={"COLUMNS": "220"}).invoke(app, ["faults"])
-    assert result.exit_code == 0
-    text = " ".join(result.output.split())
-    for name in [*VERSION_SETS, *FAULTS]:
-        assert name in text
+    runner = CliRunner(env={"COLUMNS": "220"})
+    for command in ("versions", "faults"):
+        result = runner.invoke(app, [command])
+        assert result.exit_code == 0
+        text = " ".join(result.output.split())
+        for name in [*builtin_catalog().sets, *FAULTS]:
+            assert name in text
+    assert "`evswarm faults` is now `evswarm versions`" in " ".join(runner.invoke(app, ["faults"]).output.split())
     help_text = " ".join(CliRunner().invoke(app, ["simulate", "--help"]).output.split())
     assert all(fault_id in help_text for fault_id in FAULTS)
 

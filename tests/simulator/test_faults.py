@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from evswarm.agents.versions import FAULTS, ROGUE_WINDOWS, VERSION_SETS
+from evswarm.agents.faults import FAULTS
+from evswarm.agents.versions import builtin_catalog
 from evswarm.core.bundle import Decision
 from evswarm.simulator.cases import generate
 from evswarm.world.market import days_between
@@ -56,9 +57,10 @@ TRIGGERS: dict[str, tuple[Callable[[Scenario], bool], tuple[str, ...]]] = {
 
 
 def _version_set_with(fault_id: str) -> str:
-    """A version set that switches the fault on, directly or through a rogue window."""
-    direct = [vs.name for vs in VERSION_SETS.values() if fault_id in vs.faults]
-    windowed = [w.version_sets[0] for w in ROGUE_WINDOWS if w.fault_id == fault_id]
+    """A built-in version set that switches the fault on, directly or through a rogue window."""
+    sets = builtin_catalog().sets.values()
+    direct = [vs.name for vs in sets if fault_id in vs.faults]
+    windowed = [vs.name for vs in sets if any(w.fault == fault_id for w in vs.rogue_windows)]
     return (direct or windowed)[0]
 
 

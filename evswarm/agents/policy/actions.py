@@ -59,7 +59,7 @@ class PolicyContext:
     def slips(self, slip_id: str) -> bool:
         """True (and recorded) when this agent makes its slip `slip_id` now; call only where its trigger
         holds. Decided by the agent's own stream, so other agents and versions never change the draw."""
-        if not self.stream:
+        if not self.stream:  # no stream (unit tests, a scripted server): the agent never slips
             return False
         slip = slip_for(self.agent_name, slip_id)
         if chance(slip.rate, self.stream, slip.slip_id):
