@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 LIMIT_BYTES = 30 * 1024 * 1024
-COPIED = ("batch.json", "results.jsonl", "run_summary.json", "eval_labels.jsonl")
+COPIED = ("batch.json", "versions.json", "results.jsonl", "run_summary.json", "eval_labels.jsonl")
 FIXED_TIME = (2025, 1, 1, 0, 0, 0)
 
 

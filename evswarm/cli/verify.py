@@ -39,9 +39,18 @@ def verify_command(
         str,
         typer.Option(
             metavar="VERSION_SET",
-            help="The version set whose policy an agent falls back to when its version is tested.",
+            help="The version set whose version of an agent (policy, instructions, model) it runs when tested.",
         ),
     ] = "v1.0",
+    versions: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            show_default=False,
+            help="A version file defining --reference, when the batch did not run it (default: the batch's own "
+            "version file, else the built-in sets).",
+        ),
+    ] = None,
     workers: Annotated[int | None, typer.Option(metavar="N", help="Worker processes (default: one per core).")] = None,
     model: Annotated[
         str | None,
@@ -55,7 +64,7 @@ def verify_command(
 
     For each of the top patterns and each of its top suspects, the pattern's member runs are re-executed
     from the batch manifest with that one suspect changed and everything else identical: an agent runs
-    the reference version's policy (and, separately, draws its choices anew), a tool's trouble is
+    its version from the reference set (and, separately, draws its choices anew), a tool's trouble is
     switched off, the late environment shock does not land, or the customer's notes are made unambiguous.
     The re-runs are graded like any batch. A run flips when none of its failing symptoms remains; a
     suspect whose flip rate's 95% interval starts at 0.5 or above is confirmed, one flipping at least 30%
@@ -77,8 +86,8 @@ def verify_command(
 
     where = analysis or batch_dir / "analysis"
     report = verify(
-        batch_dir, where, reference=reference, patterns=patterns, suspects=suspects, max_runs=max_runs, workers=workers,
-        model=model, progress=not quiet,
+        batch_dir, where, reference=reference, versions=versions, patterns=patterns, suspects=suspects,
+        max_runs=max_runs, workers=workers, model=model, progress=not quiet,
     )  # fmt: skip
     console = Console(soft_wrap=True)
     table = Table(title="Causes tested by intervention", header_style="bold", show_lines=False)

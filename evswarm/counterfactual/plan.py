@@ -69,7 +69,7 @@ def plan(
 ) -> list[PatternPlan]:
     """Interventions for the top `patterns` patterns and their top `suspects` suspects each, over each
     pattern's member runs (at most `max_runs` of them: the first by run id, which is a hash, so a sample
-    that does not favour any slice). `reference` must be one of the batch's version sets (`versions`)."""
+    that does not favour any slice). `reference` must be among `versions` (`simulator.plan.with_reference`)."""
     if reference not in versions.version_sets:
         raise EvswarmError(
             f"unknown reference version set {reference!r}",

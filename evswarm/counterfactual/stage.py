@@ -24,7 +24,7 @@ from evswarm.core.manifest import BatchManifest, read_manifest
 from evswarm.counterfactual.plan import PatternPlan, plan
 from evswarm.counterfactual.report import write_section
 from evswarm.simulator.cases import generate
-from evswarm.simulator.plan import versions_of
+from evswarm.simulator.plan import versions_of, with_reference
 from evswarm.simulator.replay import world_mismatch
 from evswarm.simulator.rerun import rerun, run_index, saved_bundle, saved_bytes
 from evswarm.world.intervention import Intervention
@@ -110,6 +110,7 @@ def verify(
     analysis: Path,
     *,
     reference: str = "v1.0",
+    versions: Path | None = None,
     patterns: int = 3,
     suspects: int = 2,
     max_runs: int | None = 20,
@@ -127,7 +128,8 @@ def verify(
     if patterns < 1 or suspects < 1 or (max_runs is not None and max_runs < 1):
         raise EvswarmError("--patterns, --suspects and --max-runs must be at least 1")
     manifest, labels = _check(batch, analysis, model)
-    plans = plan(analysis, versions_of(BatchLayout(batch), manifest), reference, patterns, suspects, max_runs)
+    batch_versions = with_reference(versions_of(BatchLayout(batch), manifest), manifest, reference, versions)
+    plans = plan(analysis, batch_versions, reference, patterns, suspects, max_runs)
     report = VerifyReport()
     for found in plans:
         report.notes += [f"P{found.pattern_id}: {why}" for why in found.skipped]
@@ -149,7 +151,17 @@ def verify(
     errors: dict[tuple[str, str], str] = {}
     for test, runs in by_slug.values():
         out = analysis / COUNTERFACTUAL / test.slug
-        done = rerun(batch, manifest, sorted(runs), out, test, workers=workers, progress=progress, model=model)
+        done = rerun(
+            batch,
+            manifest,
+            sorted(runs),
+            out,
+            test,
+            workers=workers,
+            progress=progress,
+            model=model,
+            versions=batch_versions,
+        )
         errors.update({(test.slug, r): e for r, e in done.items() if e})
         _grade_if_needed(out, grade)
         twins[test.slug] = {row.run_id: row for row in read_labels(BatchLayout(out).labels)}

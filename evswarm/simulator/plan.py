@@ -29,6 +29,7 @@ __all__ = [
     "read_batch_versions",
     "recorded_models",
     "versions_of",
+    "with_reference",
 ]
 
 
@@ -104,3 +105,23 @@ def recorded_models(versions: BatchVersions, default: ModelChoice) -> AgentModel
     return tuple(
         (name, tuple(agent_models(version, default).items())) for name, version in versions.version_sets.items()
     )
+
+
+def with_reference(
+    versions: BatchVersions, manifest: BatchManifest, reference: str, source: Path | None = None
+) -> BatchVersions:
+    """`versions` with the version set `reference` among its sets, resolved (when the batch did not run it)
+    from the version file `source`, else the batch's own, else the built-in sets, on the batch's model: the
+    set an intervention swaps an agent's version in from. Which set each run draws does not change.
+    EvswarmError naming the known sets when there is no such set."""
+    if reference in versions.version_sets:
+        return versions
+    source = source or (Path(manifest.versions_file) if manifest.versions_file else None)
+    catalog = load_catalog(source)
+    if reference not in catalog.sets:
+        raise EvswarmError(
+            f"unknown reference version set {reference!r}",
+            hint=f"known version sets: {', '.join(catalog.sets)}",
+        )
+    resolved = catalog.get(reference).with_default_model(manifest.model, manifest.base_url)
+    return versions.model_copy(update={"version_sets": {**versions.version_sets, reference: resolved}})

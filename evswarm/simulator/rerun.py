@@ -20,6 +20,7 @@ from evswarm.core.errors import EvswarmError
 from evswarm.core.io import atomic_write_json, parse_bundle
 from evswarm.core.layout import BatchLayout
 from evswarm.core.manifest import BatchManifest
+from evswarm.core.versions import BatchVersions
 from evswarm.simulator.batch import SimulationInterrupted
 from evswarm.simulator.plan import recorded_models, versions_of
 from evswarm.simulator.workers import Interrupted, Job, run_jobs, split
@@ -60,10 +61,12 @@ def rerun(
     workers: int | None = None,
     progress: bool = True,
     model: str | None = None,
+    versions: BatchVersions | None = None,
 ) -> dict[str, str | None]:
     """Re-run `run_ids` of the batch in `source` under `intervention` into `out`/bundles.
 
-    The runs use the batch's recorded versions (`versions.json`), each agent on the model it ran on.
+    The runs use `versions` (default: the batch's recorded `versions.json`), each agent on the model it
+    ran on.
     Returns run id -> None (its bundle is in `out`) or the runner error. `model` overrides every agent's
     model (a live batch can only be re-run on a model)."""
     layout, target = BatchLayout(source), BatchLayout(out)
@@ -75,7 +78,7 @@ def rerun(
         if target.bundle_path(run_id).exists():
             continue
         indices[run_index(saved_bundle(layout, run_id).run.config_id)] = run_id
-    versions = versions_of(layout, manifest)
+    versions = versions or versions_of(layout, manifest)
     template = Job(
         manifest.seed,
         (),

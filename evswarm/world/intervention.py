@@ -50,7 +50,7 @@ class Intervention(BaseModel):
     def describe(self) -> str:
         return {
             "control": "no intervention",
-            "agent": f"{self.target} runs the reference version's policy, without slips",
+            "agent": f"{self.target} runs the reference version ({self.reference or 'baseline'}), without slips",
             "resample": f"{self.target} draws its choices anew",
             "tool": f"{self.target} has no trouble",
             "environment": "no environment shock lands",
