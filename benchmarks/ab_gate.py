@@ -18,6 +18,7 @@ Cost: wall time of `run_ab` at N = 300 (v1.0 vs v1.4) against simulating and gra
 the other with the same public functions, measured in the same run. Target: ratio <= 1.1.
 
     .venv/bin/python benchmarks/ab_gate.py [--seed 11] [--workers 2] [--work .cache/ab_gate] [--quick]
+        [--sizes 100,300,1000] [--null-seeds 20] [--null-runs 300]
 
 Writes benchmarks/results/ab_gate.json and prints the figures. Batches are kept in --work and reused.
 """
@@ -283,13 +284,21 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work", type=Path, default=ROOT / ".cache" / "ab_gate")
     parser.add_argument("--null-seeds", type=int, default=20)
+    parser.add_argument(
+        "--sizes",
+        default="100,300,1000",
+        help="paired runs per sensitivity check, comma-separated (the second "
+        "is the size the targets are judged at and the size of the wall-time run)",
+    )
+    parser.add_argument("--null-runs", type=int, default=300, help="runs per arm of each false-alarm check")
     parser.add_argument("--quick", action="store_true", help="N = 30, 60; 3 null seeds of 60 runs (a smoke run)")
     parser.add_argument(
         "--reuse-timing", action="store_true", help="keep the wall-time figures of the last results file"
     )
     args = parser.parse_args()
     console = Console()
-    sizes, null_runs, null_seeds = ([30, 60], 60, 3) if args.quick else ([100, 300, 1000], 300, args.null_seeds)
+    full = ([int(n) for n in args.sizes.split(",")], args.null_runs, args.null_seeds)
+    sizes, null_runs, null_seeds = ([30, 60], 60, 3) if args.quick else full
     args.work.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     started = time.perf_counter()
@@ -304,6 +313,8 @@ def main() -> None:
     results = {
         "benchmark": "ab_gate",
         "sizes": sizes,
+        "null_runs": null_runs,
+        "null_seeds": null_seeds,
         "seed": args.seed,
         "alpha": 0.05,
         "correction": "holm over every gating check that can reach significance",

@@ -120,8 +120,27 @@ def run_job(job: Job) -> list[Outcome]:
     return asyncio.run(run_all())
 
 
+_SHARED: Job | None = None
+"""In a worker process: the settings every job of the batch shares (set once by `_start_worker`)."""
+
+
+def _start_worker(parent: int, shared: Job) -> None:
+    """Worker initializer: keep the batch's shared settings (so each task carries only its run indices:
+    a task of a few bytes never fills the pipe to a worker that a Ctrl-C has killed), ignore Ctrl-C, and
+    exit as soon as the parent process is gone."""
+    global _SHARED
+    _SHARED = shared
+    _die_with_parent(parent)
+
+
+def _run_indices(indices: tuple[int, ...]) -> list[Outcome]:
+    """Worker task: the runs `indices` with the batch's shared settings."""
+    assert _SHARED is not None, "the worker was not started by run_jobs"
+    return run_job(replace(_SHARED, indices=indices))
+
+
 def _die_with_parent(parent: int) -> None:
-    """Worker initializer: ignore Ctrl-C, and exit as soon as the parent process is gone."""
+    """Ignore Ctrl-C, and exit as soon as the parent process is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -174,6 +193,8 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
 
 def run_jobs(jobs: list[Job], workers: int, on_done: Callable[[list[Outcome]], None]) -> list[Outcome]:
     """Run `jobs` on `workers` processes (in this process when 1), calling `on_done` per finished job.
+    The jobs must differ only in their run indices (`split` makes them so): the rest is handed to each
+    worker once, when it starts.
 
     Ctrl-C or SIGTERM stops everything within a second or two and raises `Interrupted` with the
     outcomes of the jobs that finished."""
@@ -188,9 +209,14 @@ def run_jobs(jobs: list[Job], workers: int, on_done: Callable[[list[Outcome]], N
             except KeyboardInterrupt:
                 raise Interrupted(results) from None
             return results
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),))
+        if not jobs:
+            return results
+        shared = replace(jobs[0], indices=())
+        if any(replace(job, indices=()) != shared for job in jobs):
+            raise ValueError("run_jobs: the jobs of one call must differ only in their run indices")
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(os.getpid(), shared))
         try:
-            pending: set[Future[list[Outcome]]] = {pool.submit(run_job, job) for job in jobs}
+            pending: set[Future[list[Outcome]]] = {pool.submit(_run_indices, job.indices) for job in jobs}
             while pending:
                 finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in finished:
