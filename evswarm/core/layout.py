@@ -60,6 +60,17 @@ class BatchLayout:
         """`bundles.zip`: where a shipped batch (like `data/`) keeps its bundles instead of `bundles/`."""
         return self.root / "bundles.zip"
 
+    def archived_bundles(self) -> list[str]:
+        """The names of the run bundles (`run_*.json`, at any depth) inside `bundles.zip`, in name order;
+        [] when there is no archive. An archive that cannot be read raises OSError or zipfile.BadZipFile."""
+        if not self.archive.is_file():
+            return []
+        import zipfile
+
+        with zipfile.ZipFile(self.archive) as archive:
+            names = archive.namelist()
+        return sorted(n for n in names if PurePosixPath(n).name.startswith("run_") and n.endswith(".json"))
+
     def saved_bundle(self, run_id: str) -> bytes | None:
         """The bytes of run `run_id`'s bundle, from `bundles/` or else from `bundles.zip`; None when the batch
         has no such run. A zip that cannot be read raises OSError or zipfile.BadZipFile."""

@@ -139,7 +139,7 @@ def locate(batch_dir: Path) -> BatchSource:
             root,
             "evswarm",
             zip_path=archive,
-            zip_members=_zip_members(archive),
+            zip_members=_zip_members(layout),
             run_rows=rows,
             labels_path=labels,
         )
@@ -156,14 +156,12 @@ def locate(batch_dir: Path) -> BatchSource:
     return _locate_reference(root, reference_results, labels)
 
 
-def _zip_members(archive: Path) -> list[str]:
+def _zip_members(layout: BatchLayout) -> list[str]:
     """The bundle files inside an evswarm batch's `bundles.zip`, in name order."""
     try:
-        with zipfile.ZipFile(archive) as bundles:
-            names = bundles.namelist()
+        return layout.archived_bundles()
     except (OSError, zipfile.BadZipFile) as exc:
-        raise EvswarmError(f"{archive}: not a readable zip archive ({exc})") from exc
-    return sorted(n for n in names if PurePosixPath(n).name.startswith("run_") and n.endswith(".json"))
+        raise EvswarmError(f"{layout.archive}: not a readable zip archive ({exc})") from exc
 
 
 def _locate_reference(root: Path, results: Path, labels: Path | None) -> BatchSource:

@@ -101,38 +101,28 @@ class SavedRun:
     read: Callable[[], Bundle]
 
 
-def _zipped(archive: Path) -> list[SavedRun]:
-    """The bundles inside `archive` (bundles.zip, as in the shipped data/), in name order."""
+def _from_archive(layout: BatchLayout, name: str) -> Bundle:
+    """Member `name` of the batch's bundles.zip, parsed; BundleError naming `archive!name` otherwise."""
+    source = f"{layout.archive}!{name}"
     try:
-        with zipfile.ZipFile(archive) as bundles:
-            names = sorted(
-                n for n in bundles.namelist() if PurePosixPath(n).name.startswith("run_") and n.endswith(".json")
-            )
+        raw = layout.saved_bundle(PurePosixPath(name).stem)
     except (OSError, zipfile.BadZipFile) as exc:
-        raise EvswarmError(f"{archive} is not a readable zip archive ({exc})") from exc
-
-    def reader(name: str) -> Callable[[], Bundle]:
-        def read() -> Bundle:
-            source = f"{archive}!{name}"
-            try:
-                with zipfile.ZipFile(archive) as bundles:
-                    raw = bundles.read(name)
-            except (OSError, zipfile.BadZipFile, KeyError) as exc:
-                raise BundleError(f"cannot read bundle {source}: {exc}") from exc
-            return parse_bundle(raw, source=source)
-
-        return read
-
-    return [SavedRun(PurePosixPath(n).stem, reader(n)) for n in names]
+        raise BundleError(f"cannot read bundle {source}: {exc}") from exc
+    if raw is None:
+        raise BundleError(f"cannot read bundle {source}: it is gone from the archive")
+    return parse_bundle(raw, source=source)
 
 
 def saved_runs(layout: BatchLayout) -> list[SavedRun]:
     """The batch's bundles: the files in bundles/, else the members of bundles.zip; EvswarmError if neither."""
     if layout.bundles_dir.is_dir():
         return [SavedRun(p.stem, functools.partial(read_bundle, p)) for p in layout.bundle_paths()]
-    archive = layout.root / "bundles.zip"
-    if archive.is_file():
-        return _zipped(archive)
+    if layout.archive.is_file():
+        try:
+            names = layout.archived_bundles()
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise EvswarmError(f"{layout.archive} is not a readable zip archive ({exc})") from exc
+        return [SavedRun(PurePosixPath(n).stem, functools.partial(_from_archive, layout, n)) for n in names]
     raise EvswarmError(
         f"{layout.root} has no bundles/ directory and no bundles.zip",
         hint="point replay at an `evswarm simulate` output (or the shipped data/)",
