@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from evswarm.core.analysis import CauseRow, read_table
 from evswarm.core.errors import EvswarmError
 from evswarm.macro.config import AnalyzeConfig
 from evswarm.macro.pipeline import analyze
+from evswarm.macro.report.verified import verified_lines
 
 SHIPPED_FILES = ("batch.json", "results.jsonl", "run_summary.json", "eval_labels.jsonl", "bundles.zip")
 REGENERATE = "regenerate it with `make data` (about 10 minutes), or restore it with `git checkout -- data`"
@@ -102,4 +104,6 @@ def run_demo(out: Path, data_dir: Path | None = None, *, progress: bool = True) 
     config = AnalyzeConfig(embedder="minilm", cache_root=cache, progress=progress)
     result = analyze(data, out, "minilm", config=config)
     lines = summarize(result.patterns, result.version_compare, len(result.assignments), len(result.traces))
+    if result.extra.get("verified_kept"):
+        lines += verified_lines(read_table(out, CauseRow)) or ["Verified: no tested suspect removed its pattern."]
     return DemoSummary(result.report_path, lines, sum(result.timings.values()))

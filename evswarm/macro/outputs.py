@@ -6,12 +6,14 @@ from __future__ import annotations
 import importlib.metadata as md
 import platform
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from evswarm.core.analysis import (
     VERIFIED_TABLES,
     AttributionRow,
+    CauseRow,
     LiftRow,
     PatternRow,
     SuspectRow,
@@ -19,10 +21,12 @@ from evswarm.core.analysis import (
     TableRow,
     TracePatternRow,
     VersionCompareRow,
+    read_table,
     remove_table,
     rows_from_records,
     write_table,
 )
+from evswarm.core.errors import EvswarmError
 from evswarm.core.io import atomic_write_json
 from evswarm.macro.result import AnalysisResult
 
@@ -45,9 +49,32 @@ def write_tables(r: AnalysisResult) -> dict[str, list[Path]]:
         (SuspectStepRow, steps.assign(hop=steps.hop.astype("Int64")) if "hop" in steps else steps),
         (AttributionRow, r.attribution),
     ]
-    for stale in VERIFIED_TABLES:
-        remove_table(r.out_dir, stale)
-    return {model.TABLE: write_table(r.out_dir, model, _frame(model, df)) for model, df in frames}
+    rows = {model: _frame(model, df) for model, df in frames}
+    r.extra["verified_kept"] = _same_patterns(r.out_dir, rows[PatternRow], rows[TracePatternRow])
+    if not r.extra["verified_kept"]:
+        for stale in VERIFIED_TABLES:
+            remove_table(r.out_dir, stale)
+    return {model.TABLE: write_table(r.out_dir, model, found) for model, found in rows.items()}
+
+
+def _same_patterns(out_dir: Path, patterns: list[TableRow], members: list[TableRow]) -> bool:
+    """True when OUT holds verdicts of `evswarm verify` made on exactly these patterns (same names, same
+    member runs): re-analyzing an unchanged batch keeps them; any other analysis drops them."""
+    if not (out_dir / f"{CauseRow.TABLE}.json").is_file():
+        return False
+    try:
+        old_patterns = read_table(out_dir, PatternRow)
+        old_members = read_table(out_dir, TracePatternRow)
+    except EvswarmError:
+        return False
+
+    def names(rows: list[Any]) -> dict[int, str]:
+        return {row.pattern_id: row.label for row in rows}
+
+    def membership(rows: list[Any]) -> set[tuple[str, int]]:
+        return {(row.run_id, row.pattern_id) for row in rows}
+
+    return names(old_patterns) == names(patterns) and membership(old_members) == membership(members)
 
 
 def _versions() -> dict[str, str | None]:

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from evswarm.core.analysis import REPORT_VERIFIED_END, REPORT_VERIFIED_START
+from evswarm.core.analysis import REPORT_VERIFIED_END, REPORT_VERIFIED_START, CauseRow, read_table
 from evswarm.core.io import atomic_write_bytes
 from evswarm.macro.attribution import WEIGHTS
 from evswarm.macro.graph import build_graph
@@ -24,6 +24,7 @@ from evswarm.macro.report.palette import agent_colors
 from evswarm.macro.report.story import REVIEW_URL, pattern_story
 from evswarm.macro.report.summary import summary_lines
 from evswarm.macro.report.tables import number, pct, q_value, signed_pct, table
+from evswarm.macro.report.verified import render_verified
 
 if TYPE_CHECKING:
     from evswarm.macro.result import AnalysisResult
@@ -237,9 +238,7 @@ def render(r: AnalysisResult) -> str:
         f'<section class="summary" id="summary"><h2 style="margin-top:8px">Summary</h2><ul>{summary}</ul></section>',
         f"<details open><summary>Notes on the input</summary><ul>{notes}</ul></details>",
         REPORT_VERIFIED_START,
-        "<h2 id='verified'>Verified causes</h2><p>Not verified yet. A suspect is a correlation; <code>evswarm verify "
-        "DIR --analysis OUT</code> re-runs each top pattern's runs with one suspect changed and fills this section "
-        "with the suspects whose change makes the failures go away.</p>",
+        _verified(r),
         REPORT_VERIFIED_END,
         "<h2>Impact leaderboard</h2>",
         _fig(figures.leaderboard(pats), "fig-impact-leaderboard"),
@@ -283,3 +282,14 @@ def render(r: AnalysisResult) -> str:
 
 def write_report(r: AnalysisResult) -> None:
     atomic_write_bytes(r.report_path, render(r).encode("utf-8"))
+
+
+def _verified(r: AnalysisResult) -> str:
+    """The verdicts of an earlier `evswarm verify` on these same patterns, else an invitation to verify."""
+    if r.extra.get("verified_kept"):
+        return render_verified(read_table(r.out_dir, CauseRow), [])
+    return (
+        "<h2 id='verified'>Verified causes</h2><p>Not verified yet. A suspect is a correlation; <code>evswarm "
+        "verify DIR --analysis OUT</code> re-runs each top pattern's runs with one suspect changed and fills this "
+        "section with the suspects whose change makes the failures go away.</p>"
+    )
