@@ -5,7 +5,7 @@ JSON files (the fixtures `tests/interop/test_import_instrumented.py` imports):
   conventions, `gen_ai.*`), with message content captured;
 - `fixtures/openinference.jsonl`: `openinference-instrumentation-openai-agents`.
 
-    PYTHONPATH=$PWD .venv/bin/python tests/interop/make_instrumented_fixtures.py [otel|openinference]
+    PYTHONPATH=$PWD .venv/bin/python tests/interop/make_instrumented_fixtures.py [--out DIR] [otel|openinference]
 
 Each instrumentation runs in its own process (both patch the SDK's tracing). Offline: the example runs on
 its scripted model, and the SDK's own uploader is removed first.
@@ -26,7 +26,7 @@ TICKETS = 8
 SEED = 3
 
 
-def _run(kind: str) -> None:
+def _run(kind: str, out: Path) -> None:
     from agents import Runner, set_trace_processors, trace
     from agents.exceptions import AgentsException
     from opentelemetry.sdk.resources import Resource
@@ -36,7 +36,7 @@ def _run(kind: str) -> None:
     from examples.support_desk.app import MAX_TURNS, build_agents, make_tickets, new_desk
     from tests.interop.otlp_file import OtlpJsonFileExporter
 
-    target = FIXTURES / ("otel_genai.jsonl" if kind == "otel" else "openinference.jsonl")
+    target = out / ("otel_genai.jsonl" if kind == "otel" else "openinference.jsonl")
     target.unlink(missing_ok=True)
     set_trace_processors([])  # nothing is uploaded
     provider = TracerProvider(resource=Resource.create({"service.name": "support-desk"}))
@@ -60,13 +60,17 @@ def _run(kind: str) -> None:
 
 
 def main() -> None:
-    kinds = sys.argv[1:] or ["otel", "openinference"]
+    args = sys.argv[1:]
+    out = FIXTURES
+    if args[:1] == ["--out"]:
+        out, args = Path(args[1]), args[2:]
+    kinds = args or ["otel", "openinference"]
     if len(kinds) == 1:
-        _run(kinds[0])
+        _run(kinds[0], out)
         return
-    FIXTURES.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     for kind in kinds:
-        subprocess.run([sys.executable, __file__, kind], check=True, env={**os.environ})
+        subprocess.run([sys.executable, __file__, "--out", str(out), kind], check=True, env={**os.environ})
 
 
 if __name__ == "__main__":

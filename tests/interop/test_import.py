@@ -16,6 +16,7 @@ from evswarm.interop import import_traces
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
 GROUP_CHAT = {
     "question": "How many rows?",
     "is_correct": False,
@@ -64,10 +65,25 @@ def test_reimporting_the_same_source_writes_nothing_new(tmp_path: Path) -> None:
     assert (again.written, again.unchanged) == (0, 1)
 
 
+def _exported_now(fixture: str, tmp_path: Path) -> Path:
+    """Run the real instrumentation package on the support desk now, exporting to a file in `tmp_path`."""
+    kind = "otel" if fixture.startswith("otel") else "openinference"
+    script = Path(__file__).with_name("make_instrumented_fixtures.py")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path), kind], env=env, cwd=REPO,
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return tmp_path / fixture
+
+
 @pytest.mark.parametrize("fixture", ["otel_genai.jsonl", "openinference.jsonl"])
-def test_real_instrumentation_exports_import_with_agent_names(fixture: str, tmp_path: Path) -> None:
-    """Exports of the real instrumentation packages running the support desk (make_instrumented_fixtures.py)."""
-    source = FIXTURES / fixture
+@pytest.mark.parametrize("when", ["committed", "exported now"])
+def test_real_instrumentation_exports_import_with_agent_names(fixture: str, when: str, tmp_path: Path) -> None:
+    """Exports of the real instrumentation packages running the support desk: the committed fixtures, and a
+    fresh export made by the installed packages in this run (so a new package version is tested too)."""
+    source = FIXTURES / fixture if when == "committed" else _exported_now(fixture, tmp_path)
     assert source.is_file(), f"missing fixture {source}: run tests/interop/make_instrumented_fixtures.py"
     result = import_traces([source], tmp_path / "out")
     assert len(result.traces) == 8
