@@ -39,7 +39,12 @@ def demo_command(
     for line in summary.lines:
         typer.echo(line)
     typer.echo(f"Report: {summary.report_path.resolve()}")
-    typer.echo(
-        f"Next: `evswarm verify {data or 'data'} --analysis {out}` re-runs the top patterns' runs with each suspect "
-        f"changed and confirms or rejects it; `evswarm serve {data or 'data'} --analysis {out}` opens the review app."
-    )
+    batch = data or "data"
+    serve = f"`evswarm serve {batch} --analysis {out}` opens the review app"
+    if any(line.startswith("Verified:") for line in summary.lines):
+        typer.echo(f"Next: {serve} (each verified run links to its re-run twin).")
+    else:
+        typer.echo(
+            f"Next: `evswarm verify {batch} --analysis {out}` re-runs the top patterns' runs with each suspect "
+            f"changed and confirms or rejects it; {serve}."
+        )

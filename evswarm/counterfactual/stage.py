@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 from statsmodels.stats.proportion import proportion_confint
 
 from evswarm.core.analysis import CauseRow, CounterfactualRunRow, TracePatternRow, read_table, write_table
@@ -89,6 +90,18 @@ def _same_world(batch: Path, manifest: BatchManifest, run_id: str) -> None:
             f"the world no longer regenerates as it was when {run_id} ran ({changed}): its runs cannot be re-executed",
             hint="verify the batch with the evswarm version that made it, or simulate it again",
         )
+
+
+def _same_bytes(twin: bytes, saved: bytes | None) -> bool:
+    """Whether a re-run wrote exactly the saved bundle. A bundle saved before agent versions were recorded
+    lacks `run.summary.agent_versions`, which every re-run now writes: it is left out of the comparison."""
+    if saved is None or twin == saved:
+        return twin == saved
+    old, new = orjson.loads(saved), orjson.loads(twin)
+    if "agent_versions" in old["run"]["summary"]:
+        return False
+    new["run"]["summary"].pop("agent_versions", None)
+    return bool(old == new)
 
 
 def _symptoms(row: LabelRow | None) -> list[str]:
@@ -215,7 +228,7 @@ def _score(
                 continue
             before, after = _symptoms(labels.get(run_id)), _symptoms(twins[test.slug].get(run_id))
             twin_path = BatchLayout(analysis / where).bundle_path(run_id)
-            identical = twin_path.is_file() and twin_path.read_bytes() == saved_bytes(layout, run_id)
+            identical = twin_path.is_file() and _same_bytes(twin_path.read_bytes(), saved_bytes(layout, run_id))
             mine.append(
                 CounterfactualRunRow(
                     run_id=run_id, pattern_id=found.pattern_id, intervention=test.slug,

@@ -65,6 +65,7 @@ def _same_patterns(out_dir: Path, patterns: list[TableRow], members: list[TableR
     try:
         old_patterns = read_table(out_dir, PatternRow)
         old_members = read_table(out_dir, TracePatternRow)
+        read_table(out_dir, CauseRow)  # the report renders them: unreadable verdicts are dropped, not fatal
     except EvswarmError:
         return False
 

@@ -181,6 +181,8 @@ async def _replay_one(run: SavedRun, manifest: BatchManifest, verify: bool, envs
         return RunReplay(run_id, "mismatch", f"{exc}{hint}")
     if not verify:
         return RunReplay(run_id, "replayed")
+    if saved.run.summary.agent_versions is None:  # recorded before agent versions were: nothing to compare
+        replayed.run.summary.agent_versions = None
     difference = diff_bundles(saved, replayed)
     if difference is None and script.position != len(saved.model_calls):
         difference = f"the replay used {script.position} of {len(saved.model_calls)} recorded model calls"

@@ -58,9 +58,9 @@ def split(indices: list[int], template: Job, size: int = CHUNK) -> list[Job]:
     return [replace(template, indices=tuple(indices[i : i + size])) for i in range(0, len(indices), size)]
 
 
-_ENVIRONMENTS: dict[tuple[str, str, ModelChoice], Any] = {}
-"""One run environment per version set (by content) and default model in each process: agents and
-providers are reusable."""
+_ENVIRONMENTS: dict[tuple[str, str, ModelChoice, frozenset[tuple[str, ModelChoice]]], Any] = {}
+"""One run environment per version set (by content), default model and per-agent models in each process:
+agents and providers are reusable."""
 _PROVIDERS: dict[ModelChoice, Any] = {}
 """One model provider per model choice in each process, shared by every version set's environment (so a
 live server's fail-fast breaker trips once for the whole batch)."""
@@ -75,17 +75,22 @@ def environment(job: Job, version_set: str) -> Any:
     version = job.versions.version_sets[version_set]
     own = dict(dict(job.agent_models).get(version_set, ()))
     swap = job.intervention
-    if swap is not None and swap.kind == "agent" and swap.reference in job.versions.version_sets:
+    if swap is not None and swap.kind == "agent" and swap.reference:
+        if swap.reference not in job.versions.version_sets:
+            raise ValueError(f"the agent intervention's reference set {swap.reference!r} is not in the job's versions")
         reference = job.versions.version_sets[swap.reference]
         if swap.target in reference.agents:
-            version = version.model_copy(
-                update={"agents": {**version.agents, swap.target: reference.agents[swap.target]}}
-            )
+            mine = version.agents.get(swap.target)
+            theirs_agent = reference.agents[swap.target]
+            if mine is not None and mine.orchestrator_mode != theirs_agent.orchestrator_mode:
+                # the run keeps its own orchestrator mode (it is part of the scenario), so record it as run
+                theirs_agent = theirs_agent.model_copy(update={"orchestrator_mode": mine.orchestrator_mode}).hashed()
+            version = version.model_copy(update={"agents": {**version.agents, swap.target: theirs_agent}})
             theirs = dict(dict(job.agent_models).get(swap.reference, ()))
             own.pop(swap.target, None)
             if swap.target in theirs:
                 own[swap.target] = theirs[swap.target]
-    key = (version_set, version.version, job.model)
+    key = (version_set, version.version, job.model, frozenset(own.items()))
     if key not in _ENVIRONMENTS:
         _ENVIRONMENTS[key] = RunEnvironment.create(AgentModels(own, job.model, _PROVIDERS), version)
     env = _ENVIRONMENTS[key]
