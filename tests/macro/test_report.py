@@ -102,12 +102,10 @@ def test_label_patterns_names_a_pattern_by_its_distinctive_symptom_then_behavior
 
 @pytest.mark.browser
 def test_report_fits_1280_px_without_console_warnings_and_draws_every_figure(fast_result: AnalysisResult) -> None:
-    from playwright.sync_api import sync_playwright
+    from tests.browser import chromium
 
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
     messages: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on("console", lambda m: messages.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))

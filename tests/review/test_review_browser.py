@@ -8,23 +8,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser import chromium
 
 from .bundles import make_bundle
 from .helpers import TOKEN, LiveServer, auth, run_id, write_batch
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
 XSS_ID = "run_" + "e" * 32
 
@@ -47,10 +39,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 TOKEN_KEY = "evswarm-review-token"

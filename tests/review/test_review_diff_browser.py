@@ -8,12 +8,12 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from evswarm.core.analysis import CounterfactualRunRow, read_table, write_table
+from tests.browser import chromium
 
 from .helpers import TOKEN, LiveServer, run_id, write_batch
-from .test_review_browser import CHROMIUM_FLAGS
 from .twins import REAL_AGENT, REVERT, RealPair, simulate_real_pair, twin_dir, write_twins
 
 pytestmark = pytest.mark.browser
@@ -45,10 +45,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, real_pair: RealPair) -> Ite
 @pytest.fixture(scope="module")
 def browser(server: LiveServer) -> Iterator[Browser]:
     """Started after the server, whose pair is simulated first (see `simulate_real_pair`)."""
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture
