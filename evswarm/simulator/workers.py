@@ -184,6 +184,26 @@ def _terminate_on_signal() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def _stop_requested() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C or SIGTERM for the duration, instead of an exception.
+
+    A KeyboardInterrupt raised at an arbitrary point of the parent can land inside concurrent.futures while
+    it holds a future's lock; the pool's manager thread then blocks on that lock and the interpreter's exit,
+    which joins it, hangs. Polling an event keeps every signal out of the library's code."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
     """Cancel what has not started and kill the workers now (their partial writes are temp files)."""
     processes = list(getattr(pool, "_processes", {}).values())
@@ -204,8 +224,8 @@ def run_jobs(jobs: list[Job], workers: int, on_done: Callable[[list[Outcome]], N
     Ctrl-C or SIGTERM stops everything within a second or two and raises `Interrupted` with the
     outcomes of the jobs that finished."""
     results: list[Outcome] = []
-    with _terminate_on_signal():
-        if workers == 1:
+    if workers == 1:
+        with _terminate_on_signal():
             try:
                 for job in jobs:
                     chunk = run_job(job)
@@ -213,23 +233,23 @@ def run_jobs(jobs: list[Job], workers: int, on_done: Callable[[list[Outcome]], N
                     on_done(chunk)
             except KeyboardInterrupt:
                 raise Interrupted(results) from None
-            return results
-        if not jobs:
-            return results
-        shared = replace(jobs[0], indices=())
-        if any(replace(job, indices=()) != shared for job in jobs):
-            raise ValueError("run_jobs: the jobs of one call must differ only in their run indices")
+        return results
+    if not jobs:
+        return results
+    shared = replace(jobs[0], indices=())
+    if any(replace(job, indices=()) != shared for job in jobs):
+        raise ValueError("run_jobs: the jobs of one call must differ only in their run indices")
+    with _stop_requested() as stop:
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(os.getpid(), shared))
-        try:
-            pending: set[Future[list[Outcome]]] = {pool.submit(_run_indices, job.indices) for job in jobs}
-            while pending:
-                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    chunk = future.result()
-                    results += chunk
-                    on_done(chunk)
-        except KeyboardInterrupt:
+        pending: set[Future[list[Outcome]]] = {pool.submit(_run_indices, job.indices) for job in jobs}
+        while pending and not stop.is_set():
+            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in finished:
+                chunk = future.result()
+                results += chunk
+                on_done(chunk)
+        if stop.is_set():
             _stop_pool(pool)
-            raise Interrupted(results) from None
+            raise Interrupted(results)
         pool.shutdown(wait=True)
     return results
