@@ -8,7 +8,10 @@ pandas, torch, the SDK, uvicorn) is loaded. Help is plain text wrapped at the te
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import functools
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
@@ -110,6 +113,11 @@ def main_options(
     ),
 ) -> None:
     """Options of `evswarm` itself (before the command)."""
+    # `kill -USR1 PID` prints every thread's stack to stderr: what a stuck command is doing. (Not possible where
+    # stderr is no file, as under a test runner that captures it: then nothing is registered.)
+    if sys.__stderr__ is not None and hasattr(signal, "SIGUSR1"):
+        with contextlib.suppress(OSError, ValueError, RuntimeError):
+            faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True, chain=False)
 
 
 def user_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -259,7 +260,15 @@ def test_ctrl_c_stops_a_batch_within_seconds_and_leaves_only_complete_bundles(tm
     _wait_for_bundles(layout, process, 2)
     os.killpg(process.pid, signal.SIGINT)  # what a terminal sends to the whole foreground group
     sent = time.monotonic()
-    _, err = process.communicate(timeout=30)
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGUSR1)  # every evswarm process prints its threads' stacks
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.communicate(timeout=5)
+        os.killpg(process.pid, signal.SIGKILL)
+        _, err = process.communicate()
+        pytest.fail("simulate did not exit 30 s after Ctrl-C; its stacks:\n" + err.decode(errors="replace")[-8000:])
     assert time.monotonic() - sent < 5, "simulate must stop within 5 seconds of Ctrl-C"
     assert process.returncode == 130, err.decode()
     assert "interrupted" in err.decode() and "run the same command again" in err.decode()
