@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from evswarm.core.palette import agent_colors
 from evswarm.core.steps import TRACE_ID_PATTERN
 from evswarm.review.agreement import agreement_table, calibration_table
 from evswarm.review.annotations import export_csv, export_jsonl, issue_token, latest_labels, save_labels
 from evswarm.review.auth import Principal, principal, reader, require_admin, require_annotator
 from evswarm.review.http import MAX_INT64, ClientGone, error_response, gone, read_body, state_of
 from evswarm.review.ingest import PayloadError
-from evswarm.review.palette import agent_colors
 from evswarm.review.sidecar import all_grades
 
 router = APIRouter()

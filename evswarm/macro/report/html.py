@@ -17,10 +17,10 @@ from plotly.offline import get_plotlyjs
 
 from evswarm.core.analysis import REPORT_VERIFIED_END, REPORT_VERIFIED_START, CauseRow, read_table
 from evswarm.core.io import atomic_write_bytes
+from evswarm.core.palette import agent_colors
 from evswarm.macro.attribution import WEIGHTS
 from evswarm.macro.graph import build_graph
 from evswarm.macro.report import diagnosis, figures, sankey
-from evswarm.macro.report.palette import agent_colors
 from evswarm.macro.report.story import REVIEW_URL, pattern_story
 from evswarm.macro.report.summary import summary_lines
 from evswarm.macro.report.tables import number, pct, q_value, signed_pct, table

@@ -1,7 +1,6 @@
-"""One colour per agent, the same in the review app and in the analysis report: agents sorted by name take
-the colours of `AGENT_PALETTE` in turn (24 colours that tell 24 agents apart: ten strong hues, five dark
-and nine light ones). The report keeps an identical copy (`evswarm.macro.report.palette`; a test holds the
-two together), since the review app and the analysis do not import each other."""
+"""One colour per agent, the same in the review app and in the analysis report (both read it from here, as
+they read every shared format): agents sorted by name take the colours of `AGENT_PALETTE` in turn (24
+colours that tell 24 agents apart: ten strong hues, five dark and nine light ones)."""
 
 from __future__ import annotations
 
