@@ -145,8 +145,11 @@ def _run_indices(indices: tuple[int, ...]) -> list[Outcome]:
 
 
 def _die_with_parent(parent: int) -> None:
-    """Ignore Ctrl-C, and exit as soon as the parent process is gone."""
+    """Ignore Ctrl-C, and exit as soon as the parent process is gone. SIGTERM gets its default action back:
+    a forked worker inherits the parent's handler, which only sets the parent's stop event, and would
+    otherwise outlive the death signal below (bundles are written atomically, so nothing partial is left)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: the kernel signals us when the parent exits
