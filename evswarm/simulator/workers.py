@@ -1,26 +1,20 @@
-"""Running simulation jobs in worker processes that stop when asked and die with their parent.
+"""Running simulation jobs on a compute backend (`evswarm.compute`: the local pool or Ray).
 
 A job is a few run indices of one batch; a worker generates each scenario, runs the swarm on it and
-writes its bundle atomically. Workers ignore SIGINT (the parent decides what Ctrl-C means), and exit
-when their parent dies (`PR_SET_PDEATHSIG` where Linux offers it, and a watchdog thread everywhere), so
-no orphan keeps writing into a batch directory.
+writes its bundle atomically, so a stopped batch leaves no partial bundle and resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
-import os
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from evswarm.agents.providers import AgentModels, ModelChoice
+from evswarm.compute import Backend, map_chunks
+from evswarm.compute import Interrupted as ComputeInterrupted
 from evswarm.core.io import atomic_write_bytes, bundle_bytes
 from evswarm.core.versions import BatchVersions
 from evswarm.simulator.cases import generate, run_id_for
@@ -125,44 +119,9 @@ def run_job(job: Job) -> list[Outcome]:
     return asyncio.run(run_all())
 
 
-_SHARED: Job | None = None
-"""In a worker process: the settings every job of the batch shares (set once by `_start_worker`)."""
-
-
-def _start_worker(parent: int, shared: Job) -> None:
-    """Worker initializer: keep the batch's shared settings (so each task carries only its run indices:
-    a task of a few bytes never fills the pipe to a worker that a Ctrl-C has killed), ignore Ctrl-C, and
-    exit as soon as the parent process is gone."""
-    global _SHARED
-    _SHARED = shared
-    _die_with_parent(parent)
-
-
-def _run_indices(indices: tuple[int, ...]) -> list[Outcome]:
+def _run_indices(shared: Job, indices: tuple[int, ...]) -> list[Outcome]:
     """Worker task: the runs `indices` with the batch's shared settings."""
-    assert _SHARED is not None, "the worker was not started by run_jobs"
-    return run_job(replace(_SHARED, indices=indices))
-
-
-def _die_with_parent(parent: int) -> None:
-    """Ignore Ctrl-C, and exit as soon as the parent process is gone. SIGTERM gets its default action back:
-    a forked worker inherits the parent's handler, which only sets the parent's stop event, and would
-    otherwise outlive the death signal below (bundles are written atomically, so nothing partial is left)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: the kernel signals us when the parent exits
-
-    def watchdog() -> None:
-        while True:
-            if os.getppid() != parent:
-                os._exit(1)
-            threading.Event().wait(0.5)
-
-    if os.getppid() != parent:
-        os._exit(1)
-    threading.Thread(target=watchdog, name="evswarm-parent-watchdog", daemon=True).start()
+    return run_job(replace(shared, indices=indices))
 
 
 class Interrupted(Exception):
@@ -173,86 +132,25 @@ class Interrupted(Exception):
         self.done = done
 
 
-@contextlib.contextmanager
-def _terminate_on_signal() -> Iterator[None]:
-    """Turn SIGTERM into KeyboardInterrupt for the duration (SIGINT already is one)."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def _stop_requested() -> Iterator[threading.Event]:
-    """An event set by Ctrl-C or SIGTERM for the duration, instead of an exception.
-
-    A KeyboardInterrupt raised at an arbitrary point of the parent can land inside concurrent.futures while
-    it holds a future's lock; the pool's manager thread then blocks on that lock and the interpreter's exit,
-    which joins it, hangs. Polling an event keeps every signal out of the library's code."""
-    stop = threading.Event()
-
-    def handler(signum: int, frame: object) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and kill the workers now (their partial writes are temp files)."""
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.kill()
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.join(timeout=2)
-
-
-def run_jobs(jobs: list[Job], workers: int, on_done: Callable[[list[Outcome]], None]) -> list[Outcome]:
-    """Run `jobs` on `workers` processes (in this process when 1), calling `on_done` per finished job.
-    The jobs must differ only in their run indices (`split` makes them so): the rest is handed to each
-    worker once, when it starts.
+def run_jobs(
+    jobs: list[Job], workers: int, on_done: Callable[[list[Outcome]], None], backend: Backend | None = None
+) -> list[Outcome]:
+    """Run `jobs` on `backend` (default: the local pool with `workers` processes; in this process when 1),
+    calling `on_done` per finished job. The jobs must differ only in their run indices (`split` makes them
+    so): the rest is handed to each worker once, when it starts.
 
     Ctrl-C or SIGTERM stops everything within a second or two and raises `Interrupted` with the
     outcomes of the jobs that finished."""
-    results: list[Outcome] = []
-    if workers == 1:
-        with _terminate_on_signal():
-            try:
-                for job in jobs:
-                    chunk = run_job(job)
-                    results += chunk
-                    on_done(chunk)
-            except KeyboardInterrupt:
-                raise Interrupted(results) from None
-        return results
     if not jobs:
-        return results
+        return []
     shared = replace(jobs[0], indices=())
     if any(replace(job, indices=()) != shared for job in jobs):
         raise ValueError("run_jobs: the jobs of one call must differ only in their run indices")
-    with _stop_requested() as stop:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(os.getpid(), shared))
-        pending: set[Future[list[Outcome]]] = {pool.submit(_run_indices, job.indices) for job in jobs}
-        while pending and not stop.is_set():
-            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in finished:
-                chunk = future.result()
-                results += chunk
-                on_done(chunk)
-        if stop.is_set():
-            _stop_pool(pool)
-            raise Interrupted(results)
-        pool.shutdown(wait=True)
-    return results
+    backend = backend or Backend(workers=workers)
+    try:
+        chunks = map_chunks(
+            _run_indices, shared, [job.indices for job in jobs], backend=backend, on_done=lambda _, r: on_done(r)
+        )
+    except ComputeInterrupted as stop:
+        raise Interrupted([o for i in sorted(stop.done) for o in stop.done[i]]) from None
+    return [outcome for chunk in chunks for outcome in chunk]

@@ -1,0 +1,9 @@
+"""Where work runs: a backend (the local process pool, or Ray) maps a task over chunks of work.
+
+`map_chunks(task, shared, chunks, backend=...)` is the one entry point; the simulator, the counterfactual
+re-runs and the per-trace stages of analysis all go through it, so each runs the same way on every backend.
+"""
+
+from evswarm.compute.backend import Backend, Interrupted, map_chunks
+
+__all__ = ["Backend", "Interrupted", "map_chunks"]
