@@ -62,6 +62,19 @@ def analyze_command(
         "'base', else the first in name order; the report names it).",
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore and do not fill the embedding cache."),
+    backend: str = typer.Option(
+        "local",
+        "--backend",
+        metavar="local|ray",
+        help="Where reading and rendering the bundles runs: local worker processes, or Ray (a local Ray "
+        "instance, or the cluster at --address). Same tables either way.",
+    ),
+    address: str | None = typer.Option(
+        None, "--address", metavar="ADDR", show_default=False, help="The Ray cluster to join (with --backend ray)."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", metavar="K", show_default=False, help="Parallel workers (default: one per core)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
     """Find recurring behavior patterns in a batch and explain them.
@@ -82,6 +95,12 @@ def analyze_command(
         raise InputError(f"unknown --embedder {embedder!r}", "choose minilm, static or tfidf")
     if reducer not in REDUCERS:
         raise InputError(f"unknown --reducer {reducer!r}", "choose umap or pca")
+    if backend not in ("local", "ray"):
+        raise InputError(f"unknown --backend {backend!r}", "choose local or ray")
+    if address is not None and backend != "ray":
+        raise InputError("--address needs --backend ray", "add --backend ray, or drop --address")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be at least 1, not {workers}")
     ungraded = batch_dir.is_dir() and not (batch_dir / "eval_labels.jsonl").is_file()
     if ungraded:
         warn(*_no_grades(batch_dir))
@@ -95,6 +114,9 @@ def analyze_command(
         top_patterns=top_patterns,
         baseline=baseline,
         use_cache=not no_cache,
+        backend=backend,
+        address=address,
+        workers=workers,
         progress=not quiet,
     )
     result = analyze(batch_dir, out, embedder, config=config)

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from evswarm.compute import Backend
+
 EmbedderName = Literal["minilm", "static", "tfidf"]
 ReducerName = Literal["umap", "pca"]
 
@@ -42,9 +44,15 @@ class AnalyzeConfig(BaseModel):
         description="the version set every other one is compared with; None: the first name containing 'base', "
         "else the first in name order",
     )
+    backend: Literal["local", "ray"] = Field("local", description="where the per-trace stages run")
+    workers: int | None = Field(None, ge=1, description="parallel workers; None = one per core (local)")
+    address: str | None = Field(None, description="the Ray cluster to join (backend ray); None = a local Ray")
     use_cache: bool = True
     cache_root: Path | None = None
     progress: bool = True
+
+    def compute_backend(self) -> Backend:
+        return Backend(self.backend, self.workers, self.address)
 
     def resolved_cache(self) -> Path:
         return self.cache_root if self.cache_root is not None else cache_dir()

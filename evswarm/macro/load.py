@@ -10,7 +10,6 @@ listed, never fatal.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -38,7 +37,7 @@ class Skipped:
 
 @dataclass
 class BatchSource:
-    """Where a batch's files are; `iter_bundles` streams raw bundle dicts one at a time."""
+    """Where a batch's files are (`tables.load_tables` reads and renders them)."""
 
     root: Path
     layout: Literal["evswarm", "reference"]
@@ -49,40 +48,19 @@ class BatchSource:
     labels_path: Path | None = None
     missing_bundles: list[str] = field(default_factory=list)
 
-    def _row_for(self, source: str) -> dict[str, Any] | None:
-        """The run-table row of a reference bundle, found by its file name (`<run_id>.json`)."""
-        return self.run_rows.get(PurePosixPath(source.rsplit("!", 1)[-1]).stem) if self.layout == "reference" else None
-
     @property
     def bundle_count(self) -> int:
         return len(self.bundle_files) + len(self.zip_members)
 
-    def iter_raw(self) -> Iterator[tuple[str, bytes | Exception]]:
-        """Yield (source name, file bytes) per bundle, or the OSError that prevented reading it."""
-        for path in self.bundle_files:
-            try:
-                yield str(path), path.read_bytes()
-            except OSError as exc:
-                yield str(path), exc
-        if self.zip_path is not None:
-            with zipfile.ZipFile(self.zip_path) as archive:
-                for name in self.zip_members:
-                    source = f"{self.zip_path}!{name}"
-                    try:
-                        yield source, archive.read(name)
-                    except (OSError, zipfile.BadZipFile, KeyError) as exc:
-                        yield source, exc
+    def sources(self) -> list[str]:
+        """Every bundle's source name, in reading order: a file path, or `ARCHIVE!MEMBER` inside a zip."""
+        zipped = [f"{self.zip_path}!{name}" for name in self.zip_members] if self.zip_path is not None else []
+        return [str(path) for path in self.bundle_files] + zipped
 
-    def iter_bundles(self, skipped: list[Skipped]) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Yield (source, bundle dict) for every readable bundle; append the rest to `skipped`."""
-        for source, raw in self.iter_raw():
-            if isinstance(raw, Exception):
-                skipped.append(Skipped(source, f"cannot read: {raw}"))
-                continue
-            try:
-                yield source, decode_bundle(raw, source=source, run_row=self._row_for(source))
-            except BundleError as exc:
-                skipped.append(Skipped(source, exc.message.removeprefix(f"{source}: ")))
+
+def run_row_for(layout: str, run_rows: dict[str, dict[str, Any]], source: str) -> dict[str, Any] | None:
+    """The run-table row of a reference-layout bundle, found by its file name (`<run_id>.json`)."""
+    return run_rows.get(PurePosixPath(source.rsplit("!", 1)[-1]).stem) if layout == "reference" else None
 
 
 def decode_bundle(raw: bytes, *, source: str, run_row: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -65,13 +65,30 @@ def active_markers() -> dict[str, re.Pattern[str]]:
     return _compiled(os.environ.get(ENV) or None)
 
 
+@lru_cache(maxsize=4)
+def _any_marker(path: str | None) -> re.Pattern[str] | None:
+    """One pattern matching wherever any marker matches: a single search rules out the common text with no
+    marker at all. None when the markers cannot be joined (e.g. group names used twice)."""
+    patterns = list(_compiled(path).values())
+    if len({p.flags for p in patterns}) != 1:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), patterns[0].flags)
+    except re.error:
+        return None
+
+
 def text_marker(text: str | None) -> str:
     """The name of the first marker found in `text`, or ""."""
     if not text:
         return ""
     if len(text) > MAX_SCAN:
         text = text[: MAX_SCAN // 2] + "\n" + text[-MAX_SCAN // 2 :]
-    for name, pattern in active_markers().items():
+    path = os.environ.get(ENV) or None
+    combined = _any_marker(path)
+    if combined is not None and combined.search(text) is None:
+        return ""
+    for name, pattern in _compiled(path).items():
         if pattern.search(text):
             return name
     return ""

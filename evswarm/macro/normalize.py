@@ -1,4 +1,4 @@
-"""Turn bundle dicts into two tables: one row per trace, one row per execution event.
+"""Render one bundle as event rows: one row per execution event, in the order they happened.
 
 Events are every meaningful SDK span (structural task/turn spans are left out), the status and
 review entries of the runtime log (its handoff/tool-call entries repeat spans), and one row per
@@ -16,24 +16,13 @@ text is kept. A user-supplied anchor (`run.summary.anchor_step`) is carried as t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import pandas as pd
 
 from evswarm.macro.markers import text_marker
 from evswarm.macro.shapes import SEPARATOR, joined
 
-OUTCOME_SEVERITY: dict[str, float] = {
-    "completed": 1.0,
-    "awaiting_review": 2.0,
-    "blocked": 2.5,
-    "failed": 3.0,
-}
-UNKNOWN_SEVERITY = 2.0
-FINDING_RANK = {"error": 0, "warning": 1, "info": 2}
 STRUCTURAL_CUSTOM = {"task", "turn"}
 LOG_TYPES_FROM_SPANS = {"handoff", "tool_call", "function", "guardrail"}
 KIND_PRIORITY = {
@@ -61,7 +50,7 @@ def scrub(text: str) -> str:
     return _WS.sub(" ", _ID.sub("<id>", text)).strip()
 
 
-def _obj(value: Any) -> Any:
+def as_json(value: Any) -> Any:
     """span_data / payload may arrive as a JSON string in the reference layout."""
     if isinstance(value, str | bytes) and value[:1] in ("{", "[", b"{", b"["):
         try:
@@ -71,7 +60,7 @@ def _obj(value: Any) -> Any:
     return value
 
 
-def _str(value: Any) -> str | None:
+def as_str(value: Any) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else str(value)
@@ -79,7 +68,7 @@ def _str(value: Any) -> str | None:
 
 def _ts(value: Any) -> str:
     """ISO timestamps in one spelling ('Z' -> '+00:00') so that they sort as strings."""
-    text = _str(value) or ""
+    text = as_str(value) or ""
     return text[:-1] + "+00:00" if text.endswith("Z") else text
 
 
@@ -97,7 +86,7 @@ def _compact(value: Any, n: int = 160) -> str:
 
 def tool_marker(output: Any) -> str:
     """Classify a tool's output by its JSON structure: 'tool_finding', 'tool_check_failed' or ''."""
-    parsed = _obj(output)
+    parsed = as_json(output)
     if not isinstance(parsed, dict):
         return ""
     for key in FAIL_KEYS:
@@ -117,7 +106,7 @@ def _full_text(kind: str, data: dict[str, Any]) -> str:
         output = data.get("output")
         return output if isinstance(output, str) else orjson.dumps(output).decode() if output is not None else ""
     if kind in ("generation", "response"):
-        output = _obj(data.get("output"))
+        output = as_json(data.get("output"))
         texts = []
         for item in output if isinstance(output, list) else []:
             if isinstance(item, dict) and item.get("type") == "message":
@@ -134,7 +123,7 @@ def _generation_text(agent: str, data: dict[str, Any]) -> tuple[str, str | None,
     parts: list[str] = []
     shapes: list[str] = []
     tool = call_id = None
-    output = _obj(data.get("output"))
+    output = as_json(data.get("output"))
     for item in output if isinstance(output, list) else []:
         if not isinstance(item, dict):
             continue
@@ -144,7 +133,7 @@ def _generation_text(agent: str, data: dict[str, Any]) -> tuple[str, str | None,
             if summary:
                 parts.append(f"thinks: {_clip(scrub(summary), 160)}")
         elif kind == "function_call":
-            tool, call_id = _str(item.get("name")), _str(item.get("call_id"))
+            tool, call_id = as_str(item.get("name")), as_str(item.get("call_id"))
             parts.append(f"calls {tool}({_compact(item.get('arguments'), 120)})")
             handoff = (tool or "").startswith("transfer_to_")  # the SDK's handoff tools: what they carry
             shapes.append(joined(item.get("arguments"), "handoff " if handoff else f"call {tool} "))
@@ -157,10 +146,10 @@ def _generation_text(agent: str, data: dict[str, Any]) -> tuple[str, str | None,
 
 
 def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
-    data = _obj(span.get("span_data"))
+    data = as_json(span.get("span_data"))
     data = data if isinstance(data, dict) else {}
     kind = str(span.get("span_type") or data.get("type") or "other")
-    agent = _str(span.get("agent_name")) or _str(data.get("from_agent")) or _str(data.get("name")) or "unknown"
+    agent = as_str(span.get("agent_name")) or as_str(data.get("from_agent")) or as_str(data.get("name")) or "unknown"
     tool = call_id = source = target = None
     marker = ""
     shape = kind
@@ -179,12 +168,12 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
     elif kind in ("generation", "response"):
         text, tool, call_id, shape = _generation_text(agent, data)
     elif kind == "function":
-        tool, call_id = _str(data.get("name")) or _str(data.get("tool_name")), _str(data.get("call_id"))
+        tool, call_id = as_str(data.get("name")) or as_str(data.get("tool_name")), as_str(data.get("call_id"))
         marker = tool_marker(data.get("output"))
         text = f"{agent} tool {tool} -> {_compact(data.get('output'))}"
         shape = joined(data.get("output"))
     elif kind == "handoff":
-        source, target = _str(data.get("from_agent")) or agent, _str(data.get("to_agent"))
+        source, target = as_str(data.get("from_agent")) or agent, as_str(data.get("to_agent"))
         text = f"handoff {source} -> {target}"
         shape = f"to {target}"
     elif kind == "guardrail":
@@ -203,8 +192,8 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
     if not marker and (found := text_marker(_full_text(kind, data))):
         marker = f"text_{found}"
     return {
-        "event_id": _str(span.get("span_id")),
-        "parent_id": _str(span.get("parent_span_id")),
+        "event_id": as_str(span.get("span_id")),
+        "parent_id": as_str(span.get("parent_span_id")),
         "ts": _ts(span.get("started_at")),
         "node_kind": kind,
         "agent_name": agent,
@@ -219,14 +208,14 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _status_event(event: dict[str, Any]) -> dict[str, Any]:
-    payload = _obj(event.get("payload"))
+    payload = as_json(event.get("payload"))
     payload = payload if isinstance(payload, dict) else {}
     kind = str(event.get("event_type"))
-    agent = _str(payload.get("active_agent")) or _str(event.get("agent_name")) or "system"
+    agent = as_str(payload.get("active_agent")) or as_str(event.get("agent_name")) or "system"
     marker = ""
     if kind == "status":
-        terminal = _str(payload.get("terminal_state"))
-        validation = _str(payload.get("validation_outcome"))
+        terminal = as_str(payload.get("terminal_state"))
+        validation = as_str(payload.get("validation_outcome"))
         if terminal in ("failed", "blocked", "awaiting_review"):
             marker = terminal
         elif validation not in (None, "passed"):
@@ -254,15 +243,15 @@ def _status_event(event: dict[str, Any]) -> dict[str, Any]:
         if kind == "review":
             marker = "review"
     return {
-        "event_id": _str(event.get("event_id")),
-        "parent_id": _str(event.get("span_id")),
+        "event_id": as_str(event.get("event_id")),
+        "parent_id": as_str(event.get("span_id")),
         "ts": _ts(event.get("timestamp")),
         "node_kind": kind if kind in KIND_PRIORITY else "log",
         "agent_name": agent,
         "tool_name": None,
         "call_id": None,
-        "source_agent": _str(event.get("source_agent")),
-        "target_agent": _str(event.get("target_agent")),
+        "source_agent": as_str(event.get("source_agent")),
+        "target_agent": as_str(event.get("target_agent")),
         "marker": marker,
         "text": text,
         "shape": shape,
@@ -314,18 +303,23 @@ def bundle_events(bundle: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
     for entry in bundle.get("events") or []:
         if isinstance(entry, dict) and str(entry.get("event_type")) not in LOG_TYPES_FROM_SPANS:
             events.append(_status_event(entry))
-    span_end = {str(s.get("span_id")): _ts(s.get("ended_at")) for s in bundle.get("spans") or [] if isinstance(s, dict)}
+    findings = collect_findings(bundle)
+    span_end = (
+        {str(s.get("span_id")): _ts(s.get("ended_at")) for s in bundle.get("spans") or [] if isinstance(s, dict)}
+        if findings
+        else {}
+    )
     trace_end = _ts((bundle.get("trace") or {}).get("ended_at") or (bundle.get("run") or {}).get("updated_at"))
-    for i, finding in enumerate(collect_findings(bundle), start=1):
+    for i, finding in enumerate(findings, start=1):
         severity = str(finding.get("severity") or "warning")
-        cited = _str(finding.get("span_id"))
+        cited = as_str(finding.get("span_id"))
         events.append(
             {
                 "event_id": f"finding::{i}",
                 "parent_id": cited if cited in span_end else None,
                 "ts": span_end.get(cited or "", "") or trace_end,
                 "node_kind": "finding",
-                "agent_name": _str(finding.get("agent_name")) or "review",
+                "agent_name": as_str(finding.get("agent_name")) or "review",
                 "tool_name": None,
                 "call_id": None,
                 "source_agent": None,
@@ -334,7 +328,7 @@ def bundle_events(bundle: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
                 "text": f"finding {finding.get('code')} ({severity}) by {finding.get('agent_name')}: "
                 f"{_clip(scrub(str(finding.get('message') or '')), 200)}",
                 "shape": f"code={finding.get('code')} ; severity={severity}",
-                "finding_code": _str(finding.get("code")),
+                "finding_code": as_str(finding.get("code")),
                 "finding_severity": severity,
             }
         )
@@ -349,140 +343,3 @@ def bundle_events(bundle: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
         if not row.get("event_id"):
             row["event_id"] = f"{run_id}::event::{seq}"
     return ordered
-
-
-def _first(*values: Any) -> Any:
-    """First value that is not None (a real 0, False or [] counts)."""
-    return next((v for v in values if v is not None), None)
-
-
-def trace_row(
-    bundle: dict[str, Any], events: list[dict[str, Any]], run_row: dict[str, Any] | None, source: str
-) -> dict[str, Any]:
-    """One trace-table row: identity, outcome, context slices, counters and findings."""
-    run = bundle.get("run") or {}
-    summary = run.get("summary") or {}
-    config = run.get("config") or {}
-    trace = bundle.get("trace") or {}
-    meta = _obj(trace.get("metadata_json"))
-    meta = meta if isinstance(meta, dict) else {}
-    row = run_row or {}
-    findings = collect_findings(bundle)
-    ranked = sorted(findings, key=lambda f: FINDING_RANK.get(str(f.get("severity")), 3))
-    serious = [f for f in findings if str(f.get("severity")) in ("error", "warning")]
-    status = str(_first(run.get("status"), summary.get("terminal_state"), row.get("status"), "unknown"))
-    kinds = [e["node_kind"] for e in events]
-
-    def pick(key: str, default: Any = None) -> Any:
-        return _first(summary.get(key), meta.get(key), row.get(key), default)
-
-    decision: dict[str, Any] = summary["final_decision"] if isinstance(summary.get("final_decision"), dict) else {}
-    return {
-        "run_id": str(run.get("run_id")),
-        "source": source,
-        "case_type": str(pick("scenario_family", "unknown")),
-        "run_outcome": status,
-        "terminal_state": str(pick("terminal_state", status)),
-        "severity_weight": OUTCOME_SEVERITY.get(status, UNKNOWN_SEVERITY),
-        "agent_version_set": str(pick("agent_version_set", "unknown")),
-        "orchestrator_mode": str(pick("orchestrator_mode", "canonical")),
-        "market_regime": str(pick("market_regime", "unknown")),
-        "price_regime": str(pick("price_regime", "unknown")),
-        "schedule_regime": str(pick("schedule_regime", "unknown")),
-        "rogue_window_id": pick("rogue_window_id"),
-        "simulation_date": pick("simulation_date"),
-        "customer_region": _first((config.get("customer") or {}).get("region"), row.get("customer_region")),
-        "vehicle_model": (config.get("vehicle") or {}).get("model"),
-        "validation_outcome": pick("validation_outcome"),
-        "review_status": str(pick("review_status", "not_required")),
-        "selected_route": pick("selected_route"),
-        "final_decision": decision.get("decision"),
-        "decided_by": decision.get("decided_by"),
-        "loop_count": int(_first(summary.get("loop_count"), row.get("loop_count"), 0) or 0),
-        "retry_count": int(_first(summary.get("retry_count"), row.get("retry_count"), 0) or 0),
-        "arbitration_count": int(_first(summary.get("arbitration_count"), row.get("arbitration_count"), 0) or 0),
-        "specialists": list(pick("specialist_activations", []) or []),
-        "environment_event_ids": list(pick("environment_event_ids", []) or []),
-        "findings_count": len(findings),
-        "serious_findings_count": len(serious),
-        "finding_codes": [str(f.get("code")) for f in findings],
-        "finding_agents": sorted({str(f.get("agent_name")) for f in findings if f.get("agent_name")}),
-        "primary_finding": str(ranked[0].get("code")) if ranked else None,
-        "has_error_finding": any(str(f.get("severity")) == "error" for f in findings),
-        "event_count": len(events),
-        "span_count": len(bundle.get("spans") or []),
-        "handoff_count": kinds.count("handoff"),
-        "tool_call_count": kinds.count("function"),
-        "agent_count": len({e["agent_name"] for e in events}),
-        "marker_count": sum(1 for e in events if e["marker"]),
-        "started_at": trace.get("started_at"),
-        "ended_at": trace.get("ended_at"),
-        "user_anchor": _str(summary.get("anchor_step")),
-    }
-
-
-EVENT_COLUMNS = [
-    "run_id",
-    "seq",
-    "event_id",
-    "parent_id",
-    "ts",
-    "node_kind",
-    "agent_name",
-    "tool_name",
-    "call_id",
-    "source_agent",
-    "target_agent",
-    "marker",
-    "text",
-    "shape",
-    "finding_code",
-    "finding_severity",
-]
-
-
-@dataclass
-class Normalized:
-    traces: pd.DataFrame
-    events: pd.DataFrame
-    aliases: pd.DataFrame  # run_id, alias, event_id: log entries that point at a span row
-
-
-def normalize(
-    items: Iterable[tuple[str, dict[str, Any]]], run_rows: dict[str, dict[str, Any]] | None = None
-) -> Normalized:
-    """Build the trace and event tables from (source, bundle) pairs; later duplicates of a run id lose."""
-    run_rows = run_rows or {}
-    traces: list[dict[str, Any]] = []
-    columns: dict[str, list[Any]] = {c: [] for c in EVENT_COLUMNS}
-    seen: set[str] = set()
-    aliases: list[tuple[str, str, str]] = []
-    for source, bundle in items:
-        run_id = str((bundle.get("run") or {}).get("run_id"))
-        if run_id in seen:
-            continue
-        seen.add(run_id)
-        events = bundle_events(bundle, run_id)
-        traces.append(trace_row(bundle, events, run_rows.get(run_id), source))
-        aliases.extend((run_id, a, e) for a, e in log_aliases(bundle))
-        for col, values in columns.items():
-            values.extend(e.get(col) for e in events)
-    trace_df = pd.DataFrame(traces)
-    if not trace_df.empty:
-        trace_df = trace_df.sort_values("run_id", kind="stable").reset_index(drop=True)
-    event_df = pd.DataFrame(columns)
-    event_df["seq"] = event_df["seq"].astype("int64")
-    for col in ("marker", "text", "shape", "agent_name"):
-        event_df[col] = event_df[col].fillna("").astype(str)
-    for col in (
-        "tool_name",
-        "call_id",
-        "source_agent",
-        "target_agent",
-        "parent_id",
-        "finding_code",
-        "finding_severity",
-    ):
-        event_df[col] = event_df[col].astype(object).where(event_df[col].notna(), None)
-    alias_df = pd.DataFrame(aliases, columns=["run_id", "alias", "event_id"])
-    return Normalized(trace_df, event_df, alias_df)

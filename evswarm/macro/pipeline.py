@@ -24,12 +24,12 @@ from evswarm.macro.embed import EmbeddingCache, embed
 from evswarm.macro.lift import lift_table
 from evswarm.macro.load import Skipped, locate
 from evswarm.macro.naming import label_patterns
-from evswarm.macro.normalize import normalize
 from evswarm.macro.outputs import write_outputs
 from evswarm.macro.progress import Progress
 from evswarm.macro.rank import rank_patterns
 from evswarm.macro.reduce import picture_coordinates, reduce
 from evswarm.macro.result import AnalysisResult
+from evswarm.macro.tables import load_tables
 from evswarm.macro.versions import compare_versions, prevalence_by_version
 
 
@@ -100,8 +100,8 @@ def analyze(
     with progress:
         with timer.stage("load + normalize"):
             source = locate(Path(batch_dir))
-            bundles = progress.track(source.iter_bundles(skipped), total=source.bundle_count, what="bundles")
-            norm = normalize(bundles, source.run_rows)
+            with progress.counter(source.bundle_count, "bundles") as advance:
+                norm = load_tables(source, skipped, backend=cfg.compute_backend(), on_bundles=advance)
             if source.missing_bundles:
                 notes.append(
                     f"{len(source.missing_bundles)} runs in the run table have no bundle "

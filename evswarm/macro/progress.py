@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TypeVar
 
@@ -51,6 +52,17 @@ class Progress:
             yield item
             self._bar.advance(task)
         self._bar.update(task, completed=total)
+
+    @contextmanager
+    def counter(self, total: int, what: str) -> Iterator[Callable[[int], None]]:
+        """A bar for `total` items; the yielded function advances it by n (a no-op when disabled)."""
+        if self._bar is None:
+            yield lambda n: None
+            return
+        bar = self._bar
+        task = bar.add_task(f"reading {what}", total=total)
+        yield lambda n: bar.advance(task, n)
+        bar.update(task, completed=total)
 
     def summary(self, timings: dict[str, float]) -> None:
         if not self.enabled:

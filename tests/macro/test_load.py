@@ -9,7 +9,7 @@ import pytest
 from evswarm.core.errors import EvswarmError
 from evswarm.macro.grades import attach, read_grades
 from evswarm.macro.load import locate
-from evswarm.macro.normalize import normalize
+from evswarm.macro.tables import load_tables
 from tests.macro.builders import make_bundle
 
 
@@ -78,7 +78,7 @@ def test_reference_layout_loads(tmp_path: Path, zipped: bool) -> None:
     assert source.layout == "reference" and source.bundle_count == 6
     assert source.missing_bundles == ["run_runner_error"]
     skipped: list = []
-    norm = normalize(source.iter_bundles(skipped), source.run_rows)
+    norm = load_tables(source, skipped)
     assert skipped == []
     assert sorted(norm.traces.run_id) == sorted(ids)
     t = norm.traces.set_index("run_id")

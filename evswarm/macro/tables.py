@@ -1,0 +1,210 @@
+"""The trace and event tables of a batch, built from its bundles (each rendered by `normalize`).
+
+`load_tables` reads, validates and renders the bundles in chunks on a compute backend (the local pool or
+Ray): each worker reads its bundles itself (straight from `bundles.zip` when the batch is zipped, nothing
+extracted) and sends back column lists, so the parent only concatenates. The tables are the same whatever
+the backend, the worker count or the chunk size: chunks come back in order, and a run id seen twice keeps
+its first bundle.
+"""
+
+from __future__ import annotations
+
+import gc
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evswarm.compute import Backend, map_chunks
+from evswarm.macro.load import BatchSource, Skipped, decode_bundle, run_row_for
+from evswarm.macro.normalize import bundle_events, log_aliases
+from evswarm.macro.trace_rows import trace_row
+
+EVENT_COLUMNS = [
+    "run_id",
+    "seq",
+    "event_id",
+    "parent_id",
+    "ts",
+    "node_kind",
+    "agent_name",
+    "tool_name",
+    "call_id",
+    "source_agent",
+    "target_agent",
+    "marker",
+    "text",
+    "shape",
+    "finding_code",
+    "finding_severity",
+]
+_OPTIONAL_COLUMNS = (
+    "tool_name",
+    "call_id",
+    "source_agent",
+    "target_agent",
+    "parent_id",
+    "finding_code",
+    "finding_severity",
+)
+CHUNK_BUNDLES = 64
+"""Bundles per task: big enough to amortize a task's overhead, small enough for a smooth progress bar."""
+
+
+@dataclass
+class Normalized:
+    traces: pd.DataFrame
+    events: pd.DataFrame
+    aliases: pd.DataFrame  # run_id, alias, event_id: log entries that point at a span row
+
+
+@dataclass
+class _Columns:
+    """Rendered bundles in column form: what a worker sends back for its chunk."""
+
+    traces: list[dict[str, Any]] = field(default_factory=list)
+    events: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in EVENT_COLUMNS})
+    event_counts: list[int] = field(default_factory=list)
+    aliases: list[list[tuple[str, str, str]]] = field(default_factory=list)
+    """Per bundle, its log entries that point at a span row: (run_id, alias, event_id)."""
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def add(self, source: str, bundle: dict[str, Any], run_rows: dict[str, dict[str, Any]]) -> None:
+        run_id = str((bundle.get("run") or {}).get("run_id"))
+        events = bundle_events(bundle, run_id)
+        self.traces.append(trace_row(bundle, events, run_rows.get(run_id), source))
+        self.event_counts.append(len(events))
+        self.aliases.append([(run_id, a, e) for a, e in log_aliases(bundle)])
+        for col, values in self.events.items():
+            values.extend([e.get(col) for e in events])
+
+
+def _frames(parts: Iterable[_Columns]) -> Normalized:
+    """Concatenate chunk columns in order into the tables; a run id seen again is dropped."""
+    traces: list[dict[str, Any]] = []
+    columns: dict[str, list[Any]] = {c: [] for c in EVENT_COLUMNS}
+    aliases: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for part in parts:
+        start = 0
+        ranges: list[tuple[int, int]] = []
+        for row, count, own in zip(part.traces, part.event_counts, part.aliases, strict=True):
+            if row["run_id"] not in seen:
+                seen.add(row["run_id"])
+                traces.append(row)
+                aliases.extend(own)
+                ranges.append((start, start + count))
+            start += count
+        whole = len(ranges) == len(part.traces)
+        for col, values in part.events.items():
+            if whole:
+                columns[col].extend(values)
+            else:
+                for lo, hi in ranges:
+                    columns[col].extend(values[lo:hi])
+    trace_df = pd.DataFrame(traces)
+    if not trace_df.empty:
+        trace_df = trace_df.sort_values("run_id", kind="stable").reset_index(drop=True)
+    event_df = pd.DataFrame(columns)
+    event_df["seq"] = event_df["seq"].astype("int64")
+    for col in ("marker", "text", "shape", "agent_name"):
+        event_df[col] = event_df[col].fillna("").astype(str)
+    for col in _OPTIONAL_COLUMNS:
+        event_df[col] = event_df[col].astype(object).where(event_df[col].notna(), None)
+    alias_df = pd.DataFrame(aliases, columns=["run_id", "alias", "event_id"])
+    return Normalized(trace_df, event_df, alias_df)
+
+
+def normalize(
+    items: Iterable[tuple[str, dict[str, Any]]], run_rows: dict[str, dict[str, Any]] | None = None
+) -> Normalized:
+    """Build the tables from (source, bundle dict) pairs already in memory; a run id seen again is dropped."""
+    part = _Columns()
+    for source, bundle in items:
+        part.add(source, bundle, run_rows or {})
+    return _frames([part])
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every chunk of one batch needs (sent to each worker once)."""
+
+    layout: str
+    run_rows: dict[str, dict[str, Any]]
+
+
+def _read(sources: list[str]) -> Iterator[tuple[str, bytes | Exception]]:
+    """Each source's bytes: a file path, or `ARCHIVE!MEMBER` read from the zip in place."""
+    archives: dict[str, zipfile.ZipFile] = {}
+    try:
+        for source in sources:
+            archive_path, sep, member = source.rpartition("!")
+            try:
+                if not sep:
+                    yield source, Path(source).read_bytes()
+                    continue
+                if archive_path not in archives:
+                    archives[archive_path] = zipfile.ZipFile(archive_path)
+                yield source, archives[archive_path].read(member)
+            except (OSError, zipfile.BadZipFile, KeyError) as exc:
+                yield source, exc
+    finally:
+        for archive in archives.values():
+            archive.close()
+
+
+def _render_chunk(shared: _Shared, sources: list[str]) -> _Columns:
+    """Worker task: read, validate and render some bundles; unreadable ones are listed, never fatal.
+
+    The cyclic garbage collector is paused for the chunk: rendering allocates millions of small acyclic
+    objects that all stay alive until the chunk is sent, and each collection would walk them all again."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _render(shared, sources)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _render(shared: _Shared, sources: list[str]) -> _Columns:
+    part = _Columns()
+    for source, raw in _read(sources):
+        if isinstance(raw, Exception):
+            part.skipped.append(Skipped(source, f"cannot read: {raw}"))
+            continue
+        try:
+            bundle = decode_bundle(raw, source=source, run_row=run_row_for(shared.layout, shared.run_rows, source))
+        except Exception as exc:  # a BundleError, or any surprise in one bundle: skip it, keep the batch
+            message = getattr(exc, "message", str(exc))
+            part.skipped.append(Skipped(source, str(message).removeprefix(f"{source}: ")))
+            continue
+        part.add(source, bundle, shared.run_rows)
+    return part
+
+
+def load_tables(
+    source: BatchSource,
+    skipped: list[Skipped],
+    *,
+    backend: Backend | None = None,
+    on_bundles: Callable[[int], None] | None = None,
+    chunk_size: int = CHUNK_BUNDLES,
+) -> Normalized:
+    """Read, validate and render every bundle of `source` on `backend` (default: the local pool); append
+    the unreadable ones to `skipped`. `on_bundles(n)` is called as each chunk of n bundles is done."""
+    sources = source.sources()
+    chunks = [sources[i : i + chunk_size] for i in range(0, len(sources), chunk_size)]
+    shared = _Shared(source.layout, source.run_rows)
+
+    def done(_: int, part: _Columns) -> None:
+        if on_bundles is not None:
+            on_bundles(len(part.traces) + len(part.skipped))
+
+    parts = map_chunks(_render_chunk, shared, chunks, backend=backend, on_done=done)
+    for part in parts:
+        skipped.extend(part.skipped)
+    return _frames(parts)
