@@ -1,8 +1,20 @@
-"""Time `evswarm analyze` per stage: 1,000 traces cold (no embedding cache) and warm (MiniLM), and
-10,000 traces with the fast static embedder; peak RSS of each run (a fresh process each time).
+"""Time `evswarm analyze` per stage, with peak RSS, on a real 10,000-run batch and its first 1,000 and
+5,000 runs; side by side, load + normalize as it was before the parallel loader against today's; and a
+100,000-trace compute-scale run.
 
-Targets: 1000 cold <= 60 s, 1000 warm <= 15 s, 10,000 fast <= 180 s, peak RSS <= 4 GiB.
-Usage: python benchmarks/analyze.py [--work DIR] [--skip-10k]
+The 10k batch is simulated once (about an hour on 2 cores) and graded, then cached under
+.cache/bench/batch-10000-s<seed>/ (re-running resumes it). Every figure is printed with the distinct
+documents the run embedded, so nobody mistakes a cache hit or de-duplication for speed.
+
+- sizes: 1k, 5k, 10k (each a prefix of the 10k batch by run index: distinct runs, no copies), each with the
+  default embedder (MiniLM) and the static one, cold (empty caches) then warm (the caches it filled).
+- load + normalize side by side on the 10k bundles, in fresh processes: the code of commit BASELINE
+  (serial, pydantic per bundle) against today's loader with 1 worker and with 2.
+- 100k: the 10k batch replicated ten times under new run ids, every cache and the document de-duplication
+  switched off, static embedder: it measures time and memory, not pattern quality (the copies add no new
+  behaviour). A watchdog stops it past --rss-limit-gib and reports that.
+
+Usage: python benchmarks/analyze.py [--seed 7] [--skip-100k] [--only SIZE ...]
 """
 
 from __future__ import annotations
@@ -14,120 +26,234 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from planted_faults import RESULTS, ROOT, machine, simulate
+import orjson
 
-_CHILD = """
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from truth import ROOT, simulated_batch
+
+RESULTS = ROOT / "benchmarks" / "results" / "analyze.json"
+BASELINE = "93d0a3a"
+"""The last commit whose load + normalize was serial (today's loader came after it)."""
+
+_ANALYZE = """
 import json, resource, sys, time
 from evswarm.macro import AnalyzeConfig, analyze
-args = json.loads(sys.argv[1])
+a = json.loads(sys.argv[1])
 start = time.perf_counter()
-cfg = AnalyzeConfig(embedder=args["embedder"], cache_root=args["cache"], progress=False)
-r = analyze(args["batch"], args["out"], config=cfg)
-wall = time.perf_counter() - start
-print(json.dumps({"wall_seconds": round(wall, 2), "timings": r.timings, "traces": len(r.traces),
-                  "analyzed": len(r.assignments), "patterns": int((r.patterns.pattern_id > 0).sum()),
-                  "embedding_computed": r.extra["embedding_computed"],
+cfg = AnalyzeConfig(embedder=a["embedder"], cache_root=a["cache"], use_cache=a["use_cache"],
+                    deduplicate=a["deduplicate"], workers=a["workers"], progress=False)
+r = analyze(a["batch"], a["out"], config=cfg)
+print(json.dumps({"wall_s": round(time.perf_counter() - start, 2), "timings": r.timings, "traces": len(r.traces),
+                  "events": len(r.events), "analyzed": len(r.assignments),
+                  "patterns": int((r.patterns.pattern_id > 0).sum()),
+                  "distinct_documents": r.extra["distinct_documents"],
+                  "embedded_documents": r.extra["embedding_computed"],
+                  "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+"""
+
+_LOAD_NOW = """
+import json, resource, sys, time
+from evswarm.compute import Backend
+from evswarm.macro.load import locate
+from evswarm.macro.tables import load_tables
+a = json.loads(sys.argv[1])
+start = time.perf_counter()
+skipped = []
+t = load_tables(locate(a["batch"]), skipped, backend=Backend(workers=a["workers"]))
+print(json.dumps({"seconds": round(time.perf_counter() - start, 2), "traces": len(t.traces), "events": len(t.events),
+                  "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+"""
+
+_LOAD_BEFORE = """
+import json, resource, sys, time
+from evswarm.macro.load import locate
+from evswarm.macro.normalize import normalize
+a = json.loads(sys.argv[1])
+start = time.perf_counter()
+source = locate(a["batch"])
+skipped = []
+t = normalize(source.iter_bundles(skipped), source.run_rows)
+print(json.dumps({"seconds": round(time.perf_counter() - start, 2), "traces": len(t.traces), "events": len(t.events),
                   "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
 """
 
 
-def analyze_in_child(batch: Path, out: Path, embedder: str, cache: Path) -> dict:
-    """Run analyze in a fresh interpreter (cold imports and JIT, honest peak RSS)."""
-    args = json.dumps({"batch": str(batch), "out": str(out), "embedder": embedder, "cache": str(cache)})
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
+def child(code: str, args: dict, *, pythonpath: Path = ROOT, rss_limit_mib: float | None = None) -> dict:
+    """Run `code` in a fresh interpreter (cold imports, honest peak RSS); its last stdout line is JSON.
+    With `rss_limit_mib`, a watchdog kills it when its resident memory passes the limit."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(pythonpath))
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _CHILD, args], cwd=ROOT, capture_output=True, text=True, env=env)
+    proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(args)], cwd=pythonpath, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    killed: list[float] = []
+    if rss_limit_mib is not None:
+
+        def watch() -> None:
+            status = Path(f"/proc/{proc.pid}/status")
+            while proc.poll() is None:
+                try:
+                    rss = next(int(line.split()[1]) for line in status.read_text().splitlines()
+                               if line.startswith("VmRSS:")) / 1024  # fmt: skip
+                except (OSError, StopIteration):
+                    return
+                if rss > rss_limit_mib:
+                    killed.append(rss)
+                    proc.kill()
+                    return
+                threading.Event().wait(0.5)
+
+        threading.Thread(target=watch, daemon=True).start()
+    out, err = proc.communicate()
+    seconds = round(time.perf_counter() - start, 2)
+    if killed:
+        return {"stopped": f"resident memory passed {rss_limit_mib:.0f} MiB after {seconds} s", "seconds": seconds}
     if proc.returncode != 0:
-        sys.stderr.write(proc.stderr[-4000:])
-        raise SystemExit("analyze failed")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["process_seconds"] = round(time.perf_counter() - start, 2)
+        sys.stderr.write(err[-4000:])
+        raise SystemExit(f"child failed ({proc.returncode})")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["process_s"] = seconds
     return result
 
 
-TARGETS = {"1000_cold": 60.0, "1000_warm": 15.0, "10000_fast": 180.0}
-RSS_LIMIT_MIB = 4096.0
+def prefix_batch(src: Path, dst: Path, runs: int) -> Path:
+    """The first `runs` runs of `src` (by run index) as a batch of their own: bundles linked, tables cut."""
+    if (dst / "run_summary.json").is_file():
+        return dst
+    shutil.rmtree(dst, ignore_errors=True)
+    (dst / "bundles").mkdir(parents=True)
+    rows = [orjson.loads(line) for line in (src / "results.jsonl").read_bytes().splitlines() if line.strip()]
+    rows.sort(key=lambda r: r["batch_index"])
+    keep = rows[:runs]
+    ids = {r["run_id"] for r in keep}
+    for r in keep:
+        os.link(src / "bundles" / f"{r['run_id']}.json", dst / "bundles" / f"{r['run_id']}.json")
+    (dst / "results.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in keep))
+    labels = [line for line in (src / "eval_labels.jsonl").read_bytes().splitlines() if line.strip()]
+    kept = [row + b"\n" for row in labels if orjson.loads(row)["run_id"] in ids]
+    (dst / "eval_labels.jsonl").write_bytes(b"".join(kept))
+    (dst / "run_summary.json").write_text(json.dumps({"runs": runs, "prefix_of": str(src)}))
+    return dst
 
 
-def replicate(src: Path, dst: Path, copies: int) -> None:
-    """A larger batch made of copies of `src`'s bundles (and labels) under new run ids."""
-    import orjson
-
-    if (dst / "bundles").is_dir() and len(list((dst / "bundles").glob("run_*.json"))) >= copies * 1000:
-        return
-    (dst / "bundles").mkdir(parents=True, exist_ok=True)
+def replicate(src: Path, dst: Path, copies: int) -> Path:
+    """`copies` copies of every bundle and label of `src` under new run ids (compute scale only)."""
+    marker = dst / "run_summary.json"
+    if marker.is_file():
+        return dst
+    shutil.rmtree(dst, ignore_errors=True)
+    (dst / "bundles").mkdir(parents=True)
     labels = {}
-    if (src / "eval_labels.jsonl").is_file():
-        labels = {
-            orjson.loads(line)["run_id"]: orjson.loads(line)
-            for line in (src / "eval_labels.jsonl").read_bytes().splitlines()
-            if line.strip()
-        }
+    for line in (src / "eval_labels.jsonl").read_bytes().splitlines():
+        if line.strip():
+            row = orjson.loads(line)
+            labels[row["run_id"]] = row
     out_labels = []
     for path in sorted((src / "bundles").glob("run_*.json")):
         raw = path.read_bytes()
-        run_id = orjson.loads(raw)["run"]["run_id"]
+        run_id = path.stem
         for k in range(copies):
-            new_id = f"{run_id[:-4]}{k:04d}"
+            new_id = f"{run_id[:-3]}{k:03d}" if k else run_id
             (dst / "bundles" / f"{new_id}.json").write_bytes(raw.replace(run_id.encode(), new_id.encode()))
             if run_id in labels:
                 out_labels.append(orjson.dumps({**labels[run_id], "run_id": new_id}))
-    if out_labels:
-        (dst / "eval_labels.jsonl").write_bytes(b"\n".join(out_labels) + b"\n")
+    (dst / "eval_labels.jsonl").write_bytes(b"\n".join(out_labels) + b"\n")
+    marker.write_text(json.dumps({"replicated_from": str(src), "copies": copies}))
+    return dst
+
+
+def baseline_tree(work: Path) -> Path:
+    """The package as it was at BASELINE, exported once (no checkout of the working tree is touched)."""
+    tree = work / f"evswarm-{BASELINE}"
+    if not (tree / "evswarm").is_dir():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", BASELINE, "evswarm"], cwd=ROOT, capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
+def show(name: str, r: dict) -> None:
+    if "stopped" in r:
+        print(f"{name:<22} STOPPED: {r['stopped']}")
+        return
+    stages = " ".join(f"{k}={v:.1f}" for k, v in r["timings"].items())
+    print(f"{name:<22} {r['process_s']:>7.1f}s rss={r['peak_rss_mib']:>6.0f}MiB traces={r['traces']} "
+          f"analyzed={r['analyzed']} distinct_docs={r['distinct_documents']} embedded={r['embedded_documents']} "
+          f"patterns={r['patterns']} | {stages}")  # fmt: skip
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "evswarm-bench")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--skip-10k", action="store_true")
-    ap.add_argument(
-        "--replicate-10k",
-        action="store_true",
-        help="build the 10k batch from 10 copies of the 1k batch (new run ids) instead of simulating "
-        "10,000 runs (~1 h on 2 cores); labels are copied along",
-    )
+    ap.add_argument("--work", type=Path, default=ROOT / ".cache" / "bench")
+    ap.add_argument("--skip-100k", action="store_true")
+    ap.add_argument("--only", nargs="*", help="parts to run: 1000 5000 10000 load 100000 (default: all)")
+    ap.add_argument("--rss-limit-gib", type=float, default=12.0, help="stop the 100k run past this (default 12)")
     args = ap.parse_args()
-    runs: dict[str, dict] = {}
-    b1k = args.work / f"batch-1000-s{args.seed}"
-    sim = {"1000": round(simulate(b1k, 1000, args.seed), 1)}
-    cache = args.work / "cache-bench"
-    shutil.rmtree(cache, ignore_errors=True)
-    runs["1000_cold"] = analyze_in_child(b1k, args.work / "out-1000-cold", "minilm", cache)
-    runs["1000_warm"] = analyze_in_child(b1k, args.work / "out-1000-warm", "minilm", cache)
-    if not args.skip_10k:
-        if args.replicate_10k:
-            b10k = args.work / f"batch-10000-s{args.seed}-replicated"
-            replicate(b1k, b10k, 10)
-            sim["10000"] = "replicated from the 1000-run batch (10 copies, new run ids)"
-        else:
-            b10k = args.work / f"batch-10000-s{args.seed}"
-            sim["10000"] = round(simulate(b10k, 10000, args.seed), 1)
-        fast_cache = args.work / "cache-bench-fast"
-        shutil.rmtree(fast_cache, ignore_errors=True)
-        runs["10000_fast"] = analyze_in_child(b10k, args.work / "out-10000-fast", "static", fast_cache)
-    verdict = {}
-    for name, r in runs.items():
-        verdict[name] = {
-            "seconds": r["process_seconds"],
-            "target": TARGETS[name],
-            "ok": r["process_seconds"] <= TARGETS[name] and r["peak_rss_mib"] <= RSS_LIMIT_MIB,
+    parts = set(args.only or ["1000", "5000", "10000", "load", "100000"])
+    if args.skip_100k:
+        parts.discard("100000")
+    results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    if results.get("seed") != args.seed or "sizes" not in results:
+        results = {"seed": args.seed, "sizes": {}}
+    big = args.work / f"batch-10000-s{args.seed}"
+    sim_s, grade_s = simulated_batch(big, 10_000, args.seed)
+    if sim_s or grade_s:
+        results["simulate_and_grade_s"] = {"simulate": round(sim_s, 1), "grade": round(grade_s, 1)}
+    for size in (1000, 5000, 10000):
+        if str(size) not in parts:
+            continue
+        batch = big if size == 10000 else prefix_batch(big, args.work / f"prefix-{size}-s{args.seed}", size)
+        runs = {}
+        for embedder in ("minilm", "static"):
+            with tempfile.TemporaryDirectory(prefix="evswarm-bench-cache-") as cache:
+                for state in ("cold", "warm"):
+                    name = f"{size}_{embedder}_{state}"
+                    spec = {"batch": str(batch), "out": str(args.work / "out" / name), "embedder": embedder,
+                            "cache": cache, "use_cache": True, "deduplicate": True, "workers": None}  # fmt: skip
+                    runs[f"{embedder}_{state}"] = r = child(_ANALYZE, spec)
+                    show(name, r)
+        results["sizes"][str(size)] = runs
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    if "load" in parts:
+        spec = {"batch": str(big), "workers": 1}
+        before = child(_LOAD_BEFORE, spec, pythonpath=baseline_tree(args.work))
+        now_1 = child(_LOAD_NOW, spec)
+        now_2 = child(_LOAD_NOW, {**spec, "workers": 2})
+        results["load_normalize_10k"] = {
+            "bundles": before["traces"],
+            "events": before["events"],
+            f"before_{BASELINE}_s": before["seconds"],
+            "now_1_worker_s": now_1["seconds"],
+            "now_2_workers_s": now_2["seconds"],
+            "speedup_1_worker": round(before["seconds"] / now_1["seconds"], 2),
+            "speedup_2_workers": round(before["seconds"] / now_2["seconds"], 2),
+            "target_speedup": 4.0,
+            "peak_rss_mib": {"before": before["peak_rss_mib"], "now_2_workers": now_2["peak_rss_mib"]},
+            "same_rows": before["traces"] == now_2["traces"] and before["events"] == now_2["events"],
         }
-    out = {"runs": runs, "verdict": verdict, "simulate_seconds": sim, "machine": machine()}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "analyze.json").write_text(json.dumps(out, indent=2) + "\n")
-    for name, r in runs.items():
-        stages = " ".join(f"{k}={v:.1f}" for k, v in r["timings"].items())
-        print(
-            f"{name:<11} {r['process_seconds']:>7.1f}s (target {TARGETS[name]:.0f}s) "
-            f"rss={r['peak_rss_mib']:.0f}MiB "
-            f"traces={r['traces']} analyzed={r['analyzed']} patterns={r['patterns']} | {stages}"
-        )
-    print(" ".join(f"{k}={v['seconds']}s{'' if v['ok'] else '(MISS)'}" for k, v in verdict.items()))
+        print("load + normalize 10k:", json.dumps(results["load_normalize_10k"]))
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    if "100000" in parts:
+        batch = replicate(big, args.work / f"replicated-100000-s{args.seed}", 10)
+        with tempfile.TemporaryDirectory(prefix="evswarm-bench-cache-") as cache:
+            spec = {"batch": str(batch), "out": str(args.work / "out" / "100000_static"), "embedder": "static",
+                    "cache": cache, "use_cache": False, "deduplicate": False, "workers": None}  # fmt: skip
+            r = child(_ANALYZE, spec, rss_limit_mib=args.rss_limit_gib * 1024)
+        show("100000_static_full", r)
+        results["100000_compute_scale"] = {
+            **r,
+            "what_it_measures": "time and memory only: the real 10k batch replicated ten times under new run ids, "
+            "with every cache and the document de-duplication off, so every stage does the work of 100k traces; "
+            "the copies add no behaviour, so its patterns say nothing about quality",
+            "targets": {"seconds": 900, "peak_rss_mib": 8192},
+        }
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    results["machine"] = {"cpus": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2)}
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,9 @@ class AnalyzeConfig(BaseModel):
     workers: int | None = Field(None, ge=1, description="parallel workers; None = one per core (local)")
     address: str | None = Field(None, description="the Ray cluster to join (backend ray); None = a local Ray")
     use_cache: bool = True
+    deduplicate: bool = Field(
+        True, description="embed each distinct document once (off only to measure the full work of every trace)"
+    )
     cache_root: Path | None = None
     progress: bool = True
 

@@ -152,13 +152,18 @@ MODELS: dict[str, tuple[str, Callable[[list[str]], np.ndarray]]] = {
 }
 
 
-def embed(texts: list[str], method: str, cache: EmbeddingCache | None, random_state: int = 42) -> EmbeddingResult:
-    """Embed `texts` with `method`; model methods read and fill the cache."""
+def embed(
+    texts: list[str], method: str, cache: EmbeddingCache | None, random_state: int = 42, *, deduplicate: bool = True
+) -> EmbeddingResult:
+    """Embed `texts` with `method`; model methods read and fill the cache and embed each distinct text once
+    (`deduplicate=False`, with no cache, embeds every text: for measuring the full work only)."""
     if method == "tfidf":
         return EmbeddingResult(tfidf_svd(texts, random_state=random_state), "tfidf+svd", 0, len(texts))
     if method not in MODELS:
         raise EvswarmError(f"unknown embedder {method!r}", hint="choose minilm, static or tfidf")
     key, fn = MODELS[method]
+    if not deduplicate and cache is None and texts:
+        return EmbeddingResult(fn(texts).astype(np.float32), key, 0, len(texts))
     hashes = [text_hash(t) for t in texts]
     found = cache.get(key, sorted(set(hashes))) if cache else {}
     missing = sorted({h for h in hashes if h not in found})

@@ -142,7 +142,7 @@ def analyze(
             docs = documents.build(sub, features)
         with timer.stage("embed"):
             cache = EmbeddingCache(cfg.resolved_cache() / "embeddings.sqlite") if cfg.use_cache else None
-            emb = embed(docs.document.tolist(), cfg.embedder, cache, cfg.random_state)
+            emb = embed(docs.document.tolist(), cfg.embedder, cache, cfg.random_state, deduplicate=cfg.deduplicate)
         cache_root = cfg.resolved_cache() if cfg.use_cache else None
         with timer.stage("reduce"):
             reduced = reduce(emb.vectors, cfg.cluster_dims, cfg.reducer, cfg.n_neighbors, cfg.random_state, cache_root)

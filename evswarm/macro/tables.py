@@ -50,6 +50,12 @@ _OPTIONAL_COLUMNS = (
     "finding_code",
     "finding_severity",
 )
+_SHARED_VALUES = frozenset(
+    {"run_id", "node_kind", "agent_name", "tool_name", "source_agent", "target_agent", "marker", "shape"}
+    | {"finding_code", "finding_severity"}
+)
+"""Columns whose values repeat across events: each distinct value is kept once per chunk (one string object
+shared by every cell that holds it), which makes the event table about a third smaller."""
 CHUNK_BUNDLES = 64
 """Bundles per task: big enough to amortize a task's overhead, small enough for a smooth progress bar."""
 
@@ -71,6 +77,7 @@ class _Columns:
     aliases: list[list[tuple[str, str, str]]] = field(default_factory=list)
     """Per bundle, its log entries that point at a span row: (run_id, alias, event_id)."""
     skipped: list[Skipped] = field(default_factory=list)
+    _values: dict[Any, Any] = field(default_factory=dict)
 
     def add(self, source: str, bundle: dict[str, Any], run_rows: dict[str, dict[str, Any]]) -> None:
         run_id = str((bundle.get("run") or {}).get("run_id"))
@@ -78,8 +85,12 @@ class _Columns:
         self.traces.append(trace_row(bundle, events, run_rows.get(run_id), source))
         self.event_counts.append(len(events))
         self.aliases.append([(run_id, a, e) for a, e in log_aliases(bundle)])
+        pool = self._values
         for col, values in self.events.items():
-            values.extend([e.get(col) for e in events])
+            if col in _SHARED_VALUES:
+                values.extend([pool.setdefault(v, v) for v in (e.get(col) for e in events)])
+            else:
+                values.extend([e.get(col) for e in events])
 
 
 def _frames(parts: Iterable[_Columns]) -> Normalized:
@@ -164,7 +175,9 @@ def _render_chunk(shared: _Shared, sources: list[str]) -> _Columns:
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _render(shared, sources)
+        part = _render(shared, sources)
+        part._values = {}  # not worth sending back
+        return part
     finally:
         if paused:
             gc.enable()
