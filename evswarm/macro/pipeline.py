@@ -101,7 +101,8 @@ def analyze(
         with timer.stage("load + normalize"):
             source = locate(Path(batch_dir))
             with progress.counter(source.bundle_count, "bundles") as advance:
-                norm = load_tables(source, skipped, backend=cfg.compute_backend(), on_bundles=advance)
+                rendered = cfg.resolved_cache() / "rendered.sqlite" if cfg.use_cache else None
+                norm = load_tables(source, skipped, backend=cfg.compute_backend(), on_bundles=advance, cache=rendered)
             if source.missing_bundles:
                 notes.append(
                     f"{len(source.missing_bundles)} runs in the run table have no bundle "

@@ -13,7 +13,7 @@ import gc
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
@@ -21,6 +21,7 @@ import pandas as pd
 from evswarm.compute import Backend, map_chunks
 from evswarm.macro.load import BatchSource, Skipped, decode_bundle, run_row_for
 from evswarm.macro.normalize import bundle_events, log_aliases
+from evswarm.macro.render_cache import RenderCache, bundle_key
 from evswarm.macro.trace_rows import trace_row
 
 EVENT_COLUMNS = [
@@ -79,18 +80,33 @@ class _Columns:
     skipped: list[Skipped] = field(default_factory=list)
     _values: dict[Any, Any] = field(default_factory=dict)
 
-    def add(self, source: str, bundle: dict[str, Any], run_rows: dict[str, dict[str, Any]]) -> None:
-        run_id = str((bundle.get("run") or {}).get("run_id"))
-        events = bundle_events(bundle, run_id)
-        self.traces.append(trace_row(bundle, events, run_rows.get(run_id), source))
-        self.event_counts.append(len(events))
-        self.aliases.append([(run_id, a, e) for a, e in log_aliases(bundle)])
+    def add(self, source: str, rendered: dict[str, Any]) -> None:
+        """Append one rendered bundle (see `render`), read from `source`."""
+        trace = rendered["trace"]
+        trace["source"] = source
+        self.traces.append(trace)
+        columns = rendered["events"]
+        self.event_counts.append(len(columns["run_id"]))
+        self.aliases.append([tuple(a) for a in rendered["aliases"]])
         pool = self._values
         for col, values in self.events.items():
             if col in _SHARED_VALUES:
-                values.extend([pool.setdefault(v, v) for v in (e.get(col) for e in events)])
+                values.extend([pool.setdefault(v, v) for v in columns[col]])
             else:
-                values.extend([e.get(col) for e in events])
+                values.extend(columns[col])
+
+
+def render(bundle: dict[str, Any], run_rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One bundle as its trace row (without `source`), its event columns and its log aliases (JSON-ready)."""
+    run_id = str((bundle.get("run") or {}).get("run_id"))
+    events = bundle_events(bundle, run_id)
+    trace = trace_row(bundle, events, run_rows.get(run_id), "")
+    del trace["source"]
+    return {
+        "trace": trace,
+        "events": {col: [e.get(col) for e in events] for col in EVENT_COLUMNS},
+        "aliases": [(run_id, a, e) for a, e in log_aliases(bundle)],
+    }
 
 
 def _frames(parts: Iterable[_Columns]) -> Normalized:
@@ -135,7 +151,7 @@ def normalize(
     """Build the tables from (source, bundle dict) pairs already in memory; a run id seen again is dropped."""
     part = _Columns()
     for source, bundle in items:
-        part.add(source, bundle, run_rows or {})
+        part.add(source, render(bundle, run_rows or {}))
     return _frames([part])
 
 
@@ -145,6 +161,8 @@ class _Shared:
 
     layout: str
     run_rows: dict[str, dict[str, Any]]
+    cache: str | None
+    """The render cache's file, or None."""
 
 
 def _read(sources: list[str]) -> Iterator[tuple[str, bytes | Exception]]:
@@ -185,9 +203,22 @@ def _render_chunk(shared: _Shared, sources: list[str]) -> _Columns:
 
 def _render(shared: _Shared, sources: list[str]) -> _Columns:
     part = _Columns()
-    for source, raw in _read(sources):
+    read = list(_read(sources))
+    cache = RenderCache(Path(shared.cache)) if shared.cache else None
+    keys: dict[str, bytes] = {}
+    if cache is not None:
+        for source, raw in read:
+            if not isinstance(raw, Exception):
+                keys[source] = bundle_key(raw, shared.layout, shared.run_rows.get(_stem(source)))
+    found = cache.get_many(list(keys.values())) if cache is not None else {}
+    fresh: dict[bytes, dict[str, Any]] = {}
+    for source, raw in read:
         if isinstance(raw, Exception):
             part.skipped.append(Skipped(source, f"cannot read: {raw}"))
+            continue
+        key = keys.get(source)
+        if key is not None and key in found:
+            part.add(source, found[key])
             continue
         try:
             bundle = decode_bundle(raw, source=source, run_row=run_row_for(shared.layout, shared.run_rows, source))
@@ -195,8 +226,17 @@ def _render(shared: _Shared, sources: list[str]) -> _Columns:
             message = getattr(exc, "message", str(exc))
             part.skipped.append(Skipped(source, str(message).removeprefix(f"{source}: ")))
             continue
-        part.add(source, bundle, shared.run_rows)
+        rendered = render(bundle, shared.run_rows)
+        if key is not None and rendered["trace"]["run_id"] == _stem(source):  # its run row is the one keyed
+            fresh[key] = rendered
+        part.add(source, rendered)
+    if cache is not None:
+        cache.put_many(fresh)
     return part
+
+
+def _stem(source: str) -> str:
+    return PurePosixPath(source.rsplit("!", 1)[-1]).stem
 
 
 def load_tables(
@@ -206,12 +246,14 @@ def load_tables(
     backend: Backend | None = None,
     on_bundles: Callable[[int], None] | None = None,
     chunk_size: int = CHUNK_BUNDLES,
+    cache: Path | None = None,
 ) -> Normalized:
     """Read, validate and render every bundle of `source` on `backend` (default: the local pool); append
-    the unreadable ones to `skipped`. `on_bundles(n)` is called as each chunk of n bundles is done."""
+    the unreadable ones to `skipped`. `on_bundles(n)` is called as each chunk of n bundles is done. With
+    `cache` (a `RenderCache` file), bundles rendered before are taken from it and new renderings added."""
     sources = source.sources()
     chunks = [sources[i : i + chunk_size] for i in range(0, len(sources), chunk_size)]
-    shared = _Shared(source.layout, source.run_rows)
+    shared = _Shared(source.layout, source.run_rows, str(cache) if cache is not None else None)
 
     def done(_: int, part: _Columns) -> None:
         if on_bundles is not None:

@@ -6,6 +6,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import orjson
 import pandas as pd
 
 from evswarm.compute import Backend
@@ -58,3 +59,23 @@ def test_bad_and_duplicate_bundles_are_skipped_not_fatal(batch_dir: Path, tmp_pa
     run_id = tables.traces.run_id[tables.traces.source == str(paths[10])].item()
     assert tables.events.groupby("run_id").seq.apply(lambda s: list(s) == list(range(len(s)))).all()
     assert (tables.events.run_id == run_id).sum() == tables.traces.set_index("run_id").event_count[run_id]
+
+
+def test_render_cache_gives_the_same_tables_and_notices_changes(batch_dir: Path, tmp_path: Path) -> None:
+    root = tmp_path / "cached"
+    shutil.copytree(batch_dir, root)
+    cache = tmp_path / "rendered.sqlite"
+    plain, _ = _load(root, backend=Backend(workers=1))
+    cold, _ = _load(root, backend=Backend(workers=2), chunk_size=9, cache=cache)
+    warm, _ = _load(root, backend=Backend(workers=1), cache=cache)
+    _same(plain, cold)
+    _same(plain, warm)
+    # a bundle edited in place is rendered again, not served stale
+    path = sorted((root / "bundles").glob("run_*.json"))[0]
+    bundle = orjson.loads(path.read_bytes())
+    bundle["spans"] = bundle["spans"][:3]
+    path.write_bytes(orjson.dumps(bundle))
+    edited, _ = _load(root, backend=Backend(workers=1), cache=cache)
+    run_id = bundle["run"]["run_id"]
+    assert edited.traces.set_index("run_id").span_count[run_id] == 3
+    assert (edited.events.run_id == run_id).sum() < (plain.events.run_id == run_id).sum()
