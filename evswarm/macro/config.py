@@ -32,6 +32,12 @@ class AnalyzeConfig(BaseModel):
     min_cluster_size: int | None = Field(None, ge=2, description="None = max(8, n/40)")
     min_samples: int | None = Field(None, ge=1, description="None = min_cluster_size // 2")
     cluster_selection: Literal["leaf", "eom"] = Field("leaf", description="HDBSCAN cluster selection method")
+    fit_limit: int | None = Field(
+        20_000,
+        ge=20,
+        description="traces UMAP and HDBSCAN are fitted on when more are analyzed (a seeded sample; the rest are "
+        "placed and assigned with the fitted models, and the report says so); None fits on all",
+    )
     random_state: int = 42
     top_terms: int = 8
     top_patterns: int = Field(20, ge=1, description="patterns the report tells a root-cause story for")

@@ -146,10 +146,19 @@ def analyze(
             emb = embed(docs.document.tolist(), cfg.embedder, cache, cfg.random_state, deduplicate=cfg.deduplicate)
         cache_root = cfg.resolved_cache() if cfg.use_cache else None
         with timer.stage("reduce"):
-            reduced = reduce(emb.vectors, cfg.cluster_dims, cfg.reducer, cfg.n_neighbors, cfg.random_state, cache_root)
+            reduced = reduce(
+                emb.vectors, cfg.cluster_dims, cfg.reducer, cfg.n_neighbors, cfg.random_state, cache_root, cfg.fit_limit
+            )
             coords = picture_coordinates(reduced, cfg.random_state)
         with timer.stage("cluster"):
-            clus = cluster(reduced, cfg.min_cluster_size, cfg.min_samples, cfg.cluster_selection)
+            clus = cluster(
+                reduced,
+                cfg.min_cluster_size,
+                cfg.min_samples,
+                cfg.cluster_selection,
+                fit_limit=cfg.fit_limit,
+                random_state=cfg.random_state,
+            )
             if clus.note:
                 notes.append(clus.note.capitalize() + ".")
         with timer.stage("label + rank"):

@@ -50,7 +50,22 @@ def _pca(x: np.ndarray, dims: int, random_state: int) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _umap(x: np.ndarray, dims: int, n_neighbors: int, random_state: int, numba_cache: Path) -> np.ndarray:
+def fit_sample(n: int, limit: int | None, random_state: int) -> np.ndarray | None:
+    """The rows a model is fitted on when there are more than `limit` (a seeded sample, in row order), or None
+    to fit on all of them."""
+    if limit is None or n <= limit:
+        return None
+    return np.sort(np.random.default_rng(random_state).choice(n, size=limit, replace=False))
+
+
+def _sampled(n: int, limit: int | None) -> tuple[int, ...]:
+    """The sampling's part of a cache key: nothing when every row is fitted (keys made before sampling stay)."""
+    return (limit,) if limit is not None and n > limit else ()
+
+
+def _umap(
+    x: np.ndarray, dims: int, n_neighbors: int, random_state: int, numba_cache: Path, limit: int | None = None
+) -> np.ndarray:
     numba_cache.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache))
     import umap
@@ -64,22 +79,38 @@ def _umap(x: np.ndarray, dims: int, n_neighbors: int, random_state: int, numba_c
         random_state=random_state,
         n_jobs=1,
     )
+    sample = fit_sample(x.shape[0], limit, random_state)
     with threadpool_limits(limits=1):  # one BLAS thread: summation order, hence the layout, never varies
-        return np.asarray(reducer.fit_transform(x), dtype=np.float32)
+        if sample is None:
+            return np.asarray(reducer.fit_transform(x), dtype=np.float32)
+        out = np.empty((x.shape[0], dims), dtype=np.float32)
+        out[sample] = reducer.fit_transform(x[sample])
+        rest = np.setdiff1d(np.arange(x.shape[0]), sample)
+        out[rest] = reducer.transform(x[rest])
+        return out
 
 
 def reduce(
-    x: np.ndarray, dims: int, method: str, n_neighbors: int, random_state: int, cache_root: Path | None
+    x: np.ndarray,
+    dims: int,
+    method: str,
+    n_neighbors: int,
+    random_state: int,
+    cache_root: Path | None,
+    fit_limit: int | None = None,
 ) -> np.ndarray:
-    """Reduce rows of `x` to `dims` columns; tiny inputs (< 6 rows) fall back to PCA."""
+    """Reduce rows of `x` to `dims` columns; tiny inputs (< 6 rows) fall back to PCA. With more than
+    `fit_limit` rows, UMAP is fitted on a seeded sample of that size and the other rows are placed with it."""
     n = x.shape[0]
     if method == "pca" or n < 6:
         return _pca(x, dims, random_state)
     nn = max(2, min(n_neighbors, n - 1))
-    path = cache_root / "reduce" / f"umap-{_key(x, dims, nn, random_state)}.npy" if cache_root else None
+    key = _key(x, dims, nn, random_state, *_sampled(n, fit_limit))
+    path = cache_root / "reduce" / f"umap-{key}.npy" if cache_root else None
     if path is not None and path.is_file() and (hit := _load(path)) is not None:
         return hit
-    out = _umap(x, min(dims, n - 2), nn, random_state, (cache_root or Path.home() / ".cache" / "evswarm") / "numba")
+    numba = (cache_root or Path.home() / ".cache" / "evswarm") / "numba"
+    out = _umap(x, min(dims, n - 2), nn, random_state, numba, fit_limit)
     if out.shape[1] < dims:
         out = np.hstack([out, np.zeros((n, dims - out.shape[1]), dtype=np.float32)])
     if path is not None:
