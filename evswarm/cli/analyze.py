@@ -61,7 +61,9 @@ def analyze_command(
         help="The version set every other one is compared with (default: the first whose name contains "
         "'base', else the first in name order; the report names it).",
     ),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Ignore and do not fill the caches (rendered bundles, embeddings, UMAP layouts)."),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Ignore and do not fill the caches (rendered bundles, embeddings, UMAP layouts)."
+    ),
     backend: str = typer.Option(
         "local",
         "--backend",
