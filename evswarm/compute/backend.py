@@ -10,6 +10,13 @@ Contract of `map_chunks(task, shared, chunks, backend=..., on_done=...)`:
   writes), in completion order.
 - Ctrl-C or SIGTERM stops every worker within a second or two and raises `Interrupted` carrying the results
   of the chunks that finished.
+- A task's exception is raised here as the same exception (type and message) on every backend, and stops
+  the chunks still running; on Ray, a lost worker or cluster is an EvswarmError naming the chunk.
+- Ray needs the task's module importable on every worker (the same evswarm installed) and any path in
+  `shared` or a chunk to mean the same on every node.
+
+`check_backend(backend)` fails fast (EvswarmError) on a backend that cannot run, before a stage writes;
+`start_backend(backend)` starts (or joins) it ahead of the first map.
 """
 
 from __future__ import annotations
@@ -58,6 +65,25 @@ class Interrupted(Exception):
     def __init__(self, done: dict[int, Any]) -> None:
         super().__init__("interrupted")
         self.done = done
+
+
+def check_backend(backend: Backend) -> None:
+    """Fail fast, before a stage writes anything, on a backend that cannot run here: for Ray, the package
+    is missing or `address` is malformed or does not answer (EvswarmError naming it)."""
+    if backend.kind == "ray":
+        import evswarm.compute.ray_cluster as ray_cluster
+
+        ray_cluster.check_ray(backend.address)
+
+
+def start_backend(backend: Backend) -> None:
+    """Start or join the backend now rather than at the first `map_chunks` (a local Ray instance takes
+    seconds to start), so that what follows, a progress bar for instance, times the work alone. Idempotent;
+    nothing to do for the local pool."""
+    if backend.kind == "ray":
+        import evswarm.compute.ray_cluster as ray_cluster
+
+        ray_cluster.connect(backend)
 
 
 def map_chunks(

@@ -136,10 +136,14 @@ def map_chunks(
             max_workers=min(workers, len(chunks)), initializer=_start_worker, initargs=(os.getpid(), task, shared)
         )
         pending: dict[Future[R], int] = {pool.submit(_run_chunk, chunk): i for i, chunk in enumerate(chunks)}
-        while pending and not stop.is_set():
-            finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in finished:
-                finish(pending.pop(future), future.result())
+        try:
+            while pending and not stop.is_set():
+                finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    finish(pending.pop(future), future.result())
+        except BaseException:
+            _stop_pool(pool)  # a task's error (or on_done's) stops the other chunks too
+            raise
         if stop.is_set():
             _stop_pool(pool)
             raise Interrupted(dict(done))

@@ -1,0 +1,118 @@
+"""Joining Ray quietly: a local instance sized to this machine, or an existing cluster at an address.
+
+A local instance listens on 127.0.0.1 only, starts no dashboard, reports no usage and keeps its logs in
+its session directory (under /tmp/ray), off the user's terminal; its workers import the same evswarm as
+this process. An address is checked before Ray is asked to join it, so a wrong one fails in seconds with
+a message naming it rather than after Ray's own minute of retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from evswarm.compute.backend import Backend
+from evswarm.core.errors import EvswarmError
+
+_QUIET_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",  # no usage report leaves the machine
+    "RAY_DEDUP_LOGS": "0",
+    "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",
+}
+REACH_TIMEOUT = 3.0
+"""Seconds to wait for a cluster address to accept a connection."""
+
+_joined: tuple[str | None, int | None] | None = None
+"""(address, CPUs of a local instance) of the Ray this process joined, None before it joins one."""
+
+
+def _import_ray() -> Any:
+    for key, value in _QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    try:
+        import ray
+    except ImportError as exc:  # pragma: no cover - ray is a declared dependency
+        raise EvswarmError("--backend ray needs the `ray` package", hint="pip install 'ray>=2.50,<3'") from exc
+    return ray
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """The host and port an address names (`ray://host:port` or `host:port`), None for `auto`/`local`."""
+    bare = address.removeprefix("ray://")
+    if bare in ("auto", "local"):
+        return None
+    host, sep, port = bare.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise EvswarmError(
+            f"--address {address!r} is not a Ray address",
+            hint="use HOST:PORT (the head's GCS, usually port 6379), ray://HOST:10001 (Ray Client) or auto",
+        )
+    return host.strip("[]"), int(port)
+
+
+def check_reachable(address: str) -> None:
+    """EvswarmError unless `address` is well formed and, when it names a host, accepts a TCP connection."""
+    where = _host_port(address)
+    if where is None:
+        return
+    try:
+        with socket.create_connection(where, timeout=REACH_TIMEOUT):
+            pass
+    except OSError as exc:
+        raise EvswarmError(
+            f"cannot reach Ray at {address}: {exc.strerror or exc}",
+            hint="is the cluster up (`ray status` on its head node)? Drop --address to start Ray on this machine",
+        ) from exc
+
+
+def check_ray(address: str | None) -> None:
+    """EvswarmError unless Ray is installed and `address` (when given) is well formed and answers."""
+    _import_ray()
+    if address is not None:
+        check_reachable(address)
+
+
+def _worker_env() -> dict[str, Any]:
+    """The runtime environment of a local instance's workers: this process's evswarm first on their path,
+    so a worker never imports another checkout installed in the same virtualenv."""
+    here = str(Path(__file__).resolve().parents[2])
+    path = [here, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != here)]
+    return {"env_vars": {"PYTHONPATH": os.pathsep.join(path), **_QUIET_ENV}}
+
+
+def connect(backend: Backend) -> Any:
+    """The `ray` module, joined to the cluster `backend` names (started, for a local instance), once per
+    process: a later call for the same cluster reuses it (a local instance with at least as many CPUs), one
+    for another cluster leaves the first. Ray that the caller initialized itself is used as it is."""
+    global _joined
+    ray = _import_ray()
+    wanted = (backend.address, None if backend.address else backend.local_workers())
+    if ray.is_initialized():
+        if _joined is None or (wanted[0] == _joined[0] and (wanted[1] or 0) <= (_joined[1] or 0)):
+            return ray
+        ray.shutdown()
+    if backend.address is not None:
+        check_reachable(backend.address)
+    options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
+    if backend.address is None:
+        options.update(
+            address="local",
+            num_cpus=wanted[1],
+            include_dashboard=False,
+            _node_ip_address="127.0.0.1",
+            runtime_env=_worker_env(),
+        )
+    else:
+        options.update(address=backend.address, runtime_env={"env_vars": dict(_QUIET_ENV)})
+    try:
+        ray.init(**options)
+    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+        raise EvswarmError(
+            f"cannot {'join Ray at ' + backend.address if backend.address else 'start a local Ray instance'}: {exc}",
+            hint="check --address (HOST:6379, ray://HOST:10001 or auto), or drop it to start Ray on this machine",
+        ) from exc
+    _joined = wanted
+    return ray
