@@ -69,11 +69,11 @@ class Interrupted(Exception):
 
 def check_backend(backend: Backend) -> None:
     """Fail fast, before a stage writes anything, on a backend that cannot run here: for Ray, the package
-    is missing or `address` is malformed or does not answer (EvswarmError naming it)."""
+    is missing, or `address` is malformed, does not answer or cannot be joined (EvswarmError naming it)."""
     if backend.kind == "ray":
         import evswarm.compute.ray_cluster as ray_cluster
 
-        ray_cluster.check_ray(backend.address)
+        ray_cluster.check_ray(backend)
 
 
 def start_backend(backend: Backend) -> None:

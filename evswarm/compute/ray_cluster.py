@@ -1,9 +1,10 @@
 """Joining Ray quietly: a local instance sized to this machine, or an existing cluster at an address.
 
-A local instance listens on 127.0.0.1 only, starts no dashboard, reports no usage and keeps its logs in
-its session directory (under /tmp/ray), off the user's terminal; its workers import the same evswarm as
-this process. An address is checked before Ray is asked to join it, so a wrong one fails in seconds with
-a message naming it rather than after Ray's own minute of retries.
+A local instance talks only within this machine, starts no dashboard UI (Ray keeps its minimal head
+process, bound to 127.0.0.1), reports no usage and keeps its logs in its session directory (under
+/tmp/ray), off the user's terminal; its workers import the same evswarm as this process. An address is
+checked before Ray is asked to join it, so a wrong one fails in seconds with a message naming it rather
+than after Ray's own retries.
 """
 
 from __future__ import annotations
@@ -68,11 +69,12 @@ def check_reachable(address: str) -> None:
         ) from exc
 
 
-def check_ray(address: str | None) -> None:
-    """EvswarmError unless Ray is installed and `address` (when given) is well formed and answers."""
+def check_ray(backend: Backend) -> None:
+    """EvswarmError unless Ray is installed and, when `backend` names a cluster, it can be joined (joining
+    takes a second or two, so it is done now; a local instance starts later, when there is work)."""
     _import_ray()
-    if address is not None:
-        check_reachable(address)
+    if backend.address is not None:
+        connect(backend)
 
 
 def _worker_env() -> dict[str, Any]:
@@ -90,19 +92,20 @@ def connect(backend: Backend) -> Any:
     global _joined
     ray = _import_ray()
     wanted = (backend.address, None if backend.address else backend.local_workers())
-    if ray.is_initialized():
-        if _joined is None or (wanted[0] == _joined[0] and (wanted[1] or 0) <= (_joined[1] or 0)):
-            return ray
-        ray.shutdown()
+    if ray.is_initialized() and (
+        _joined is None or (wanted[0] == _joined[0] and (wanted[1] or 0) <= (_joined[1] or 0))
+    ):
+        return ray
     if backend.address is not None:
         check_reachable(backend.address)
+    if ray.is_initialized():
+        ray.shutdown()
     options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
     if backend.address is None:
         options.update(
             address="local",
             num_cpus=wanted[1],
             include_dashboard=False,
-            _node_ip_address="127.0.0.1",
             runtime_env=_worker_env(),
         )
     else:
