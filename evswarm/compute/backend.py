@@ -11,7 +11,7 @@ Contract of `map_chunks(task, shared, chunks, backend=..., on_done=...)`:
 - Ctrl-C or SIGTERM stops every worker within a second or two and raises `Interrupted` carrying the results
   of the chunks that finished.
 - A task's exception is raised here as the same exception (type and message) on every backend, and stops
-  the chunks still running; on Ray, a lost worker or cluster is an EvswarmError naming the chunk.
+  the chunks still running; a worker that dies (or, on Ray, a cluster that goes away) is `WorkerLost`.
 - Ray needs the task's module importable on every worker (the same evswarm installed) and any path in
   `shared` or a chunk to mean the same on every node.
 
@@ -57,6 +57,13 @@ class Backend:
     def local_workers(self) -> int:
         """Worker processes of the local pool."""
         return self.workers or os.cpu_count() or 1
+
+
+class WorkerLost(EvswarmError):
+    """A worker process died (killed, out of memory) or the Ray cluster went away while running a chunk;
+    the chunks that finished are written, so running the same command again resumes."""
+
+    exit_code = 1
 
 
 class Interrupted(Exception):

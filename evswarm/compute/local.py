@@ -14,9 +14,10 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from evswarm.compute.backend import Interrupted
+from evswarm.compute.backend import Interrupted, WorkerLost
 
 S = TypeVar("S")
 C = TypeVar("C")
@@ -140,7 +141,15 @@ def map_chunks(
             while pending and not stop.is_set():
                 finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    finish(pending.pop(future), future.result())
+                    i = pending.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool as exc:
+                        raise WorkerLost(
+                            f"a worker process died while running chunk {i} ({exc})",
+                            hint="out of memory, or killed? Run the same command again to resume",
+                        ) from None
+                    finish(i, result)
         except BaseException:
             _stop_pool(pool)  # a task's error (or on_done's) stops the other chunks too
             raise

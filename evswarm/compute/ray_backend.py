@@ -7,7 +7,7 @@ worker node needs the same evswarm version installed, and tasks write where the 
 point, so batch directories must be on storage every node sees.
 
 Errors keep the local pool's shape: a task's exception is raised here as the same exception (type and
-message); a worker that dies or a cluster that goes away is an EvswarmError naming the chunk. On the first
+message); a worker that dies or a cluster that goes away is `WorkerLost` naming the chunk. On the first
 error, on Ctrl-C and on SIGTERM every task still running is cancelled (its worker killed).
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from evswarm import __version__
-from evswarm.compute.backend import Backend, Interrupted
+from evswarm.compute.backend import Backend, Interrupted, WorkerLost
 from evswarm.compute.local import stop_requested
 from evswarm.compute.ray_cluster import connect
 from evswarm.core.errors import EvswarmError
@@ -64,9 +64,10 @@ def _result(ray: Any, ref: Any, index: int) -> Any:
             raise cause from None
         raise EvswarmError(f"chunk {index} failed on Ray: {exc}") from None
     except ray.exceptions.RayError as exc:
-        raise EvswarmError(
-            f"chunk {index} was lost on Ray ({type(exc).__name__}): {str(exc).splitlines()[0] if str(exc) else ''}",
-            hint="a worker died (out of memory?) or the cluster went away; run the same command again to resume",
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise WorkerLost(
+            f"a Ray worker died or the cluster went away while running chunk {index} ({type(exc).__name__}: {first})",
+            hint="out of memory, or a node lost? Run the same command again to resume",
         ) from None
 
 

@@ -65,3 +65,10 @@ def first_then_block(marker: str, chunk: int) -> int:
         time.sleep(0.05)
     Path(f"{marker}.{chunk}.finished").write_text("the interruption did not stop this chunk")
     return chunk
+
+
+def die_on_one(shared: str, chunk: int) -> int:
+    """Chunk 1's worker process dies (as if killed or out of memory)."""
+    if chunk == 1:
+        os._exit(1)
+    return chunk

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from evswarm.compute import Backend, Interrupted, check_backend, map_chunks
+from evswarm.compute import Backend, Interrupted, WorkerLost, check_backend, map_chunks
 from evswarm.core.errors import EvswarmError
 from tests.compute import tasks
 
@@ -47,6 +47,12 @@ def test_a_task_error_is_raised_as_itself(backend: Backend) -> None:
         map_chunks(tasks.fail_on_three, "batch", list(range(6)), backend=backend)
     with pytest.raises(EvswarmError, match=r"^batch: chunk 2 names a missing file$"):
         map_chunks(tasks.user_error_on_two, "batch", list(range(4)), backend=backend)
+
+
+def test_a_worker_that_dies_is_worker_lost_naming_its_chunk(backend: Backend) -> None:
+    with pytest.raises(WorkerLost, match="chunk 1") as lost:
+        map_chunks(tasks.die_on_one, "batch", [0, 1], backend=backend)
+    assert lost.value.exit_code == 1
 
 
 def test_ctrl_c_stops_every_chunk_and_keeps_what_finished(backend: Backend, tmp_path: Path) -> None:
