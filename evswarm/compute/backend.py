@@ -1,4 +1,4 @@
-"""The backend choice and the contract every backend keeps.
+"""The backend choice, its errors, and the contract every backend keeps (`evswarm.compute.mapping` runs it).
 
 Contract of `map_chunks(task, shared, chunks, backend=..., on_done=...)`:
 - `task(shared, chunk)` runs once per chunk, in a worker process (in this process when the backend has
@@ -22,15 +22,10 @@ Contract of `map_chunks(task, shared, chunks, backend=..., on_done=...)`:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from evswarm.core.errors import EvswarmError
-
-S = TypeVar("S")
-C = TypeVar("C")
-R = TypeVar("R")
 
 BackendKind = Literal["local", "ray"]
 
@@ -72,41 +67,3 @@ class Interrupted(Exception):
     def __init__(self, done: dict[int, Any]) -> None:
         super().__init__("interrupted")
         self.done = done
-
-
-def check_backend(backend: Backend) -> None:
-    """Fail fast, before a stage writes anything, on a backend that cannot run here: for Ray, the package
-    is missing, or `address` is malformed, does not answer or cannot be joined (EvswarmError naming it)."""
-    if backend.kind == "ray":
-        import evswarm.compute.ray_cluster as ray_cluster
-
-        ray_cluster.check_ray(backend)
-
-
-def start_backend(backend: Backend) -> None:
-    """Start or join the backend now rather than at the first `map_chunks` (a local Ray instance takes
-    seconds to start), so that what follows, a progress bar for instance, times the work alone. Idempotent;
-    nothing to do for the local pool."""
-    if backend.kind == "ray":
-        import evswarm.compute.ray_cluster as ray_cluster
-
-        ray_cluster.connect(backend)
-
-
-def map_chunks(
-    task: Callable[[S, C], R],
-    shared: S,
-    chunks: Sequence[C],
-    *,
-    backend: Backend | None = None,
-    on_done: Callable[[int, R], None] | None = None,
-) -> list[R]:
-    """Run `task(shared, chunk)` for every chunk on `backend` (see the module docstring for the contract)."""
-    backend = backend or Backend()
-    if backend.kind == "ray":
-        import evswarm.compute.ray_backend as ray_backend
-
-        return ray_backend.map_chunks(task, shared, chunks, backend, on_done)
-    import evswarm.compute.local as local
-
-    return local.map_chunks(task, shared, chunks, backend.local_workers(), on_done)
