@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from evswarm.compute import Backend
+
 
 class NetworkBlockedError(RuntimeError):
     pass
@@ -37,3 +39,18 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
     monkeypatch.setattr(socket, "getaddrinfo", guarded_lookup)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     yield attempts
+
+
+@pytest.fixture(scope="session")
+def ray_backend() -> Iterator[Backend]:
+    """One real local Ray instance (2 CPUs) for every test of this process that runs on Ray: starting one
+    takes 10-20 s here. Yields the `Backend` that joins it; `map_chunks` on any `--backend ray` without an
+    address reuses it. Shut down at the end of the session."""
+    from evswarm.compute import start_backend
+
+    backend = Backend("ray", workers=2)
+    start_backend(backend)
+    yield backend
+    import ray
+
+    ray.shutdown()

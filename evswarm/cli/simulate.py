@@ -52,7 +52,27 @@ def simulate_command(
         "Default: the mixed rollout schedule.",
     ),
     workers: int | None = typer.Option(
-        None, "--workers", metavar="K", show_default=False, help="Worker processes (default: one per core)."
+        None,
+        "--workers",
+        metavar="K",
+        show_default=False,
+        help="Worker processes (default: one per core); with --backend ray, at most K runs' tasks at once "
+        "(default: every CPU Ray has).",
+    ),
+    backend: str = typer.Option(
+        "local",
+        "--backend",
+        metavar="local|ray",
+        help="local: a process pool on this machine; ray: Ray tasks, on a local Ray instance sized to this "
+        "machine or on the cluster at --address. Same files either way.",
+    ),
+    address: str | None = typer.Option(
+        None,
+        "--address",
+        metavar="ADDR",
+        show_default=False,
+        help="With --backend ray: the Ray cluster to join (HOST:6379, ray://HOST:10001 or auto). The batch "
+        "directory must be on storage every node sees.",
     ),
     versions: Path | None = typer.Option(
         None,
@@ -90,6 +110,8 @@ def simulate_command(
         model=model,
         base_url=base_url,
         progress=not quiet,
+        backend=backend,
+        address=address,
     )
     statuses = ", ".join(f"{k} {v}" for k, v in report.status_counts.items())
     console.print(

@@ -51,7 +51,32 @@ def verify_command(
             "version file, else the built-in sets).",
         ),
     ] = None,
-    workers: Annotated[int | None, typer.Option(metavar="N", help="Worker processes (default: one per core).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Worker processes (default: one per core); with --backend ray, at most N tasks at once.",
+        ),
+    ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            metavar="local|ray",
+            help="local: a process pool on this machine; ray: Ray tasks, on a local Ray instance or the cluster "
+            "at --address. Same verdicts either way.",
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            metavar="ADDR",
+            show_default=False,
+            help="With --backend ray: the Ray cluster to join (HOST:6379, ray://HOST:10001 or auto); the batch and "
+            "analysis directories must be on storage every node sees.",
+        ),
+    ] = None,
     model: Annotated[
         str | None,
         typer.Option(
@@ -87,7 +112,7 @@ def verify_command(
     where = analysis or batch_dir / "analysis"
     report = verify(
         batch_dir, where, reference=reference, versions=versions, patterns=patterns, suspects=suspects,
-        max_runs=max_runs, workers=workers, model=model, progress=not quiet,
+        max_runs=max_runs, workers=workers, model=model, progress=not quiet, backend=backend, address=address,
     )  # fmt: skip
     console = Console(soft_wrap=True)
     table = Table(title="Causes tested by intervention", header_style="bold", show_lines=False)

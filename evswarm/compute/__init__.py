@@ -4,6 +4,7 @@
 re-runs and the per-trace stages of analysis all go through it, so each runs the same way on every backend.
 """
 
-from evswarm.compute.backend import Backend, Interrupted, map_chunks
+from evswarm.compute.backend import Backend, Interrupted, WorkerLost
+from evswarm.compute.mapping import check_backend, map_chunks, start_backend
 
-__all__ = ["Backend", "Interrupted", "map_chunks"]
+__all__ = ["Backend", "Interrupted", "WorkerLost", "check_backend", "map_chunks", "start_backend"]

@@ -1,4 +1,4 @@
-"""The backend choice and the contract every backend keeps.
+"""The backend choice, its errors, and the contract every backend keeps (`evswarm.compute.mapping` runs it).
 
 Contract of `map_chunks(task, shared, chunks, backend=..., on_done=...)`:
 - `task(shared, chunk)` runs once per chunk, in a worker process (in this process when the backend has
@@ -10,20 +10,22 @@ Contract of `map_chunks(task, shared, chunks, backend=..., on_done=...)`:
   writes), in completion order.
 - Ctrl-C or SIGTERM stops every worker within a second or two and raises `Interrupted` carrying the results
   of the chunks that finished.
+- A task's exception is raised here as the same exception (type and message) on every backend, and stops
+  the chunks still running; a worker that dies (or, on Ray, a cluster that goes away) is `WorkerLost`.
+- Ray needs the task's module importable on every worker (the same evswarm installed) and any path in
+  `shared` or a chunk to mean the same on every node.
+
+`check_backend(backend)` fails fast (EvswarmError) on a backend that cannot run, before a stage writes;
+`start_backend(backend)` starts (or joins) it ahead of the first map.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from evswarm.core.errors import EvswarmError
-
-S = TypeVar("S")
-C = TypeVar("C")
-R = TypeVar("R")
 
 BackendKind = Literal["local", "ray"]
 
@@ -52,28 +54,16 @@ class Backend:
         return self.workers or os.cpu_count() or 1
 
 
+class WorkerLost(EvswarmError):
+    """A worker process died (killed, out of memory) or the Ray cluster went away while running a chunk;
+    the chunks that finished are written, so running the same command again resumes."""
+
+    exit_code = 1
+
+
 class Interrupted(Exception):
     """Ctrl-C (or SIGTERM) stopped the work; `done` maps each finished chunk's index to its result."""
 
     def __init__(self, done: dict[int, Any]) -> None:
         super().__init__("interrupted")
         self.done = done
-
-
-def map_chunks(
-    task: Callable[[S, C], R],
-    shared: S,
-    chunks: Sequence[C],
-    *,
-    backend: Backend | None = None,
-    on_done: Callable[[int, R], None] | None = None,
-) -> list[R]:
-    """Run `task(shared, chunk)` for every chunk on `backend` (see the module docstring for the contract)."""
-    backend = backend or Backend()
-    if backend.kind == "ray":
-        import evswarm.compute.ray_backend as ray_backend
-
-        return ray_backend.map_chunks(task, shared, chunks, backend, on_done)
-    import evswarm.compute.local as local
-
-    return local.map_chunks(task, shared, chunks, backend.local_workers(), on_done)

@@ -14,9 +14,10 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from evswarm.compute.backend import Interrupted
+from evswarm.compute.backend import Interrupted, WorkerLost
 
 S = TypeVar("S")
 C = TypeVar("C")
@@ -136,10 +137,22 @@ def map_chunks(
             max_workers=min(workers, len(chunks)), initializer=_start_worker, initargs=(os.getpid(), task, shared)
         )
         pending: dict[Future[R], int] = {pool.submit(_run_chunk, chunk): i for i, chunk in enumerate(chunks)}
-        while pending and not stop.is_set():
-            finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in finished:
-                finish(pending.pop(future), future.result())
+        try:
+            while pending and not stop.is_set():
+                finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i = pending.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool as exc:
+                        raise WorkerLost(
+                            f"a worker process died while running chunk {i} ({exc})",
+                            hint="out of memory, or killed? Run the same command again to resume",
+                        ) from None
+                    finish(i, result)
+        except BaseException:
+            _stop_pool(pool)  # a task's error (or on_done's) stops the other chunks too
+            raise
         if stop.is_set():
             _stop_pool(pool)
             raise Interrupted(dict(done))

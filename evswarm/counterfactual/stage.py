@@ -17,6 +17,7 @@ from pathlib import Path
 import orjson
 from statsmodels.stats.proportion import proportion_confint
 
+from evswarm.compute import Backend, check_backend
 from evswarm.core.analysis import CauseRow, CounterfactualRunRow, TracePatternRow, read_table, write_table
 from evswarm.core.errors import EvswarmError
 from evswarm.core.labels import LabelRow, read_labels
@@ -131,15 +132,21 @@ def verify(
     model: str | None = None,
     progress: bool = True,
     grade: Callable[[Path], object] | None = None,
+    backend: str = "local",
+    address: str | None = None,
 ) -> VerifyReport:
     """Verify the top `patterns` patterns' top `suspects` suspects of the analysis in `analysis`, re-running
     at most `max_runs` member runs per pattern (None: all).
 
     Re-run bundles go to `analysis/counterfactual/<intervention>/` (graded there, like any batch); the
     verdicts to `analysis/causes.{json,csv}` and the per-run twins to `analysis/counterfactual_runs`.
-    Bundles already re-run are kept, so a second `verify` over the same analysis re-runs nothing."""
+    Bundles already re-run are kept, so a second `verify` over the same analysis re-runs nothing.
+    `backend` runs the re-runs on the local pool (`local`) or on Ray (`ray`, at `address` or a local
+    instance), with the same results."""
     if patterns < 1 or suspects < 1 or (max_runs is not None and max_runs < 1):
         raise EvswarmError("--patterns, --suspects and --max-runs must be at least 1")
+    engine = Backend(backend, workers, address)  # type: ignore[arg-type]  # checked in Backend
+    check_backend(engine)
     manifest, labels = _check(batch, analysis, model)
     batch_versions = with_reference(versions_of(BatchLayout(batch), manifest), manifest, reference, versions)
     plans = plan(analysis, batch_versions, reference, patterns, suspects, max_runs)
@@ -174,6 +181,7 @@ def verify(
             progress=progress,
             model=model,
             versions=batch_versions,
+            backend=engine,
         )
         errors.update({(test.slug, r): e for r, e in done.items() if e})
         _grade_if_needed(out, grade)

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from evswarm import __version__
 from evswarm.agents.live import MODEL_ERROR_CODES, NOT_ATTEMPTED_NOTE
 from evswarm.agents.providers import parse_model
+from evswarm.compute import Backend, check_backend, start_backend
 from evswarm.core.bundle import Bundle
 from evswarm.core.errors import BundleError, EvswarmError
 from evswarm.core.io import atomic_write_json, atomic_write_jsonl, read_bundle
@@ -159,15 +160,23 @@ def simulate(
     model: str = "offline",
     base_url: str | None = None,
     progress: bool = True,
+    backend: str = "local",
+    address: str | None = None,
 ) -> BatchReport:
     """Run `runs` scenarios of batch `seed` into `out`, finishing whatever an earlier attempt left undone.
 
     Runs spread over `version_sets` (uniformly), else over the schedule; `versions` is a version file whose
     sets stand beside the built-in ones. Every agent whose version names no model runs on `model`.
     Ctrl-C (or SIGTERM) stops within seconds, keeps every complete bundle and raises
-    `SimulationInterrupted`; running the same call again finishes the batch."""
+    `SimulationInterrupted`; running the same call again finishes the batch.
+
+    `backend` runs the runs on the local process pool (`local`, `workers` processes) or on Ray (`ray`, at
+    most `workers` tasks at once, on the cluster at `address` or a local instance); the files are the same
+    byte for byte either way."""
     started = time.perf_counter()
     _check_arguments(runs, workers)
+    engine = Backend(backend, workers, address)  # type: ignore[arg-type]  # checked in Backend
+    check_backend(engine)
     choice = parse_model(model, base_url)
     catalog = load_catalog(versions)
     plan = batch_versions(catalog, version_sets, model, base_url)
@@ -202,12 +211,17 @@ def simulate(
         agent_models=models,
     )
     worker_count = min(workers or os.cpu_count() or 1, max(len(todo), 1))
+    if engine.kind == "local":
+        engine = Backend(workers=worker_count)
     outcomes: list[Outcome] = []
     if todo:
+        start_backend(engine)
         bar = tqdm(total=len(todo), unit="run", desc="simulate", disable=not progress, dynamic_ncols=True)
         with bar:
             try:
-                outcomes = run_jobs(split(todo, template), worker_count, lambda chunk: bar.update(len(chunk)))
+                outcomes = run_jobs(
+                    split(todo, template), worker_count, lambda chunk: bar.update(len(chunk)), backend=engine
+                )
             except Interrupted as stop:
                 done = len(complete) + sum(1 for *_, error in stop.done if error is None)
                 raise SimulationInterrupted(

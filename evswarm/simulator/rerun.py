@@ -15,6 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from evswarm.agents.providers import parse_model
+from evswarm.compute import Backend, start_backend
 from evswarm.core.bundle import Bundle
 from evswarm.core.errors import EvswarmError
 from evswarm.core.io import atomic_write_json, parse_bundle
@@ -62,13 +63,15 @@ def rerun(
     progress: bool = True,
     model: str | None = None,
     versions: BatchVersions | None = None,
+    backend: Backend | None = None,
 ) -> dict[str, str | None]:
     """Re-run `run_ids` of the batch in `source` under `intervention` into `out`/bundles.
 
     The runs use `versions` (default: the batch's recorded `versions.json`), each agent on the model it
     ran on.
     Returns run id -> None (its bundle is in `out`) or the runner error. `model` overrides every agent's
-    model (a live batch can only be re-run on a model)."""
+    model (a live batch can only be re-run on a model). `backend` (default: the local pool with `workers`
+    processes) says where they run; a Ray backend's own `workers` bounds its concurrent tasks."""
     layout, target = BatchLayout(source), BatchLayout(out)
     choice = parse_model(model or manifest.model, manifest.base_url if model is None else None)
     target.bundles_dir.mkdir(parents=True, exist_ok=True)
@@ -94,10 +97,17 @@ def rerun(
     if not indices:
         return done
     count = min(workers or os.cpu_count() or 1, len(indices))
+    engine = backend if backend is not None and backend.kind == "ray" else Backend(workers=count)
+    start_backend(engine)
     bar = tqdm(total=len(indices), unit="run", desc=intervention.slug, disable=not progress, dynamic_ncols=True)
     with bar:
         try:
-            outcomes = run_jobs(split(sorted(indices), template), count, lambda chunk: bar.update(len(chunk)))
+            outcomes = run_jobs(
+                split(sorted(indices), template),
+                count,
+                lambda chunk: bar.update(len(chunk)),
+                backend=engine,
+            )
         except Interrupted:
             raise SimulationInterrupted("interrupted: re-runs stopped", hint="run the same command again") from None
     done.update({run_id: error for _, run_id, error in outcomes})
