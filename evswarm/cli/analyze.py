@@ -107,7 +107,10 @@ def analyze_command(
     if ungraded:
         warn(*_no_grades(batch_dir))
 
+    from evswarm.compute import Backend, check_backend
     from evswarm.macro import AnalyzeConfig, analyze
+
+    check_backend(Backend(backend, workers, address))  # type: ignore[arg-type]  # checked above
 
     config = AnalyzeConfig(
         embedder=embedder,

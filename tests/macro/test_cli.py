@@ -34,6 +34,18 @@ def test_analyze_command_bad_input_exits_2_without_traceback(cli, tmp_path: Path
     assert res.exit_code == 2 and "unknown --embedder" in " ".join(res.output.split())
 
 
+def test_analyze_backend_mistakes_exit_2_before_any_work(cli, batch_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "o"
+    for extra, said in (
+        (["--address", "auto"], "--address needs --backend ray"),
+        (["--backend", "spark"], "unknown --backend 'spark'"),
+        (["--workers", "0"], "--workers must be at least 1"),
+    ):
+        res = CliRunner().invoke(cli, ["analyze", str(batch_dir), "--out", str(out), "-q", *extra])
+        assert res.exit_code == 2 and said in res.output and "Traceback" not in res.output
+    assert not out.exists()
+
+
 def test_analyze_without_grades_says_so_on_the_terminal(cli, batch_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import shutil
 

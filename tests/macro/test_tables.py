@@ -79,3 +79,11 @@ def test_render_cache_gives_the_same_tables_and_notices_changes(batch_dir: Path,
     run_id = bundle["run"]["run_id"]
     assert edited.traces.set_index("run_id").span_count[run_id] == 3
     assert (edited.events.run_id == run_id).sum() < (plain.events.run_id == run_id).sum()
+
+
+def test_ray_backend_gives_the_same_tables(batch_dir: Path, ray_backend: Backend, tmp_path: Path) -> None:
+    local, _ = _load(batch_dir, backend=Backend(workers=1))
+    seen: list[int] = []
+    on_ray, skipped = _load(batch_dir, backend=ray_backend, chunk_size=13, on_bundles=seen.append)
+    assert not skipped and sum(seen) == 120
+    _same(local, on_ray)
