@@ -2,7 +2,7 @@
 
 `simulate` half: simulate throughput (runs/s) of the same runs with the same seed on the local process
 pool and on Ray (a local instance started by this script), both at `--workers` workers, alternating the
-two `--rounds` times so that a load change on this shared machine hits both. Ray's start-up is timed
+two `--rounds` times in ABBA order so that a load change on this shared machine hits both alike. Ray's start-up is timed
 apart from its throughput (a batch on Ray pays it once per command). Every batch's files are checked
 byte-identical to the first pool batch's. Target: Ray >= 0.9 x the pool's runs/s at 2 workers.
 
@@ -60,7 +60,7 @@ def measure_simulate(runs: int, seed: int, workers: int, rounds: int) -> dict[st
         reference: dict[str, str] | None = None
         identical = True
         for round_no in range(rounds):
-            for kind in ("local", "ray"):
+            for kind in ("local", "ray") if round_no % 2 == 0 else ("ray", "local"):  # ABBA: a load trend hits both
                 wall, digests = _batch(kind, runs, seed, workers, root, round_no)
                 walls[kind].append(wall)
                 reference = reference or digests
