@@ -6,9 +6,13 @@ two `--rounds` times in ABBA order so that a load change on this shared machine 
 apart from its throughput (a batch on Ray pays it once per command). Every batch's files are checked
 byte-identical to the first pool batch's. Target: Ray >= 0.9 x the pool's runs/s at 2 workers.
 
-Figures are merged into benchmarks/results/scale.json under "simulate" (other keys are kept).
+`analyze_growth` half: the growth of analyze time and peak memory with batch size (1k, 5k, 10k distinct runs
+and the 100k compute-scale run), read from benchmarks/results/analyze.json, as exponents of a power law.
 
-    python benchmarks/scale.py [--runs 300] [--seed 42] [--workers 2] [--rounds 2]
+Figures are merged into benchmarks/results/scale.json under "simulate" and "analyze_growth" (other keys
+are kept).
+
+    python benchmarks/scale.py [--part simulate|analyze_growth|all] [--runs 300] [--seed 42] [--workers 2]
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from evswarm.core.layout import BatchLayout
 from evswarm.simulator import simulate
 
 RESULTS = Path(__file__).parent / "results" / "scale.json"
+ANALYZE_RESULTS = Path(__file__).parent / "results" / "analyze.json"
 TARGET_RATIO = 0.9
 BATCH_FILES = ("results.jsonl", "run_summary.json", "trace_snapshot.sqlite")
 
@@ -98,13 +103,52 @@ def _merge(key: str, figures: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
 
 
+def analyze_growth() -> dict[str, Any]:
+    """How analyze time and memory grow with batch size, from benchmarks/results/analyze.json (run
+    benchmarks/analyze.py first): the static embedder, cold, at 1k, 5k and 10k distinct runs and, when it
+    finished, the 100k compute-scale run. The exponent is the least-squares slope of log(time) on log(traces)."""
+    import numpy as np
+
+    measured = json.loads(ANALYZE_RESULTS.read_text())
+    points = [(int(size), runs["static_cold"]) for size, runs in measured.get("sizes", {}).items()]
+    big = measured.get("100000_compute_scale", {})
+    if "process_s" in big:
+        points.append((100_000, big))
+    points.sort(key=lambda p: p[0])
+    if len(points) < 2:
+        raise SystemExit("benchmarks/results/analyze.json has fewer than two sizes: run benchmarks/analyze.py first")
+    sizes = np.array([p[0] for p in points], dtype=float)
+    seconds = np.array([p[1]["process_s"] for p in points])
+    rss = np.array([p[1]["peak_rss_mib"] for p in points])
+    return {
+        "points": [
+            {"traces": size, **{k: run[k] for k in ("process_s", "peak_rss_mib", "analyzed", "distinct_documents")}}
+            for size, run in points
+        ],
+        "time_exponent": round(float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0]), 3),
+        "memory_exponent": round(float(np.polyfit(np.log(sizes), np.log(rss), 1)[0]), 3),
+        "source": "benchmarks/results/analyze.json (static embedder, cold caches, a fresh process per run)",
+        "stopped_100k": big.get("stopped"),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2, help="pool/Ray alternations (each runs every run)")
+    parser.add_argument(
+        "--part", choices=("simulate", "analyze_growth", "all"), default="all", help="what to measure (default all)"
+    )
     args = parser.parse_args()
+    if args.part in ("analyze_growth", "all"):
+        growth = analyze_growth()
+        _merge("analyze_growth", growth)
+        print(f"analyze growth: time ~ traces^{growth['time_exponent']}, peak RSS ~ traces^{growth['memory_exponent']} "
+              f"over {[p['traces'] for p in growth['points']]}")  # fmt: skip
+    if args.part == "analyze_growth":
+        return
     figures = measure_simulate(args.runs, args.seed, args.workers, args.rounds)
     print(json.dumps(figures, indent=2))
     _merge("simulate", figures)
