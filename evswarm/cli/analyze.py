@@ -61,6 +61,23 @@ def analyze_command(
         help="The version set every other one is compared with (default: the first whose name contains "
         "'base', else the first in name order; the report names it).",
     ),
+    previous: Path | None = typer.Option(
+        None,
+        "--previous",
+        metavar="OLD_OUT",
+        show_default=False,
+        help="An earlier analysis directory (`--out` of an earlier `analyze`, e.g. of the last release's batch): "
+        "patterns that continue keep their ids and names, and each pattern is reported as continuing, new, "
+        "returned, gone, split or merged, with its history over the chain (OUT/lineage.json). Needs the same "
+        "--embedder (minilm or static).",
+    ),
+    stability_runs: int = typer.Option(
+        3,
+        "--stability-runs",
+        metavar="N",
+        help="Bootstrap resamples re-reduced and re-clustered to measure how stable the patterns are (adjusted "
+        "Rand index overall, best-match Jaccard per pattern); 0 turns it off.",
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore and do not fill the embedding cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
@@ -82,6 +99,8 @@ def analyze_command(
         raise InputError(f"unknown --embedder {embedder!r}", "choose minilm, static or tfidf")
     if reducer not in REDUCERS:
         raise InputError(f"unknown --reducer {reducer!r}", "choose umap or pca")
+    if stability_runs < 0 or stability_runs > 100:
+        raise InputError(f"--stability-runs {stability_runs} is out of range", "choose 0 (off) to 100")
     ungraded = batch_dir.is_dir() and not (batch_dir / "eval_labels.jsonl").is_file()
     if ungraded:
         warn(*_no_grades(batch_dir))
@@ -94,6 +113,8 @@ def analyze_command(
         min_cluster_size=min_cluster_size,
         top_patterns=top_patterns,
         baseline=baseline,
+        previous=previous,
+        stability_runs=stability_runs,
         use_cache=not no_cache,
         progress=not quiet,
     )

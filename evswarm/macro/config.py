@@ -42,6 +42,12 @@ class AnalyzeConfig(BaseModel):
         description="the version set every other one is compared with; None: the first name containing 'base', "
         "else the first in name order",
     )
+    previous: Path | None = Field(
+        None, description="an earlier analysis directory whose patterns this one continues (see `lineage`)"
+    )
+    stability_runs: int = Field(
+        3, ge=0, le=100, description="bootstrap resamples re-reduced and re-clustered (see `stability`); 0: off"
+    )
     use_cache: bool = True
     cache_root: Path | None = None
     progress: bool = True
