@@ -20,7 +20,9 @@ REDUCERS = ("umap", "pca")
     "analyze",
     cls=Command,
     short_help="Find recurring behavior patterns in a batch and write the HTML report.",
-    epilog="Example (after `make demo`): evswarm analyze data --out runs/analysis",
+    epilog="Examples (after `make demo`):\n\n"
+    "  evswarm analyze data --out runs/analysis\n\n"
+    "  evswarm analyze data --out runs/analysis-next --previous runs/demo",
 )
 @user_errors
 def analyze_command(
@@ -89,8 +91,8 @@ def analyze_command(
     sets with confidence intervals, and attributes every failing trace to the step where it went wrong.
 
     Writes OUT/report.html (self-contained, opens offline), the tables patterns, trace_patterns, lift,
-    version_compare, suspects, suspect_steps and attribution (each as .csv and .json), and OUT/analysis.json
-    (parameters and timings).
+    version_compare, suspects, suspect_steps and attribution (each as .csv and .json), OUT/lineage.json (the
+    patterns' history over a chain of analyses: see --previous) and OUT/analysis.json (parameters and timings).
 
     Without grades, failing means "behaved unlike its peers", not "failed a rubric": run `evswarm grade DIR`
     first for rubric verdicts.

@@ -112,6 +112,8 @@ def test_a_pattern_whose_traces_are_absent_is_gone_and_comes_back_as_new_under_a
     holder = max(_members(later).items(), key=lambda kv: len(kv[1] & members[top]))[0]
     row = _patterns(later)[holder]
     assert row.status == "new" and holder not in old_ids and holder >= read_lineage(start).next_id
+    report = (later / "report.html").read_text(encoding="utf-8")
+    assert f"id='lineage-p{holder}'" in report and f"id='gone-p{holder}'" not in report
 
 
 def test_stability_is_measured_deterministically_and_costs_a_visible_stage(first: AnalysisResult) -> None:

@@ -161,7 +161,7 @@ def lineage_section(r: AnalysisResult, fig: Callable[[go.Figure, str], str]) -> 
         f"<div class='table-wrap'><table class='lineage' id='table-lineage'><thead>{head}</thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
-    left = [p for p in chain.patterns if p.latest.step == chain.step and p.latest.status in ("gone", "split", "merged")]
+    left = [p for p in chain.patterns if p.latest.step == chain.step and p.latest.trace_count == 0]
     if chain.step > 1:
         items = "".join(
             f"<li id='gone-p{p.pattern_id}'>P{p.pattern_id} {html.escape(p.label)}: "
