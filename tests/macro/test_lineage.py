@@ -87,6 +87,7 @@ def test_reanalyzing_the_same_batch_continues_every_pattern_under_its_id_and_nam
     report = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="table-lineage"' in report or "id='table-lineage'" in report
     assert "continuing" in report and "fig-lineage" in report
+    assert f"Against the previous analysis ({first.out_dir}): {len(after)} continuing." in report
 
 
 def test_a_pattern_whose_traces_are_absent_is_gone_and_comes_back_as_new_under_a_fresh_id(
