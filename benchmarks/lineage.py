@@ -15,6 +15,10 @@ it. Figures:
 - added version: the patterns of the `added` analysis whose traces are mostly runs in which the added version
   set's planted faults acted (ground truth, `injected_faults`, read here only), and their statuses. Target:
   each is reported `new` (not continuing an earlier pattern).
+- stable patterns: the continuing share among the first analysis's patterns whose bootstrap stability is at
+  least 0.75 (a pattern the clustering itself does not reproduce cannot be expected to come back);
+- sensitivity: the same figures with fit radii reaching the whole median gap between centres instead of half
+  of it (reported beside, never the default);
 - stability: the adjusted Rand index of each analysis's bootstrap resamples, and the per-pattern figures.
 - time: each analysis's stage timings (the `stability` stage is the cost of measuring stability; `label +
   rank` holds the lineage matching), beside the distinct documents it embedded.
@@ -46,7 +50,7 @@ from evswarm.core.analysis import PatternRow, TracePatternRow, read_table  # noq
 from evswarm.core.io import atomic_write_bytes  # noqa: E402
 from evswarm.core.lineage import read_lineage  # noqa: E402
 from evswarm.evals.pipeline import grade  # noqa: E402
-from evswarm.macro import AnalyzeConfig, analyze  # noqa: E402
+from evswarm.macro import AnalyzeConfig, analyze, centroids  # noqa: E402
 from evswarm.simulator import simulate  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "lineage.json"
@@ -104,11 +108,14 @@ def _matched(first: Path, second: Path) -> dict[str, Any]:
     chain = read_lineage(second)
     step = chain.step
     firsts = [p for p in chain.patterns if p.history[0].step == step - 1]
-    statuses = Counter(next(s.status for s in p.history if s.step == step) for p in firsts)
+    status_of = {p.pattern_id: next(s.status for s in p.history if s.step == step) for p in firsts}
+    statuses = Counter(status_of.values())
     continuing = statuses["continuing"]
     counterpart = continuing + statuses["split"] + statuses["merged"]
     n = len(firsts)
     now = Counter(p.latest.status for p in chain.patterns if p.latest.step == step and p.latest.trace_count > 0)
+    stable = [p.pattern_id for p in read_table(first, PatternRow) if p.pattern_id > 0 and (p.stability or 0) >= 0.75]
+    stable_continuing = sum(1 for pid in stable if status_of.get(pid) == "continuing")
     return {
         "first_patterns": n,
         "continuing": continuing,
@@ -117,7 +124,24 @@ def _matched(first: Path, second: Path) -> dict[str, Any]:
         "first_statuses": dict(statuses),
         "second_statuses": dict(now),
         "fitted": f"{chain.steps[-1].fitted} of {chain.steps[-1].analyzed}",
+        "stable_first_patterns": len(stable),
+        "stable_continuing_share": round(stable_continuing / len(stable), 3) if stable else None,
+        "gone_first_patterns": {
+            f"P{p.pattern_id}": {"prevalence_then": round(p.history[0].prevalence, 4), "fitted_now": p.latest.fitted}
+            for p in firsts
+            if status_of[p.pattern_id] == "gone"
+        },
     }
+
+
+def _chain(batches: dict[str, Path], out: Path, cfg: AnalyzeConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Analyze first, then second and added each continuing first; the figures of both comparisons."""
+    runs = {
+        "first": _analyze(batches["first"], out / "first", cfg, None),
+        "second": _analyze(batches["second"], out / "second", cfg, out / "first"),
+        "added": _analyze(batches["added"], out / "added", cfg, out / "first"),
+    }
+    return runs, _matched(out / "first", out / "second")
 
 
 def _added_version(batch: Path, out: Path, version_set: str) -> dict[str, Any]:
@@ -166,13 +190,28 @@ def main() -> None:
         embedder=args.embedder, progress=False, stability_runs=args.stability_runs, cache_root=work / "cache"
     )
     out = work / "analysis"
-    runs = {
-        "first": _analyze(first, out / "first", cfg, None),
-        "second": _analyze(second, out / "second", cfg, out / "first"),
-        "added": _analyze(added, out / "added", cfg, out / "first"),
-    }
-    matched = _matched(out / "first", out / "second")
+    batches = {"first": first, "second": second, "added": added}
+    runs, matched = _chain(batches, out, cfg)
     new_version = _added_version(added, out / "added", args.added)
+    # sensitivity of the fit rule (reported beside, never the default): radii reaching the whole median gap
+    # between centres instead of half of it
+    default_share = centroids.GAP_SHARE
+    centroids.GAP_SHARE = 1.0
+    try:
+        wide_runs, wide_matched = _chain(batches, work / "analysis-wide", cfg)
+        wide_version = _added_version(added, work / "analysis-wide" / "added", args.added)
+    finally:
+        centroids.GAP_SHARE = default_share
+    sensitivity = {
+        "gap_share": 1.0,
+        "continuing_share": wide_matched["continuing_share"],
+        "with_counterpart_share": wide_matched["with_counterpart_share"],
+        "first_statuses": wide_matched["first_statuses"],
+        "added_version_patterns": wide_version["its_patterns"],
+        "added_reported_new": wide_version["reported_new"],
+        "fitted": wide_matched["fitted"],
+        "label_rank_seconds": wide_runs["second"]["timings_seconds"].get("label + rank"),
+    }
     results = {
         "what": "pattern lineage between two batches of the same version mix, and with one version set added",
         "runs_per_batch": args.runs,
@@ -184,6 +223,9 @@ def main() -> None:
         "target_continuing_share": 0.9,
         "continuing_target_met": (matched["continuing_share"] or 0) >= 0.9,
         "added_version": new_version,
+        "fit_rule": "nearest earlier centre, within max(own 95% spread, GAP_SHARE x median gap between centres)",
+        "gap_share": default_share,
+        "sensitivity": sensitivity,
         "analyses": runs,
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -196,8 +238,13 @@ def main() -> None:
           f"continue (share {matched['continuing_share']}, target >= 0.9); with any counterpart "
           f"{matched['with_counterpart_share']}; statuses {matched['first_statuses']}; "
           f"fitted {matched['fitted']}")  # fmt: skip
+    print(f"stable first patterns (stability >= 0.75): {matched['stable_first_patterns']}, of which continue "
+          f"{matched['stable_continuing_share']}")  # fmt: skip
     print(f"added {args.added}: its patterns {new_version['its_patterns']} -> reported new: "
           f"{new_version['reported_new']}")  # fmt: skip
+    print(f"sensitivity (radius up to the whole median gap): continuing {sensitivity['continuing_share']}, "
+          f"with counterpart {sensitivity['with_counterpart_share']}; added version's patterns "
+          f"{sensitivity['added_version_patterns']} -> reported new: {sensitivity['added_reported_new']}")  # fmt: skip
     for name, r in runs.items():
         t = r["timings_seconds"]
         print(f"{name}: stability ARI {r['stability_ari']} (mean {r['stability_mean_ari']}); stability stage "

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 FIT_QUANTILE = 0.95
+GAP_SHARE = 0.5
+"""The share of the median gap between centres a radius reaches at least (one half: the midpoint)."""
 TOLERANCE = 1e-5
 """Cosine distance below which two vectors count as the same (float32 rounding of a mean of unit vectors)."""
 
@@ -48,12 +50,13 @@ def _centre_and_spread(vectors: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def half_gap(centroids: list[np.ndarray]) -> float:
-    """Half the median cosine distance between two different centres (0 with fewer than two)."""
+    """`GAP_SHARE` (one half) of the median cosine distance between two different centres (0 with fewer than
+    two)."""
     if len(centroids) < 2:
         return 0.0
     c = np.stack(centroids)
     d = 1.0 - c @ c.T
-    return float(np.median(d[np.triu_indices(len(centroids), k=1)])) / 2
+    return float(np.median(d[np.triu_indices(len(centroids), k=1)])) * GAP_SHARE
 
 
 def centres(vectors: np.ndarray, labels: np.ndarray) -> dict[int, Centre]:
