@@ -126,6 +126,12 @@ def analyze_command(
         f"{patterns} pattern(s) from {len(result.assignments)} of {len(result.traces)} traces; "
         f"report: {result.report_path}"
     )
+    if previous is not None and result.lineage is not None:
+        chain = result.lineage
+        statuses = result.patterns.status[result.patterns.pattern_id > 0].value_counts()
+        left = sum(1 for p in chain.patterns if p.latest.step == chain.step and not p.latest.trace_count)
+        counts = ", ".join(f"{int(n)} {status}" for status, n in sorted(statuses.items()))
+        typer.echo(f"against {previous}: {counts or 'no pattern'}; {left} earlier pattern(s) gone, split or merged")
     _report_losses(result)
     graded = "promptfoo_pass" in result.traces and bool(result.traces.promptfoo_pass.notna().any())
     if not graded:

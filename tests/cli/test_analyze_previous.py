@@ -39,6 +39,8 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     assert first.returncode == 0, first.stderr
     second = _evswarm(tmp, "analyze", str(batch), "--out", str(tmp / "second"), "--previous", str(tmp / "first"), *FAST)
     assert second.returncode == 0, second.stderr
+    patterns = len([p for p in orjson.loads((tmp / "second" / "patterns.json").read_bytes()) if p["pattern_id"] > 0])
+    assert f"against {tmp / 'first'}: {patterns} continuing; 0 earlier pattern(s) gone" in second.stdout
     return batch, tmp / "first", tmp / "second"
 
 
