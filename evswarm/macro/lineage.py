@@ -241,7 +241,6 @@ def extend(previous: Lineage, batch: BatchPatterns, previous_dir: str) -> Lineag
             next_id += 1
     taken = {p.label for p in previous.patterns}
     current = centres(batch.vectors, batch.labels)
-    states: dict[int, PatternState] = {}
     rows: dict[int, PatternLineage] = {p.pattern_id: p for p in previous.patterns}
     labels: dict[int, str] = {}
     for j, (cid, count, prevalence) in enumerate(clusters):
@@ -269,7 +268,6 @@ def extend(previous: Lineage, batch: BatchPatterns, previous_dir: str) -> Lineag
         rows[pid] = PatternLineage.model_validate(
             {"pattern_id": pid, "label": label, **_centre_fields(current[cid]), "history": [*history, state]}
         )
-        states[pid] = state
     paired_olds = set(pairs.values())
     for i, old in enumerate(candidates):
         if i in paired_olds:
