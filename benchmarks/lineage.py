@@ -19,6 +19,10 @@ it. Figures:
   least 0.75 (a pattern the clustering itself does not reproduce cannot be expected to come back);
 - sensitivity: the same figures with fit radii reaching the whole median gap between centres instead of half
   of it (reported beside, never the default);
+- granularity: the same with `--min-cluster-size 20` (coarser patterns), to show how much the default's fine
+  patterns (8 traces and up at this size) limit the matching;
+- stability cost: the stability stage without any cache against one uncached reduce + cluster of the same
+  traces, measured in the same run;
 - stability: the adjusted Rand index of each analysis's bootstrap resamples, and the per-pattern figures.
 - time: each analysis's stage timings (the `stability` stage is the cost of measuring stability; `label +
   rank` holds the lineage matching), beside the distinct documents it embedded.
@@ -35,6 +39,7 @@ import argparse
 import json
 import platform
 import sys
+import time
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -88,8 +93,13 @@ def _planted(batch: Path) -> tuple[dict[str, set[str]], dict[str, str]]:
     return acted, version
 
 
+DOCUMENTS: dict[str, list[str]] = {}
+"""Output directory -> the documents its analysis clustered (for the stability-cost measurement)."""
+
+
 def _analyze(batch: Path, out: Path, cfg: AnalyzeConfig, previous: Path | None) -> dict[str, Any]:
     result = analyze(batch, out, config=cfg.model_copy(update={"previous": previous}))
+    DOCUMENTS[str(out)] = result.documents.document.tolist()
     return {
         "out": str(out),
         "patterns": int((result.patterns.pattern_id > 0).sum()),
@@ -101,6 +111,38 @@ def _analyze(batch: Path, out: Path, cfg: AnalyzeConfig, previous: Path | None) 
         "pattern_stability": {
             f"P{int(p.pattern_id)}": p.stability for p in result.patterns.itertuples() if p.pattern_id > 0
         },
+    }
+
+
+def _stability_cost(first_out: Path, documents: list[str], cfg: AnalyzeConfig, runs: int) -> dict[str, Any]:
+    """The stability stage without any cache, against one uncached reduce + cluster of the same traces (the
+    baseline, measured in the same process right before it, after a warm-up fit that compiles numba's JIT)."""
+    from evswarm.macro.cluster import cluster
+    from evswarm.macro.embed import EmbeddingCache, embed
+    from evswarm.macro.reduce import reduce
+    from evswarm.macro.stability import StabilitySettings, measure
+
+    manifest = json.loads((first_out / "analysis.json").read_text())
+    vectors = embed(documents, cfg.embedder, EmbeddingCache(cfg.resolved_cache() / "embeddings.sqlite")).vectors
+    mcs, ms = int(manifest["min_cluster_size"]), int(manifest["min_samples"])
+    reduce(vectors, cfg.cluster_dims, cfg.reducer, cfg.n_neighbors, cfg.random_state, None)  # compiles numba's JIT
+    started = time.perf_counter()
+    reduced = reduce(vectors, cfg.cluster_dims, cfg.reducer, cfg.n_neighbors, cfg.random_state, None)
+    labels = cluster(reduced, mcs, ms, cfg.cluster_selection).labels
+    one = time.perf_counter() - started
+    settings = StabilitySettings(
+        cfg.cluster_dims, cfg.reducer, cfg.n_neighbors, cfg.random_state, None, mcs, ms, cfg.cluster_selection
+    )
+    started = time.perf_counter()
+    measure(vectors, labels, runs, settings)
+    took = time.perf_counter() - started
+    return {
+        "runs": runs,
+        "traces": len(documents),
+        "distinct_documents": len(set(documents)),
+        "one_fit_seconds": round(one, 2),
+        "stability_seconds": round(took, 2),
+        "ratio": round(took / one, 2) if one else None,
     }
 
 
@@ -202,6 +244,20 @@ def main() -> None:
         wide_version = _added_version(added, work / "analysis-wide" / "added", args.added)
     finally:
         centroids.GAP_SHARE = default_share
+    coarse = cfg.model_copy(update={"min_cluster_size": 20})
+    coarse_runs, coarse_matched = _chain(batches, work / "analysis-coarse", coarse)
+    coarse_version = _added_version(added, work / "analysis-coarse" / "added", args.added)
+    granularity = {
+        "min_cluster_size": 20,
+        "first_patterns": coarse_matched["first_patterns"],
+        "continuing_share": coarse_matched["continuing_share"],
+        "with_counterpart_share": coarse_matched["with_counterpart_share"],
+        "first_statuses": coarse_matched["first_statuses"],
+        "stability_mean_ari": {k: v["stability_mean_ari"] for k, v in coarse_runs.items()},
+        "added_version_patterns": coarse_version["its_patterns"],
+        "added_reported_new": coarse_version["reported_new"],
+    }
+    cost = _stability_cost(out / "first", DOCUMENTS[str(out / "first")], cfg, args.stability_runs)
     sensitivity = {
         "gap_share": 1.0,
         "continuing_share": wide_matched["continuing_share"],
@@ -226,6 +282,8 @@ def main() -> None:
         "fit_rule": "nearest earlier centre, within max(own 95% spread, GAP_SHARE x median gap between centres)",
         "gap_share": default_share,
         "sensitivity": sensitivity,
+        "granularity": granularity,
+        "stability_cost": cost,
         "analyses": runs,
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -245,6 +303,12 @@ def main() -> None:
     print(f"sensitivity (radius up to the whole median gap): continuing {sensitivity['continuing_share']}, "
           f"with counterpart {sensitivity['with_counterpart_share']}; added version's patterns "
           f"{sensitivity['added_version_patterns']} -> reported new: {sensitivity['added_reported_new']}")  # fmt: skip
+    print(f"granularity (--min-cluster-size 20): {granularity['first_patterns']} first patterns, continuing "
+          f"{granularity['continuing_share']}, with counterpart {granularity['with_counterpart_share']}; added "
+          f"version reported new: {granularity['added_reported_new']}")  # fmt: skip
+    print(f"stability cost, no cache: {cost['stability_seconds']:.1f} s for {cost['runs']} resamples against "
+          f"{cost['one_fit_seconds']:.1f} s for one reduce + cluster of the same {cost['traces']} traces "
+          f"({cost['distinct_documents']} distinct documents): ratio {cost['ratio']}")  # fmt: skip
     for name, r in runs.items():
         t = r["timings_seconds"]
         print(f"{name}: stability ARI {r['stability_ari']} (mean {r['stability_mean_ari']}); stability stage "
