@@ -20,7 +20,9 @@ REDUCERS = ("umap", "pca")
     "analyze",
     cls=Command,
     short_help="Find recurring behavior patterns in a batch and write the HTML report.",
-    epilog="Example (after `make demo`): evswarm analyze data --out runs/analysis",
+    epilog="Examples (after `make demo`):\n\n"
+    "  evswarm analyze data --out runs/analysis\n\n"
+    "  evswarm analyze data --out runs/analysis-next --previous runs/demo",
 )
 @user_errors
 def analyze_command(
@@ -61,6 +63,23 @@ def analyze_command(
         help="The version set every other one is compared with (default: the first whose name contains "
         "'base', else the first in name order; the report names it).",
     ),
+    previous: Path | None = typer.Option(
+        None,
+        "--previous",
+        metavar="OLD_OUT",
+        show_default=False,
+        help="An earlier analysis directory (`--out` of an earlier `analyze`, e.g. of the last release's batch): "
+        "patterns that continue keep their ids and names, and each pattern is reported as continuing, new, "
+        "returned, gone, split or merged, with its history over the chain (OUT/lineage.json). Needs the same "
+        "--embedder (minilm or static).",
+    ),
+    stability_runs: int = typer.Option(
+        3,
+        "--stability-runs",
+        metavar="N",
+        help="Bootstrap resamples re-reduced and re-clustered to measure how stable the patterns are (adjusted "
+        "Rand index overall, best-match Jaccard per pattern); 0 turns it off.",
+    ),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Ignore and do not fill the caches (rendered bundles, embeddings, UMAP layouts)."
     ),
@@ -87,8 +106,8 @@ def analyze_command(
     sets with confidence intervals, and attributes every failing trace to the step where it went wrong.
 
     Writes OUT/report.html (self-contained, opens offline), the tables patterns, trace_patterns, lift,
-    version_compare, suspects, suspect_steps and attribution (each as .csv and .json), and OUT/analysis.json
-    (parameters and timings).
+    version_compare, suspects, suspect_steps and attribution (each as .csv and .json), OUT/lineage.json (the
+    patterns' history over a chain of analyses: see --previous) and OUT/analysis.json (parameters and timings).
 
     Without grades, failing means "behaved unlike its peers", not "failed a rubric": run `evswarm grade DIR`
     first for rubric verdicts.
@@ -103,6 +122,8 @@ def analyze_command(
         raise InputError("--address needs --backend ray", "add --backend ray, or drop --address")
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, not {workers}")
+    if stability_runs < 0 or stability_runs > 100:
+        raise InputError(f"--stability-runs {stability_runs} is out of range", "choose 0 (off) to 100")
     ungraded = batch_dir.is_dir() and not (batch_dir / "eval_labels.jsonl").is_file()
     if ungraded:
         warn(*_no_grades(batch_dir))
@@ -118,6 +139,8 @@ def analyze_command(
         min_cluster_size=min_cluster_size,
         top_patterns=top_patterns,
         baseline=baseline,
+        previous=previous,
+        stability_runs=stability_runs,
         use_cache=not no_cache,
         backend=backend,
         address=address,
@@ -130,6 +153,12 @@ def analyze_command(
         f"{patterns} pattern(s) from {len(result.assignments)} of {len(result.traces)} traces; "
         f"report: {result.report_path}"
     )
+    if previous is not None and result.lineage is not None:
+        chain = result.lineage
+        statuses = result.patterns.status[result.patterns.pattern_id > 0].value_counts()
+        left = sum(1 for p in chain.patterns if p.latest.step == chain.step and not p.latest.trace_count)
+        counts = ", ".join(f"{int(n)} {status}" for status, n in sorted(statuses.items()))
+        typer.echo(f"against {previous}: {counts or 'no pattern'}; {left} earlier pattern(s) gone, split or merged")
     _report_losses(result)
     graded = "promptfoo_pass" in result.traces and bool(result.traces.promptfoo_pass.notna().any())
     if not graded:

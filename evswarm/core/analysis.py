@@ -33,7 +33,10 @@ class PatternRow(TableRow):
     """One behavior pattern (or, with `pattern_id` -1, the traces that fit none)."""
 
     TABLE: ClassVar[str] = "patterns"
-    pattern_id: int = Field(description="rank by impact, 1 = highest; -1 for unclustered traces")
+    pattern_id: int = Field(
+        description="its id: the rank by impact at a chain's first analysis, kept while the pattern continues "
+        "(`--previous`); -1 for unclustered traces"
+    )
     label: str = Field(description="a readable name, unique within the analysis")
     label_basis: str = Field(description="what the name was built from")
     keywords: list[str] = Field(description="its most distinctive terms (class-based TF-IDF)")
@@ -54,6 +57,16 @@ class PatternRow(TableRow):
     top_suspect_side: str | None = Field(default=None, description="agent, tool, environment or input")
     top_suspect_share: float | None = Field(default=None, description="share of its traces blaming it")
     representatives: list[str] = Field(default_factory=list, description="run ids nearest its centre")
+    rank: int | None = Field(default=None, description="rank by impact, 1 = highest; 0 for unclustered traces")
+    status: str | None = Field(
+        default=None, description="against the previous analysis: new, continuing, returned, split or merged"
+    )
+    prevalence_then: float | None = Field(
+        default=None, description="its prevalence in the previous analysis (parts: their parents'); None at step 1"
+    )
+    stability: float | None = Field(
+        default=None, description="mean best-match Jaccard over bootstrap resamples (None when not measured)"
+    )
 
 
 class TracePatternRow(TableRow):

@@ -76,7 +76,10 @@ def plan(
             hint=f"the batch's version sets: {', '.join(versions.version_sets)}",
         )
     reference_set = versions.version_sets[reference]
-    rows = sorted((p for p in read_table(analysis, PatternRow) if p.pattern_id > 0), key=lambda p: p.pattern_id)
+    rows = sorted(  # by impact: ids are ranks only at a lineage chain's first analysis
+        (p for p in read_table(analysis, PatternRow) if p.pattern_id > 0),
+        key=lambda p: (p.rank if p.rank is not None else p.pattern_id, p.pattern_id),
+    )
     members: dict[int, list[str]] = {}
     for row in read_table(analysis, TracePatternRow):
         members.setdefault(row.pattern_id, []).append(row.run_id)

@@ -53,6 +53,12 @@ class AnalyzeConfig(BaseModel):
     backend: Literal["local", "ray"] = Field("local", description="where the per-trace stages run")
     workers: int | None = Field(None, ge=1, description="parallel workers; None = one per core (local)")
     address: str | None = Field(None, description="the Ray cluster to join (backend ray); None = a local Ray")
+    previous: Path | None = Field(
+        None, description="an earlier analysis directory whose patterns this one continues (see `lineage`)"
+    )
+    stability_runs: int = Field(
+        3, ge=0, le=100, description="bootstrap resamples re-reduced and re-clustered (see `stability`); 0: off"
+    )
     use_cache: bool = True
     deduplicate: bool = Field(
         True, description="embed each distinct document once (off only to measure the full work of every trace)"

@@ -1,5 +1,6 @@
-"""Write an analysis to its output directory: the tables (formats in `evswarm.core.analysis`), the run
-manifest `analysis.json` (parameters, timings, notes, skipped inputs) and the report."""
+"""Write an analysis to its output directory: the tables (formats in `evswarm.core.analysis`), the pattern
+lineage `lineage.json` (`evswarm.core.lineage`), the run manifest `analysis.json` (parameters, timings, notes,
+skipped inputs) and the report."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from evswarm.core.analysis import (
 )
 from evswarm.core.errors import EvswarmError
 from evswarm.core.io import atomic_write_json
+from evswarm.core.lineage import write_lineage
 from evswarm.macro.result import AnalysisResult
 
 PACKAGES = ("numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "sentence-transformers", "plotly", "networkx")
@@ -114,5 +116,7 @@ def write_outputs(r: AnalysisResult) -> None:
 
     r.out_dir.mkdir(parents=True, exist_ok=True)
     r.table_paths = write_tables(r)
+    if r.lineage is not None:
+        write_lineage(r.out_dir, r.lineage)
     write_report(r)
     write_manifest(r)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evswarm.core.errors import EvswarmError
-from evswarm.macro import behavior, documents, grades, population
+from evswarm.macro import behavior, documents, grades, lineage, population
 from evswarm.macro.anchors import pick_anchors
 from evswarm.macro.attribution import attribute, pattern_suspects, step_deviation
 from evswarm.macro.cluster import cluster
@@ -29,6 +29,7 @@ from evswarm.macro.progress import Progress
 from evswarm.macro.rank import rank_patterns
 from evswarm.macro.reduce import picture_coordinates, reduce
 from evswarm.macro.result import AnalysisResult
+from evswarm.macro.stability import StabilitySettings, measure
 from evswarm.macro.tables import load_tables
 from evswarm.macro.versions import compare_versions, prevalence_by_version
 
@@ -93,6 +94,7 @@ def analyze(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise EvswarmError(f"--out {out} is a file, not a directory")
+    previous = lineage.load_previous(cfg.previous, cfg.embedder)  # a bad --previous fails before any work
     progress = Progress(enabled=cfg.progress)
     timer = _Timer(progress)
     notes: list[str] = []
@@ -161,16 +163,31 @@ def analyze(
             )
             if clus.note:
                 notes.append(clus.note.capitalize() + ".")
+        stability = None
+        if cfg.stability_runs:
+            with timer.stage("stability"):
+                settings = StabilitySettings(
+                    cfg.cluster_dims, cfg.reducer, cfg.n_neighbors, cfg.random_state, cache_root,
+                    clus.min_cluster_size, clus.min_samples, cfg.cluster_selection, cfg.fit_limit,
+                )  # fmt: skip
+                stability = measure(emb.vectors, clus.labels, cfg.stability_runs, settings)
         with timer.stage("label + rank"):
             named = label_patterns(sub, docs.document.tolist(), clus.labels, cfg.top_terms).table
             assign = pd.DataFrame({"run_id": sub.run_id, "cluster_id": clus.labels})
             ranked = rank_patterns(assign, traces)
-            to_pattern = {
-                int(c): (int(r) if c >= 0 else -1) for c, r in zip(ranked.cluster_id, ranked["rank"], strict=True)
-            }
+            chain = lineage.follow(
+                previous,
+                lineage.BatchPatterns(
+                    emb.vectors, clus.labels, ranked, dict(zip(named.cluster_id, named.label, strict=True)),
+                    emb.method, str(batch_dir), len(traces), clus.min_samples or max(1, clus.min_cluster_size // 2),
+                ),
+                cfg.previous,
+            )  # fmt: skip
+            to_pattern = chain.to_pattern
             assign["pattern_id"] = assign.cluster_id.map(to_pattern)
             patterns = ranked.merge(named, on="cluster_id", how="left")
             patterns["pattern_id"] = patterns.cluster_id.map(to_pattern)
+            lineage.annotate(patterns, chain.lineage, chain.labels, stability)
             labels_by_id = dict(zip(patterns.pattern_id, patterns.label, strict=True))
             run_ids = sub.run_id.to_numpy()
             pattern_labels = assign.pattern_id.to_numpy()
@@ -238,6 +255,8 @@ def analyze(
             embedding_method=emb.method,
             population=pop,
             documents=docs,
+            lineage=chain.lineage,
+            stability=stability,
             extra={
                 "embedding_cached": emb.cached,
                 "embedding_computed": emb.computed,
@@ -248,6 +267,7 @@ def analyze(
                 "batch_dir": str(batch_dir),
                 "labels_path": str(source.labels_path or ""),
                 "passing_runs": len(passing),
+                **lineage.manifest_fields(chain.lineage, stability),
             },
         )
         with timer.stage("report + tables"):

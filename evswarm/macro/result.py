@@ -8,9 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from evswarm.core.lineage import Lineage
 from evswarm.macro.config import AnalyzeConfig
 from evswarm.macro.load import Skipped
 from evswarm.macro.population import Population
+from evswarm.macro.stability import Stability
 
 
 @dataclass
@@ -46,3 +48,7 @@ class AnalysisResult:
     population: Population
     documents: pd.DataFrame
     extra: dict[str, Any] = field(default_factory=dict)
+    lineage: Lineage | None = None
+    """The chain of analyses this one ends (written as OUT/lineage.json)."""
+    stability: Stability | None = None
+    """Bootstrap stability of the clustering (None when `stability_runs` is 0)."""

@@ -25,6 +25,7 @@ from evswarm.core.analysis import (
 )
 from evswarm.core.errors import EvswarmError
 from evswarm.core.labels import LabelRow, read_labels
+from evswarm.core.lineage import LineageStep, PatternLineage, lineage_path, read_lineage
 from evswarm.review.store import Store
 
 ANALYSIS_TABLES: tuple[type[TableRow], ...] = (
@@ -111,6 +112,10 @@ class Tables:
     """Run id -> its counterfactual twins (`evswarm verify`), one per intervention."""
     causes: dict[tuple[int, str], CauseRow] = field(default_factory=dict)
     """(pattern id, intervention) -> the verdict of that intervention on that pattern."""
+    lineage: dict[int, PatternLineage] = field(default_factory=dict)
+    """Pattern id -> its history over the chain of analyses (`OUT/lineage.json`)."""
+    lineage_steps: list[LineageStep] = field(default_factory=list)
+    """The analyses of that chain, oldest first."""
 
 
 class Analysis:
@@ -126,7 +131,7 @@ class Analysis:
         """The files whose change reloads the tables."""
         if self.directory is None:
             return []
-        return [self.directory / f"{model.TABLE}.json" for model in ANALYSIS_TABLES]
+        return [self.directory / f"{model.TABLE}.json" for model in ANALYSIS_TABLES] + [lineage_path(self.directory)]
 
     def _read(self, store: Store, model: type[R]) -> list[R] | None:
         """The table's rows; None (and an import error, unless the file is simply absent) when unreadable."""
@@ -164,7 +169,24 @@ class Analysis:
         for twin in self._read(store, CounterfactualRunRow) or []:
             tables.twins.setdefault(twin.run_id, []).append(twin)
         tables.causes = {(c.pattern_id, c.intervention): c for c in self._read(store, CauseRow) or []}
+        self._read_lineage(store, tables)
         self.tables = tables
+
+    def _read_lineage(self, store: Store, tables: Tables) -> None:
+        """The chain's history of each pattern; an unreadable file is an import error, an absent one (an
+        analysis made before lineage existed) leaves the history out."""
+        assert self.directory is not None
+        path = lineage_path(self.directory)
+        store.clear_errors(str(path))
+        if not path.is_file():
+            return
+        try:
+            chain = read_lineage(self.directory)
+        except EvswarmError as exc:
+            store.record_error(str(path), exc.message)
+            return
+        tables.lineage = chain.by_id()
+        tables.lineage_steps = chain.steps
 
     def pattern_of(self, store: Store, run_id: str) -> str | None:
         row = store.reader().execute("SELECT pattern FROM patterns WHERE run_id = ?", (run_id,)).fetchone()

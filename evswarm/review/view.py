@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from evswarm.core.steps import Trace
 from evswarm.review.panes import build_panes
-from evswarm.review.sidecar import grade_for
+from evswarm.review.sidecar import Tables, grade_for
 from evswarm.review.state import ReviewState
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]*[A-Za-z0-9]")
@@ -69,6 +69,25 @@ def _steps_of(event_id: str | None, trace: Trace, span_steps: dict[str, list[str
     return _citations(event_id, trace, span_steps, step_ids)
 
 
+def _history(tables: Tables, pattern_id: int) -> dict[str, Any]:
+    """The pattern's status against the previous analysis and its prevalence over the chain of analyses
+    (`OUT/lineage.json`); empty when the analysis has no lineage."""
+    line = tables.lineage.get(pattern_id)
+    if line is None:
+        return {"status": None, "related": [], "history": [], "steps": 0}
+    batches = {s.step: s.batch for s in tables.lineage_steps}
+    return {
+        "status": line.latest.status,
+        "related": line.latest.related,
+        "history": [
+            {"step": s.step, "batch": batches.get(s.step, ""), "status": s.status, "prevalence": s.prevalence,
+             "traces": s.trace_count}
+            for s in line.history
+        ],
+        "steps": len(tables.lineage_steps),
+    }  # fmt: skip
+
+
 def _analysis(state: ReviewState, trace: Trace, span_steps: dict[str, list[str]], step_ids: set[str]) -> dict[str, Any]:
     """The trace's pattern, attribution, top suspect steps and its pattern's suspects, each linked to
     the steps of the panes (`cites`)."""
@@ -86,6 +105,8 @@ def _analysis(state: ReviewState, trace: Trace, span_steps: dict[str, list[str]]
             "anchor_event_id": member.anchor_event_id,
             "anchor_reason": member.anchor_reason,
             "anchor_cites": _steps_of(member.anchor_event_id, trace, span_steps, step_ids),
+            "stability": info.stability if info else None,
+            **_history(tables, member.pattern_id),
         }
     attribution: dict[str, Any] | None = None
     found = tables.attribution.get(run_id)

@@ -21,6 +21,8 @@ from evswarm.core.palette import agent_colors
 from evswarm.macro.attribution import WEIGHTS
 from evswarm.macro.graph import build_graph
 from evswarm.macro.report import diagnosis, figures, sankey
+from evswarm.macro.report.lineage import CSS as LINEAGE_CSS
+from evswarm.macro.report.lineage import lineage_section
 from evswarm.macro.report.story import REVIEW_URL, pattern_story
 from evswarm.macro.report.summary import summary_lines
 from evswarm.macro.report.tables import number, pct, q_value, signed_pct, table
@@ -111,9 +113,14 @@ def _pattern_table(pats: pd.DataFrame) -> str:
         for s, share in zip(view.top_suspect, view.top_suspect_share, strict=True)
     ]
     view["terms"] = [", ".join(list(k)[:4]) if isinstance(k, list | tuple) else "–" for k in view.keywords]
+    for column in ("status", "stability"):
+        if column not in view.columns:
+            view[column] = None
     columns = {
         "pattern_id": ("P", None),
         "label": ("pattern", None),
+        "status": ("status", None),
+        "stability": ("stability", number(2)),
         "trace_count": ("traces", None),
         "prevalence": ("of runs", pct),
         "severity": ("severity", number(2)),
@@ -226,7 +233,7 @@ def render(r: AnalysisResult) -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         "<title>evswarm macro analysis</title>",
-        f"<style>{CSS}</style>",
+        f"<style>{CSS}{LINEAGE_CSS}</style>",
         "</head><body><main>",
         "<h1>Macro analysis: recurring behavior patterns</h1>",
         f"<p class='meta'>batch <code>{html.escape(str(r.extra.get('batch_dir', '')))}</code> · "
@@ -257,6 +264,7 @@ def render(r: AnalysisResult) -> str:
         "<h2>Agent-version comparison</h2>",
         _fig(figures.version_comparison(r.version_prevalence, pats), "fig-version-comparison"),
         _version_table(r),
+        lineage_section(r, _fig),
         "<h2>Root-cause diagnosis</h2>",
         "<p>Every analyzed trace is attributed to the step where it went wrong: from the step where the failure "
         f"shows (its anchor), each earlier step that acts scores {weights}. Deviation: how much more often the "

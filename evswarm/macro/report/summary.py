@@ -35,6 +35,7 @@ def summary_lines(r: AnalysisResult) -> list[str]:
             f"({p.trace_count} traces, mostly {p.dominant_outcome.replace('_', ' ')}, most often in "
             f"{p.dominant_case_type.replace('_', ' ')}).{suspect}"
         )
+    lines.extend(_lineage_line(r))
     vc = r.version_compare
     if not vc.empty:
         changed = vc[vc.change != "no clear change"]
@@ -58,3 +59,22 @@ def summary_lines(r: AnalysisResult) -> list[str]:
                 f"{row.value} ({row.traces} of {row.slice_traces} traces, q = {row.q_value:.2g})."
             )
     return lines
+
+
+def _lineage_line(r: AnalysisResult) -> list[str]:
+    """Against the previous analysis of the chain: how many patterns continue, are new, left."""
+    chain = r.lineage
+    if chain is None or chain.step < 2:
+        return []
+    now = [p.latest.status for p in chain.patterns if p.latest.step == chain.step and p.latest.trace_count > 0]
+    left = [p.latest.status for p in chain.patterns if p.latest.step == chain.step and p.latest.trace_count == 0]
+    parts = [f"{now.count(s)} {s}" for s in ("continuing", "returned", "new", "split", "merged") if now.count(s)]
+    gone = left.count("gone")
+    away = len(left) - gone
+    return [
+        f"Against the previous analysis ({chain.steps[-1].previous}): "
+        + ", ".join(parts or ["no pattern"])
+        + (f"; {gone} earlier pattern{'s' if gone != 1 else ''} gone" if gone else "")
+        + (f"; {away} split or merged away" if away else "")
+        + "."
+    ]

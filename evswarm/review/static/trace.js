@@ -256,6 +256,49 @@ function stepLink(ids, text) {
   return el("button", { type: "button", class: "cite step-link", text: label, onclick: () => markSteps(ids) });
 }
 
+// The pattern's status against the previous analysis, its bootstrap stability, and its prevalence over the
+// chain of analyses (OUT/lineage.json): a small line, and the steps in words beneath it.
+const RELATION = { split: "split from", merged: "merged from", continuing: "absorbed", returned: "absorbed" };
+
+function sparkline(history, steps) {
+  const ns = "http://www.w3.org/2000/svg", width = 160, height = 32, pad = 4;
+  const values = Array.from({ length: steps }, () => 0);
+  for (const h of history) values[h.step - 1] = h.prevalence;
+  const top = Math.max(...values) || 1;
+  const xy = values.map((v, i) => [pad + (width - 2 * pad) * (steps > 1 ? i / (steps - 1) : 0), height - pad - (height - 2 * pad) * (v / top)]);
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("width", width); svg.setAttribute("height", height); svg.setAttribute("class", "spark");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "prevalence over the analyses: " + values.map((v) => pct(v)).join(", "));
+  const line = document.createElementNS(ns, "polyline");
+  line.setAttribute("points", xy.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(" "));
+  line.setAttribute("fill", "none"); line.setAttribute("stroke", "#2a6fdb"); line.setAttribute("stroke-width", "1.5");
+  svg.append(line);
+  for (const [x, y] of xy) {
+    const dot = document.createElementNS(ns, "circle");
+    dot.setAttribute("cx", x.toFixed(1)); dot.setAttribute("cy", y.toFixed(1)); dot.setAttribute("r", "2.5"); dot.setAttribute("fill", "#2a6fdb");
+    svg.append(dot);
+  }
+  return svg;
+}
+
+function patternHistory(info) {
+  const box = el("div", { class: "pattern-history", id: "pattern-history" });
+  const related = info.related && info.related.length ? ` (${RELATION[info.status] || "with"} ${info.related.map((r) => "P" + r).join(", ")})` : "";
+  box.append(el("p", { class: "small" },
+    info.status ? el("span", { class: `badge status status-${info.status}`, id: "pattern-status", text: info.status + related }) : null,
+    info.stability !== null && info.stability !== undefined
+      ? el("span", { class: "muted", id: "pattern-stability", title: "mean best-match Jaccard over bootstrap resamples (0.75 or more: stable)", text: ` stability ${info.stability.toFixed(2)}` })
+      : null));
+  if (info.history && info.history.length && info.steps > 1) {
+    box.append(el("h4", { text: `History over ${info.steps} analyses` }), sparkline(info.history, info.steps),
+      el("ol", { class: "history small" },
+        ...info.history.map((h) => el("li", { value: h.step, dataset: { step: h.step } },
+          el("span", { class: "muted", text: h.batch + ": " }), `${h.status} · ${pct(h.prevalence)} of runs (${h.traces} traces)`))));
+  }
+  return box;
+}
+
 // The analysis beside the panes: the trace's pattern, its attribution (suspect step with score parts,
 // the anchor and the rule that placed it, the three baselines) and what its pattern's traces blame.
 function renderAnalysis(view) {
@@ -266,6 +309,7 @@ function renderAnalysis(view) {
     macro.append(el("h3", { text: "Behavior pattern" }), el("p", { class: "pattern" },
       info ? el("strong", { text: `P${info.id} ` }) : null, info ? info.label : view.pattern,
       info && info.traces ? el("span", { class: "small muted", text: ` · ${info.traces} traces (${pct(info.prevalence)} of runs)` }) : null));
+    if (info) macro.append(patternHistory(info));
   }
   const a = view.attribution;
   if (a) {
