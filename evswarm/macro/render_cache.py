@@ -9,6 +9,7 @@ it concurrently (WAL, one write transaction per chunk).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
@@ -47,32 +48,40 @@ def bundle_key(raw: bytes, layout: str, run_row: dict[str, Any] | None) -> bytes
 
 
 class RenderCache:
-    """Rendered bundles by key; `get_many` and `put_many` each open one connection."""
+    """Rendered bundles by key; `get_many` and `put_many` each open one connection.
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    The process that hands out the work creates the file (`create=True`: WAL mode, the table) before any
+    worker opens it (`create=False`), so workers never race to set it up. A cache that cannot be read or
+    written is passed over: `get_many` finds nothing and `put_many` keeps nothing, and the analysis goes on."""
+
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
-        with closing(self._connect()) as con, con:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("CREATE TABLE IF NOT EXISTS rendered (key BLOB PRIMARY KEY, value BLOB NOT NULL)")
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(self._connect()) as con:
+                con.execute("PRAGMA journal_mode=WAL")
+                with con:
+                    con.execute("CREATE TABLE IF NOT EXISTS rendered (key BLOB PRIMARY KEY, value BLOB NOT NULL)")
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=60)
 
     def get_many(self, keys: list[bytes]) -> dict[bytes, dict[str, Any]]:
         found: dict[bytes, dict[str, Any]] = {}
-        with closing(self._connect()) as con:
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                for key, value in con.execute(f"SELECT key, value FROM rendered WHERE key IN ({marks})", chunk):
-                    found[key] = orjson.loads(value)
+        try:
+            with closing(self._connect()) as con:
+                for start in range(0, len(keys), 500):
+                    chunk = keys[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    for key, value in con.execute(f"SELECT key, value FROM rendered WHERE key IN ({marks})", chunk):
+                        found[key] = orjson.loads(value)
+        except (sqlite3.Error, orjson.JSONDecodeError):
+            return {}
         return found
 
     def put_many(self, items: dict[bytes, dict[str, Any]]) -> None:
         if not items:
             return
-        with closing(self._connect()) as con, con:
-            con.executemany(
-                "INSERT OR REPLACE INTO rendered VALUES (?, ?)", [(k, orjson.dumps(v)) for k, v in items.items()]
-            )
+        rows = [(k, orjson.dumps(v)) for k, v in items.items()]
+        with contextlib.suppress(sqlite3.Error), closing(self._connect()) as con, con:
+            con.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?)", rows)

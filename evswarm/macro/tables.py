@@ -10,6 +10,7 @@ its first bundle.
 from __future__ import annotations
 
 import gc
+import sqlite3
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -204,7 +205,7 @@ def _render_chunk(shared: _Shared, sources: list[str]) -> _Columns:
 def _render(shared: _Shared, sources: list[str]) -> _Columns:
     part = _Columns()
     read = list(_read(sources))
-    cache = RenderCache(Path(shared.cache)) if shared.cache else None
+    cache = RenderCache(Path(shared.cache), create=False) if shared.cache else None
     keys: dict[str, bytes] = {}
     if cache is not None:
         for source, raw in read:
@@ -253,6 +254,11 @@ def load_tables(
     `cache` (a `RenderCache` file), bundles rendered before are taken from it and new renderings added."""
     sources = source.sources()
     chunks = [sources[i : i + chunk_size] for i in range(0, len(sources), chunk_size)]
+    if cache is not None:
+        try:
+            RenderCache(cache)  # set up once, here, before any worker opens it
+        except (sqlite3.Error, OSError):
+            cache = None  # an unusable cache costs speed, never the analysis
     shared = _Shared(source.layout, source.run_rows, str(cache) if cache is not None else None)
 
     def done(_: int, part: _Columns) -> None:

@@ -87,3 +87,12 @@ def test_ray_backend_gives_the_same_tables(batch_dir: Path, ray_backend: Backend
     on_ray, skipped = _load(batch_dir, backend=ray_backend, chunk_size=13, on_bundles=seen.append)
     assert not skipped and sum(seen) == 120
     _same(local, on_ray)
+
+
+def test_an_unusable_render_cache_costs_speed_not_the_analysis(batch_dir: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "rendered.sqlite"
+    broken.write_bytes(b"this is not a database" * 100)
+    plain, _ = _load(batch_dir, backend=Backend(workers=1))
+    tables, skipped = _load(batch_dir, backend=Backend(workers=2), chunk_size=4, cache=broken)
+    assert not skipped
+    _same(plain, tables)
