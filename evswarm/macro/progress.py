@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
-
-T = TypeVar("T")
 
 
 class Progress:
@@ -42,16 +39,6 @@ class Progress:
     def stage(self, name: str) -> None:
         if self._bar is not None:
             self._bar.console.print(f"[dim]·[/] {name}")
-
-    def track(self, items: Iterable[T], total: int, what: str) -> Iterator[T]:
-        if self._bar is None:
-            yield from items
-            return
-        task = self._bar.add_task(f"reading {what}", total=total)
-        for item in items:
-            yield item
-            self._bar.advance(task)
-        self._bar.update(task, completed=total)
 
     @contextmanager
     def counter(self, total: int, what: str) -> Iterator[Callable[[int], None]]:

@@ -146,16 +146,6 @@ def _frames(parts: Iterable[_Columns]) -> Normalized:
     return Normalized(trace_df, event_df, alias_df)
 
 
-def normalize(
-    items: Iterable[tuple[str, dict[str, Any]]], run_rows: dict[str, dict[str, Any]] | None = None
-) -> Normalized:
-    """Build the tables from (source, bundle dict) pairs already in memory; a run id seen again is dropped."""
-    part = _Columns()
-    for source, bundle in items:
-        part.add(source, render(bundle, run_rows or {}))
-    return _frames([part])
-
-
 @dataclass(frozen=True)
 class _Shared:
     """What every chunk of one batch needs (sent to each worker once)."""
