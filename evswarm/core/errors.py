@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class EvswarmError(Exception):
     """A problem the user can fix (bad input, bad usage): the CLI prints it and exits with `exit_code`."""
@@ -19,3 +24,11 @@ class EvswarmError(Exception):
 
 class BundleError(EvswarmError):
     """A bundle file that is missing, unreadable, of another format or invalid."""
+
+
+def first_problem(exc: ValidationError) -> str:
+    """A pydantic validation error as one line naming its first offending field:
+    "field `a.b`: <message> (N problem(s) in all)"."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(document)"
+    return f"field `{where}`: {first['msg']} ({exc.error_count()} problem(s) in all)"

@@ -12,7 +12,7 @@ import orjson
 from pydantic import ValidationError
 
 from evswarm.core.bundle import BUNDLE_FORMAT, Bundle, TraceBundle
-from evswarm.core.errors import BundleError, EvswarmError
+from evswarm.core.errors import BundleError, EvswarmError, first_problem
 
 B = TypeVar("B", bound=TraceBundle)
 
@@ -112,9 +112,7 @@ def _validated(model: type[B], raw: bytes | dict[str, Any], source: str) -> B:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise BundleError(f"{source}: field `{where}`: {first['msg']} ({exc.error_count()} problem(s) in all)") from exc
+        raise BundleError(f"{source}: {first_problem(exc)}") from exc
     except RecursionError as exc:
         raise BundleError(f"{source}: nested too deeply to validate") from exc
 

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from evswarm.core.errors import EvswarmError
+from evswarm.core.errors import EvswarmError, first_problem
 from evswarm.core.io import atomic_write_json, load_json
 
 LINEAGE_FORMAT: Literal["evswarm.lineage.v1"] = "evswarm.lineage.v1"
@@ -167,9 +167,7 @@ def read_lineage(out_dir: Path) -> Lineage:
     try:
         return Lineage.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        raise EvswarmError(f"{path}: field `{where}`: {first['msg']} ({exc.error_count()} problem(s) in all)") from exc
+        raise EvswarmError(f"{path}: {first_problem(exc)}") from exc
 
 
 def write_lineage(out_dir: Path, lineage: Lineage) -> Path:

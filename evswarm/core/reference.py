@@ -15,7 +15,7 @@ import orjson
 from pydantic import ValidationError
 
 from evswarm.core.bundle import RunStatus, TraceBundle
-from evswarm.core.errors import BundleError
+from evswarm.core.errors import BundleError, first_problem
 from evswarm.core.labels import GradeStatus, LabelRow
 
 
@@ -125,9 +125,7 @@ def reference_bundle(data: dict[str, Any], run_row: dict[str, Any] | None, *, so
     try:
         return TraceBundle.model_validate(document)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise BundleError(f"{source}: field `{where}`: {first['msg']} ({exc.error_count()} problem(s) in all)") from exc
+        raise BundleError(f"{source}: {first_problem(exc)}") from exc
 
 
 REFERENCE_RUBRICS = (
