@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser
 
 from evswarm.review.app import create_app
 from evswarm.review.server import build_config
+from tests.browser import chromium
 
 from .helpers import TOKEN, LiveServer, write_batch
 
@@ -42,3 +44,10 @@ def live_server(batch: Path) -> Iterator[LiveServer]:
     server = LiveServer(batch)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module (a module may define its own to order it after its server)."""
+    with chromium() as instance:
+        yield instance

@@ -10,8 +10,6 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser import chromium
-
 from .bundles import make_bundle
 from .helpers import TOKEN, LiveServer, auth, run_id, write_batch
 
@@ -35,12 +33,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live = LiveServer(root, extra={"collapse_lines": 10, "pane_labels": ["Thoughts", "", "Decision"]})
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as instance:
-        yield instance
 
 
 TOKEN_KEY = "evswarm-review-token"

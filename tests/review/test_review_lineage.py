@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from evswarm.core.lineage import Lineage, LineageStep, PatternLineage, PatternState, write_lineage
-from tests.browser import chromium
 
 from .helpers import TOKEN, LiveServer, auth, import_errors, run_id, write_analysis, write_batch
 
@@ -84,12 +83,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live = LiveServer(batch, extra={"analysis": str(analysis)})
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as instance:
-        yield instance
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser import chromium
-
 from .helpers import TOKEN, LiveServer, auth, run_id, write_analysis, write_batch
 
 pytestmark = pytest.mark.browser
@@ -27,12 +25,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live = LiveServer(batch, extra={"analysis": str(analysis), "annotators": ["alice"]})
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as instance:
-        yield instance
 
 
 @pytest.fixture
