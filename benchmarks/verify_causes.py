@@ -9,20 +9,24 @@ runs of the tested patterns that have at least one cause:
 - `before_trace`: share whose per-trace top suspect (attribution table) names one of the run's causes;
 - `before_pattern`: share for which the pattern's top suspect names one of the run's causes (what a
   reader of the pattern table would blame);
-- `after_explained`: share that some intervention flipped (its symptoms went away);
-- `after_precision`: of those, the share whose best explanation (the intervention with the highest
-  flip rate among those that flipped it) names one of the run's causes;
-- `after_top1`: share whose best explanation names a cause (unexplained runs count as misses), the
-  figure comparable with `before_trace`;
+- `after_explained`: share that some change flipped (its symptoms went away): one of the pattern's
+  suspect interventions, or else the smallest set of the run's own components the per-run search found;
+- `after_precision`: of those, the share whose explanation names only causes of the run (every
+  component changed is one of its causes);
+- `after_top1`: share whose explanation names only causes (unexplained runs count as misses), the
+  figure comparable with `before_trace`; `by_pattern` / `by_search` split it by how it was found;
+- `causes_10plus`: the issue's figure: over causes with at least 10 member runs, the share whose most
+  frequent explanation among their runs names them (target in issue #12: at least 0.95);
 - `confirmed_precision`: over confirmed and partial verdicts, the share of their flipped runs whose
   causes include the intervention's target;
 - `control_reproduced`: every control re-run reproduced its run byte for byte;
 - `flip_rate_true_suspects` / `flip_rate_false_suspects`: over (run, intervention) pairs, how often the
   run flips when the intervention's target is one of its causes, and when it is not;
 - `per_cause`: for each cause among the tested runs, the share of its runs whose verified explanation
-  names it, beside the share whose per-trace top suspect names it;
-- `rerun_cost_ratio`: seconds per re-run over seconds per run of a fresh simulation of the same seed
-  measured in the same session (target in issue #12: at most 1.5).
+  includes it, beside the share whose per-trace top suspect names it;
+- `rerun_cost_ratio`: seconds per re-run (pattern interventions and search rounds) over seconds per run
+  of a fresh simulation of the same seed measured in the same session (target in issue #12: at most
+  1.5); `search_reruns_per_run`: re-runs the search spent per run it searched.
 
 "Names a cause" means: the same agent or tool, or for input and environment causes the same side (an
 intervention on the input or environment changes the run's input or environment, whatever field it is).
@@ -40,6 +44,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -62,6 +67,17 @@ def _share(hits: int, total: int) -> float | None:
     return round(hits / total, 3) if total else None
 
 
+def _explains(truth: RunTruth, components: list[str]) -> bool:
+    """Every component changed (`side:name`) is one of the run's causes."""
+    return bool(components) and all(names_cause(truth, *reversed(c.split(":", 1))) for c in components)
+
+
+def _includes(cause: dict[str, object], components: list[str]) -> bool:
+    side, name = str(cause["side"]), str(cause["component"])
+    return any(c == f"{side}:{side}" if side in ("input", "environment") else c.split(":", 1)[1] == name
+               for c in components)  # fmt: skip
+
+
 def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[str, object]:
     from evswarm.core.analysis import AttributionRow, SuspectRow, read_table
 
@@ -73,13 +89,7 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
     members: dict[str, int] = {}
     for row in report.runs:  # type: ignore[attr-defined]
         members.setdefault(row.run_id, row.pattern_id)
-    best: dict[str, tuple[str, str]] = {}
-    for cause in causes:
-        if cause.kind == "control":
-            continue
-        target = (cause.target, "agent" if cause.kind in ("agent", "resample") else cause.kind)
-        for run_id in cause.explains:
-            best[run_id] = target
+    explained_by = {row.run_id: row for row in report.run_causes if row.components}  # type: ignore[attr-defined]
     caused = [r for r in members if truth[r].causes]
     before_trace = sum(
         1 for r in caused if r in attribution and names_cause(truth[r], attribution[r].suspect_component,
@@ -88,8 +98,8 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
     before_pattern = sum(
         1 for r in caused if members[r] in pattern_top and names_cause(truth[r], *pattern_top[members[r]])
     )
-    explained = [r for r in caused if r in best]
-    right = sum(1 for r in explained if names_cause(truth[r], *best[r]))
+    explained = [r for r in caused if r in explained_by]
+    right = [r for r in explained if _explains(truth[r], explained_by[r].components)]
     confirmed_hits = confirmed_total = 0
     for cause in causes:
         if cause.verdict not in ("confirmed", "partial"):
@@ -118,31 +128,44 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
     for run_id in members:
         for c in truth[run_id].causes:
             by_cause.setdefault(str(c["cause_id"]), []).append(run_id)
+    big_named = []
     for cause_id, runs in sorted(by_cause.items()):
         first = next(c for c in truth[runs[0]].causes if c["cause_id"] == cause_id)
         component, side = str(first["component"]), str(first["side"])
-        hit = [r for r in runs if r in best and (best[r][0] == component or (side in ("input", "environment")
-                                                                             and best[r][1] == side))]  # fmt: skip
+        hit = [r for r in runs if r in explained_by and _includes(first, explained_by[r].components)]
         trace_hit = [r for r in runs if r in attribution and (attribution[r].suspect_component == component or (
             side in ("input", "environment") and attribution[r].suspect_side == side))]  # fmt: skip
+        modal = Counter(tuple(explained_by[r].components) if r in explained_by else () for r in runs).most_common(1)
+        modal_names = bool(modal) and _includes(first, list(modal[0][0]))
+        if len(runs) >= 10:
+            big_named.append(modal_names)
         per_cause.append({"cause": cause_id, "side": side, "component": component, "member_runs": len(runs),
                           "verified_names_it": _share(len(hit), len(runs)),
-                          "suspect_top1_names_it": _share(len(trace_hit), len(runs))})  # fmt: skip
+                          "suspect_top1_names_it": _share(len(trace_hit), len(runs)),
+                          "modal_explanation": list(modal[0][0]) if modal else [],
+                          "modal_names_it": modal_names})  # fmt: skip
+    searched = [row for row in report.run_causes if row.found_by != "pattern"]  # type: ignore[attr-defined]
     return {
         "member_runs": len(members),
         "member_runs_with_a_cause": len(caused),
         "member_runs_without_a_cause": len(members) - len(caused),
-        "unexplainable_flipped": sum(1 for r in members if not truth[r].causes and r in best),
+        "unexplainable_flipped": sum(1 for r in members if not truth[r].causes and r in explained_by),
         "before_trace": _share(before_trace, len(caused)),
         "before_pattern": _share(before_pattern, len(caused)),
         "after_explained": _share(len(explained), len(caused)),
-        "after_precision": _share(right, len(explained)),
-        "after_top1": _share(right, len(caused)),
+        "after_precision": _share(len(right), len(explained)),
+        "after_top1": _share(len(right), len(caused)),
+        "by_pattern": _share(sum(1 for r in right if explained_by[r].found_by == "pattern"), len(caused)),
+        "by_search": _share(sum(1 for r in right if explained_by[r].found_by == "search"), len(caused)),
+        "causes_10plus": {"causes": len(big_named), "named": _share(sum(big_named), len(big_named))},
         "confirmed_precision": _share(confirmed_hits, confirmed_total),
         "control_reproduced": all(c.verdict == "reproduced" for c in controls),
         "flip_rate_true_suspects": _share(true_flips, true_pairs),
         "flip_rate_false_suspects": _share(false_flips, false_pairs),
         "pairs_true_false": [true_pairs, false_pairs],
+        "searched_runs": len(searched),
+        "search_reruns": sum(row.reruns for row in searched),
+        "search_reruns_per_run": round(sum(row.reruns for row in searched) / len(searched), 2) if searched else None,
         "per_cause": per_cause,
         "interventions": [
             {k: getattr(c, k) for k in ("pattern_id", "intervention", "runs", "flipped", "flip_rate", "verdict")}
@@ -194,7 +217,7 @@ def main() -> None:
     warm_seconds = time.perf_counter() - start
     truth = ground_truth(batch, twins=False).runs
     figures = score(analysis, report, truth)
-    reruns = len(report.runs)
+    reruns = len(report.runs) + sum(row.reruns for row in report.run_causes)
     out = {
         "runs": args.runs,
         "seed": args.seed,
@@ -219,13 +242,15 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "verify_causes.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
     keys = ("member_runs_with_a_cause", "before_trace", "before_pattern", "after_explained", "after_precision",
-            "after_top1", "confirmed_precision", "control_reproduced", "flip_rate_true_suspects",
-            "flip_rate_false_suspects", "pairs_true_false", "reruns", "rerun_cost_ratio")  # fmt: skip
+            "after_top1", "by_pattern", "by_search", "causes_10plus", "confirmed_precision", "control_reproduced",
+            "flip_rate_true_suspects", "flip_rate_false_suspects", "pairs_true_false", "searched_runs",
+            "search_reruns_per_run", "reruns", "rerun_cost_ratio")  # fmt: skip
     for key in keys:
         print(f"{key:>28}: {out[key]}")
     for row in figures["per_cause"]:  # type: ignore[attr-defined]
         print(f"  {row['cause']:<55} {row['member_runs']:>3} runs  verified {row['verified_names_it']}  "
-              f"suspect top-1 {row['suspect_top1_names_it']}")  # fmt: skip
+              f"suspect top-1 {row['suspect_top1_names_it']}  "
+              f"most often: {' + '.join(row['modal_explanation']) or '-'}")  # fmt: skip
     for row in figures["interventions"]:  # type: ignore[attr-defined]
         print(f"  P{row['pattern_id']} {row['intervention']:<40} {row['flipped']}/{row['runs']} {row['verdict']}")
 

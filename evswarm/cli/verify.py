@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from evswarm.cli.app import Command, app, user_errors, warn
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from evswarm.core.causes import RunCauseRow
 
 _VERDICT_STYLE = {"confirmed": "bold green", "partial": "yellow", "rejected": "dim", "reproduced": "cyan"}
 
@@ -83,6 +88,14 @@ def verify_command(
             metavar="openai:MODEL", help="Re-run on this model instead of the batch's (needed for a live batch)."
         ),
     ] = None,
+    search: Annotated[
+        bool,
+        typer.Option(
+            "--search/--no-search",
+            help="Search each failing run no suspect explains for the smallest change of its own agents, tools, "
+            "environment and input that removes its symptoms (about 1 + 2 log2(components) re-runs a run).",
+        ),
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Turn an analysis's suspects into verified causes, by intervention.
@@ -96,7 +109,13 @@ def verify_command(
     of the runs is partial, the rest rejected. A control re-run with no change must reproduce every run
     exactly.
 
+    A failing run that none of the suspects' changes flips is then searched: its trace's own components
+    are changed all at once, then by halves, until the smallest set whose change removes its symptoms is
+    left (a run needing two changes gets both; one that even the whole set leaves failing is reported
+    unexplained). Turn it off with --no-search.
+
     Writes ANALYSIS/causes.{csv,json} (one row per pattern and intervention, with the runs each explains),
+    ANALYSIS/run_causes.{csv,json} (what explains each failing member run, and how it was found),
     ANALYSIS/counterfactual_runs.{csv,json} (each run and its twin) and the re-run bundles under
     ANALYSIS/counterfactual/<intervention>/. Runs already re-run are kept, so a second call is quick.
     Compare a run with its twin with `evswarm diff`.
@@ -113,6 +132,7 @@ def verify_command(
     report = verify(
         batch_dir, where, reference=reference, versions=versions, patterns=patterns, suspects=suspects,
         max_runs=max_runs, workers=workers, model=model, progress=not quiet, backend=backend, address=address,
+        search=search,
     )  # fmt: skip
     console = Console(soft_wrap=True)
     table = Table(title="Causes tested by intervention", header_style="bold", show_lines=False)
@@ -129,6 +149,8 @@ def verify_command(
             f"{len(cause.explains)} run(s)" if cause.explains else "",
         )
     console.print(table)
+    if report.run_causes:
+        console.print(run_causes_table(report.run_causes))
     for note in report.notes:
         warn(note)
     console.print("tables: " + ", ".join(str(p) for p in report.table_paths if p.suffix == ".csv"))
@@ -142,3 +164,23 @@ def verify_command(
             "was the batch made by another evswarm version? `evswarm diff` shows a run beside its control twin",
         )
         raise typer.Exit(1)
+
+
+def run_causes_table(rows: list[RunCauseRow]) -> Table:
+    """Per pattern, how many failing runs each change explains (and how it was found)."""
+    from collections import Counter
+
+    from rich.table import Table
+
+    table = Table(title="What explains each failing run", header_style="bold")
+    for column in ("pattern", "changed", "found by", "runs", "re-runs"):
+        table.add_column(column, overflow="fold")
+    counted: Counter[tuple[int, str, str]] = Counter()
+    spent: Counter[tuple[int, str, str]] = Counter()
+    for row in rows:
+        key = (row.pattern_id, " + ".join(row.components) or "nothing found", row.found_by)
+        counted[key] += 1
+        spent[key] += row.reruns
+    for key, n in sorted(counted.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+        table.add_row(f"P{key[0]}", key[1], key[2], str(n), str(spent[key]))
+    return table

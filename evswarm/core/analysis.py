@@ -239,69 +239,6 @@ class AttributionRow(TableRow):
     """The first agent step's agent."""
 
 
-class CauseRow(TableRow):
-    """A verified cause: one intervention re-run over a pattern's member runs (`evswarm verify`)."""
-
-    TABLE: ClassVar[str] = "causes"
-    pattern_id: int
-    """The pattern."""
-    pattern: str
-    """The pattern's label."""
-    intervention: str
-    """The intervention's name (`agent-PricingAgent`, `tool-get_tariffs`, `control`, ...)."""
-    kind: str
-    """control, agent, resample, tool, environment or input."""
-    target: str
-    """The agent, tool, `environment` or `input` intervened on."""
-    description: str
-    """What the intervention changes, in words."""
-    runs: int
-    """Member runs re-executed."""
-    flipped: int
-    """Re-runs in which none of the run's failing symptoms remain."""
-    flip_rate: float
-    """flipped / runs."""
-    ci_low: float
-    """95% Wilson interval of the flip rate, low end."""
-    ci_high: float
-    """95% Wilson interval of the flip rate, high end."""
-    verdict: str
-    """confirmed, partial or rejected (for a control: reproduced or not reproduced)."""
-    explains: list[str]
-    """Member runs this intervention is the best explanation of."""
-    counterfactual_dir: str
-    """Where the re-run bundles are, relative to the analysis directory."""
-
-
-class CounterfactualRunRow(TableRow):
-    """One member run re-executed under one intervention: its twin, and whether its symptoms went away."""
-
-    TABLE: ClassVar[str] = "counterfactual_runs"
-    run_id: str
-    """The original run (its twin has the same id, in `counterfactual_dir`)."""
-    pattern_id: int
-    """The pattern it belongs to."""
-    intervention: str
-    """The intervention's name."""
-    flipped: bool
-    """None of the run's failing symptoms remain in the twin."""
-    symptoms_before: list[str]
-    """The run's failing symptom kinds."""
-    symptoms_after: list[str]
-    """The twin's failing symptom kinds."""
-    identical: bool
-    """The twin's bundle is byte for byte the original (what a control must show)."""
-    counterfactual_dir: str
-    """Where the twin is, relative to the analysis directory."""
-
-
-VERIFIED_TABLES: tuple[type[TableRow], ...] = (CauseRow, CounterfactualRunRow)
-"""Tables `evswarm verify` adds to an analysis; a new analysis removes them (their pattern ids are stale)."""
-
-REPORT_VERIFIED_START = "<!-- evswarm:verified:start -->"
-"""The report's verified-causes section sits between these two markers; `verify` replaces what is between."""
-REPORT_VERIFIED_END = "<!-- evswarm:verified:end -->"
-
 ALL_TABLES: tuple[type[TableRow], ...] = (
     PatternRow,
     TracePatternRow,
@@ -367,6 +304,11 @@ def write_table(out_dir: Path, model: type[R], rows: Sequence[R]) -> list[Path]:
     atomic_write_bytes(paths[0], buffer.getvalue().encode("utf-8"))
     atomic_write_json(paths[1], records)
     return paths
+
+
+def read_optional_table(out_dir: Path, model: type[R]) -> list[R]:
+    """`read_table`, but no rows when the table was never written (an older verify had no run causes)."""
+    return read_table(out_dir, model) if (out_dir / f"{model.TABLE}.json").is_file() else []
 
 
 def read_table(out_dir: Path, model: type[R]) -> list[R]:

@@ -34,16 +34,20 @@ def reference_faults(reference: ResolvedVersionSet, agent: str) -> list[str]:
     return sorted(f for f in found.faults if OWNERS.get(f) == agent) if found else []
 
 
+def revert(agent: str, reference: ResolvedVersionSet) -> Intervention:
+    """The intervention under which `agent` alone runs its `reference` version, without slips."""
+    return Intervention(
+        kind="agent", target=agent, faults=reference_faults(reference, agent), reference=reference.name,
+        owner_of=OWNERS,
+    )  # fmt: skip
+
+
 def interventions_for(suspect: SuspectRow, reference: ResolvedVersionSet) -> tuple[list[Intervention], str | None]:
     """The interventions that test one suspect, or a reason it cannot be tested."""
     if suspect.side == "agent":
         if suspect.component not in {*OWNERS.values(), *_agents(), *reference.agents}:
             return [], f"{suspect.component} is not an agent of the swarm"
-        revert = Intervention(
-            kind="agent", target=suspect.component, faults=reference_faults(reference, suspect.component),
-            reference=reference.name, owner_of=OWNERS,
-        )  # fmt: skip
-        return [revert, Intervention(kind="resample", target=suspect.component)], None
+        return [revert(suspect.component, reference), Intervention(kind="resample", target=suspect.component)], None
     if suspect.side == "tool":
         return [Intervention(kind="tool", target=suspect.component)], None
     if suspect.side == "environment":

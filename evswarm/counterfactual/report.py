@@ -3,14 +3,17 @@ between the markers the report leaves for it (see `evswarm.core.analysis.REPORT_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from evswarm.core.analysis import REPORT_VERIFIED_END, REPORT_VERIFIED_START, CauseRow
+from evswarm.core.causes import REPORT_VERIFIED_END, REPORT_VERIFIED_START, CauseRow, RunCauseRow
 from evswarm.core.io import atomic_write_bytes
 from evswarm.macro.report.verified import render_verified
 
 
-def write_section(report: Path, causes: list[CauseRow], notes: list[str]) -> bool:
+def write_section(
+    report: Path, causes: list[CauseRow], notes: list[str], run_causes: Sequence[RunCauseRow] = ()
+) -> bool:
     """Replace the verified-causes section of `report` (atomically). False when the report is missing or
     was written by an evswarm without the section's markers (it is then left as it is)."""
     if not report.is_file():
@@ -19,7 +22,7 @@ def write_section(report: Path, causes: list[CauseRow], notes: list[str]) -> boo
     start, end = text.find(REPORT_VERIFIED_START), text.find(REPORT_VERIFIED_END)
     if start < 0 or end < start:
         return False
-    body = render_verified(causes, notes)
+    body = render_verified(causes, notes, run_causes)
     text = text[: start + len(REPORT_VERIFIED_START)] + "\n" + body + "\n" + text[end:]
     atomic_write_bytes(report, text.encode("utf-8"))
     return True

@@ -18,13 +18,15 @@ import orjson
 from statsmodels.stats.proportion import proportion_confint
 
 from evswarm.compute import Backend, check_backend
-from evswarm.core.analysis import CauseRow, CounterfactualRunRow, TracePatternRow, read_table, write_table
+from evswarm.core.analysis import TracePatternRow, read_table, write_table
+from evswarm.core.causes import CauseRow, CounterfactualRunRow, RunCauseRow
 from evswarm.core.errors import EvswarmError
 from evswarm.core.labels import LabelRow, read_labels
 from evswarm.core.layout import BatchLayout
 from evswarm.core.manifest import BatchManifest, read_manifest
 from evswarm.counterfactual.plan import PatternPlan, plan
 from evswarm.counterfactual.report import write_section
+from evswarm.counterfactual.runs import Explained, explain_runs, flipped, grade_if_needed, symptoms
 from evswarm.simulator.cases import generate
 from evswarm.simulator.plan import versions_of, with_reference
 from evswarm.simulator.replay import world_mismatch
@@ -42,6 +44,8 @@ COUNTERFACTUAL = "counterfactual"
 class VerifyReport:
     causes: list[CauseRow] = field(default_factory=list)
     runs: list[CounterfactualRunRow] = field(default_factory=list)
+    run_causes: list[RunCauseRow] = field(default_factory=list)
+    """What explains each failing member run (`runs.explain_runs`)."""
     notes: list[str] = field(default_factory=list)
     table_paths: list[Path] = field(default_factory=list)
     report_path: Path | None = None
@@ -105,10 +109,6 @@ def _same_bytes(twin: bytes, saved: bytes | None) -> bool:
     return bool(old == new)
 
 
-def _symptoms(row: LabelRow | None) -> list[str]:
-    return [] if row is None else [s.value for s in row.symptoms()]
-
-
 def _verdict(kind: str, flipped: int, runs: int, identical: int) -> tuple[str, float, float]:
     if runs == 0:
         return "rejected", 0.0, 1.0
@@ -134,6 +134,7 @@ def verify(
     grade: Callable[[Path], object] | None = None,
     backend: str = "local",
     address: str | None = None,
+    search: bool = True,
 ) -> VerifyReport:
     """Verify the top `patterns` patterns' top `suspects` suspects of the analysis in `analysis`, re-running
     at most `max_runs` member runs per pattern (None: all).
@@ -142,7 +143,9 @@ def verify(
     verdicts to `analysis/causes.{json,csv}` and the per-run twins to `analysis/counterfactual_runs`.
     Bundles already re-run are kept, so a second `verify` over the same analysis re-runs nothing.
     `backend` runs the re-runs on the local pool (`local`) or on Ray (`ray`, at `address` or a local
-    instance), with the same results."""
+    instance), with the same results. With `search`, each failing member run that no suspect's change
+    flips is searched for the smallest change of its own components that does (`search.py`, re-runs in
+    `analysis/counterfactual/search-<round>/`); `analysis/run_causes` says what explains each run."""
     if patterns < 1 or suspects < 1 or (max_runs is not None and max_runs < 1):
         raise EvswarmError("--patterns, --suspects and --max-runs must be at least 1")
     engine = Backend(backend, workers, address)  # type: ignore[arg-type]  # checked in Backend
@@ -184,25 +187,29 @@ def verify(
             backend=engine,
         )
         errors.update({(test.slug, r): e for r, e in done.items() if e})
-        _grade_if_needed(out, grade)
+        grade_if_needed(out, grade)
         twins[test.slug] = {row.run_id: row for row in read_labels(BatchLayout(out).labels)}
     for found in tested:
         _score(batch, analysis, found, [control, *found.interventions], labels, twins, errors, report)
+    explained = {
+        run_id: Explained(cause.pattern_id, by_slug[cause.intervention][0], cause.counterfactual_dir)
+        for cause in report.causes
+        for run_id in cause.explains
+    }
+    members = {run_id: found.pattern_id for found in reversed(tested) for run_id in found.members}
+    options = {"workers": workers, "progress": progress, "model": model, "versions": batch_versions, "backend": engine}
+    report.run_causes = explain_runs(
+        batch, analysis, manifest, members, labels, explained, batch_versions.version_sets[reference], grade,
+        options, search=search,
+    )  # fmt: skip
     report.table_paths = [
         *write_table(analysis, CauseRow, report.causes),
         *write_table(analysis, CounterfactualRunRow, report.runs),
+        *write_table(analysis, RunCauseRow, report.run_causes),
     ]
-    if write_section(analysis / "report.html", report.causes, report.notes):
+    if write_section(analysis / "report.html", report.causes, report.notes, report.run_causes):
         report.report_path = analysis / "report.html"
     return report
-
-
-def _grade_if_needed(out: Path, grade: Callable[[Path], object]) -> None:
-    layout = BatchLayout(out)
-    bundles = {p.stem for p in layout.bundle_paths()}
-    if layout.labels.is_file() and {row.run_id for row in read_labels(layout.labels)} >= bundles:
-        return
-    grade(out)
 
 
 def _grade(out: Path) -> None:
@@ -234,13 +241,13 @@ def _score(
             if (test.slug, run_id) in errors:
                 report.notes.append(f"{test.slug} {run_id}: {errors[(test.slug, run_id)]}")
                 continue
-            before, after = _symptoms(labels.get(run_id)), _symptoms(twins[test.slug].get(run_id))
+            before, after = symptoms(labels.get(run_id)), symptoms(twins[test.slug].get(run_id))
             twin_path = BatchLayout(analysis / where).bundle_path(run_id)
             identical = twin_path.is_file() and _same_bytes(twin_path.read_bytes(), saved_bytes(layout, run_id))
             mine.append(
                 CounterfactualRunRow(
                     run_id=run_id, pattern_id=found.pattern_id, intervention=test.slug,
-                    flipped=bool(before) and not set(before) & set(after), symptoms_before=before,
+                    flipped=flipped(before, after), symptoms_before=before,
                     symptoms_after=after, identical=identical, counterfactual_dir=where,
                 )
             )  # fmt: skip

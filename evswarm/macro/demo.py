@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from evswarm.core.analysis import CauseRow, read_table
+from evswarm.core.analysis import read_optional_table, read_table
+from evswarm.core.causes import CauseRow, RunCauseRow
 from evswarm.core.errors import EvswarmError
 from evswarm.macro.config import AnalyzeConfig
 from evswarm.macro.pipeline import analyze
@@ -105,5 +106,8 @@ def run_demo(out: Path, data_dir: Path | None = None, *, progress: bool = True) 
     result = analyze(data, out, "minilm", config=config)
     lines = summarize(result.patterns, result.version_compare, len(result.assignments), len(result.traces))
     if result.extra.get("verified_kept"):
-        lines += verified_lines(read_table(out, CauseRow)) or ["Verified: no tested suspect removed its pattern."]
+        per_run = read_optional_table(out, RunCauseRow)
+        lines += verified_lines(read_table(out, CauseRow), per_run) or [
+            "Verified: no tested suspect removed its pattern."
+        ]
     return DemoSummary(result.report_path, lines, sum(result.timings.values()))

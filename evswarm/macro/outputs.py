@@ -12,9 +12,7 @@ from typing import Any
 import pandas as pd
 
 from evswarm.core.analysis import (
-    VERIFIED_TABLES,
     AttributionRow,
-    CauseRow,
     LiftRow,
     PatternRow,
     SuspectRow,
@@ -27,6 +25,7 @@ from evswarm.core.analysis import (
     rows_from_records,
     write_table,
 )
+from evswarm.core.causes import VERIFIED_TABLES, CauseRow
 from evswarm.core.errors import EvswarmError
 from evswarm.core.io import atomic_write_json
 from evswarm.core.lineage import write_lineage

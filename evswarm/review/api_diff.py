@@ -107,8 +107,9 @@ def _twin(state: ReviewState, run_id: str, slug: str) -> tuple[Trace, dict[str, 
         raise HTTPException(status_code=422, detail=f"twin: {shown}: {exc}") from None
     if len(traces) != 1:
         raise HTTPException(status_code=422, detail=f"twin: {shown} holds {len(traces)} traces, not one")
-    row = next((t for t in state.analysis.tables.twins.get(run_id, []) if t.intervention == slug), None)
-    cause = state.analysis.tables.causes.get((row.pattern_id, slug)) if row else None
+    tables = state.analysis.tables
+    row = next((t for t in tables.twins.get(run_id, []) if t.intervention == slug), None)
+    cause = tables.causes.get((row.pattern_id, slug)) if row else None
     info = {
         "intervention": slug,
         "description": cause.description if cause else None,
@@ -119,6 +120,10 @@ def _twin(state: ReviewState, run_id: str, slug: str) -> tuple[Trace, dict[str, 
         "identical": row.identical if row else None,
         "path": shown,
     }
+    found = tables.run_causes.get(run_id)
+    if row is None and found is not None and found.counterfactual_dir == f"{TWINS_DIR}/{slug}":
+        info.update(description=found.description, flipped=True, identical=False,
+                    symptoms_before=found.symptoms_before, symptoms_after=found.symptoms_after)  # fmt: skip
     return traces[0], {"version": None, "latest_version": None, "href": None, "twin": info}
 
 

@@ -14,8 +14,6 @@ import orjson
 
 from evswarm.core.analysis import (
     AttributionRow,
-    CauseRow,
-    CounterfactualRunRow,
     PatternRow,
     SuspectRow,
     SuspectStepRow,
@@ -23,6 +21,7 @@ from evswarm.core.analysis import (
     TracePatternRow,
     read_table,
 )
+from evswarm.core.causes import CauseRow, CounterfactualRunRow, RunCauseRow
 from evswarm.core.errors import EvswarmError
 from evswarm.core.labels import LabelRow, read_labels
 from evswarm.core.lineage import LineageStep, PatternLineage, lineage_path, read_lineage
@@ -36,6 +35,7 @@ ANALYSIS_TABLES: tuple[type[TableRow], ...] = (
     AttributionRow,
     CounterfactualRunRow,
     CauseRow,
+    RunCauseRow,
 )
 """The analysis tables the review app reads (each `OUT/<table>.json`)."""
 
@@ -112,6 +112,8 @@ class Tables:
     """Run id -> its counterfactual twins (`evswarm verify`), one per intervention."""
     causes: dict[tuple[int, str], CauseRow] = field(default_factory=dict)
     """(pattern id, intervention) -> the verdict of that intervention on that pattern."""
+    run_causes: dict[str, RunCauseRow] = field(default_factory=dict)
+    """Run id -> what explains it (`evswarm verify`: a pattern suspect's change, or the per-run search's)."""
     lineage: dict[int, PatternLineage] = field(default_factory=dict)
     """Pattern id -> its history over the chain of analyses (`OUT/lineage.json`)."""
     lineage_steps: list[LineageStep] = field(default_factory=list)
@@ -169,6 +171,7 @@ class Analysis:
         for twin in self._read(store, CounterfactualRunRow) or []:
             tables.twins.setdefault(twin.run_id, []).append(twin)
         tables.causes = {(c.pattern_id, c.intervention): c for c in self._read(store, CauseRow) or []}
+        tables.run_causes = {r.run_id: r for r in self._read(store, RunCauseRow) or []}
         self._read_lineage(store, tables)
         self.tables = tables
 

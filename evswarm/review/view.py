@@ -4,6 +4,7 @@ to the steps it cites."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -139,7 +140,8 @@ def diff_url(left: str, *, right: str | None = None, twin: str | None = None) ->
 
 def _twins(state: ReviewState, run_id: str) -> list[dict[str, Any]]:
     """The run's counterfactual twins (`counterfactual_runs`), each with its intervention's verdict on the
-    run's pattern (`causes`) and the address of the side-by-side diff; controls last."""
+    run's pattern (`causes`) and the address of the side-by-side diff, then the twin the per-run cause
+    search found (`run_causes`); controls last."""
     tables = state.analysis.tables
     rows = []
     for twin in tables.twins.get(run_id, []):
@@ -152,6 +154,17 @@ def _twins(state: ReviewState, run_id: str) -> list[dict[str, Any]]:
                 "diff_url": diff_url(run_id, twin=twin.intervention),
             }
         )
+    found = tables.run_causes.get(run_id)
+    if found is not None and found.found_by == "search" and found.counterfactual_dir:
+        slug = Path(found.counterfactual_dir).name
+        rows.append(
+            {
+                "run_id": run_id, "pattern_id": found.pattern_id, "intervention": slug, "flipped": True,
+                "symptoms_before": found.symptoms_before, "symptoms_after": found.symptoms_after, "identical": False,
+                "description": f"{found.description} (the smallest change the per-run search found)",
+                "verdict": None, "diff_url": diff_url(run_id, twin=slug),
+            }
+        )  # fmt: skip
     return sorted(rows, key=lambda r: (r["intervention"] == "control", not r["flipped"], r["intervention"]))
 
 

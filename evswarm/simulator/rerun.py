@@ -1,4 +1,4 @@
-"""Re-executing some runs of a batch under one intervention (the counterfactual stage's engine).
+"""Re-executing some runs of a batch under an intervention each (the counterfactual stage's engine).
 
 Each run is regenerated from the batch manifest exactly as it was simulated (same scenario, world,
 seeds and random streams), the intervention is applied, and the swarm runs again in worker processes;
@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import zipfile
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import orjson
 from tqdm import tqdm
 
 from evswarm.agents.providers import parse_model
@@ -58,26 +61,48 @@ def rerun(
     run_ids: list[str],
     out: Path,
     intervention: Intervention,
+    **options: Any,
+) -> dict[str, str | None]:
+    """Re-run `run_ids` of the batch in `source` under `intervention` into `out`/bundles (`rerun_each`
+    with one intervention for all)."""
+    return rerun_each(source, manifest, dict.fromkeys(run_ids, intervention), out, desc=intervention.slug, **options)
+
+
+def rerun_each(
+    source: Path,
+    manifest: BatchManifest,
+    tests: dict[str, Intervention],
+    out: Path,
     *,
     workers: int | None = None,
     progress: bool = True,
     model: str | None = None,
     versions: BatchVersions | None = None,
     backend: Backend | None = None,
+    desc: str = "re-runs",
 ) -> dict[str, str | None]:
-    """Re-run `run_ids` of the batch in `source` under `intervention` into `out`/bundles.
+    """Re-run each run of `tests` (run id -> its intervention) of the batch in `source` into `out`/bundles.
 
-    The runs use `versions` (default: the batch's recorded `versions.json`), each agent on the model it
-    ran on.
+    `out/counterfactual.json` records each run's intervention: a bundle already in `out` is kept when it
+    was made under the same intervention, and made again otherwise (its grade then no longer stands, so
+    `out`'s labels are dropped). The runs use `versions` (default: the batch's recorded `versions.json`),
+    each agent on the model it ran on.
     Returns run id -> None (its bundle is in `out`) or the runner error. `model` overrides every agent's
     model (a live batch can only be re-run on a model). `backend` (default: the local pool with `workers`
     processes) says where they run; a Ray backend's own `workers` bounds its concurrent tasks."""
     layout, target = BatchLayout(source), BatchLayout(out)
     choice = parse_model(model or manifest.model, manifest.base_url if model is None else None)
     target.bundles_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "counterfactual.json", {"source": str(source), "intervention": intervention.model_dump()})
+    recorded = _recorded(out)
+    wanted = {run_id: test.model_dump(mode="json") for run_id, test in tests.items()}
+    stale = [r for r in tests if target.bundle_path(r).exists() and not _made_under(recorded.get(r), tests[r])]
+    for run_id in stale:
+        target.bundle_path(run_id).unlink()
+    if stale:
+        target.labels.unlink(missing_ok=True)
+    atomic_write_json(out / "counterfactual.json", {"source": str(source), "interventions": {**recorded, **wanted}})
     indices: dict[int, str] = {}
-    for run_id in run_ids:
+    for run_id in tests:
         if target.bundle_path(run_id).exists():
             continue
         indices[run_index(saved_bundle(layout, run_id).run.config_id)] = run_id
@@ -91,24 +116,50 @@ def rerun(
         str(target.bundles_dir),
         versions=versions,
         agent_models=recorded_models(versions, choice) if model is None else (),
-        intervention=intervention,
     )
-    done: dict[str, str | None] = {r: None for r in run_ids if r not in indices.values()}
+    done: dict[str, str | None] = {r: None for r in tests if r not in indices.values()}
     if not indices:
         return done
+    by_test: dict[str, list[int]] = {}
+    for index, run_id in sorted(indices.items()):
+        by_test.setdefault(tests[run_id].slug, []).append(index)
+    jobs = [
+        job
+        for group in by_test.values()
+        for job in split(group, replace(template, intervention=tests[indices[group[0]]]))
+    ]
     count = min(workers or os.cpu_count() or 1, len(indices))
     engine = backend if backend is not None and backend.kind == "ray" else Backend(workers=count)
     start_backend(engine)
-    bar = tqdm(total=len(indices), unit="run", desc=intervention.slug, disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=len(indices), unit="run", desc=desc, disable=not progress, dynamic_ncols=True)
     with bar:
         try:
-            outcomes = run_jobs(
-                split(sorted(indices), template),
-                count,
-                lambda chunk: bar.update(len(chunk)),
-                backend=engine,
-            )
+            outcomes = run_jobs(jobs, count, lambda chunk: bar.update(len(chunk)), backend=engine)
         except Interrupted:
             raise SimulationInterrupted("interrupted: re-runs stopped", hint="run the same command again") from None
     done.update({run_id: error for _, run_id, error in outcomes})
     return done
+
+
+def _made_under(recorded: Any, test: Intervention) -> bool:
+    try:
+        return Intervention.model_validate(recorded) == test
+    except ValueError:
+        return False
+
+
+def _recorded(out: Path) -> dict[str, Any]:
+    """Run id -> the intervention (as JSON) its bundle in `out` was made under, from `counterfactual.json`
+    (a file from before per-run records names one intervention for the whole directory)."""
+    path = out / "counterfactual.json"
+    if not path.is_file():
+        return {}
+    try:
+        saved = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError:
+        return {}
+    if isinstance(saved.get("interventions"), dict):
+        return dict(saved["interventions"])
+    if isinstance(saved.get("intervention"), dict):
+        return {p.stem: saved["intervention"] for p in BatchLayout(out).bundle_paths()}
+    return {}

@@ -62,28 +62,29 @@ live server's fail-fast breaker trips once for the whole batch)."""
 
 def environment(job: Job, version_set: str) -> Any:
     """The run environment of `version_set` in this process (built on first use), made active. Under an
-    `agent` intervention the target agent runs its version from the intervention's reference set (policy,
-    instructions and model), every other agent its own."""
+    `agent` intervention (alone or within a `combined` one) the target agent runs its version from the
+    intervention's reference set (policy, instructions and model), every other agent its own."""
     from evswarm.agents.runner import RunEnvironment
 
     version = job.versions.version_sets[version_set]
     own = dict(dict(job.agent_models).get(version_set, ()))
-    swap = job.intervention
-    if swap is not None and swap.kind == "agent" and swap.reference:
+    swaps = [p for p in job.intervention.leaves if p.kind == "agent" and p.reference] if job.intervention else []
+    for swap in swaps:
         if swap.reference not in job.versions.version_sets:
             raise ValueError(f"the agent intervention's reference set {swap.reference!r} is not in the job's versions")
         reference = job.versions.version_sets[swap.reference]
-        if swap.target in reference.agents:
-            mine = version.agents.get(swap.target)
-            theirs_agent = reference.agents[swap.target]
-            if mine is not None and mine.orchestrator_mode != theirs_agent.orchestrator_mode:
-                # the run keeps its own orchestrator mode (it is part of the scenario), so record it as run
-                theirs_agent = theirs_agent.model_copy(update={"orchestrator_mode": mine.orchestrator_mode}).hashed()
-            version = version.model_copy(update={"agents": {**version.agents, swap.target: theirs_agent}})
-            theirs = dict(dict(job.agent_models).get(swap.reference, ()))
-            own.pop(swap.target, None)
-            if swap.target in theirs:
-                own[swap.target] = theirs[swap.target]
+        if swap.target not in reference.agents:
+            continue
+        mine = version.agents.get(swap.target)
+        theirs_agent = reference.agents[swap.target]
+        if mine is not None and mine.orchestrator_mode != theirs_agent.orchestrator_mode:
+            # the run keeps its own orchestrator mode (it is part of the scenario), so record it as run
+            theirs_agent = theirs_agent.model_copy(update={"orchestrator_mode": mine.orchestrator_mode}).hashed()
+        version = version.model_copy(update={"agents": {**version.agents, swap.target: theirs_agent}})
+        theirs = dict(dict(job.agent_models).get(swap.reference, ()))
+        own.pop(swap.target, None)
+        if swap.target in theirs:
+            own[swap.target] = theirs[swap.target]
     key = (version_set, version.version, job.model, frozenset(own.items()))
     if key not in _ENVIRONMENTS:
         _ENVIRONMENTS[key] = RunEnvironment.create(AgentModels(own, job.model, _PROVIDERS), version)
@@ -119,9 +120,14 @@ def run_job(job: Job) -> list[Outcome]:
     return asyncio.run(run_all())
 
 
-def _run_indices(shared: Job, indices: tuple[int, ...]) -> list[Outcome]:
-    """Worker task: the runs `indices` with the batch's shared settings."""
-    return run_job(replace(shared, indices=indices))
+Chunk = tuple[tuple[int, ...], Intervention | None, str]
+"""What varies between the jobs of one `run_jobs` call: run indices, intervention, bundles directory."""
+
+
+def _run_chunk(shared: Job, chunk: Chunk) -> list[Outcome]:
+    """Worker task: one job, from the call's shared settings and what is its own."""
+    indices, intervention, bundles_dir = chunk
+    return run_job(replace(shared, indices=indices, intervention=intervention, bundles_dir=bundles_dir))
 
 
 class Interrupted(Exception):
@@ -136,21 +142,21 @@ def run_jobs(
     jobs: list[Job], workers: int, on_done: Callable[[list[Outcome]], None], backend: Backend | None = None
 ) -> list[Outcome]:
     """Run `jobs` on `backend` (default: the local pool with `workers` processes; in this process when 1),
-    calling `on_done` per finished job. The jobs must differ only in their run indices (`split` makes them
-    so): the rest is handed to each worker once, when it starts.
+    calling `on_done` per finished job. The jobs may differ in their run indices, intervention and bundles
+    directory only (`split` makes jobs that differ in their indices): the rest is handed to each worker
+    once, when it starts.
 
     Ctrl-C or SIGTERM stops everything within a second or two and raises `Interrupted` with the
     outcomes of the jobs that finished."""
     if not jobs:
         return []
-    shared = replace(jobs[0], indices=())
-    if any(replace(job, indices=()) != shared for job in jobs):
-        raise ValueError("run_jobs: the jobs of one call must differ only in their run indices")
+    shared = replace(jobs[0], indices=(), intervention=None, bundles_dir="")
+    if any(replace(job, indices=(), intervention=None, bundles_dir="") != shared for job in jobs):
+        raise ValueError("run_jobs: the jobs of one call may differ only in their runs, intervention and bundles_dir")
+    chunks: list[Chunk] = [(job.indices, job.intervention, job.bundles_dir) for job in jobs]
     backend = backend or Backend(workers=workers)
     try:
-        chunks = map_chunks(
-            _run_indices, shared, [job.indices for job in jobs], backend=backend, on_done=lambda _, r: on_done(r)
-        )
+        results = map_chunks(_run_chunk, shared, chunks, backend=backend, on_done=lambda _, r: on_done(r))
     except ComputeInterrupted as stop:
         raise Interrupted([o for i in sorted(stop.done) for o in stop.done[i]]) from None
-    return [outcome for chunk in chunks for outcome in chunk]
+    return [outcome for result in results for outcome in result]

@@ -9,17 +9,19 @@ agent's random stream), one thing changed. The counterfactual stage re-executes 
 - `tool`: the target tool's trouble (an outage, a stale snapshot) is switched off.
 - `environment`: the late capacity shock is switched off.
 - `input`: the customer's notes go back to what they were before they became ambiguous.
+- `combined`: every one of `parts` at once (the cause search tests groups of components this way).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from evswarm.world.scenario import Scenario
 
-InterventionKind = Literal["control", "agent", "resample", "tool", "environment", "input"]
+InterventionKind = Literal["control", "agent", "resample", "tool", "environment", "input", "combined"]
 
 
 class Intervention(BaseModel):
@@ -38,16 +40,36 @@ class Intervention(BaseModel):
     """For `agent`: fault id -> responsible agent, for every fault the run might have on."""
     salt: str = "resample-1"
     """For `resample`: the salt of the agent's new random stream."""
+    parts: list[Intervention] = Field(default_factory=list)
+    """For `combined`: the single interventions applied together (none of them `combined`)."""
+
+    @classmethod
+    def together(cls, parts: list[Intervention]) -> Intervention:
+        """`parts` applied at once: the one part itself when there is one, else a `combined` intervention."""
+        if len(parts) == 1:
+            return parts[0]
+        flat = [leaf for part in parts for leaf in (part.parts if part.kind == "combined" else [part])]
+        return cls(kind="combined", parts=sorted(flat, key=lambda p: p.slug))
+
+    @property
+    def leaves(self) -> list[Intervention]:
+        """The single interventions this one makes (itself, unless it is `combined`)."""
+        return list(self.parts) if self.kind == "combined" else [self]
 
     @property
     def slug(self) -> str:
         """A file-system name for the intervention."""
         if self.kind == "control":
             return "control"
+        if self.kind == "combined":
+            digest = hashlib.sha1(" ".join(p.slug for p in self.parts).encode()).hexdigest()[:10]
+            return f"combined-{len(self.parts)}-{digest}"
         target = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.target) or "all"
         return f"{self.kind}-{target}"
 
     def describe(self) -> str:
+        if self.kind == "combined":
+            return "; ".join(p.describe() for p in self.parts)
         return {
             "control": "no intervention",
             "agent": f"{self.target} runs the reference version ({self.reference or 'baseline'}), without slips",
@@ -59,6 +81,10 @@ class Intervention(BaseModel):
 
     def apply(self, scenario: Scenario) -> Scenario:
         """`scenario` with this one change."""
+        if self.kind == "combined":
+            for part in self.parts:
+                scenario = part.apply(scenario)
+            return scenario
         if self.kind == "agent":
             kept = [f for f in scenario.active_faults if self.owner_of.get(f) != self.target]
             steady = sorted({*scenario.steady_agents, self.target})

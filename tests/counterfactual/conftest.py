@@ -11,14 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from evswarm.core.analysis import (
-    REPORT_VERIFIED_END,
-    REPORT_VERIFIED_START,
-    PatternRow,
-    SuspectRow,
-    TracePatternRow,
-    write_table,
-)
+from evswarm.core.analysis import PatternRow, SuspectRow, TracePatternRow, write_table
+from evswarm.core.causes import REPORT_VERIFIED_END, REPORT_VERIFIED_START
 from evswarm.core.io import read_bundle
 from evswarm.core.layout import BatchLayout
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from evswarm.core.analysis import CauseRow, CounterfactualRunRow, read_table
+from evswarm.core.analysis import read_table
+from evswarm.core.causes import CauseRow, CounterfactualRunRow
 from evswarm.core.errors import EvswarmError
 from evswarm.core.layout import BatchLayout
 from evswarm.counterfactual import verify

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from evswarm.cli import app
 from evswarm.compute import Backend
-from evswarm.core.analysis import CauseRow, CounterfactualRunRow, read_table
+from evswarm.core.analysis import read_table
+from evswarm.core.causes import CauseRow, CounterfactualRunRow
 from tests.counterfactual.conftest import VerifyCase
 
 _WRITTEN_BY_VERIFY = ("counterfactual", "causes.*", "counterfactual_runs.*")

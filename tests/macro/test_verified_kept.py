@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evswarm.core.analysis import CauseRow, CounterfactualRunRow, TracePatternRow, read_table, write_table
+from evswarm.core.analysis import TracePatternRow, read_table, write_table
+from evswarm.core.causes import CauseRow, CounterfactualRunRow
 from evswarm.macro import analyze
 from evswarm.macro.report.verified import verified_lines
 from tests.macro.conftest import fast_config

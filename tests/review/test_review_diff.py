@@ -164,3 +164,30 @@ def test_a_real_run_and_its_reverted_twin(make_client, real_pair: RealPair) -> N
     assert rows[-2]["op"] == "same" and rows[-2]["left"]["summary"] == rows[-2]["right"]["summary"]
     control = diff(client, left=real_pair.run_id, twin="control")
     assert control["identical"] is True and len(control["rows"]) == found["left"]["steps"]
+
+
+def test_a_twin_the_cause_search_found_is_listed_and_opens_beside_its_run(  # type: ignore[no-untyped-def]
+    make_client, batch: Path, tmp_path: Path
+) -> None:
+    from evswarm.core.analysis import write_table
+    from evswarm.core.causes import RunCauseRow
+
+    analysis = write_twins(batch, tmp_path / "analysis")
+    twin_dir(analysis, "search-2").mkdir(parents=True)
+    twin = make_bundle(run_id(1), quote_output=NEW_QUOTE)
+    (twin_dir(analysis, "search-2") / f"{run_id(1)}.json").write_text(json.dumps(twin))
+    found = RunCauseRow(
+        run_id=run_id(1), pattern_id=1, found_by="search", intervention="agent-PricingAgent",
+        components=["agent:PricingAgent"], description="PricingAgent runs the reference version", reruns=5,
+        counterfactual_dir="counterfactual/search-2", symptoms_before=["price_mismatch"], symptoms_after=[],
+    )  # fmt: skip
+    write_table(analysis, RunCauseRow, [found])
+    client = make_client(batch, analysis=analysis)
+    (listed,) = client.get(f"/api/traces/{run_id(1)}", headers=auth()).json()["twins"]
+    assert listed["intervention"] == "search-2" and listed["flipped"] is True
+    assert listed["diff_url"] == f"/diff?left={run_id(1)}&twin=search-2"
+    assert "PricingAgent runs the reference version" in listed["description"]
+    info = diff(client, left=run_id(1), twin="search-2")["right"]["twin"]
+    assert (info["description"], info["flipped"], info["symptoms_before"]) == (
+        found.description, True, ["price_mismatch"]
+    )  # fmt: skip

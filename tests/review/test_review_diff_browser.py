@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from evswarm.core.analysis import CounterfactualRunRow, read_table, write_table
+from evswarm.core.analysis import read_table, write_table
+from evswarm.core.causes import CounterfactualRunRow
 from tests.browser import chromium
 
 from .helpers import TOKEN, LiveServer, run_id, write_batch

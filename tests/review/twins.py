@@ -8,7 +8,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from evswarm.core.analysis import CauseRow, CounterfactualRunRow, write_table
+from evswarm.core.analysis import write_table
+from evswarm.core.causes import CauseRow, CounterfactualRunRow
 
 from .bundles import make_bundle
 from .helpers import run_id, write_analysis

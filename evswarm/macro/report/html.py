@@ -15,7 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from evswarm.core.analysis import REPORT_VERIFIED_END, REPORT_VERIFIED_START, CauseRow, read_table
+from evswarm.core.analysis import read_optional_table, read_table
+from evswarm.core.causes import REPORT_VERIFIED_END, REPORT_VERIFIED_START, CauseRow, RunCauseRow
 from evswarm.core.io import atomic_write_bytes
 from evswarm.core.palette import agent_colors
 from evswarm.macro.attribution import WEIGHTS
@@ -295,7 +296,8 @@ def write_report(r: AnalysisResult) -> None:
 def _verified(r: AnalysisResult) -> str:
     """The verdicts of an earlier `evswarm verify` on these same patterns, else an invitation to verify."""
     if r.extra.get("verified_kept"):
-        return render_verified(read_table(r.out_dir, CauseRow), [])
+        per_run = read_optional_table(r.out_dir, RunCauseRow)
+        return render_verified(read_table(r.out_dir, CauseRow), [], per_run)
     return (
         "<h2 id='verified'>Verified causes</h2><p>Not verified yet. A suspect is a correlation; <code>evswarm "
         "verify DIR --analysis OUT</code> re-runs each top pattern's runs with one suspect changed and fills this "

@@ -5,14 +5,17 @@ beside an analysis. The report leaves the section between two markers
 from __future__ import annotations
 
 import html
+from collections import Counter
+from collections.abc import Sequence
 
-from evswarm.core.analysis import CauseRow
+from evswarm.core.causes import CauseRow, RunCauseRow
 
 _VERDICT_CLASS = {"confirmed": "good", "partial": "warn", "reproduced": "good", "not reproduced": "bad"}
 
 
-def render_verified(causes: list[CauseRow], notes: list[str]) -> str:
-    """The section's HTML: one table row per pattern and intervention, controls last in each pattern."""
+def render_verified(causes: list[CauseRow], notes: list[str], run_causes: Sequence[RunCauseRow] = ()) -> str:
+    """The section's HTML: one table row per pattern and intervention, controls last in each pattern; then
+    what explains each failing member run, counted per pattern."""
     rows = []
     for cause in sorted(causes, key=lambda c: (c.pattern_id, c.kind == "control", -c.flip_rate)):
         verdict = html.escape(cause.verdict)
@@ -47,17 +50,47 @@ def render_verified(causes: list[CauseRow], notes: list[str]) -> str:
             "<th>explains</th></tr>",
             *rows,
             "</table>",
+            _run_causes(run_causes),
             f"<details><summary>Notes ({len(notes)})</summary><ul>{notes_html}</ul></details>" if notes else "",
         ]
     )
 
 
-def verified_lines(causes: list[CauseRow]) -> list[str]:
-    """Plain-text lines for a terminal summary: each confirmed or partial cause, best first."""
+def _run_causes(rows: Sequence[RunCauseRow]) -> str:
+    if not rows:
+        return ""
+    counted = Counter((r.pattern_id, r.found_by, " + ".join(r.components) or "nothing found") for r in rows)
+    body = "".join(
+        f"<tr><td>P{pattern_id}</td><td>{html.escape(what)}</td><td>{html.escape(how)}</td><td>{n}</td></tr>"
+        for (pattern_id, how, what), n in sorted(counted.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][2]))
+    )
+    searched = sum(1 for r in rows if r.found_by == "search")
+    return (
+        "<h3>What explains each failing run</h3><p>Per failing member run, the change that removed all its "
+        "symptoms: one of the pattern's suspects (<i>pattern</i>), or, when none did, the smallest set of the "
+        "run's own components (its agents, tools, environment and input) whose change does, found by re-running "
+        f"it with halves of that set changed (<i>search</i>: {searched} run(s), "
+        f"{sum(r.reruns for r in rows)} re-runs). Several components: only changing them together works.</p>"
+        "<table><tr><th>pattern</th><th>changed</th><th>found by</th><th>runs</th></tr>" + body + "</table>"
+    )
+
+
+def verified_lines(causes: list[CauseRow], run_causes: Sequence[RunCauseRow] = ()) -> list[str]:
+    """Plain-text lines for a terminal summary: each confirmed or partial cause, best first; then what the
+    per-run search found for the runs no suspect explained."""
     found = [c for c in causes if c.verdict in ("confirmed", "partial")]
     found.sort(key=lambda c: (c.verdict != "confirmed", -c.flip_rate, c.pattern_id))
-    return [
+    lines = [
         f"Verified: P{c.pattern_id} {c.pattern}: when {c.description}, it is gone in {c.flipped} of {c.runs} runs "
         f"({c.flip_rate:.0%}, 95% CI {c.ci_low:.0%}-{c.ci_high:.0%}; {c.verdict})."
         for c in found
     ]
+    searched = [r for r in run_causes if r.found_by != "pattern"]
+    if searched:
+        hits = Counter(" + ".join(r.components) for r in searched if r.components)
+        common = ", ".join(f"{what} ({n})" for what, n in hits.most_common(3))
+        lines.append(
+            f"Searched: {len(searched)} failing run(s) no suspect explained; a change of their own components "
+            f"removed the symptoms in {sum(hits.values())}" + (f", most often {common}." if common else ".")
+        )
+    return lines

@@ -1,0 +1,102 @@
+"""The tables `evswarm verify` adds beside an analysis: each tested intervention's verdict on a pattern
+(`causes`), each member run's twin under each intervention (`counterfactual_runs`), and what explains each
+failing member run (`run_causes`). Written by the counterfactual stage, read by the report, the demo's
+summary and the review app."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from evswarm.core.analysis import TableRow
+
+
+class CauseRow(TableRow):
+    """A verified cause: one intervention re-run over a pattern's member runs (`evswarm verify`)."""
+
+    TABLE: ClassVar[str] = "causes"
+    pattern_id: int
+    """The pattern."""
+    pattern: str
+    """The pattern's label."""
+    intervention: str
+    """The intervention's name (`agent-PricingAgent`, `tool-get_tariffs`, `control`, ...)."""
+    kind: str
+    """control, agent, resample, tool, environment or input."""
+    target: str
+    """The agent, tool, `environment` or `input` intervened on."""
+    description: str
+    """What the intervention changes, in words."""
+    runs: int
+    """Member runs re-executed."""
+    flipped: int
+    """Re-runs in which none of the run's failing symptoms remain."""
+    flip_rate: float
+    """flipped / runs."""
+    ci_low: float
+    """95% Wilson interval of the flip rate, low end."""
+    ci_high: float
+    """95% Wilson interval of the flip rate, high end."""
+    verdict: str
+    """confirmed, partial or rejected (for a control: reproduced or not reproduced)."""
+    explains: list[str]
+    """Member runs this intervention is the best explanation of."""
+    counterfactual_dir: str
+    """Where the re-run bundles are, relative to the analysis directory."""
+
+
+class CounterfactualRunRow(TableRow):
+    """One member run re-executed under one intervention: its twin, and whether its symptoms went away."""
+
+    TABLE: ClassVar[str] = "counterfactual_runs"
+    run_id: str
+    """The original run (its twin has the same id, in `counterfactual_dir`)."""
+    pattern_id: int
+    """The pattern it belongs to."""
+    intervention: str
+    """The intervention's name."""
+    flipped: bool
+    """None of the run's failing symptoms remain in the twin."""
+    symptoms_before: list[str]
+    """The run's failing symptom kinds."""
+    symptoms_after: list[str]
+    """The twin's failing symptom kinds."""
+    identical: bool
+    """The twin's bundle is byte for byte the original (what a control must show)."""
+    counterfactual_dir: str
+    """Where the twin is, relative to the analysis directory."""
+
+
+class RunCauseRow(TableRow):
+    """What explains one member run: the smallest change found that makes its failing symptoms go away."""
+
+    TABLE: ClassVar[str] = "run_causes"
+    run_id: str
+    """The run."""
+    pattern_id: int
+    """The pattern it belongs to."""
+    found_by: str
+    """`pattern`: one of the pattern's suspect interventions flipped it; `search`: the per-run search over
+    every component of its trace found the change; `none`: nothing tried flipped it."""
+    intervention: str
+    """The explaining intervention's name (empty when `found_by` is `none`)."""
+    components: list[str]
+    """The components changed, as `side:name` (`agent:PricingAgent`, `tool:get_tariffs`, `input:input`);
+    more than one when only changing them together removes the symptoms."""
+    description: str
+    """What the change is, in words."""
+    reruns: int
+    """Re-runs the search spent on this run (0 when a pattern intervention explained it)."""
+    counterfactual_dir: str
+    """Where the twin that shows it is, relative to the analysis directory (empty when unexplained)."""
+    symptoms_before: list[str]
+    """The run's failing symptom kinds."""
+    symptoms_after: list[str]
+    """Its twin's failing symptom kinds (none of the run's own; empty when unexplained)."""
+
+
+VERIFIED_TABLES: tuple[type[TableRow], ...] = (CauseRow, CounterfactualRunRow, RunCauseRow)
+"""Tables `evswarm verify` adds to an analysis; a new analysis removes them (their pattern ids are stale)."""
+
+REPORT_VERIFIED_START = "<!-- evswarm:verified:start -->"
+"""The report's verified-causes section sits between these two markers; `verify` replaces what is between."""
+REPORT_VERIFIED_END = "<!-- evswarm:verified:end -->"

@@ -1,0 +1,67 @@
+"""`evswarm verify` with a pattern whose only suspect had nothing to do with its runs: the per-run search
+re-runs each failing run with halves of its own components changed and finds each run's true cause
+(each run has one planted fault, read from the causal record by the fixture)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evswarm.core.analysis import PatternRow, SuspectRow, TracePatternRow, read_table, write_table
+from evswarm.core.causes import RunCauseRow
+from evswarm.core.layout import BatchLayout
+from evswarm.counterfactual import verify
+from tests.counterfactual.conftest import UNINVOLVED, VerifyCase, _member, _pattern, _suspect
+
+
+@pytest.fixture(scope="module")
+def searched(verify_case: VerifyCase) -> tuple[Path, dict[str, RunCauseRow]]:
+    analysis = verify_case.batch / "analysis-search"
+    analysis.mkdir()
+    label = "wrongly blamed"
+    runs = [verify_case.incentive_runs[0], verify_case.stockout_runs[0]]
+    write_table(analysis, PatternRow, [_pattern(1, label, runs)])
+    write_table(analysis, TracePatternRow, [_member(r, 1, label) for r in runs])
+    write_table(analysis, SuspectRow, [_suspect(1, label, 1, UNINVOLVED, "agent")])
+    report = verify(verify_case.batch, analysis, patterns=1, suspects=1, workers=2, progress=False)
+    assert {c.intervention: c.flipped for c in report.causes} == {
+        "control": 0, f"agent-{UNINVOLVED}": 0, f"resample-{UNINVOLVED}": 0
+    }  # fmt: skip
+    return analysis, {row.run_id: row for row in read_table(analysis, RunCauseRow)}
+
+
+def test_the_search_finds_each_runs_own_cause(
+    verify_case: VerifyCase, searched: tuple[Path, dict[str, RunCauseRow]]
+) -> None:
+    analysis, rows = searched
+    incentive, stockout = rows[verify_case.incentive_runs[0]], rows[verify_case.stockout_runs[0]]
+    assert incentive.found_by == stockout.found_by == "search"
+    assert incentive.components == ["agent:IncentivePolicyAgent"]
+    assert stockout.components == ["agent:SupplyAllocationAgent"]
+    for row in (incentive, stockout):
+        assert 1 < row.reruns <= 12
+        assert BatchLayout(analysis / row.counterfactual_dir).bundle_path(row.run_id).is_file()
+
+
+def test_a_second_search_reruns_nothing(verify_case: VerifyCase, searched: tuple[Path, dict[str, RunCauseRow]]) -> None:
+    analysis, rows = searched
+    twins = sorted((analysis / "counterfactual").glob("search-*/bundles/*.json"))
+    assert twins
+    before = {p: p.stat().st_mtime_ns for p in twins}
+    verify(verify_case.batch, analysis, patterns=1, suspects=1, workers=2, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in twins} == before
+    assert {row.run_id: row for row in read_table(analysis, RunCauseRow)} == rows
+
+
+def test_the_summary_and_the_report_say_what_the_search_found(searched: tuple[Path, dict[str, RunCauseRow]]) -> None:
+    from evswarm.macro.report.verified import render_verified, verified_lines
+
+    _, rows = searched
+    (line,) = verified_lines([], list(rows.values()))
+    assert line.startswith("Searched: 2 failing run(s) no suspect explained; a change of their own components ")
+    assert "agent:IncentivePolicyAgent (1)" in line and "agent:SupplyAllocationAgent (1)" in line
+    section = render_verified([], [], list(rows.values()))
+    assert (
+        "What explains each failing run" in section and "<td>agent:SupplyAllocationAgent</td><td>search</td>" in section
+    )
