@@ -92,7 +92,7 @@ def verify_command(
         bool,
         typer.Option(
             "--search/--no-search",
-            help="Search each failing run no suspect explains for the smallest change of its own agents, tools, "
+            help="Search each failing run no suspect explains for a minimal change of its own agents, tools, "
             "environment and input that removes its symptoms (about 1 + 2 log2(components) re-runs a run).",
         ),
     ] = True,
@@ -110,7 +110,7 @@ def verify_command(
     exactly.
 
     A failing run that none of the suspects' changes flips is then searched: its trace's own components
-    are changed all at once, then by halves, until the smallest set whose change removes its symptoms is
+    are changed all at once, then by halves, until a minimal set whose change removes its symptoms is
     left (a run needing two changes gets both; one that even the whole set leaves failing is reported
     unexplained). Turn it off with --no-search.
 
@@ -168,19 +168,13 @@ def verify_command(
 
 def run_causes_table(rows: list[RunCauseRow]) -> Table:
     """Per pattern, how many failing runs each change explains (and how it was found)."""
-    from collections import Counter
-
     from rich.table import Table
+
+    from evswarm.core.causes import explanations
 
     table = Table(title="What explains each failing run", header_style="bold")
     for column in ("pattern", "changed", "found by", "runs", "re-runs"):
         table.add_column(column, overflow="fold")
-    counted: Counter[tuple[int, str, str]] = Counter()
-    spent: Counter[tuple[int, str, str]] = Counter()
-    for row in rows:
-        key = (row.pattern_id, " + ".join(row.components) or "nothing found", row.found_by)
-        counted[key] += 1
-        spent[key] += row.reruns
-    for key, n in sorted(counted.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
-        table.add_row(f"P{key[0]}", key[1], key[2], str(n), str(spent[key]))
+    for found in explanations(rows):
+        table.add_row(f"P{found.pattern_id}", found.changed, found.found_by, str(found.runs), str(found.reruns))
     return table

@@ -5,9 +5,15 @@ summary and the review app."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from evswarm.core.analysis import TableRow
+
+TWINS_DIR = "counterfactual"
+"""Where `evswarm verify` puts re-run bundles, inside the analysis directory: `<TWINS_DIR>/<intervention>/`
+for a pattern suspect's change, `<TWINS_DIR>/search-<round>/` for a round of the per-run cause search."""
 
 
 class CauseRow(TableRow):
@@ -67,7 +73,7 @@ class CounterfactualRunRow(TableRow):
 
 
 class RunCauseRow(TableRow):
-    """What explains one member run: the smallest change found that makes its failing symptoms go away."""
+    """What explains one member run: a minimal change found that makes its failing symptoms go away."""
 
     TABLE: ClassVar[str] = "run_causes"
     run_id: str
@@ -100,3 +106,27 @@ VERIFIED_TABLES: tuple[type[TableRow], ...] = (CauseRow, CounterfactualRunRow, R
 REPORT_VERIFIED_START = "<!-- evswarm:verified:start -->"
 """The report's verified-causes section sits between these two markers; `verify` replaces what is between."""
 REPORT_VERIFIED_END = "<!-- evswarm:verified:end -->"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """How many failing runs of a pattern one change explains (`explanations`)."""
+
+    pattern_id: int
+    changed: str
+    """The components changed, joined with " + " ("nothing found" for unexplained runs)."""
+    found_by: str
+    runs: int
+    reruns: int
+
+
+def explanations(rows: Iterable[RunCauseRow]) -> list[Explanation]:
+    """`run_causes` counted per (pattern, change, how it was found): by pattern, most runs first."""
+    counts: dict[tuple[int, str, str], list[int]] = {}
+    for row in rows:
+        key = (row.pattern_id, " + ".join(sorted(row.components)) or "nothing found", row.found_by)
+        tally = counts.setdefault(key, [0, 0])
+        tally[0] += 1
+        tally[1] += row.reruns
+    found = [Explanation(p, changed, how, n, reruns) for (p, changed, how), (n, reruns) in counts.items()]
+    return sorted(found, key=lambda e: (e.pattern_id, -e.runs, e.changed))

@@ -8,7 +8,7 @@ is split into them, and a run whose cause no pattern suspect named still gets on
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,93 +32,106 @@ class Explained:
     counterfactual_dir: str
 
 
+@dataclass(frozen=True)
+class Rerunner:
+    """Everything a re-run needs: the batch, where the twins go, how to grade them, the re-run options
+    (`rerun_each`'s keywords)."""
+
+    batch: Path
+    analysis: Path
+    manifest: BatchManifest
+    grade: Callable[[Path], object]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
 def symptoms(row: LabelRow | None) -> list[str]:
     """A graded run's failing symptom kinds (none when it was not graded)."""
     return [] if row is None else [s.value for s in row.symptoms()]
 
 
-def flipped(before: list[str], after: list[str]) -> bool:
-    """A failing run flips when none of its failing symptoms remains in its twin."""
-    return bool(before) and not set(before) & set(after)
+def flipped(before: LabelRow | None, after: LabelRow | None) -> bool:
+    """A failing run flips when its twin was graded (no error, and none of the run's failed rubrics
+    crashed on the twin) and none of the run's failing symptoms remains in it. A twin that could not be
+    graded never counts as a flip: a grader's failure is not a symptom gone."""
+    was = symptoms(before)
+    if not was or after is None or after.is_error:
+        return False
+    if before is not None and set(before.promptfoo_failed_checks) & set(after.promptfoo_error_checks):
+        return False
+    return not set(was) & set(symptoms(after))
 
 
 def grade_if_needed(out: Path, grade: Callable[[Path], object]) -> None:
-    """Grade the re-runs in `out` unless every bundle there already has its grade."""
+    """Grade the re-runs in `out` unless every bundle there already has its grade (or there is none)."""
     layout = BatchLayout(out)
     bundles = {p.stem for p in layout.bundle_paths()}
-    if layout.labels.is_file() and {row.run_id for row in read_labels(layout.labels)} >= bundles:
+    if not bundles or (layout.labels.is_file() and {row.run_id for row in read_labels(layout.labels)} >= bundles):
         return
     grade(out)
 
 
+def _labels(directory: Path) -> dict[str, LabelRow]:
+    path = BatchLayout(directory).labels
+    return {row.run_id: row for row in read_labels(path)} if path.is_file() else {}
+
+
 def explain_runs(
-    batch: Path,
-    analysis: Path,
-    manifest: BatchManifest,
+    rerunner: Rerunner,
     members: dict[str, int],
     labels: dict[str, LabelRow],
     explained: dict[str, Explained],
     reference: ResolvedVersionSet,
-    grade: Callable[[Path], object],
-    rerun_options: dict[str, Any],
+    notes: list[str],
     search: bool = True,
 ) -> list[RunCauseRow]:
     """One row per failing run of `members` (run id -> pattern id): the pattern intervention that flipped
-    it (`explained`), else what the search finds (when `search`), else nothing."""
+    it (`explained`), else what the search finds (when `search`), else nothing. Re-runs that failed are
+    added to `notes`."""
+    analysis = rerunner.analysis
     failing = [r for r in sorted(members) if symptoms(labels.get(r))]
-    rows: dict[str, RunCauseRow] = {}
     twin_labels: dict[str, dict[str, LabelRow]] = {}
 
-    def after(run_id: str, where: str) -> list[str]:
-        """The failing symptoms of the run's twin in `where` (relative to the analysis directory)."""
-        if not where:
-            return []
-        if where not in twin_labels:
-            path = BatchLayout(analysis / where).labels
-            twin_labels[where] = {row.run_id: row for row in read_labels(path)} if path.is_file() else {}
-        return symptoms(twin_labels[where].get(run_id))
-
-    for run_id in failing:
-        if run_id in explained:
-            found = explained[run_id]
-            rows[run_id] = RunCauseRow(
-                run_id=run_id, pattern_id=members[run_id], found_by="pattern", intervention=found.intervention.slug,
-                components=[component(c) for c in found.intervention.leaves],
-                description=found.intervention.describe(), reruns=0, counterfactual_dir=found.counterfactual_dir,
-                symptoms_before=symptoms(labels.get(run_id)), symptoms_after=after(run_id, found.counterfactual_dir),
-            )  # fmt: skip
-    open_runs = [r for r in failing if r not in rows]
-    if search and open_runs:
-        layout = BatchLayout(batch)
-        runs = {r: candidates(saved_bundle(layout, r), lambda name: revert(name, reference)) for r in open_runs}
-
-        def test(round_no: int, tests: dict[str, Intervention]) -> dict[str, tuple[bool, str]]:
-            out = round_dir(analysis, round_no)
-            errors = rerun_each(batch, manifest, tests, out, desc=f"search round {round_no}", **rerun_options)
-            grade_if_needed(out, grade)
-            twins = {row.run_id: row for row in read_labels(BatchLayout(out).labels)}
-            where = str(out.relative_to(analysis))
-            return {
-                r: (errors.get(r) is None and flipped(symptoms(labels.get(r)), symptoms(twins.get(r))), where)
-                for r in tests
-            }
-
-        for run_id, result in search_runs(runs, test).items():
-            change = result.intervention
-            rows[run_id] = RunCauseRow(
-                run_id=run_id, pattern_id=members[run_id], found_by="search" if change else "none",
-                intervention=change.slug if change else "", components=result.components,
-                description=change.describe() if change else "nothing the search changed removed its symptoms",
-                reruns=result.reruns, counterfactual_dir=result.counterfactual_dir,
-                symptoms_before=symptoms(labels.get(run_id)), symptoms_after=after(run_id, result.counterfactual_dir),
-            )  # fmt: skip
-    for run_id in failing:
-        rows.setdefault(
-            run_id,
-            RunCauseRow(
-                run_id=run_id, pattern_id=members[run_id], found_by="none", intervention="", components=[],
-                description="no pattern suspect removed its symptoms (the search was off)", reruns=0,
-                counterfactual_dir="", symptoms_before=symptoms(labels.get(run_id)), symptoms_after=[],
-            ),
+    def row(
+        run_id: str, found_by: str, change: Intervention | None, where: str, reruns: int, why: str = ""
+    ) -> RunCauseRow:
+        if where and where not in twin_labels:
+            twin_labels[where] = _labels(analysis / where)
+        return RunCauseRow(
+            run_id=run_id, pattern_id=members[run_id], found_by=found_by, intervention=change.slug if change else "",
+            components=[component(c) for c in change.leaves] if change else [],
+            description=change.describe() if change else why, reruns=reruns, counterfactual_dir=where,
+            symptoms_before=symptoms(labels.get(run_id)),
+            symptoms_after=symptoms(twin_labels[where].get(run_id)) if where else [],
         )  # fmt: skip
+
+    rows = {
+        r: row(r, "pattern", explained[r].intervention, explained[r].counterfactual_dir, 0)
+        for r in failing
+        if r in explained
+    }
+    open_runs = [r for r in failing if r not in rows]
+    if not search:
+        for run_id in open_runs:
+            rows[run_id] = row(run_id, "unsearched", None, "", 0, "no pattern suspect removed its symptoms (no search)")
+        return [rows[r] for r in failing]
+    layout = BatchLayout(rerunner.batch)
+    runs = {r: candidates(saved_bundle(layout, r), lambda name: revert(name, reference)) for r in open_runs}
+
+    def test(round_no: int, tests: dict[str, Intervention]) -> dict[str, tuple[bool, str]]:
+        out = round_dir(analysis, round_no)
+        errors = rerun_each(rerunner.batch, rerunner.manifest, tests, out, desc=f"search round {round_no}",
+                            **rerunner.options)  # fmt: skip
+        notes.extend(f"search round {round_no} {r}: {error}" for r, error in sorted(errors.items()) if error)
+        grade_if_needed(out, rerunner.grade)
+        twins = _labels(out)
+        where = str(out.relative_to(analysis))
+        return {r: (not errors.get(r) and flipped(labels.get(r), twins.get(r)), where) for r in tests}
+
+    for run_id, result in search_runs(runs, test).items():
+        if result.intervention is None:
+            rows[run_id] = row(
+                run_id, "none", None, "", result.reruns, "nothing the search changed removed its symptoms"
+            )
+        else:
+            rows[run_id] = row(run_id, "search", result.intervention, result.counterfactual_dir, result.reruns)
     return [rows[r] for r in failing]

@@ -1,5 +1,7 @@
 """The per-run cause search: for a failing run that none of its pattern's suspects explains, find the
-smallest set of its components whose change makes its failing symptoms go away, by group testing.
+minimal set of its components whose change makes its failing symptoms go away, by group testing
+(minimal: no component of it can be left unchanged; not necessarily the smallest such set, nor all
+of the run's causes: a run whose symptoms go away when one of its two faults is reverted gets that one).
 
 The candidates are what the run's own trace shows: every agent that acted in it, every tool it called,
 its environment and its input, each with the intervention `plan.interventions_for` makes for such a
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evswarm.core.bundle import Bundle
+from evswarm.core.causes import TWINS_DIR
 from evswarm.world.intervention import Intervention
 
 Candidate = tuple[str, Intervention]
@@ -98,13 +101,12 @@ def _key(items: list[Candidate]) -> frozenset[str]:
 
 def search_runs(runs: dict[str, list[Candidate]], test: Tester) -> dict[str, Found]:
     """Search every run of `runs` (run id -> its candidates) at once, one round at a time; `test` re-runs
-    a round. A run whose found set was never tested exactly as a whole (possible only when changes
-    interact) gets one more round to confirm it, and stays unexplained when that does not flip it."""
+    a round. The set found for a run is always one tested exactly and seen to flip it (`_narrow` returns
+    S only after S + fixed flipped, and `fixed` is empty at the top), so its twin shows it."""
     found = {run_id: Found() for run_id in runs}
     tried: dict[str, dict[frozenset[str], tuple[bool, str]]] = {run_id: {} for run_id in runs}
     searches: dict[str, Search] = {run_id: search(items) for run_id, items in runs.items()}
     asking: dict[str, list[Candidate]] = {}
-    results: dict[str, list[Candidate]] = {}
 
     def advance(run_id: str, answer: bool | None) -> None:
         """Step the run's search past every question already answered; park it on the next new one."""
@@ -115,32 +117,33 @@ def search_runs(runs: dict[str, list[Candidate]], test: Tester) -> dict[str, Fou
             asking[run_id] = ask
         except StopIteration as done:
             asking.pop(run_id, None)
-            results[run_id] = done.value
+            _settle(found[run_id], done.value, tried[run_id])
 
     for run_id in runs:
         advance(run_id, None)
     round_no = 0
-    while True:
-        confirm = {r: items for r, items in results.items() if items and _key(items) not in tried[r]}
-        questions = {**asking, **confirm}
-        if not questions:
-            break
+    while asking:
         round_no += 1
+        questions = dict(asking)
         outcome = test(round_no, {r: Intervention.together([i for _, i in s]) for r, s in questions.items()})
         for run_id, items in questions.items():
             tried[run_id][_key(items)] = outcome[run_id]
             found[run_id].reruns += 1
-            if run_id in asking:
-                advance(run_id, outcome[run_id][0])
-    for run_id, items in results.items():
-        flipped, where = tried[run_id].get(_key(items), (False, ""))
-        if items and flipped:
-            found[run_id].components = [name for name, _ in items]
-            found[run_id].intervention = Intervention.together([i for _, i in items])
-            found[run_id].counterfactual_dir = where
+            advance(run_id, outcome[run_id][0])
     return found
+
+
+def _settle(found: Found, items: list[Candidate], tried: dict[frozenset[str], tuple[bool, str]]) -> None:
+    """Record the set a finished search returned (nothing, when it returned no set)."""
+    if not items:
+        return
+    flipped, where = tried[_key(items)]
+    assert flipped, "a search returned a set that did not flip its run"
+    found.components = [name for name, _ in items]
+    found.intervention = Intervention.together([i for _, i in items])
+    found.counterfactual_dir = where
 
 
 def round_dir(analysis: Path, round_no: int) -> Path:
     """Where round `round_no`'s re-runs go."""
-    return analysis / "counterfactual" / f"search-{round_no}"
+    return analysis / TWINS_DIR / f"search-{round_no}"

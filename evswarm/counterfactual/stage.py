@@ -18,15 +18,15 @@ import orjson
 from statsmodels.stats.proportion import proportion_confint
 
 from evswarm.compute import Backend, check_backend
-from evswarm.core.analysis import TracePatternRow, read_table, write_table
-from evswarm.core.causes import CauseRow, CounterfactualRunRow, RunCauseRow
+from evswarm.core.analysis import TracePatternRow, read_table, remove_table, write_table
+from evswarm.core.causes import TWINS_DIR, VERIFIED_TABLES, CauseRow, CounterfactualRunRow, RunCauseRow
 from evswarm.core.errors import EvswarmError
 from evswarm.core.labels import LabelRow, read_labels
 from evswarm.core.layout import BatchLayout
 from evswarm.core.manifest import BatchManifest, read_manifest
 from evswarm.counterfactual.plan import PatternPlan, plan
-from evswarm.counterfactual.report import write_section
-from evswarm.counterfactual.runs import Explained, explain_runs, flipped, grade_if_needed, symptoms
+from evswarm.counterfactual.report import clear_section, write_section
+from evswarm.counterfactual.runs import Explained, Rerunner, explain_runs, flipped, grade_if_needed, symptoms
 from evswarm.simulator.cases import generate
 from evswarm.simulator.plan import versions_of, with_reference
 from evswarm.simulator.replay import world_mismatch
@@ -37,7 +37,6 @@ CONFIRMED = 0.5
 """A verdict is `confirmed` when the flip rate's 95% interval starts at or above this."""
 PARTIAL = 0.3
 """... and `partial` when the flip rate itself reaches this."""
-COUNTERFACTUAL = "counterfactual"
 
 
 @dataclass
@@ -144,7 +143,7 @@ def verify(
     Bundles already re-run are kept, so a second `verify` over the same analysis re-runs nothing.
     `backend` runs the re-runs on the local pool (`local`) or on Ray (`ray`, at `address` or a local
     instance), with the same results. With `search`, each failing member run that no suspect's change
-    flips is searched for the smallest change of its own components that does (`search.py`, re-runs in
+    flips is searched for a minimal change of its own components that does (`search.py`, re-runs in
     `analysis/counterfactual/search-<round>/`); `analysis/run_causes` says what explains each run."""
     if patterns < 1 or suspects < 1 or (max_runs is not None and max_runs < 1):
         raise EvswarmError("--patterns, --suspects and --max-runs must be at least 1")
@@ -164,6 +163,7 @@ def verify(
     if not tested:
         raise EvswarmError("no pattern of this analysis has members and a suspect to test")
     _same_world(batch, manifest, tested[0].members[0])
+    _forget_earlier_verdicts(analysis)
     grade = grade or _grade
     by_slug: dict[str, tuple[Intervention, set[str]]] = {}
     control = Intervention(kind="control")
@@ -172,20 +172,11 @@ def verify(
             by_slug.setdefault(test.slug, (test, set()))[1].update(found.members)
     twins: dict[str, dict[str, LabelRow]] = {}
     errors: dict[tuple[str, str], str] = {}
+    options = {"workers": workers, "progress": progress, "model": model, "versions": batch_versions, "backend": engine}
+    rerunner = Rerunner(batch, analysis, manifest, grade, options)
     for test, runs in by_slug.values():
-        out = analysis / COUNTERFACTUAL / test.slug
-        done = rerun(
-            batch,
-            manifest,
-            sorted(runs),
-            out,
-            test,
-            workers=workers,
-            progress=progress,
-            model=model,
-            versions=batch_versions,
-            backend=engine,
-        )
+        out = analysis / TWINS_DIR / test.slug
+        done = rerun(batch, manifest, sorted(runs), out, test, **options)
         errors.update({(test.slug, r): e for r, e in done.items() if e})
         grade_if_needed(out, grade)
         twins[test.slug] = {row.run_id: row for row in read_labels(BatchLayout(out).labels)}
@@ -197,11 +188,8 @@ def verify(
         for run_id in cause.explains
     }
     members = {run_id: found.pattern_id for found in reversed(tested) for run_id in found.members}
-    options = {"workers": workers, "progress": progress, "model": model, "versions": batch_versions, "backend": engine}
-    report.run_causes = explain_runs(
-        batch, analysis, manifest, members, labels, explained, batch_versions.version_sets[reference], grade,
-        options, search=search,
-    )  # fmt: skip
+    reference_set = batch_versions.version_sets[reference]
+    report.run_causes = explain_runs(rerunner, members, labels, explained, reference_set, report.notes, search)
     report.table_paths = [
         *write_table(analysis, CauseRow, report.causes),
         *write_table(analysis, CounterfactualRunRow, report.runs),
@@ -210,6 +198,14 @@ def verify(
     if write_section(analysis / "report.html", report.causes, report.notes, report.run_causes):
         report.report_path = analysis / "report.html"
     return report
+
+
+def _forget_earlier_verdicts(analysis: Path) -> None:
+    """Drop an earlier verify's tables and report section before any twin is re-made: a run stopped
+    midway must not leave verdicts pointing at twins made under other changes."""
+    for table in VERIFIED_TABLES:
+        remove_table(analysis, table)
+    clear_section(analysis / "report.html")
 
 
 def _grade(out: Path) -> None:
@@ -235,20 +231,20 @@ def _score(
     layout = BatchLayout(batch)
     rows: list[tuple[Intervention, list[CounterfactualRunRow]]] = []
     for test in tests:
-        where = f"{COUNTERFACTUAL}/{test.slug}"
+        where = f"{TWINS_DIR}/{test.slug}"
         mine = []
         for run_id in found.members:
             if (test.slug, run_id) in errors:
                 report.notes.append(f"{test.slug} {run_id}: {errors[(test.slug, run_id)]}")
                 continue
-            before, after = symptoms(labels.get(run_id)), symptoms(twins[test.slug].get(run_id))
+            was, now = labels.get(run_id), twins[test.slug].get(run_id)
             twin_path = BatchLayout(analysis / where).bundle_path(run_id)
             identical = twin_path.is_file() and _same_bytes(twin_path.read_bytes(), saved_bytes(layout, run_id))
             mine.append(
                 CounterfactualRunRow(
                     run_id=run_id, pattern_id=found.pattern_id, intervention=test.slug,
-                    flipped=flipped(before, after), symptoms_before=before,
-                    symptoms_after=after, identical=identical, counterfactual_dir=where,
+                    flipped=flipped(was, now), symptoms_before=symptoms(was),
+                    symptoms_after=symptoms(now), identical=identical, counterfactual_dir=where,
                 )
             )  # fmt: skip
         rows.append((test, mine))
@@ -273,6 +269,6 @@ def _score(
                 flip_rate=round(n_flipped / len(mine), 4) if mine else 0.0, ci_low=round(low, 4),
                 ci_high=round(high, 4), verdict=verdict,
                 explains=sorted(r for r, slug in best.items() if slug == test.slug),
-                counterfactual_dir=f"{COUNTERFACTUAL}/{test.slug}",
+                counterfactual_dir=f"{TWINS_DIR}/{test.slug}",
             )
         )  # fmt: skip

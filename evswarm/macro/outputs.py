@@ -20,12 +20,13 @@ from evswarm.core.analysis import (
     TableRow,
     TracePatternRow,
     VersionCompareRow,
+    read_optional_table,
     read_table,
     remove_table,
     rows_from_records,
     write_table,
 )
-from evswarm.core.causes import VERIFIED_TABLES, CauseRow
+from evswarm.core.causes import VERIFIED_TABLES, CauseRow, RunCauseRow
 from evswarm.core.errors import EvswarmError
 from evswarm.core.io import atomic_write_json
 from evswarm.core.lineage import write_lineage
@@ -67,6 +68,7 @@ def _same_patterns(out_dir: Path, patterns: list[TableRow], members: list[TableR
         old_patterns = read_table(out_dir, PatternRow)
         old_members = read_table(out_dir, TracePatternRow)
         read_table(out_dir, CauseRow)  # the report renders them: unreadable verdicts are dropped, not fatal
+        read_optional_table(out_dir, RunCauseRow)
     except EvswarmError:
         return False
 

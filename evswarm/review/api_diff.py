@@ -15,6 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from evswarm.core.causes import TWINS_DIR
 from evswarm.core.formats import ImportFormatError, to_traces
 from evswarm.core.layout import BatchLayout
 from evswarm.core.steps import TRACE_ID_PATTERN, Step, StepKind, Trace
@@ -26,11 +27,9 @@ from evswarm.review.state import ReviewState
 
 router = APIRouter()
 
-TWINS_DIR = "counterfactual"
-"""Where `evswarm verify` puts the twins, inside the analysis directory (`CounterfactualRunRow.counterfactual_dir`
-is `counterfactual/<intervention>`)."""
 SLUG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
-"""An intervention's name as `Intervention.slug` writes it: `control`, `agent-PricingAgent`, `tool-get_tariffs`."""
+"""A twin directory's name: an intervention's as `Intervention.slug` writes it (`control`, `agent-PricingAgent`,
+`tool-get_tariffs`), or a search round's (`search-3`)."""
 MAX_DIFF_STEPS = 500
 """Steps a diff aligns per trace, at most: the alignment (difflib's matcher) grows faster than the square of
 the step count on traces whose agents alternate, so longer traces are refused rather than left to stall a

@@ -161,7 +161,8 @@ def _twins(state: ReviewState, run_id: str) -> list[dict[str, Any]]:
             {
                 "run_id": run_id, "pattern_id": found.pattern_id, "intervention": slug, "flipped": True,
                 "symptoms_before": found.symptoms_before, "symptoms_after": found.symptoms_after, "identical": False,
-                "description": f"{found.description} (the smallest change the per-run search found)",
+                "label": " + ".join(found.components),
+                "description": f"{found.description} (a minimal change the per-run search found, {slug})",
                 "verdict": None, "diff_url": diff_url(run_id, twin=slug),
             }
         )  # fmt: skip

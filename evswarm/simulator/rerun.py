@@ -8,6 +8,7 @@ bundle already there is kept, so a second re-run of the same runs is free.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zipfile
 from dataclasses import replace
@@ -24,7 +25,7 @@ from evswarm.core.errors import EvswarmError
 from evswarm.core.io import atomic_write_json, parse_bundle
 from evswarm.core.layout import BatchLayout
 from evswarm.core.manifest import BatchManifest
-from evswarm.core.versions import BatchVersions
+from evswarm.core.versions import BatchVersions, content_hash
 from evswarm.simulator.batch import SimulationInterrupted
 from evswarm.simulator.plan import recorded_models, versions_of
 from evswarm.simulator.workers import Interrupted, Job, run_jobs, split
@@ -83,30 +84,38 @@ def rerun_each(
 ) -> dict[str, str | None]:
     """Re-run each run of `tests` (run id -> its intervention) of the batch in `source` into `out`/bundles.
 
-    `out/counterfactual.json` records each run's intervention: a bundle already in `out` is kept when it
-    was made under the same intervention, and made again otherwise (its grade then no longer stands, so
-    `out`'s labels are dropped). The runs use `versions` (default: the batch's recorded `versions.json`),
-    each agent on the model it ran on.
+    `out/counterfactual.json` records what each bundle there was made from: the intervention, a digest of
+    the original bundle, the model and the version sets. A bundle is kept when all of these match, and
+    made again otherwise (its grade then no longer stands, so `out`'s labels are dropped): a directory
+    reused by another batch, model or reference version never passes off its old twins. The runs use
+    `versions` (default: the batch's recorded `versions.json`), each agent on the model it ran on.
     Returns run id -> None (its bundle is in `out`) or the runner error. `model` overrides every agent's
     model (a live batch can only be re-run on a model). `backend` (default: the local pool with `workers`
     processes) says where they run; a Ray backend's own `workers` bounds its concurrent tasks."""
     layout, target = BatchLayout(source), BatchLayout(out)
     choice = parse_model(model or manifest.model, manifest.base_url if model is None else None)
+    versions = versions or versions_of(layout, manifest)
     target.bundles_dir.mkdir(parents=True, exist_ok=True)
     recorded = _recorded(out)
-    wanted = {run_id: test.model_dump(mode="json") for run_id, test in tests.items()}
-    stale = [r for r in tests if target.bundle_path(r).exists() and not _made_under(recorded.get(r), tests[r])]
+    setting = {"model": model or "", "versions": content_hash({n: v.version for n, v in versions.version_sets.items()})}
+    wanted = {}
+    for run_id, test in tests.items():
+        original = saved_bytes(layout, run_id)
+        if original is None:
+            raise EvswarmError(f"{source} has no bundle for {run_id}")
+        digest = hashlib.sha256(original).hexdigest()
+        wanted[run_id] = {"intervention": test.model_dump(mode="json"), "original": digest, **setting}
+    stale = [r for r in tests if target.bundle_path(r).exists() and recorded.get(r) != wanted[r]]
     for run_id in stale:
         target.bundle_path(run_id).unlink()
     if stale:
         target.labels.unlink(missing_ok=True)
-    atomic_write_json(out / "counterfactual.json", {"source": str(source), "interventions": {**recorded, **wanted}})
+    atomic_write_json(out / "counterfactual.json", {"source": str(source), "runs": {**recorded, **wanted}})
     indices: dict[int, str] = {}
     for run_id in tests:
         if target.bundle_path(run_id).exists():
             continue
         indices[run_index(saved_bundle(layout, run_id).run.config_id)] = run_id
-    versions = versions or versions_of(layout, manifest)
     template = Job(
         manifest.seed,
         (),
@@ -120,9 +129,9 @@ def rerun_each(
     done: dict[str, str | None] = {r: None for r in tests if r not in indices.values()}
     if not indices:
         return done
-    by_test: dict[str, list[int]] = {}
+    by_test: dict[str, list[int]] = {}  # by content: two interventions may share a slug
     for index, run_id in sorted(indices.items()):
-        by_test.setdefault(tests[run_id].slug, []).append(index)
+        by_test.setdefault(tests[run_id].model_dump_json(), []).append(index)
     jobs = [
         job
         for group in by_test.values()
@@ -141,25 +150,13 @@ def rerun_each(
     return done
 
 
-def _made_under(recorded: Any, test: Intervention) -> bool:
-    try:
-        return Intervention.model_validate(recorded) == test
-    except ValueError:
-        return False
-
-
 def _recorded(out: Path) -> dict[str, Any]:
-    """Run id -> the intervention (as JSON) its bundle in `out` was made under, from `counterfactual.json`
-    (a file from before per-run records names one intervention for the whole directory)."""
+    """Run id -> what its bundle in `out` was made from (see `rerun_each`), from `counterfactual.json`; an
+    unreadable file, or one from an evswarm that recorded less, makes every bundle there count as stale."""
     path = out / "counterfactual.json"
-    if not path.is_file():
-        return {}
     try:
-        saved = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError:
+        saved = orjson.loads(path.read_bytes()) if path.is_file() else {}
+    except (OSError, orjson.JSONDecodeError):
         return {}
-    if isinstance(saved.get("interventions"), dict):
-        return dict(saved["interventions"])
-    if isinstance(saved.get("intervention"), dict):
-        return {p.stem: saved["intervention"] for p in BatchLayout(out).bundle_paths()}
-    return {}
+    runs = saved.get("runs") if isinstance(saved, dict) else None
+    return dict(runs) if isinstance(runs, dict) else {}

@@ -46,6 +46,8 @@ class Intervention(BaseModel):
     @classmethod
     def together(cls, parts: list[Intervention]) -> Intervention:
         """`parts` applied at once: the one part itself when there is one, else a `combined` intervention."""
+        if not parts:
+            raise ValueError("Intervention.together needs at least one intervention")
         if len(parts) == 1:
             return parts[0]
         flat = [leaf for part in parts for leaf in (part.parts if part.kind == "combined" else [part])]

@@ -187,6 +187,7 @@ def test_a_twin_the_cause_search_found_is_listed_and_opens_beside_its_run(  # ty
     assert listed["intervention"] == "search-2" and listed["flipped"] is True
     assert listed["diff_url"] == f"/diff?left={run_id(1)}&twin=search-2"
     assert "PricingAgent runs the reference version" in listed["description"]
+    assert listed["label"] == "agent:PricingAgent"
     info = diff(client, left=run_id(1), twin="search-2")["right"]["twin"]
     assert (info["description"], info["flipped"], info["symptoms_before"]) == (
         found.description, True, ["price_mismatch"]

@@ -8,7 +8,7 @@ import html
 from collections import Counter
 from collections.abc import Sequence
 
-from evswarm.core.causes import CauseRow, RunCauseRow
+from evswarm.core.causes import CauseRow, RunCauseRow, explanations
 
 _VERDICT_CLASS = {"confirmed": "good", "partial": "warn", "reproduced": "good", "not reproduced": "bad"}
 
@@ -59,18 +59,19 @@ def render_verified(causes: list[CauseRow], notes: list[str], run_causes: Sequen
 def _run_causes(rows: Sequence[RunCauseRow]) -> str:
     if not rows:
         return ""
-    counted = Counter((r.pattern_id, r.found_by, " + ".join(r.components) or "nothing found") for r in rows)
     body = "".join(
-        f"<tr><td>P{pattern_id}</td><td>{html.escape(what)}</td><td>{html.escape(how)}</td><td>{n}</td></tr>"
-        for (pattern_id, how, what), n in sorted(counted.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][2]))
+        f"<tr><td>P{e.pattern_id}</td><td>{html.escape(e.changed)}</td><td>{html.escape(e.found_by)}</td>"
+        f"<td>{e.runs}</td></tr>"
+        for e in explanations(rows)
     )
-    searched = sum(1 for r in rows if r.found_by == "search")
+    searched = [r for r in rows if r.found_by in ("search", "none")]
     return (
         "<h3>What explains each failing run</h3><p>Per failing member run, the change that removed all its "
-        "symptoms: one of the pattern's suspects (<i>pattern</i>), or, when none did, the smallest set of the "
+        "symptoms: one of the pattern's suspects (<i>pattern</i>), or, when none did, a minimal set of the "
         "run's own components (its agents, tools, environment and input) whose change does, found by re-running "
-        f"it with halves of that set changed (<i>search</i>: {searched} run(s), "
-        f"{sum(r.reruns for r in rows)} re-runs). Several components: only changing them together works.</p>"
+        f"it with halves of that set changed (<i>search</i>: {len(searched)} run(s) searched, "
+        f"{sum(r.reruns for r in searched)} re-runs). Several components: only changing them together works. "
+        "<i>none</i>: even changing every component left a symptom; <i>unsearched</i>: the search was off.</p>"
         "<table><tr><th>pattern</th><th>changed</th><th>found by</th><th>runs</th></tr>" + body + "</table>"
     )
 
@@ -85,9 +86,9 @@ def verified_lines(causes: list[CauseRow], run_causes: Sequence[RunCauseRow] = (
         f"({c.flip_rate:.0%}, 95% CI {c.ci_low:.0%}-{c.ci_high:.0%}; {c.verdict})."
         for c in found
     ]
-    searched = [r for r in run_causes if r.found_by != "pattern"]
+    searched = [r for r in run_causes if r.found_by in ("search", "none")]
     if searched:
-        hits = Counter(" + ".join(r.components) for r in searched if r.components)
+        hits = Counter(" + ".join(sorted(r.components)) for r in searched if r.components)
         common = ", ".join(f"{what} ({n})" for what, n in hits.most_common(3))
         lines.append(
             f"Searched: {len(searched)} failing run(s) no suspect explained; a change of their own components "

@@ -13,7 +13,7 @@ function renderTwins(view) {
     el("ul", { class: "twins small" }, ...view.twins.map((twin) => {
       const outcome = twin.identical ? "identical" : twin.flipped ? "symptoms gone" : "symptoms remain";
       return el("li", { dataset: { intervention: twin.intervention } },
-        el("a", { class: "twin-link", href: twin.diff_url, text: twin.intervention }), " ",
+        el("a", { class: "twin-link", href: twin.diff_url, text: twin.label || twin.intervention }), " ",
         el("span", { class: "badge " + (twin.flipped ? "pass" : twin.identical ? "" : "fail"), text: outcome }),
         twin.description ? el("div", { text: twin.description }) : null,
         el("div", { class: "muted", text: `symptoms: ${twin.symptoms_before.join(", ") || "none"} → ${twin.symptoms_after.join(", ") || "none"}` +
