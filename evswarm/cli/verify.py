@@ -117,8 +117,8 @@ def verify_command(
     Writes ANALYSIS/causes.{csv,json} (one row per pattern and intervention, with the runs each explains),
     ANALYSIS/run_causes.{csv,json} (what explains each failing member run, and how it was found),
     ANALYSIS/counterfactual_runs.{csv,json} (each run and its twin) and the re-run bundles under
-    ANALYSIS/counterfactual/<intervention>/. Runs already re-run are kept, so a second call is quick.
-    Compare a run with its twin with `evswarm diff`.
+    ANALYSIS/counterfactual/<intervention>/ (the search's under ANALYSIS/counterfactual/search-<round>/).
+    Runs already re-run are kept, so a second call is quick. Compare a run with its twin with `evswarm diff`.
 
     Exit codes: 0 verified, 1 the control did not reproduce the runs (verdicts cannot be trusted), 2 bad
     input (no analysis, no grades, an imported batch, a world that no longer regenerates).
