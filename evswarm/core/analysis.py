@@ -220,6 +220,11 @@ class AttributionRow(TableRow):
     """Its tool, if any."""
     suspect_side: str = Field(description="agent, tool, environment or input")
     suspect_component: str = Field(description="the tool for a tool step, else the agent")
+    suspect_rule: str | None = Field(
+        None,
+        description="which rule chose the suspect: `contrast with peers`, `nearest agent step to the anchor` "
+        "(no step departs from passing peers) or `no agent step before the anchor`",
+    )
     score: float
     """Its attribution score."""
     deviation: float
