@@ -10,7 +10,9 @@ file the product never sees. Then the real pipeline runs: `evswarm import` (outc
 `evswarm analyze`, and `evswarm attribution-score` against the labels.
 
 Prints and writes benchmarks/results/attribution.json: per source, agent accuracy and exact / ±3 step
-accuracy of evswarm's per-trace attribution and of each baseline. Nothing here is tuned to the result.
+accuracy of evswarm's per-trace attribution and of each baseline, and how the suspects were chosen (which
+rule of `evswarm.macro.attribution` chose them, how many labelled traces blame the input, how many have
+no step that departs from passing peers). Nothing here is tuned to the result.
 
     .venv/bin/python benchmarks/attribution.py [--ev-runs 300] [--desk-tickets 300]
 """
@@ -150,7 +152,8 @@ def desk_source(tickets: int, out: Path, work: Path) -> tuple[list[dict], list[d
             if span["span_id"] not in where:
                 continue
             if fault == "payments_down" and span["span_type"] == "function":
-                step = where[span["span_id"]]
+                if span["span_data"].get("name") == "issue_refund":  # the call the payments service timed out on
+                    step = where[span["span_id"]]
             elif fault != "payments_down" and span["span_type"] == "generation" and span["agent_name"] == agent:
                 calls = [
                     i.get("name") for i in span["span_data"].get("output") or [] if i.get("type") == "function_call"
@@ -190,6 +193,7 @@ def run_source(name: str, work: Path, outcomes: list[dict], truth: list[dict], l
         }
         for m in report["methods"]
     }
+    labelled = result.attribution[result.attribution.run_id.isin({t["trace_id"] for t in truth})]
     baseline_best = max(figures[m]["agent_accuracy"] or 0.0 for m in figures if m != "evswarm")
     evswarm_agent = figures["evswarm"]["agent_accuracy"] or 0.0
     return {
@@ -202,8 +206,16 @@ def run_source(name: str, work: Path, outcomes: list[dict], truth: list[dict], l
         "methods": figures,
         "evswarm_minus_best_baseline_agent_accuracy": round(evswarm_agent - baseline_best, 4),
         "target_met": evswarm_agent >= baseline_best + 0.10,
-        "anchor_rules": dict(result.attribution.anchor_rule.value_counts()) if len(result.attribution) else {},
+        "anchor_rules": _counts(result.attribution, "anchor_rule"),
+        "suspect_rules": _counts(result.attribution, "suspect_rule"),
+        "suspect_rules_labelled": _counts(labelled, "suspect_rule"),
+        "suspect_is_input_labelled": int((labelled.suspect_side == "input").sum()) if len(labelled) else 0,
+        "no_departing_step_labelled": int((labelled.unusual_steps == 0).sum()) if len(labelled) else 0,
     }
+
+
+def _counts(table: Any, column: str) -> dict[str, int]:
+    return {str(k): int(v) for k, v in table[column].value_counts().items()} if len(table) else {}
 
 
 def main() -> None:
@@ -234,6 +246,7 @@ def main() -> None:
             print(
                 f"  evswarm - best baseline (agent): {figures[name]['evswarm_minus_best_baseline_agent_accuracy']:+.3f}"
             )
+            print(f"  suspect chosen by (labelled traces): {figures[name]['suspect_rules_labelled']}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps({"sources": figures, "settings": vars(args)}, indent=2, sort_keys=True, default=str) + "\n"

@@ -195,7 +195,10 @@ class SuspectStepRow(TableRow):
     """The step's tool, if any."""
     score: float
     """The step's attribution score (see `evswarm.macro.attribution`)."""
-    deviation: float = Field(description="1 - the share of peer traces that take this step")
+    deviation: float = Field(
+        description="how much more often failing traces take this step than passing peers (for the input: how "
+        "unlike passing peers' requests its request is)"
+    )
     earliness: float = Field(description="1 / (1 + k) for the trace's k-th unusual step, else 0")
     proximity: float = Field(description="1 / (1 + hops) to the anchor over content edges")
     hop: int | None = Field(description="content hops to the anchor; None when no content route reaches it")
@@ -220,6 +223,11 @@ class AttributionRow(TableRow):
     """Its tool, if any."""
     suspect_side: str = Field(description="agent, tool, environment or input")
     suspect_component: str = Field(description="the tool for a tool step, else the agent")
+    suspect_rule: str | None = Field(
+        None,
+        description="which rule chose the suspect: `contrast with peers`, `nearest agent step to the anchor` "
+        "(no step departs from passing peers) or `no agent step before the anchor`",
+    )
     score: float
     """Its attribution score."""
     deviation: float

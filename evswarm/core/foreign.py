@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,15 @@ def clock(index: int) -> str:
     return f"2026-01-01T{hours % 24:02d}:{minutes:02d}:{seconds:02d}+00:00"
 
 
+def _just_after(timestamp: str) -> str:
+    """An ISO timestamp one millisecond later (the same text when it does not parse)."""
+    try:
+        moment = datetime.fromisoformat(timestamp)
+    except ValueError:
+        return timestamp
+    return (moment + timedelta(milliseconds=1)).isoformat()
+
+
 def foreign_bundle(
     *,
     run_id: str,
@@ -66,7 +76,9 @@ def foreign_bundle(
 ) -> Bundle:
     """A bundle (no oracle, no causal record) for a run recorded or imported from elsewhere.
 
-    A final `status` event records how the run ended (the terminal step of a failed run)."""
+    A final `status` event records how the run ended (the terminal step of a failed run); it is dated one
+    millisecond after the last span ends, so that it sorts after every step (a step with no duration
+    starts when it ends)."""
     started = spans[0].started_at if spans else EPOCH
     ended = max((s.ended_at for s in spans), default=EPOCH)
     summary: dict[str, Any] = {
@@ -82,7 +94,7 @@ def foreign_bundle(
     event = {
         "event_id": f"evt_{run_id}_end",
         "event_type": "status",
-        "timestamp": ended,
+        "timestamp": _just_after(ended),
         "agent_name": final_agent,
         "payload": {"run_status": status.value, "terminal_state": status.value, "active_agent": final_agent},
     }

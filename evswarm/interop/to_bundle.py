@@ -4,7 +4,8 @@ Each step becomes a span the rest of evswarm reads like one the SDK made:
 - an agent's reasoning, messages, final answer and tool calls of one model turn (steps sharing a `group`)
   become one `generation` span whose output holds reasoning, message and function_call items;
 - a tool result becomes a `function` span (name, input, output, call_id; its error when it had one),
-  under the agent that called it;
+  under the agent that called it (by call id; without one, the agent of the latest model turn, so that
+  every result of a turn that made several calls is that agent's);
 - a handoff call with a known target also gets a `handoff` span;
 - a message of the user becomes a `custom` span `user_message` (agent `user`), a system message a
   `custom` span `system_message`, an error step a `custom` span `error` carrying the error.
@@ -70,6 +71,8 @@ class _Builder:
         self.unnamed = 0
         self.turn: SpanRecord | None = None
         self.turn_key: tuple[str | None, str] | None = None
+        self.speaker: str | None = None
+        """The agent of the latest model turn: whose call a tool result without a call id answers."""
 
     def _span(
         self, step: Step, kind: str, agent: str | None, data: dict[str, Any], error: str | None = None
@@ -108,6 +111,7 @@ class _Builder:
         if self.turn is None or step.group is None or key != self.turn_key:
             self.turn = self._span(step, "generation", agent, {"input": [], "output": [], "model": "imported"})
             self.turn_key = key
+        self.speaker = agent
         return self.turn
 
     def agent_step(self, step: Step) -> None:
@@ -133,7 +137,7 @@ class _Builder:
 
     def result(self, step: Step) -> None:
         call = self.calls.get(step.call_id or "")
-        agent = step.agent or (call.agent if call else None) or (self.turn.agent_name if self.turn else None)
+        agent = step.agent or (call.agent if call else None) or self.speaker
         self.turn = None
         target = (step.data or {}).get("to_agent")
         if isinstance(target, str):  # a handoff's result: the agent that takes over

@@ -1,31 +1,44 @@
 """Per-trace attribution: which step (and so which agent, tool or input) a failing trace went wrong at.
 
 For every analyzed trace, from its anchor (where the failure shows, see `anchors`), every step before
-it that acts (model decisions, tool results, handoffs, environment events; not findings or status
-entries) is a candidate, scored
+it that acts (model decisions, tool results, handoffs, environment events; not findings, status entries
+or a person's messages) is a candidate, scored
 
     score = 0.7·deviation + 0.2·earliness + 0.1·proximity,   each part in [0, 1]
 
-- deviation = the step's contrast (see `behavior`): how much more often the trace's pattern takes this
-  step (with these contents) than passing peers of the same case types do. For a trace that fits no
-  pattern, its own log odds of failing with the step's features, scaled to [0, 1] (`LOG_ODDS_SCALE`).
-  Steps every run takes score 0; a step only the pattern takes scores 1.
+- deviation = the step's contrast with passing peers (see `behavior.contrast`): how much more often the
+  trace's pattern takes this step (with these contents) than passing peers of the same case types do;
+  for a trace outside every pattern, how much more often the analyzed traces as a whole take it. Steps
+  every run takes score 0; a step only the group takes scores 1. Chat messages are compared through
+  their words and the JSON written inside them (see `shapes`).
 - earliness = 1 / (1 + k) for the k-th deviating step of the trace (deviation at least half the trace's
   strongest and at least `FLOOR`; k = 0 for the first), 0 for the other steps: later departures are
   often consequences of an earlier one.
 - proximity = 1 / (1 + hops) from the step to the anchor over content edges (a tool call to its result,
   a handoff to the agent it names, a span to its parent); 0 when no content route reaches the anchor.
 
-No part is given to any step by construction: a step earns each from the data. When no step before the
-anchor deviates, the run behaved like its peers and still failed, so the *input* (the order, the user's
-request) is the suspect: a virtual step `input` gets deviation 1 (documented fallback). With no passing
-traces at all, every feature contrasts fully, so earliness decides (the first step that acts).
+The suspect is chosen by the first rule that applies, and every attribution row names it (`suspect_rule`):
+1. `contrast with peers`: some step deviates; the best score wins (ties: the earlier step).
+2. `unusual input`: no step deviates, and the run's request (its virtual step `input`) is unlike the
+   requests of passing peers (`behavior.input_novelty`: a feature of the request that at least two
+   failing traces share and fewer than 5% of passing peers have, at least `FLOOR`). The run handled an
+   unusual request the way its peers handle usual ones, and still failed.
+3. `nearest agent step to the anchor`: no step deviates and the request is usual, so contrast names no
+   one; the suspect is the agent step that produced what the failure shows: of the agent steps up to the
+   anchor, the one nearest it over content edges, else the last in time order. The hub's closing steps
+   are passed over when another agent acted before them (the hub, the agent of the trace's first agent
+   step, closes by relaying the others' work).
+4. `no agent step before the anchor`: the input.
+The input is never blamed for want of evidence against the agents: it wins only on its own novelty
+(rule 2) or when no agent acted (rule 4). No score part is given to any step by construction: a step
+earns each from the data, and rules 2-4 apply only where no step earned a deviation. With no passing
+traces at all, every feature contrasts by its share alone, so earliness mostly decides.
 
 The side of a suspect follows from its kind: model decisions and handoffs are the agent's, tool results
 the tool's, environment events the environment's, and the virtual input step the input's.
-Beside the score, three obvious baselines are kept for every trace, so a user sees whether the method
-adds anything on their data: the last agent step before the anchor (skipping the hub's closing turn),
-the agent with the most steps, and the first agent step.
+Beside the suspect, three obvious baselines are kept for every trace, so a user sees whether the method
+adds anything on their data: the last agent step before the anchor that is not the hub's, the agent
+with the most steps, and the first agent step (people's messages are not agent steps).
 """
 
 from __future__ import annotations
@@ -35,17 +48,23 @@ from collections import deque
 import numpy as np
 import pandas as pd
 
+from evswarm.macro import behavior
+
 WEIGHTS = {"deviation": 0.7, "earliness": 0.2, "proximity": 0.1}
 DEVIATING = 0.5
 """A step whose deviation reaches this share of the trace's strongest deviation departs from its peers
 (earliness counts these)."""
 FLOOR = 0.3
-"""Below this deviation no step departs from its peers, and the input is the suspect."""
-LOG_ODDS_SCALE = 4.0
-"""Log odds of failing that count as a full deviation, for traces outside every pattern."""
+"""Below this deviation no step departs from its peers (and a request this little novel is usual)."""
 CANDIDATE_KINDS = frozenset({"generation", "response", "function", "handoff", "guardrail", "environment"})
 AGENT_KINDS = frozenset({"generation", "response", "handoff", "guardrail"})
 INPUT = "input"
+PEOPLE = frozenset({"user", "human", "customer"})
+"""Speakers that are people, not agents (an imported chat log's user turns)."""
+RULE_CONTRAST = "contrast with peers"
+RULE_INPUT = "unusual input"
+RULE_NEAREST = "nearest agent step to the anchor"
+RULE_NO_AGENT = "no agent step before the anchor"
 TOP_STEPS = 5
 """Suspect steps kept per trace in `suspect_steps`."""
 
@@ -98,8 +117,14 @@ def _content_hops(trace: pd.DataFrame, anchor: str) -> dict[str, int]:
     return hops
 
 
+def _hub(trace: pd.DataFrame) -> str | None:
+    """The agent that opens the run: the agent of its first agent step."""
+    agents = trace.agent_name[trace.node_kind.isin(AGENT_KINDS) & ~trace.agent_name.isin(PEOPLE)]
+    return str(agents.iloc[0]) if len(agents) else None
+
+
 def _baselines(steps: pd.DataFrame, hub: str | None) -> dict[str, str | None]:
-    agents = steps[steps.node_kind.isin(AGENT_KINDS)]
+    agents = steps[steps.node_kind.isin(AGENT_KINDS) & ~steps.agent_name.isin(PEOPLE)]
     own = agents[agents.agent_name != hub] if hub else agents
     last = (own if not own.empty else agents).agent_name
     return {
@@ -109,28 +134,63 @@ def _baselines(steps: pd.DataFrame, hub: str | None) -> dict[str, str | None]:
     }
 
 
-def step_deviation(features: pd.DataFrame) -> pd.Series:
-    """Per (run_id, event_id): the step's deviation, from its features' `contrast` (pattern members) or
-    `log_odds` (traces outside every pattern, `in_pattern` False)."""
-    own = (features.log_odds.clip(lower=0.0) / LOG_ODDS_SCALE).clip(upper=1.0)
-    value = features.contrast.where(features.in_pattern, own)
-    return value.groupby([features.run_id, features.event_id]).max()
+def _input_step(run_id: str, novelty: float) -> dict[str, object]:
+    """The virtual input step (the run's request), its deviation the request's novelty."""
+    return {
+        "run_id": run_id, "seq": -1, "event_id": f"{run_id}::input", "node_kind": INPUT, "agent_name": INPUT,
+        "tool_name": "", "deviation": novelty, "earliness": 0.0, "proximity": 0.0, "hop": np.nan,
+    }  # fmt: skip
 
 
-def attribute(events: pd.DataFrame, anchors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Score the steps of each anchored trace. Returns (suspect_steps, attribution).
+def _nearest_turn(before: pd.DataFrame, hub: str | None) -> int | None:
+    """Row label of the agent step nearest the anchor among `before`: the fewest content hops, else the
+    last in time order. The hub's closing steps (its steps after every other agent's) are passed over when
+    another agent acted before them. None with no agent step."""
+    turns = before[before.node_kind.isin(AGENT_KINDS) & ~before.agent_name.isin(PEOPLE)].sort_values("seq")
+    others = np.flatnonzero(turns.agent_name.to_numpy() != hub)
+    if hub is not None and len(others):
+        turns = turns.iloc[: others[-1] + 1]
+    if turns.empty:
+        return None
+    reached = turns[turns.hop.notna()]
+    if len(reached):
+        return int(reached.sort_values(["hop", "seq"], ascending=[True, False]).index[0])
+    return int(turns.index[-1])
+
+
+def step_deviation(
+    features: pd.DataFrame, traces: pd.DataFrame, groups: pd.Series, analyzed: set[str], passing: set[str]
+) -> pd.Series:
+    """Per (run_id, event_id) of the analyzed traces: the step's deviation, the largest contrast with passing
+    peers of its features (`behavior.contrast`): its pattern's contrast for a pattern member (`groups`:
+    run_id -> pattern), else the contrast of all analyzed traces taken as one group."""
+    in_pattern = features.run_id.isin(set(groups.index))
+    everyone = pd.Series(0, index=sorted(analyzed))
+    value = behavior.contrast(features, traces, groups, passing).where(
+        in_pattern, behavior.contrast(features, traces, everyone, passing)
+    )
+    mine = features.run_id.isin(analyzed)
+    return value[mine].groupby([features.run_id[mine], features.event_id[mine]]).max()
+
+
+def attribute(
+    events: pd.DataFrame, anchors: pd.DataFrame, novelty: pd.Series | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score the steps of each anchored trace and pick its suspect. Returns (suspect_steps, attribution).
 
     `events` carries `deviation` per step (`step_deviation`); `anchors` has run_id, anchor_seq, anchor_event_id,
-    anchor_reason. `suspect_steps`: the top `TOP_STEPS` steps per trace with their score parts, rank 1
-    first. `attribution`: one row per trace with its top suspect, its side, the rule that placed the
-    anchor, and the three baselines."""
+    anchor_reason; `novelty` maps run_id to its request's novelty (`behavior.input_novelty`; missing: 0).
+    `suspect_steps`: the suspect and the next best steps (up to `TOP_STEPS`) per trace with their score
+    parts, rank 1 the suspect. `attribution`: one row per trace with its suspect, the rule that chose it,
+    its side, the rule that placed the anchor, and the three baselines."""
     steps_out: list[pd.DataFrame] = []
     rows: list[dict[str, object]] = []
     anchor_of = anchors.set_index("run_id")
+    novel = novelty if novelty is not None else pd.Series(dtype=float)
     mine = events[events.run_id.isin(set(anchors.run_id))].sort_values(["run_id", "seq"], kind="stable")
     for run_id, trace in mine.groupby("run_id", sort=True):
         anchor = anchor_of.loc[run_id]
-        hub = str(trace.agent_name.iloc[0]) if len(trace) else None
+        hub = _hub(trace)
         before = trace[(trace.seq <= anchor.anchor_seq) & trace.node_kind.isin(CANDIDATE_KINDS)].copy()
         before["tool_name"] = before.tool_name.fillna("")
         before["deviation"] = before.deviation.astype(float).fillna(0.0).clip(0.0, 1.0)
@@ -141,16 +201,23 @@ def attribute(events: pd.DataFrame, anchors: pd.DataFrame) -> tuple[pd.DataFrame
         hops = _content_hops(trace, str(anchor.anchor_event_id))
         before["hop"] = before.event_id.map(hops)
         before["proximity"] = (1.0 / (1.0 + before.hop)).fillna(0.0)
-        if not unusual.any():
-            virtual = {
-                "run_id": run_id, "seq": -1, "event_id": f"{run_id}::input", "node_kind": INPUT,
-                "agent_name": INPUT, "tool_name": "", "deviation": 1.0, "earliness": 1.0, "proximity": 0.0,
-                "hop": np.nan,
-            }  # fmt: skip
-            before = pd.concat([pd.DataFrame([virtual]), before], ignore_index=True)
+        asked = float(np.clip(novel.get(run_id, 0.0), 0.0, 1.0))
+        before = pd.concat([pd.DataFrame([_input_step(str(run_id), asked)]), before], ignore_index=True)
         before["score"] = sum(w * before[part] for part, w in WEIGHTS.items())
-        ranked = before.sort_values(["score", "seq"], ascending=[False, True]).head(TOP_STEPS)
-        ranked = ranked.assign(rank=range(1, len(ranked) + 1), anchor_event_id=anchor.anchor_event_id)
+        if unusual.any():
+            rule = RULE_CONTRAST
+            acting = before.iloc[1:]
+            chosen = acting.sort_values(["score", "seq"], ascending=[False, True]).index[0]
+        elif asked >= FLOOR:
+            rule, chosen = RULE_INPUT, 0
+        else:
+            nearest = _nearest_turn(before.iloc[1:], hub)
+            rule, chosen = (RULE_NEAREST, nearest) if nearest is not None else (RULE_NO_AGENT, 0)
+        before["chosen"] = before.index == chosen
+        ranked = before.sort_values(["chosen", "score", "seq"], ascending=[False, False, True]).head(TOP_STEPS)
+        ranked = ranked.drop(columns="chosen").assign(
+            rank=range(1, len(ranked) + 1), anchor_event_id=anchor.anchor_event_id
+        )
         steps_out.append(ranked)
         top = ranked.iloc[0]
         side = side_of(str(top.node_kind))
@@ -164,6 +231,7 @@ def attribute(events: pd.DataFrame, anchors: pd.DataFrame) -> tuple[pd.DataFrame
                 "suspect_tool": str(top.tool_name or ""),
                 "suspect_side": side,
                 "suspect_component": str(top.tool_name) if side == "tool" else str(top.agent_name),
+                "suspect_rule": rule,
                 "score": float(top.score),
                 "deviation": float(top.deviation),
                 "earliness": float(top.earliness),

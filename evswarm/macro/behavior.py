@@ -24,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evswarm.macro.shapes import SEPARATOR
+from evswarm.macro.shapes import SEPARATOR, WORD_MARK
+from evswarm.macro.shapes import features as content_features
 
 ACTING_KINDS = frozenset({"generation", "response", "function", "handoff", "guardrail", "environment", "custom"})
 """Kinds of steps that act in a run (findings, status entries and reviews report on it)."""
@@ -36,6 +37,9 @@ MIN_PEERS = 10
 """A case type with fewer traces than this in a group is compared with all traces of the group."""
 RARE_SHARE = 0.05
 """Without grades, a feature fewer than this share of a case type's traces have marks a trace as odd."""
+MIN_SUPPORT = 2
+"""Failing traces that must share a feature of their request before it counts as unusual (every request
+has words of its own)."""
 
 
 def step_features(events: pd.DataFrame) -> pd.DataFrame:
@@ -122,7 +126,8 @@ def peer_share(features: pd.DataFrame, traces: pd.DataFrame, runs: set[str]) -> 
     trace belongs to (groups with fewer than `MIN_PEERS` of `runs` are skipped; all of `runs` always count)."""
     best = pd.Series(0.0, index=features.index)
     for keys in _level_keys(traces).values():
-        per_key, _ = shares(features, keys, runs)
+        per_key, overall = shares(features, keys, runs)
+        best = np.maximum(best, features.feature.map(overall).fillna(0.0))  # all of `runs`
         if per_key.empty:
             continue
         keyed = pd.MultiIndex.from_arrays([_case_of(keys, features.run_id), features.feature])
@@ -131,7 +136,9 @@ def peer_share(features: pd.DataFrame, traces: pd.DataFrame, runs: set[str]) -> 
 
 
 def odd_runs(features: pd.DataFrame, traces: pd.DataFrame) -> set[str]:
-    """Traces with a rare feature (fewer than `RARE_SHARE` of every peer group of theirs have it)."""
+    """Traces with a rare feature (fewer than `RARE_SHARE` of every peer group of theirs have it). Words of
+    free text are left out: nearly every message has a rare word (a name, a number spelled out)."""
+    features = features[~features.feature.str.contains(WORD_MARK, regex=False)]
     share = peer_share(features, traces, set(traces.run_id))
     return set(features.run_id[share.to_numpy() < RARE_SHARE])
 
@@ -200,3 +207,32 @@ def association(features: pd.DataFrame, traces: pd.DataFrame, failing: set[str],
         {"log_odds": aligned.log_odds.to_numpy(), "support": aligned.support.fillna(0).to_numpy(dtype=int)},
         index=features.index,
     )
+
+
+def request_features(traces: pd.DataFrame) -> pd.DataFrame:
+    """One row per (trace, feature of its request): run_id, seq -1, event_id `<run_id>::input`, feature
+    `input|<leaf>` (see `shapes`; the words of a free-text request). The request is the run's input as the
+    bundle keeps it (`run.config.notes`: an order's notes, an imported trace's first user message)."""
+    rows = [
+        (run_id, f"input|{leaf}")
+        for run_id, request in zip(traces.run_id, traces.get("request", pd.Series("", index=traces.index)), strict=True)
+        if isinstance(request, str) and request.strip()
+        for leaf in content_features(request)
+    ]
+    out = pd.DataFrame(rows, columns=["run_id", "feature"]).drop_duplicates()
+    return out.assign(seq=-1, event_id=out.run_id + "::input")[["run_id", "seq", "event_id", "feature"]]
+
+
+def input_novelty(traces: pd.DataFrame, failing: set[str], passing: set[str]) -> pd.Series:
+    """Per failing trace (run_id -> [0, 1]): how unlike passing peers' requests its request is. A feature of
+    its request counts when at least `MIN_SUPPORT` failing traces' requests have it and fewer than
+    `RARE_SHARE` of passing peers' do (in every peer group of the trace); its novelty is
+    1 - passing share / `RARE_SHARE`. The trace's novelty is its largest; 0 with no such feature."""
+    asked = request_features(traces)
+    if asked.empty or not failing:
+        return pd.Series(0.0, index=sorted(failing))
+    support = asked[asked.run_id.isin(failing)].groupby("feature").run_id.nunique()
+    share = peer_share(asked, traces, passing) if passing else pd.Series(0.0, index=asked.index)
+    novel = (1.0 - share / RARE_SHARE).clip(0.0, 1.0).where(asked.feature.map(support).fillna(0) >= MIN_SUPPORT, 0.0)
+    mine = asked.run_id.isin(failing)
+    return novel[mine].groupby(asked.run_id[mine]).max().reindex(sorted(failing)).fillna(0.0)

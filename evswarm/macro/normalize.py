@@ -161,6 +161,8 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
         said = inner.get("text")
         text = f"{agent} {sub or 'custom step'}" + (f": {_clip(scrub(str(said)), 200)}" if said else "")
         shape = sub or "custom"
+        if said:  # what a user or system message says (its words), as for an agent's message
+            shape = SEPARATOR.join([shape, joined(str(said), f"{shape} ")])
     elif kind == "agent":
         tools = data.get("tools") or []
         text = f"agent {data.get('name') or agent} starts (tools: {', '.join(map(str, tools)) or 'none'})"

@@ -29,6 +29,7 @@ from evswarm.macro.progress import Progress
 from evswarm.macro.rank import rank_patterns
 from evswarm.macro.reduce import picture_coordinates, reduce
 from evswarm.macro.result import AnalysisResult
+from evswarm.macro.shapes import WORD_MARK
 from evswarm.macro.stability import StabilitySettings, measure
 from evswarm.macro.tables import load_tables
 from evswarm.macro.versions import compare_versions, prevalence_by_version
@@ -64,7 +65,8 @@ def _sides(traces: pd.DataFrame, features: pd.DataFrame) -> tuple[pd.DataFrame, 
     With grades, failing and passing come from the rubrics; runs without a usable grade are failing when
     odd, crashed or marked (see `population`), and passing otherwise."""
     odd = behavior.odd_runs(features, traces)
-    errors = set(features.run_id[features.feature.str.contains("error", regex=False)])
+    structural = features[~features.feature.str.contains(WORD_MARK, regex=False)]
+    errors = set(structural.run_id[structural.feature.str.contains("error", regex=False)])
     marked = traces.run_id.isin(errors) | traces.has_error_finding.astype(bool)
     outcome_share = traces.groupby(["case_type", "run_outcome"]).run_id.transform("size") / traces.groupby(
         "case_type"
@@ -203,16 +205,13 @@ def analyze(
         with timer.stage("attribution"):
             groups = assign.set_index("run_id").pattern_id
             groups = groups[groups >= 0]
-            features["contrast"] = behavior.contrast(features, traces, groups, passing)
-            features["in_pattern"] = features.run_id.isin(set(groups.index))
-            deviation = step_deviation(features)
+            analyzed = set(sub.run_id)
+            deviation = step_deviation(features, traces, groups, analyzed, passing)
             events = events.assign(
-                deviation=pd.Series(
-                    deviation.reindex(pd.MultiIndex.from_frame(events[["run_id", "event_id"]])).to_numpy(),
-                    index=events.index,
-                )
+                deviation=deviation.reindex(pd.MultiIndex.from_frame(events[["run_id", "event_id"]])).to_numpy()
             )
-            steps, attribution = attribute(events, anchors)
+            novelty = behavior.input_novelty(traces, analyzed, passing)
+            steps, attribution = attribute(events, anchors, novelty)
             if not passing:
                 notes.append("No trace passed, so no step could be contrasted with peers: attribution falls back "
                              "to the earliest step.")  # fmt: skip

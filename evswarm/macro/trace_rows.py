@@ -83,4 +83,5 @@ def trace_row(
         "started_at": trace.get("started_at"),
         "ended_at": trace.get("ended_at"),
         "user_anchor": as_str(summary.get("anchor_step")),
+        "request": str(config.get("notes") or ""),
     }

@@ -58,6 +58,35 @@ def test_a_group_chat_becomes_a_bundle_with_its_agents_steps_and_outcome(tmp_pat
     assert result.warnings == [] and result.written == 1
 
 
+def test_every_result_of_a_turn_with_several_calls_is_its_agents_and_the_run_ends_after_its_last_step(
+    tmp_path: Path,
+) -> None:
+    from evswarm.macro.normalize import bundle_events
+
+    chat = {
+        "messages": [
+            {"role": "user", "content": "Price my order."},
+            {"role": "assistant", "name": "Pricing", "content": "-> get_price({})\n-> get_tariffs({})"},
+            {"role": "tool", "content": '{"price": 100}'},
+            {"role": "tool", "content": '{"tariffs": []}'},
+            {"role": "assistant", "name": "Pricing", "content": "The price is 100."},
+        ]
+    }
+    (tmp_path / "calls.json").write_text(json.dumps(chat))
+    (tmp_path / "outcomes.csv").write_text("trace_id,outcome\ncalls,failed\n")
+    import_traces([tmp_path / "calls.json"], tmp_path / "out", outcomes=tmp_path / "outcomes.csv")
+    bundle = read_bundle(BatchLayout(tmp_path / "out").bundle_path("run_calls"))
+    assert [(s.span_type, s.agent_name) for s in bundle.spans] == [
+        ("custom", "user"),
+        ("generation", "Pricing"),
+        ("function", "Pricing"),
+        ("function", "Pricing"),  # no call id: the agent of the latest turn, not `assistant`
+        ("generation", "Pricing"),
+    ]
+    events = bundle_events(bundle.model_dump(mode="json"), "run_calls")
+    assert [e["node_kind"] for e in events][-2:] == ["generation", "status"]  # the terminal step is the last
+
+
 def test_reimporting_the_same_source_writes_nothing_new(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text(json.dumps(GROUP_CHAT))
     import_traces([tmp_path], tmp_path / "out")

@@ -181,7 +181,8 @@ def write_analysis(directory: Path, members: list[str], label: str = "pricing dr
     write_table(directory, AttributionRow, [
         AttributionRow(run_id=rid, suspect_event_id=span(rid, 4), suspect_seq=4, suspect_agent="PricingAgent",
                        suspect_kind="generation", suspect_tool="", suspect_side="agent",
-                       suspect_component="PricingAgent", score=0.8, deviation=0.9, earliness=1.0, proximity=0.5,
+                       suspect_component="PricingAgent", suspect_rule="contrast with peers", score=0.8,
+                       deviation=0.9, earliness=1.0, proximity=0.5,
                        anchor_event_id=span(rid, 5), anchor_rule="cited by a grade", unusual_steps=1,
                        baseline_last_agent="PricingAgent", baseline_most_frequent_agent="Orchestrator",
                        baseline_first_agent="Orchestrator")

@@ -359,6 +359,7 @@ def test_analysis_tables_are_read_through_the_core_models(make_client, batch: Pa
     assert view["pattern"] == "pricing drift" and view["pattern_info"]["id"] == 1
     attribution = view["attribution"]
     assert attribution["suspect_agent"] == "PricingAgent" and attribution["anchor_rule"] == "cited by a grade"
+    assert attribution["suspect_rule"] == "contrast with peers"
     assert (attribution["deviation"], attribution["earliness"], attribution["proximity"]) == (0.9, 1.0, 0.5)
     assert attribution["baseline_most_frequent_agent"] == "Orchestrator"
     # the suspect step links to the panes' steps: the PricingAgent turn (span 4) and the quote (span 5)

@@ -121,6 +121,7 @@ def test_the_attribution_panel_links_its_step_and_a_responsible_step_is_labelled
     expect(panel).to_contain_text("PricingAgent")
     expect(panel.locator("table.parts")).to_contain_text("deviation")
     expect(panel).to_contain_text("cited by a grade")
+    expect(panel.locator("#suspect-rule")).to_contain_text("chosen by: contrast with peers")
     expect(panel.locator(".baselines")).to_contain_text("agent with most steps")
     panel.locator("button.step-link").first.click()  # the suspect step: the PricingAgent model turn
     expect(page.locator("#reasoning .card.linked")).to_contain_text("federal incentive")

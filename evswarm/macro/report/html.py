@@ -272,7 +272,9 @@ def render(r: AnalysisResult) -> str:
         "pattern's traces take the step than passing peers of the same case type; earliness: 1/(1+k) for the "
         "trace's k-th unusual step; proximity: 1/(1+hops) to the anchor over content edges (a call to its "
         "result, a handoff to the agent it names, a span to its parent). When no step differs from its peers, "
-        "the input is the suspect. For each pattern: whom its traces blame, and how its most common chain goes "
+        "the input is the suspect if its request is unlike passing peers' requests, else the agent step nearest "
+        "the anchor; each trace's attribution row names the rule that chose its suspect. For each pattern: whom "
+        "its traces blame, and how its most common chain goes "
         f"from the suspect's step to the failure. Step numbers open the step in the review app (<code>{REVIEW_URL}"
         "</code>; start it with <code>evswarm serve DIR --analysis OUT</code>).</p>",
         *_diagnosis_sections(r, colors),

@@ -181,7 +181,8 @@ def pattern_story(
     if str(top.side) == "input":
         out.append(
             f"<p>In {len(blamed)} of its traces ({len(blamed) / max(total, 1):.0%}) no step before the failure "
-            "differs from what passing peers do: the input (the order itself) is the suspect. Open one: "
+            "differs from what passing peers do, and the input (the order or request itself) is unlike theirs "
+            "(or no agent acted before the failure): the input is the suspect. Open one: "
             + ", ".join(
                 f'<a href="{html.escape(review_link(rid))}"><code>{html.escape(rid)}</code></a>'
                 for rid in blamed.run_id.head(3)

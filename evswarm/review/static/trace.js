@@ -299,8 +299,16 @@ function patternHistory(info) {
   return box;
 }
 
-// The analysis beside the panes: the trace's pattern, its attribution (suspect step with score parts,
-// the anchor and the rule that placed it, the three baselines) and what its pattern's traces blame.
+// What each rule that picks a suspect means (see evswarm.macro.attribution).
+const RULE_HELP = {
+  "contrast with peers": "the best-scoring step that departs from passing peers",
+  "unusual input": "no step departs from passing peers, and the request is unlike theirs",
+  "nearest agent step to the anchor": "no step departs from passing peers and the request is usual: the agent step that produced what the failure shows",
+  "no agent step before the anchor": "no agent acted before the failure showed",
+};
+
+// The analysis beside the panes: the trace's pattern, its attribution (suspect step with score parts and
+// the rule that chose it, the anchor and the rule that placed it, the three baselines) and what its pattern's traces blame.
 function renderAnalysis(view) {
   const macro = document.getElementById("macro");
   macro.replaceChildren();
@@ -314,13 +322,15 @@ function renderAnalysis(view) {
   const a = view.attribution;
   if (a) {
     const box = el("div", { class: "attribution", id: "attribution" });
-    const who = a.suspect_side === "input" ? "the input (no step before the failure departs from its peers)" : a.suspect_component;
+    const who = a.suspect_side === "input" ? "the input" : a.suspect_component;
     box.append(el("h3", { text: "Attribution" }),
       el("p", { class: "verdict" }, "Responsible: ", a.suspect_side === "input" ? el("strong", { text: who }) : agentChip(a.suspect_agent),
         a.suspect_component !== a.suspect_agent && a.suspect_side !== "input" ? el("code", { class: "tool", text: a.suspect_component }) : null,
         el("span", { class: "badge", text: a.suspect_side })),
       el("p", { class: "small" }, "at ", stepLink(a.cites, a.suspect_seq >= 0 ? `event ${a.suspect_seq}` : "the input"),
         ` (${a.suspect_kind}${a.suspect_tool ? " " + a.suspect_tool : ""}), score ${fmtScore(a.score)}`),
+      a.suspect_rule ? el("p", { class: "small suspect-rule", id: "suspect-rule" }, "chosen by: ",
+        el("strong", { text: a.suspect_rule }), el("span", { class: "muted", text: ` (${RULE_HELP[a.suspect_rule] || "see the attribution docs"})` })) : null,
       el("table", { class: "parts" }, el("tbody", {},
         ...[["deviation", a.deviation, "how much more often failing traces take this step than passing peers"],
           ["earliness", a.earliness, "1 for the first unusual step, 1/2 for the second, ..."],
