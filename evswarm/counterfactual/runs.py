@@ -70,7 +70,8 @@ def grade_if_needed(out: Path, grade: Callable[[Path], object]) -> None:
     grade(out)
 
 
-def _labels(directory: Path) -> dict[str, LabelRow]:
+def graded_twins(directory: Path) -> dict[str, LabelRow]:
+    """Run id -> the grade of its twin in `directory` (none when the directory was never graded)."""
     path = BatchLayout(directory).labels
     return {row.run_id: row for row in read_labels(path)} if path.is_file() else {}
 
@@ -95,7 +96,7 @@ def explain_runs(
         run_id: str, found_by: str, change: Intervention | None, where: str, reruns: int, why: str = ""
     ) -> RunCauseRow:
         if where and where not in twin_labels:
-            twin_labels[where] = _labels(analysis / where)
+            twin_labels[where] = graded_twins(analysis / where)
         return RunCauseRow(
             run_id=run_id, pattern_id=members[run_id], found_by=found_by, intervention=change.slug if change else "",
             components=[component(c) for c in change.leaves] if change else [],
@@ -123,7 +124,7 @@ def explain_runs(
                             **rerunner.options)  # fmt: skip
         notes.extend(f"search round {round_no} {r}: {error}" for r, error in sorted(errors.items()) if error)
         grade_if_needed(out, rerunner.grade)
-        twins = _labels(out)
+        twins = graded_twins(out)
         where = str(out.relative_to(analysis))
         return {r: (not errors.get(r) and flipped(labels.get(r), twins.get(r)), where) for r in tests}
 

@@ -26,7 +26,15 @@ from evswarm.core.layout import BatchLayout
 from evswarm.core.manifest import BatchManifest, read_manifest
 from evswarm.counterfactual.plan import PatternPlan, plan
 from evswarm.counterfactual.report import clear_section, write_section
-from evswarm.counterfactual.runs import Explained, Rerunner, explain_runs, flipped, grade_if_needed, symptoms
+from evswarm.counterfactual.runs import (
+    Explained,
+    Rerunner,
+    explain_runs,
+    flipped,
+    grade_if_needed,
+    graded_twins,
+    symptoms,
+)
 from evswarm.simulator.cases import generate
 from evswarm.simulator.plan import versions_of, with_reference
 from evswarm.simulator.replay import world_mismatch
@@ -179,7 +187,7 @@ def verify(
         done = rerun(batch, manifest, sorted(runs), out, test, **options)
         errors.update({(test.slug, r): e for r, e in done.items() if e})
         grade_if_needed(out, grade)
-        twins[test.slug] = {row.run_id: row for row in read_labels(BatchLayout(out).labels)}
+        twins[test.slug] = graded_twins(out)
     for found in tested:
         _score(batch, analysis, found, [control, *found.interventions], labels, twins, errors, report)
     explained = {
