@@ -166,8 +166,9 @@ def step_deviation(
     run_id -> pattern), else the contrast of all analyzed traces taken as one group."""
     in_pattern = features.run_id.isin(set(groups.index))
     everyone = pd.Series(0, index=sorted(analyzed))
-    value = behavior.contrast(features, traces, groups, passing).where(
-        in_pattern, behavior.contrast(features, traces, everyone, passing)
+    peers = behavior.peer_shares(features, traces, passing)
+    value = behavior.contrast(features, traces, groups, passing, peers).where(
+        in_pattern, behavior.contrast(features, traces, everyone, passing, peers)
     )
     mine = features.run_id.isin(analyzed)
     return value[mine].groupby([features.run_id[mine], features.event_id[mine]]).max()

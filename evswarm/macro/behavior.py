@@ -143,12 +143,28 @@ def odd_runs(features: pd.DataFrame, traces: pd.DataFrame) -> set[str]:
     return set(features.run_id[share.to_numpy() < RARE_SHARE])
 
 
-def contrast(features: pd.DataFrame, traces: pd.DataFrame, groups: pd.Series, passing: set[str]) -> pd.Series:
+PeerShares = list[tuple[pd.Series, pd.Series, pd.Series]]
+"""Per level of `LEVELS`: (run_id -> peer key, per-key shares, overall shares) of some runs (`shares`)."""
+
+
+def peer_shares(features: pd.DataFrame, traces: pd.DataFrame, runs: set[str]) -> PeerShares:
+    """`shares` of `runs` at every level of `LEVELS`: what `contrast` compares a group with, computed once
+    when several groupings are contrasted with the same passing peers."""
+    return [(keys, *shares(features, keys, runs)) for keys in _level_keys(traces).values()]
+
+
+def contrast(
+    features: pd.DataFrame,
+    traces: pd.DataFrame,
+    groups: pd.Series,
+    passing: set[str],
+    peers: PeerShares | None = None,
+) -> pd.Series:
     """For each feature row of a grouped trace, its group's contrast (see the module docstring).
 
     The share expected of the group is, over the levels of `LEVELS`, the largest mix-weighted share of
     passing peers having the feature. `groups` maps run_id to a group id (a pattern); rows of runs outside
-    every group get 0."""
+    every group get 0. `peers`: `peer_shares(features, traces, passing)`, when the caller already has it."""
     group = features.run_id.map(groups)
     grouped = features[group.notna()].assign(group=group[group.notna()].to_numpy())
     if grouped.empty:
@@ -159,8 +175,7 @@ def contrast(features: pd.DataFrame, traces: pd.DataFrame, groups: pd.Series, pa
     inside = inside / size.reindex(inside.index.get_level_values(0)).to_numpy()
     pairs = inside.reset_index()[["group", "feature"]]
     expected = pd.Series(0.0, index=pd.MultiIndex.from_frame(pairs))
-    for keys in _level_keys(traces).values():
-        per_key, overall = shares(features, keys, passing)
+    for keys, per_key, overall in peers if peers is not None else peer_shares(features, traces, passing):
         if overall.empty:
             continue
         mix = members.assign(key=_case_of(keys, members.run_id).to_numpy())
