@@ -113,7 +113,7 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
     for cause in causes:
         if cause.verdict not in ("confirmed", "partial"):
             continue
-        side = "agent" if cause.kind in ("agent", "resample") else cause.kind
+        side = _side(cause.kind)
         flipped = [row.run_id for row in report.runs if row.intervention == cause.intervention  # type: ignore[attr-defined]
                    and row.pattern_id == cause.pattern_id and row.flipped]  # fmt: skip
         confirmed_total += len(flipped)
@@ -125,7 +125,7 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
         cause = kinds[row.intervention]
         if cause.kind == "control" or not row.symptoms_before:
             continue
-        side = "agent" if cause.kind in ("agent", "resample") else cause.kind
+        side = _side(cause.kind)
         if names_cause(truth[row.run_id], cause.target, side):
             true_pairs += 1
             true_flips += row.flipped

@@ -43,6 +43,13 @@ class Rerunner:
     grade: Callable[[Path], object]
     options: dict[str, Any] = field(default_factory=dict)
 
+    def run(self, tests: dict[str, Intervention], out: Path, desc: str) -> tuple[dict[str, str], dict[str, LabelRow]]:
+        """Re-run `tests` (run id -> its intervention) into `out`, grade what needs it, and return the runs
+        whose re-run failed (run id -> error) and the twins' grades (run id -> label row)."""
+        done = rerun_each(self.batch, self.manifest, tests, out, desc=desc, **self.options)
+        grade_if_needed(out, self.grade)
+        return {r: error for r, error in done.items() if error}, graded_twins(out)
+
 
 def symptoms(row: LabelRow | None) -> list[str]:
     """A graded run's failing symptom kinds (none when it was not graded)."""
@@ -120,13 +127,10 @@ def explain_runs(
 
     def test(round_no: int, tests: dict[str, Intervention]) -> dict[str, tuple[bool, str]]:
         out = round_dir(analysis, round_no)
-        errors = rerun_each(rerunner.batch, rerunner.manifest, tests, out, desc=f"search round {round_no}",
-                            **rerunner.options)  # fmt: skip
-        notes.extend(f"search round {round_no} {r}: {error}" for r, error in sorted(errors.items()) if error)
-        grade_if_needed(out, rerunner.grade)
-        twins = graded_twins(out)
+        errors, twins = rerunner.run(tests, out, f"search round {round_no}")
+        notes.extend(f"search round {round_no} {r}: {error}" for r, error in sorted(errors.items()))
         where = str(out.relative_to(analysis))
-        return {r: (not errors.get(r) and flipped(labels.get(r), twins.get(r)), where) for r in tests}
+        return {r: (r not in errors and flipped(labels.get(r), twins.get(r)), where) for r in tests}
 
     for run_id, result in search_runs(runs, test).items():
         if result.intervention is None:

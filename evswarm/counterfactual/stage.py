@@ -31,14 +31,12 @@ from evswarm.counterfactual.runs import (
     Rerunner,
     explain_runs,
     flipped,
-    grade_if_needed,
-    graded_twins,
     symptoms,
 )
 from evswarm.simulator.cases import generate
 from evswarm.simulator.plan import versions_of, with_reference
 from evswarm.simulator.replay import world_mismatch
-from evswarm.simulator.rerun import rerun, run_index, saved_bundle, saved_bytes
+from evswarm.simulator.rerun import run_index, saved_bundle, saved_bytes
 from evswarm.world.intervention import Intervention
 
 CONFIRMED = 0.5
@@ -184,10 +182,8 @@ def verify(
     rerunner = Rerunner(batch, analysis, manifest, grade, options)
     for test, runs in by_slug.values():
         out = analysis / TWINS_DIR / test.slug
-        done = rerun(batch, manifest, sorted(runs), out, test, **options)
-        errors.update({(test.slug, r): e for r, e in done.items() if e})
-        grade_if_needed(out, grade)
-        twins[test.slug] = graded_twins(out)
+        failed, twins[test.slug] = rerunner.run(dict.fromkeys(sorted(runs), test), out, test.slug)
+        errors.update({(test.slug, r): e for r, e in failed.items()})
     for found in tested:
         _score(batch, analysis, found, [control, *found.interventions], labels, twins, errors, report)
     explained = {

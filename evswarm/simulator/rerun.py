@@ -56,19 +56,6 @@ def saved_bundle(layout: BatchLayout, run_id: str) -> Bundle:
     return parse_bundle(raw, source=f"{layout.root}:{run_id}")
 
 
-def rerun(
-    source: Path,
-    manifest: BatchManifest,
-    run_ids: list[str],
-    out: Path,
-    intervention: Intervention,
-    **options: Any,
-) -> dict[str, str | None]:
-    """Re-run `run_ids` of the batch in `source` under `intervention` into `out`/bundles (`rerun_each`
-    with one intervention for all)."""
-    return rerun_each(source, manifest, dict.fromkeys(run_ids, intervention), out, desc=intervention.slug, **options)
-
-
 def rerun_each(
     source: Path,
     manifest: BatchManifest,
@@ -98,11 +85,13 @@ def rerun_each(
     target.bundles_dir.mkdir(parents=True, exist_ok=True)
     recorded = _recorded(out)
     setting = {"model": model or "", "versions": content_hash({n: v.version for n, v in versions.version_sets.items()})}
+    originals: dict[str, bytes] = {}
     wanted = {}
     for run_id, test in tests.items():
         original = saved_bytes(layout, run_id)
         if original is None:
             raise EvswarmError(f"{source} has no bundle for {run_id}")
+        originals[run_id] = original
         digest = hashlib.sha256(original).hexdigest()
         wanted[run_id] = {"intervention": test.model_dump(mode="json"), "original": digest, **setting}
     stale = [r for r in tests if target.bundle_path(r).exists() and recorded.get(r) != wanted[r]]
@@ -115,7 +104,8 @@ def rerun_each(
     for run_id in tests:
         if target.bundle_path(run_id).exists():
             continue
-        indices[run_index(saved_bundle(layout, run_id).run.config_id)] = run_id
+        bundle = parse_bundle(originals[run_id], source=f"{source}:{run_id}")
+        indices[run_index(bundle.run.config_id)] = run_id
     template = Job(
         manifest.seed,
         (),

@@ -83,7 +83,7 @@ def simulate_real_pair(root: Path) -> RealPair:
     from evswarm.core.manifest import BatchManifest
     from evswarm.counterfactual.plan import OWNERS
     from evswarm.simulator import simulate
-    from evswarm.simulator.rerun import rerun
+    from evswarm.simulator.rerun import rerun_each
     from evswarm.world.intervention import Intervention
 
     batch, analysis = root / "batch", root / "analysis"
@@ -95,7 +95,7 @@ def simulate_real_pair(root: Path) -> RealPair:
     manifest = BatchManifest.model_validate(load_json(layout.manifest))
     revert = Intervention(kind="agent", target=REAL_AGENT, faults=[], owner_of=OWNERS)
     for test in (revert, Intervention(kind="control")):
-        done = rerun(batch, manifest, [path.stem], analysis / "counterfactual" / test.slug, test, workers=1,
-                     progress=False)  # fmt: skip
+        done = rerun_each(batch, manifest, {path.stem: test}, analysis / "counterfactual" / test.slug, workers=1,
+                          progress=False)  # fmt: skip
         assert done == {path.stem: None}, done
     return RealPair(batch, analysis, path.stem, revert.slug)
