@@ -48,10 +48,19 @@ def _call(task: Callable[[Any, Any], Any], shared: list[Any], chunk: Any, versio
     return task(_SHARED[key], chunk)
 
 
+CANCEL_WAIT_S = 10.0
+"""How long a cancellation waits for the cancelled tasks to be gone before it returns."""
+
+
 def _cancel(ray: Any, refs: Sequence[Any]) -> None:
+    """Cancel `refs` (their workers killed) and wait, up to `CANCEL_WAIT_S`, until they have ended: `ray.cancel`
+    only asks, so without the wait a task could still write after `map_chunks` said it stopped."""
     for ref in refs:
         with contextlib.suppress(Exception):  # already finished, or the cluster is gone
             ray.cancel(ref, force=True)
+    if refs:
+        with contextlib.suppress(Exception):
+            ray.wait(list(refs), num_returns=len(refs), timeout=CANCEL_WAIT_S)
 
 
 def _result(ray: Any, ref: Any, index: int) -> Any:
