@@ -43,7 +43,10 @@ with the most steps, and the first agent step (people's messages are not agent s
 
 from __future__ import annotations
 
-from collections import deque
+import itertools
+from collections import Counter, deque
+from dataclasses import asdict, dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -80,32 +83,39 @@ def side_of(kind: str) -> str:
     return "agent"
 
 
-def _content_hops(trace: pd.DataFrame, anchor: str) -> dict[str, int]:
+class _Step(NamedTuple):
+    """One event of a trace, as attribution reads it."""
+
+    seq: int
+    event_id: str
+    parent_id: str | None
+    call_id: str | None
+    node_kind: str
+    agent_name: str
+    target_agent: str | None
+    tool_name: str
+    deviation: float
+
+
+def _content_hops(trace: list[_Step], anchor: str) -> dict[str, int]:
     """Hops from each step to the anchor over content edges (parent, tool call -> result, handoff -> agent)."""
     preds: dict[str, set[str]] = {}
     calls: dict[str, str] = {}
     pending: dict[str, str] = {}
-    for event_id, parent, call_id, kind, agent, target in zip(
-        trace.event_id,
-        trace.parent_id,
-        trace.call_id,
-        trace.node_kind,
-        trace.agent_name,
-        trace.target_agent,
-        strict=True,
-    ):
-        into = preds.setdefault(event_id, set())
-        if isinstance(parent, str):
-            into.add(parent)
+    for step in trace:
+        into = preds.setdefault(step.event_id, set())
+        kind, call_id = step.node_kind, step.call_id
+        if isinstance(step.parent_id, str):
+            into.add(step.parent_id)
         if isinstance(call_id, str):
             if kind == "function" and call_id in calls:
                 into.add(calls[call_id])
             elif kind in ("generation", "response"):
-                calls[call_id] = event_id
-        if kind == "handoff" and isinstance(target, str):
-            pending[target] = event_id
-        elif agent in pending and kind not in ("status", "finding"):
-            into.add(pending.pop(agent))
+                calls[call_id] = step.event_id
+        if kind == "handoff" and isinstance(step.target_agent, str):
+            pending[step.target_agent] = step.event_id
+        elif step.agent_name in pending and kind not in ("status", "finding"):
+            into.add(pending.pop(step.agent_name))
     hops = {anchor: 0}
     queue = deque([anchor])
     while queue:
@@ -117,45 +127,65 @@ def _content_hops(trace: pd.DataFrame, anchor: str) -> dict[str, int]:
     return hops
 
 
-def _hub(trace: pd.DataFrame) -> str | None:
+def _is_agent_step(step: _Step) -> bool:
+    return step.node_kind in AGENT_KINDS and step.agent_name not in PEOPLE
+
+
+def _hub(trace: list[_Step]) -> str | None:
     """The agent that opens the run: the agent of its first agent step."""
-    agents = trace.agent_name[trace.node_kind.isin(AGENT_KINDS) & ~trace.agent_name.isin(PEOPLE)]
-    return str(agents.iloc[0]) if len(agents) else None
+    return next((step.agent_name for step in trace if _is_agent_step(step)), None)
 
 
-def _baselines(steps: pd.DataFrame, hub: str | None) -> dict[str, str | None]:
-    agents = steps[steps.node_kind.isin(AGENT_KINDS) & ~steps.agent_name.isin(PEOPLE)]
-    own = agents[agents.agent_name != hub] if hub else agents
-    last = (own if not own.empty else agents).agent_name
+def _baselines(steps: list[_Step], hub: str | None) -> dict[str, str | None]:
+    agents = [step.agent_name for step in steps if _is_agent_step(step)]
+    own = [agent for agent in agents if agent != hub] if hub else agents
+    last = own or agents
     return {
-        "baseline_last_agent": str(last.iloc[-1]) if len(last) else None,
-        "baseline_most_frequent_agent": str(agents.agent_name.value_counts().index[0]) if len(agents) else None,
-        "baseline_first_agent": str(agents.agent_name.iloc[0]) if len(agents) else None,
+        "baseline_last_agent": last[-1] if last else None,
+        "baseline_most_frequent_agent": Counter(agents).most_common(1)[0][0] if agents else None,  # ties: first
+        "baseline_first_agent": agents[0] if agents else None,
     }
 
 
-def _input_step(run_id: str, novelty: float) -> dict[str, object]:
-    """The virtual input step (the run's request), its deviation the request's novelty."""
-    return {
-        "run_id": run_id, "seq": -1, "event_id": f"{run_id}::input", "node_kind": INPUT, "agent_name": INPUT,
-        "tool_name": "", "deviation": novelty, "earliness": 0.0, "proximity": 0.0, "hop": np.nan,
-    }  # fmt: skip
+@dataclass
+class _Candidate:
+    """A candidate step with its score parts (the input is the candidate with seq -1)."""
+
+    seq: int
+    event_id: str
+    node_kind: str
+    agent_name: str
+    tool_name: str
+    deviation: float
+    earliness: float = 0.0
+    hop: float = np.nan
+    proximity: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(w * getattr(self, part) for part, w in WEIGHTS.items())
 
 
-def _nearest_turn(before: pd.DataFrame, hub: str | None) -> int | None:
-    """Row label of the agent step nearest the anchor among `before`: the fewest content hops, else the
+def _nearest_turn(before: list[_Candidate], hub: str | None) -> _Candidate | None:
+    """The agent step nearest the anchor among `before` (in seq order): the fewest content hops, else the
     last in time order. The hub's closing steps (its steps after every other agent's) are passed over when
     another agent acted before them. None with no agent step."""
-    turns = before[before.node_kind.isin(AGENT_KINDS) & ~before.agent_name.isin(PEOPLE)].sort_values("seq")
-    others = np.flatnonzero(turns.agent_name.to_numpy() != hub)
-    if hub is not None and len(others):
-        turns = turns.iloc[: others[-1] + 1]
-    if turns.empty:
+    turns = [c for c in before if c.node_kind in AGENT_KINDS and c.agent_name not in PEOPLE]
+    others = [i for i, c in enumerate(turns) if c.agent_name != hub]
+    if hub is not None and others:
+        turns = turns[: others[-1] + 1]
+    if not turns:
         return None
-    reached = turns[turns.hop.notna()]
-    if len(reached):
-        return int(reached.sort_values(["hop", "seq"], ascending=[True, False]).index[0])
-    return int(turns.index[-1])
+    reached = [c for c in turns if not np.isnan(c.hop)]
+    if reached:
+        return min(reached, key=lambda c: (c.hop, -c.seq))
+    return turns[-1]
+
+
+def _unit(value: object) -> float:
+    """A deviation as a float in [0, 1]; missing counts 0."""
+    number = np.nan if value is None else float(value)  # type: ignore[arg-type]
+    return 0.0 if np.isnan(number) else min(max(number, 0.0), 1.0)
 
 
 def step_deviation(
@@ -184,67 +214,83 @@ def attribute(
     `suspect_steps`: the suspect and the next best steps (up to `TOP_STEPS`) per trace with their score
     parts, rank 1 the suspect. `attribution`: one row per trace with its suspect, the rule that chose it,
     its side, the rule that placed the anchor, and the three baselines."""
-    steps_out: list[pd.DataFrame] = []
+    anchor_of = {row.run_id: row for row in anchors.itertuples(index=False)}
+    novel = novelty.to_dict() if novelty is not None else {}
+    mine = events[events.run_id.isin(set(anchor_of))].sort_values(["run_id", "seq"], kind="stable")
+    run_ids = mine.run_id.to_numpy()
+    steps = [_Step(*values) for values in zip(*(mine[c].tolist() for c in _Step._fields), strict=True)]
+    starts = [0, *(np.flatnonzero(run_ids[1:] != run_ids[:-1]) + 1).tolist(), len(steps)]
+    steps_out: list[dict[str, object]] = []
     rows: list[dict[str, object]] = []
-    anchor_of = anchors.set_index("run_id")
-    novel = novelty if novelty is not None else pd.Series(dtype=float)
-    mine = events[events.run_id.isin(set(anchors.run_id))].sort_values(["run_id", "seq"], kind="stable")
-    for run_id, trace in mine.groupby("run_id", sort=True):
-        anchor = anchor_of.loc[run_id]
-        hub = _hub(trace)
-        before = trace[(trace.seq <= anchor.anchor_seq) & trace.node_kind.isin(CANDIDATE_KINDS)].copy()
-        before["tool_name"] = before.tool_name.fillna("")
-        before["deviation"] = before.deviation.astype(float).fillna(0.0).clip(0.0, 1.0)
-        strongest = float(before.deviation.max()) if len(before) else 0.0
-        unusual = (before.deviation >= max(DEVIATING * strongest, FLOOR)).to_numpy()
-        rank = np.cumsum(unusual) - 1
-        before["earliness"] = np.where(unusual, 1.0 / (1.0 + np.maximum(rank, 0)), 0.0)
-        hops = _content_hops(trace, str(anchor.anchor_event_id))
-        before["hop"] = before.event_id.map(hops)
-        before["proximity"] = (1.0 / (1.0 + before.hop)).fillna(0.0)
-        asked = float(np.clip(novel.get(run_id, 0.0), 0.0, 1.0))
-        before = pd.concat([pd.DataFrame([_input_step(str(run_id), asked)]), before], ignore_index=True)
-        before["score"] = sum(w * before[part] for part, w in WEIGHTS.items())
-        if unusual.any():
-            rule = RULE_CONTRAST
-            acting = before.iloc[1:]
-            chosen = acting.sort_values(["score", "seq"], ascending=[False, True]).index[0]
-        elif asked >= FLOOR:
-            rule, chosen = RULE_INPUT, 0
-        else:
-            nearest = _nearest_turn(before.iloc[1:], hub)
-            rule, chosen = (RULE_NEAREST, nearest) if nearest is not None else (RULE_NO_AGENT, 0)
-        before["chosen"] = before.index == chosen
-        ranked = before.sort_values(["chosen", "score", "seq"], ascending=[False, False, True]).head(TOP_STEPS)
-        ranked = ranked.drop(columns="chosen").assign(
-            rank=range(1, len(ranked) + 1), anchor_event_id=anchor.anchor_event_id
-        )
-        steps_out.append(ranked)
-        top = ranked.iloc[0]
-        side = side_of(str(top.node_kind))
-        rows.append(
-            {
-                "run_id": run_id,
-                "suspect_event_id": top.event_id,
-                "suspect_seq": int(top.seq),
-                "suspect_agent": str(top.agent_name),
-                "suspect_kind": str(top.node_kind),
-                "suspect_tool": str(top.tool_name or ""),
-                "suspect_side": side,
-                "suspect_component": str(top.tool_name) if side == "tool" else str(top.agent_name),
-                "suspect_rule": rule,
-                "score": float(top.score),
-                "deviation": float(top.deviation),
-                "earliness": float(top.earliness),
-                "proximity": float(top.proximity),
-                "anchor_event_id": anchor.anchor_event_id,
-                "anchor_rule": anchor.anchor_reason,
-                "unusual_steps": int(unusual.sum()),
-                **_baselines(trace[trace.seq <= anchor.anchor_seq], hub),
-            }
-        )
-    steps = pd.concat(steps_out, ignore_index=True) if steps_out else pd.DataFrame()
-    return steps, pd.DataFrame(rows)
+    for lo, hi in itertools.pairwise(starts):
+        if lo == hi:
+            continue
+        run_id = str(run_ids[lo])
+        ranked, row = _attribute_trace(run_id, steps[lo:hi], anchor_of[run_id], novel.get(run_id, 0.0))
+        steps_out += ranked
+        rows.append(row)
+    return pd.DataFrame(steps_out), pd.DataFrame(rows)
+
+
+def _attribute_trace(
+    run_id: str, trace: list[_Step], anchor: Any, novelty: float
+) -> tuple[list[dict[str, object]], dict[str, object]]:
+    """One trace (its events in seq order): its ranked suspect steps and its attribution row."""
+    hub = _hub(trace)
+    before = [
+        _Candidate(s.seq, s.event_id, s.node_kind, s.agent_name, s.tool_name or "", _unit(s.deviation))
+        for s in trace
+        if s.seq <= anchor.anchor_seq and s.node_kind in CANDIDATE_KINDS
+    ]
+    strongest = max((c.deviation for c in before), default=0.0)
+    unusual = [c.deviation >= max(DEVIATING * strongest, FLOOR) for c in before]
+    hops = _content_hops(trace, str(anchor.anchor_event_id))
+    rank = 0
+    for candidate, departs in zip(before, unusual, strict=True):
+        if departs:
+            candidate.earliness = 1.0 / (1.0 + rank)
+            rank += 1
+        if candidate.event_id in hops:
+            candidate.hop = float(hops[candidate.event_id])
+            candidate.proximity = 1.0 / (1.0 + candidate.hop)
+    asked = float(np.clip(novelty, 0.0, 1.0))
+    entry = _Candidate(-1, f"{run_id}::input", INPUT, INPUT, "", asked)
+    chosen: _Candidate | None
+    if any(unusual):
+        rule, chosen = RULE_CONTRAST, min(before, key=lambda c: (-c.score, c.seq))
+    elif asked >= FLOOR:
+        rule, chosen = RULE_INPUT, entry
+    else:
+        chosen = _nearest_turn(before, hub)
+        rule = RULE_NEAREST if chosen is not None else RULE_NO_AGENT
+        chosen = chosen or entry
+    ranked = sorted([entry, *before], key=lambda c: (c is not chosen, -c.score, c.seq))[:TOP_STEPS]
+    out = [
+        {"run_id": run_id, **asdict(c), "score": c.score, "rank": i, "anchor_event_id": anchor.anchor_event_id}
+        for i, c in enumerate(ranked, start=1)
+    ]
+    top = ranked[0]
+    side = side_of(top.node_kind)
+    row: dict[str, object] = {
+        "run_id": run_id,
+        "suspect_event_id": top.event_id,
+        "suspect_seq": int(top.seq),
+        "suspect_agent": top.agent_name,
+        "suspect_kind": top.node_kind,
+        "suspect_tool": top.tool_name,
+        "suspect_side": side,
+        "suspect_component": top.tool_name if side == "tool" else top.agent_name,
+        "suspect_rule": rule,
+        "score": float(top.score),
+        "deviation": float(top.deviation),
+        "earliness": float(top.earliness),
+        "proximity": float(top.proximity),
+        "anchor_event_id": anchor.anchor_event_id,
+        "anchor_rule": anchor.anchor_reason,
+        "unusual_steps": int(sum(unusual)),
+        **_baselines([s for s in trace if s.seq <= anchor.anchor_seq], hub),
+    }
+    return out, row
 
 
 def pattern_suspects(attribution: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:

@@ -43,7 +43,7 @@ has words of its own)."""
 
 
 def step_features(events: pd.DataFrame) -> pd.DataFrame:
-    """One row per (acting step, feature): run_id, seq, event_id, feature."""
+    """One row per (acting step, feature): run_id, seq, event_id, feature (a categorical column)."""
     ordered = events.sort_values(["run_id", "seq"], kind="stable")
     handed = ordered.source_agent.where(ordered.node_kind == "handoff")
     before = handed.groupby(ordered.run_id).ffill().groupby(ordered.run_id).shift(1).fillna("start")
@@ -62,7 +62,9 @@ def step_features(events: pd.DataFrame) -> pd.DataFrame:
     ]
     feats = pd.concat(parts)
     out = steps[["run_id", "seq", "event_id"]].loc[feats.index].assign(feature=feats.to_numpy())
-    return out.drop_duplicates().reset_index(drop=True)
+    out = out.drop_duplicates().reset_index(drop=True)
+    # categorical: every grouping, de-duplication and lookup by feature then works on integer codes
+    return out.assign(feature=out.feature.astype("category"))
 
 
 def peer_keys(traces: pd.DataFrame, *populations: set[str]) -> pd.Series:

@@ -76,12 +76,28 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+HEAD_READ = 8
+"""`scrub_clip` scrubs the first HEAD_READ * n characters of a long text before it scrubs the whole."""
+
+
+def scrub_clip(text: str, n: int) -> str:
+    """`scrub(text)` clipped to n characters, reading only the head of a long text where that suffices.
+
+    Scrubbing is local: on the head of a text it gives the scrubbed whole up to the head's last whitespace
+    (only the head's last word may be cut short). When that point lies past n, the clipped results agree."""
+    if len(text) > HEAD_READ * n:
+        head = scrub(text[: HEAD_READ * n])
+        if head.rfind(" ") >= n:
+            return head[: n - 1] + "…"
+    return _clip(scrub(text), n)
+
+
 def _compact(value: Any, n: int = 160) -> str:
     if value is None:
         return "no output"
     if not isinstance(value, str):
         value = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-    return _clip(scrub(value), n)
+    return scrub_clip(value, n)
 
 
 def tool_marker(output: Any) -> str:
@@ -131,7 +147,7 @@ def _generation_text(agent: str, data: dict[str, Any]) -> tuple[str, str | None,
         if kind == "reasoning":
             summary = " ".join(str(s.get("text", "")) for s in item.get("summary") or [] if isinstance(s, dict))
             if summary:
-                parts.append(f"thinks: {_clip(scrub(summary), 160)}")
+                parts.append(f"thinks: {scrub_clip(summary, 160)}")
         elif kind == "function_call":
             tool, call_id = as_str(item.get("name")), as_str(item.get("call_id"))
             parts.append(f"calls {tool}({_compact(item.get('arguments'), 120)})")
@@ -139,7 +155,7 @@ def _generation_text(agent: str, data: dict[str, Any]) -> tuple[str, str | None,
             shapes.append(joined(item.get("arguments"), "handoff " if handoff else f"call {tool} "))
         elif kind == "message":
             texts = [str(c.get("text", "")) for c in item.get("content") or [] if isinstance(c, dict)]
-            parts.append(f"says: {_clip(scrub(' '.join(texts)), 160)}")
+            parts.append(f"says: {scrub_clip(' '.join(texts), 160)}")
             shapes.append(joined(" ".join(texts), "say "))
     text = f"{agent} model " + ("; ".join(parts) if parts else "call")
     return text, tool, call_id, SEPARATOR.join(shapes) or "call"
@@ -159,7 +175,7 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
         if sub in STRUCTURAL_CUSTOM:
             return None
         said = inner.get("text")
-        text = f"{agent} {sub or 'custom step'}" + (f": {_clip(scrub(str(said)), 200)}" if said else "")
+        text = f"{agent} {sub or 'custom step'}" + (f": {scrub_clip(str(said), 200)}" if said else "")
         shape = sub or "custom"
         if said:  # what a user or system message says (its words), as for an agent's message
             shape = SEPARATOR.join([shape, joined(str(said), f"{shape} ")])
@@ -171,9 +187,11 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
         text, tool, call_id, shape = _generation_text(agent, data)
     elif kind == "function":
         tool, call_id = as_str(data.get("name")) or as_str(data.get("tool_name")), as_str(data.get("call_id"))
-        marker = tool_marker(data.get("output"))
-        text = f"{agent} tool {tool} -> {_compact(data.get('output'))}"
-        shape = joined(data.get("output"))
+        output = data.get("output")
+        parsed = as_json(output)  # parsed once for the marker and the features
+        marker = tool_marker(parsed)
+        text = f"{agent} tool {tool} -> {_compact(output)}"
+        shape = joined(parsed if isinstance(parsed, dict | list) else output)
     elif kind == "handoff":
         source, target = as_str(data.get("from_agent")) or agent, as_str(data.get("to_agent"))
         text = f"handoff {source} -> {target}"
@@ -190,7 +208,7 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
         marker = "span_error"
         err = span["error"]
         message = err.get("message") if isinstance(err, dict) else err
-        text += f" ERROR {_clip(scrub(str(message)), 120)}"
+        text += f" ERROR {scrub_clip(str(message), 120)}"
     if not marker and (found := text_marker(_full_text(kind, data))):
         marker = f"text_{found}"
     return {
@@ -328,7 +346,7 @@ def bundle_events(bundle: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
                 "target_agent": None,
                 "marker": f"finding_{severity}" if severity in ("error", "warning") else "",
                 "text": f"finding {finding.get('code')} ({severity}) by {finding.get('agent_name')}: "
-                f"{_clip(scrub(str(finding.get('message') or '')), 200)}",
+                f"{scrub_clip(str(finding.get('message') or ''), 200)}",
                 "shape": f"code={finding.get('code')} ; severity={severity}",
                 "finding_code": as_str(finding.get("code")),
                 "finding_severity": severity,
