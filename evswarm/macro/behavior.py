@@ -21,9 +21,14 @@ traces that are not failing by the rules of `population` (no rare feature, outco
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from evswarm.macro import feature_codes as fc
+from evswarm.macro.feature_codes import MIN_PEERS
 from evswarm.macro.shapes import SEPARATOR, WORD_MARK
 from evswarm.macro.shapes import features as content_features
 
@@ -33,8 +38,6 @@ FEATURE_KINDS = ACTING_KINDS | {"finding"}
 HANDOFF_TOOL = "transfer_to_"
 """The Agents SDK's handoff tools are named `transfer_to_<agent>`."""
 """Kinds that get features: acting steps, and the findings a run's agents report about it."""
-MIN_PEERS = 10
-"""A case type with fewer traces than this in a group is compared with all traces of the group."""
 RARE_SHARE = 0.05
 """Without grades, a feature fewer than this share of a case type's traces have marks a trace as odd."""
 MIN_SUPPORT = 2
@@ -43,28 +46,82 @@ has words of its own)."""
 
 
 def step_features(events: pd.DataFrame) -> pd.DataFrame:
-    """One row per (acting step, feature): run_id, seq, event_id, feature (a categorical column)."""
-    ordered = events.sort_values(["run_id", "seq"], kind="stable")
-    handed = ordered.source_agent.where(ordered.node_kind == "handoff")
-    before = handed.groupby(ordered.run_id).ffill().groupby(ordered.run_id).shift(1).fillna("start")
-    acting = ordered.node_kind.isin(FEATURE_KINDS)
-    steps = ordered[acting]
+    """One row per (acting step, feature): run_id, seq, event_id, feature (a categorical column, categories
+    sorted). Rows come step by step: each step's `agent|kind|tool`, then its `...|after X`, then its content
+    features (all steps' base features first, then the `after` ones, then the content ones).
+
+    Features are built per distinct (agent, kind, tool, handed-over-by, shape) and spread to the steps by
+    integer codes, so no per-row string is made: the table stays small at any batch size."""
+    ordered = events.sort_values(["run_id", "seq"], kind="stable").reset_index(drop=True)
+    acting = ordered.node_kind.isin(FEATURE_KINDS).to_numpy()
+    steps = ordered[acting].reset_index(drop=True)
+    before = _handed_over_by(ordered)[acting]
     tool = steps.tool_name.fillna("").astype(str)
-    base = steps.agent_name.astype(str) + "|" + steps.node_kind.astype(str) + "|" + tool
-    # what a handoff carries is compared whoever it goes to (the target is its own feature, in `base`)
-    content_base = base.where(~tool.str.startswith(HANDOFF_TOOL), steps.agent_name.astype(str) + "|handoff|")
-    leaves = steps["shape"].astype(str).str.split(SEPARATOR, regex=False)
-    content = pd.DataFrame({"base": content_base, "leaf": leaves}).explode("leaf")
-    parts = [
-        base.rename("feature"),
-        (base + "|after " + before[acting].astype(str)).rename("feature"),
-        (content.base + "|" + content.leaf.astype(str)).rename("feature"),
-    ]
-    feats = pd.concat(parts)
-    out = steps[["run_id", "seq", "event_id"]].loc[feats.index].assign(feature=feats.to_numpy())
-    out = out.drop_duplicates().reset_index(drop=True)
-    # categorical: every grouping, de-duplication and lookup by feature then works on integer codes
-    return out.assign(feature=out.feature.astype("category"))
+    keys = pd.DataFrame(
+        {"agent": steps.agent_name.astype(str), "kind": steps.node_kind.astype(str), "tool": tool, "before": before}
+    )
+    vocabulary: dict[str, int] = {}
+
+    def code(feature: str) -> int:
+        return vocabulary.setdefault(feature, len(vocabulary))
+
+    step_of_base, bases = _factorize_rows(keys[["agent", "kind", "tool"]])
+    base_codes = np.array([code(f"{a}|{k}|{t}") for a, k, t in bases], dtype=np.int64)
+    step_of_after, afters = _factorize_rows(keys[["agent", "kind", "tool", "before"]])
+    after_codes = np.array([code(f"{a}|{k}|{t}|after {b}") for a, k, t, b in afters], dtype=np.int64)
+    # what a handoff carries is compared whoever it goes to (the target is its own feature, in the base)
+    content_key = pd.DataFrame({"base": step_of_base, "shape": steps["shape"].astype(str)})
+    step_of_content, contents = _factorize_rows(content_key)
+    content_codes: list[list[int]] = []
+    for base_id, shape in contents:
+        agent, kind, tool_name = bases[base_id]
+        prefix = f"{agent}|handoff|" if tool_name.startswith(HANDOFF_TOOL) else f"{agent}|{kind}|{tool_name}"
+        content_codes.append([code(f"{prefix}|{leaf}") for leaf in shape.split(SEPARATOR)])
+    lengths = np.array([len(c) for c in content_codes], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = np.array([c for codes in content_codes for c in codes], dtype=np.int64)
+    per_step = lengths[step_of_content]
+    content_step = np.repeat(np.arange(len(steps)), per_step)
+    within = np.arange(per_step.sum()) - np.repeat(np.cumsum(per_step) - per_step, per_step)
+    content_feature = flat[offsets[step_of_content][content_step] + within]
+    row_step = np.concatenate([np.arange(len(steps)), np.arange(len(steps)), content_step])
+    row_feature = np.concatenate([base_codes[step_of_base], after_codes[step_of_after], content_feature])
+    # a step's feature listed twice is kept once, where it first appears
+    _, first = np.unique(row_step * max(len(vocabulary), 1) + row_feature, return_index=True)
+    first.sort()
+    row_step, row_feature = row_step[first], row_feature[first]
+    names = np.array(list(vocabulary), dtype=object)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    picked = steps[["run_id", "seq", "event_id"]].take(row_step).reset_index(drop=True)
+    feature = pd.Categorical.from_codes(rank[row_feature], categories=pd.Index(names[order], dtype=object))
+    return picked.assign(feature=feature)
+
+
+def _handed_over_by(ordered: pd.DataFrame) -> np.ndarray:
+    """Per event (sorted by run and seq): the agent that made the run's latest handoff strictly before it,
+    or "start" when none has."""
+    out = np.full(len(ordered), "start", dtype=object)
+    if not len(ordered):
+        return out
+    source = ordered.source_agent.to_numpy(dtype=object)
+    position = np.arange(len(ordered))
+    handoff = (ordered.node_kind == "handoff").to_numpy() & pd.notna(source)
+    previous = np.concatenate([[-1], np.maximum.accumulate(np.where(handoff, position, -1))[:-1]])
+    runs = ordered.run_id.to_numpy()
+    first_of_run = np.concatenate([[True], runs[1:] != runs[:-1]])
+    run_start = np.maximum.accumulate(np.where(first_of_run, position, 0))
+    found = previous >= run_start
+    out[found] = source[previous[found]]
+    return out
+
+
+def _factorize_rows(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """Integer id per row of `frame` (ids by first appearance) and the distinct rows, as tuples."""
+    ids = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+    firsts = np.unique(ids, return_index=True)[1]
+    return ids, list(frame.iloc[firsts].itertuples(index=False, name=None))
 
 
 def peer_keys(traces: pd.DataFrame, *populations: set[str]) -> pd.Series:
@@ -86,31 +143,12 @@ def peer_keys(traces: pd.DataFrame, *populations: set[str]) -> pd.Series:
     return pd.Series(key.to_numpy(), index=traces.run_id.to_numpy())
 
 
-def _case_of(keys: pd.Series, runs: pd.Series) -> pd.Series:
-    return runs.map(keys).fillna("*")
-
-
-def shares(features: pd.DataFrame, keys: pd.Series, runs: set[str]) -> tuple[pd.Series, pd.Series]:
-    """Share of `runs` having each feature, per peer key (indexed by key, feature) and overall (by
-    feature). Keys with fewer than `MIN_PEERS` of `runs` are left out of the per-key shares."""
-    mine = features[features.run_id.isin(runs)][["run_id", "feature"]].drop_duplicates()
-    if mine.empty or not runs:
-        return pd.Series(dtype=float), pd.Series(dtype=float)
-    mine = mine.assign(case=_case_of(keys, mine.run_id).to_numpy())
-    sizes = keys[keys.index.isin(runs)].value_counts()
-    sizes = sizes[sizes >= MIN_PEERS]
-    per_case = mine[mine.case.isin(sizes.index)].groupby(["case", "feature"]).run_id.nunique()
-    per_case = per_case.div(sizes, level="case") if len(per_case) else per_case.astype(float)
-    overall = mine.groupby("feature").run_id.nunique() / len(runs)
-    return per_case, overall
-
-
 LEVELS = ("case_type+agent_version_set", "case_type", "agent_version_set")
 """Peer groups a trace belongs to, finest first; a step is usual if it is usual in any of them."""
 
 
-def _level_keys(traces: pd.DataFrame) -> dict[str, pd.Series]:
-    """run_id -> group key, per level of `LEVELS` (plus `*`, every trace)."""
+def _levels(traces: pd.DataFrame) -> list[fc.Keys]:
+    """Each trace's key per level of `LEVELS`, then `*` (every trace), by trace position."""
     case = traces.case_type.astype(str)
     version = (
         traces.agent_version_set.astype(str)
@@ -118,23 +156,23 @@ def _level_keys(traces: pd.DataFrame) -> dict[str, pd.Series]:
         else pd.Series("?", index=traces.index)
     )
     columns = {"case_type+agent_version_set": case + "@" + version, "case_type": case, "agent_version_set": version}
-    keys = {name: pd.Series(columns[name].to_numpy(), index=traces.run_id.to_numpy()) for name in LEVELS}
-    keys["*"] = pd.Series("*", index=traces.run_id.to_numpy())
-    return keys
+    return [fc.keys_of(columns[name]) for name in LEVELS] + [fc.keys_of(pd.Series("*", index=traces.index))]
 
 
 def peer_share(features: pd.DataFrame, traces: pd.DataFrame, runs: set[str]) -> pd.Series:
     """For each feature row, the largest share of `runs` having its feature among the peer groups its
     trace belongs to (groups with fewer than `MIN_PEERS` of `runs` are skipped; all of `runs` always count)."""
-    best = pd.Series(0.0, index=features.index)
-    for keys in _level_keys(traces).values():
-        per_key, overall = shares(features, keys, runs)
-        best = np.maximum(best, features.feature.map(overall).fillna(0.0))  # all of `runs`
-        if per_key.empty:
+    coded = fc.code(features, traces)
+    marked = coded.among(runs)
+    best = np.zeros(len(features))
+    for keys in _levels(traces):
+        found = fc.shares(coded, keys, marked)
+        if found is None:
             continue
-        keyed = pd.MultiIndex.from_arrays([_case_of(keys, features.run_id), features.feature])
-        best = np.maximum(best, pd.Series(per_key.reindex(keyed).to_numpy(), index=features.index).fillna(0.0))
-    return best
+        best = np.maximum(best, found.overall[coded.feature])  # all of `runs`
+        if len(found.keyed):
+            best = np.maximum(best, found.at(keys.of_rows(coded), coded.feature, coded.n_features))
+    return pd.Series(best, index=features.index)
 
 
 def odd_runs(features: pd.DataFrame, traces: pd.DataFrame) -> set[str]:
@@ -145,14 +183,20 @@ def odd_runs(features: pd.DataFrame, traces: pd.DataFrame) -> set[str]:
     return set(features.run_id[share.to_numpy() < RARE_SHARE])
 
 
-PeerShares = list[tuple[pd.Series, pd.Series, pd.Series]]
-"""Per level of `LEVELS`: (run_id -> peer key, per-key shares, overall shares) of some runs (`shares`)."""
+@dataclass(frozen=True)
+class PeerShares:
+    """`shares` of some runs at every level of `LEVELS` (None where they have no feature), over a coded
+    feature table: what `contrast` compares a group with, computed once for several groupings."""
+
+    coded: fc.Coded
+    levels: list[fc.Shares | None]
 
 
 def peer_shares(features: pd.DataFrame, traces: pd.DataFrame, runs: set[str]) -> PeerShares:
-    """`shares` of `runs` at every level of `LEVELS`: what `contrast` compares a group with, computed once
-    when several groupings are contrasted with the same passing peers."""
-    return [(keys, *shares(features, keys, runs)) for keys in _level_keys(traces).values()]
+    """The shares of `runs` at every level, for `contrast` over this same `features` table."""
+    coded = fc.code(features, traces)
+    marked = coded.among(runs)
+    return PeerShares(coded, [fc.shares(coded, keys, marked) for keys in _levels(traces)])
 
 
 def contrast(
@@ -167,31 +211,49 @@ def contrast(
     The share expected of the group is, over the levels of `LEVELS`, the largest mix-weighted share of
     passing peers having the feature. `groups` maps run_id to a group id (a pattern); rows of runs outside
     every group get 0. `peers`: `peer_shares(features, traces, passing)`, when the caller already has it."""
-    group = features.run_id.map(groups)
-    grouped = features[group.notna()].assign(group=group[group.notna()].to_numpy())
-    if grouped.empty:
+    peers = peers if peers is not None else peer_shares(features, traces, passing)
+    coded, n = peers.coded, peers.coded.n_features
+    group_of = pd.Series(coded.run_ids).map(groups)
+    group_codes, _ = pd.factorize(group_of, sort=True)  # -1: outside every group
+    row_group = np.where(coded.run >= 0, group_codes[np.maximum(coded.run, 0)], -1)
+    grouped = row_group >= 0
+    if not grouped.any():
         return pd.Series(0.0, index=features.index)
-    members = grouped[["group", "run_id"]].drop_duplicates()
-    size = members.groupby("group").run_id.nunique()
-    inside = grouped.drop_duplicates(["group", "run_id", "feature"]).groupby(["group", "feature"]).run_id.nunique()
-    inside = inside / size.reindex(inside.index.get_level_values(0)).to_numpy()
-    pairs = inside.reset_index()[["group", "feature"]]
-    expected = pd.Series(0.0, index=pd.MultiIndex.from_frame(pairs))
-    for keys, per_key, overall in peers if peers is not None else peer_shares(features, traces, passing):
-        if overall.empty:
+    run, feature = coded.pairs(grouped)
+    members = fc.distinct(run)
+    n_groups = int(group_codes.max()) + 1
+    size = np.bincount(group_codes[members], minlength=n_groups)
+    pair_keys, have = np.unique(group_codes[run] * n + feature, return_counts=True)
+    pair_group, pair_feature = pair_keys // n, pair_keys % n
+    inside = have / size[pair_group]
+    expected = np.zeros(len(pair_keys))
+    for found in peers.levels:
+        if found is None:
             continue
-        mix = members.assign(key=_case_of(keys, members.run_id).to_numpy())
-        mix = mix.groupby(["group", "key"]).size().rename("w").reset_index()
-        mix["w"] = mix.w / mix.groupby("group").w.transform("sum")
-        rows = pairs.merge(mix, on="group")
-        known = rows.key.isin(per_key.index.get_level_values(0)) if len(per_key) else np.zeros(len(rows), bool)
-        at_key = pd.Series(per_key.reindex(pd.MultiIndex.from_frame(rows[["key", "feature"]])).to_numpy())
-        rows["share"] = at_key.fillna(0.0).where(known, rows.feature.map(overall).fillna(0.0).to_numpy()).to_numpy()
-        level = (rows.w * rows.share).groupby([rows.group, rows.feature]).sum()
-        expected = np.maximum(expected, level.reindex(expected.index).fillna(0.0))
-    value = (inside - expected.reindex(inside.index).fillna(0.0)).clip(0.0, 1.0)
-    keyed = pd.MultiIndex.from_arrays([group, features.feature])
-    return pd.Series(value.reindex(keyed).to_numpy(), index=features.index).fillna(0.0)
+        keys = found.keys
+        # each group's mix of peer keys (by key name, as the sums run), weighted by its member runs
+        mix_keys, mix_count = np.unique(
+            group_codes[members] * len(keys.names) + keys.codes[members], return_counts=True
+        )
+        mix_group, mix_key = mix_keys // len(keys.names), mix_keys % len(keys.names)
+        by_name = np.argsort(np.argsort(keys.names.to_numpy(dtype=object)))
+        order = np.lexsort((by_name[mix_key], mix_group))
+        mix_group, mix_key, mix_w = mix_group[order], mix_key[order], mix_count[order] / size[mix_group[order]]
+        start = np.searchsorted(mix_group, np.arange(n_groups))
+        count = np.bincount(mix_group, minlength=n_groups)
+        per_pair = count[pair_group]
+        row = np.repeat(np.arange(len(pair_keys)), per_pair)
+        entry = np.repeat(start[pair_group], per_pair) + (
+            np.arange(per_pair.sum()) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+        )
+        key, f = mix_key[entry], pair_feature[row]
+        share = np.where(found.known[key], found.at(key, f, n), found.overall[f])
+        level = np.bincount(row, weights=mix_w[entry] * share, minlength=len(pair_keys))
+        expected = np.maximum(expected, level)
+    value = np.clip(inside - expected, 0.0, 1.0)
+    wanted = row_group.astype(np.int64) * n + coded.feature
+    where = np.minimum(np.searchsorted(pair_keys, wanted), len(pair_keys) - 1)
+    return pd.Series(np.where(grouped & (pair_keys[where] == wanted), value[where], 0.0), index=features.index)
 
 
 def association(features: pd.DataFrame, traces: pd.DataFrame, failing: set[str], passing: set[str]) -> pd.DataFrame:
@@ -200,30 +262,22 @@ def association(features: pd.DataFrame, traces: pd.DataFrame, failing: set[str],
     fewer than `MIN_PEERS` of either), and how many failing traces have it (`support`).
 
     Returns a frame aligned with `features`: columns `log_odds` and `support`."""
-    keys = peer_keys(traces, failing, passing)
-    key = _case_of(keys, features.run_id)
-    sized = pd.DataFrame({"key": keys.to_numpy(), "fail": keys.index.isin(failing), "ok": keys.index.isin(passing)})
-    per_case = sized.groupby("key")[["fail", "ok"]].sum()
-    pooled = per_case.index == "*"
-    rows = pd.DataFrame({"key": key.to_numpy(), "run_id": features.run_id.to_numpy(), "feature": features.feature})
-    rows = rows.drop_duplicates(["key", "run_id", "feature"])
-    rows["fail"] = rows.run_id.isin(failing)
-    rows["ok"] = rows.run_id.isin(passing)
-    counts = rows.groupby(["key", "feature"])[["fail", "ok"]].sum()
-    totals = per_case.copy()
-    if not pooled.any():
-        totals.loc["*"] = [0, 0]
-    f = counts.fail.to_numpy(dtype=float)
-    p = counts.ok.to_numpy(dtype=float)
-    big_f = totals.fail.reindex(counts.index.get_level_values(0)).to_numpy(dtype=float)
-    big_p = totals.ok.reindex(counts.index.get_level_values(0)).to_numpy(dtype=float)
-    log_odds = np.log((f + 0.5) / (big_f - f + 0.5)) - np.log((p + 0.5) / (big_p - p + 0.5))
-    table = pd.DataFrame({"log_odds": log_odds, "support": f.astype(int)}, index=counts.index)
-    aligned = table.reindex(pd.MultiIndex.from_arrays([key, features.feature]))
-    return pd.DataFrame(
-        {"log_odds": aligned.log_odds.to_numpy(), "support": aligned.support.fillna(0).to_numpy(dtype=int)},
-        index=features.index,
-    )
+    keys = fc.keys_of(peer_keys(traces, failing, passing).reset_index(drop=True))
+    coded = fc.code(features, traces)
+    n, k = max(coded.n_features, 1), len(keys.names)
+    fail, ok = coded.among(failing), coded.among(passing)
+    big_f = np.bincount(keys.codes[fail], minlength=k).astype(float)
+    big_p = np.bincount(keys.codes[ok], minlength=k).astype(float)
+    run, feature = coded.pairs()
+    inside = run >= 0
+    key = np.where(inside, keys.codes[np.maximum(run, 0)], keys.star())
+    combos, where = np.unique(key * n + feature, return_inverse=True)
+    f = np.bincount(where, weights=(inside & fail[np.maximum(run, 0)]).astype(float), minlength=len(combos))
+    p = np.bincount(where, weights=(inside & ok[np.maximum(run, 0)]).astype(float), minlength=len(combos))
+    combo_key = combos // n
+    log_odds = np.log((f + 0.5) / (big_f[combo_key] - f + 0.5)) - np.log((p + 0.5) / (big_p[combo_key] - p + 0.5))
+    at = np.searchsorted(combos, keys.of_rows(coded) * n + coded.feature)
+    return pd.DataFrame({"log_odds": log_odds[at], "support": f[at].astype(int)}, index=features.index)
 
 
 def request_features(traces: pd.DataFrame) -> pd.DataFrame:

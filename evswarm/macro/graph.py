@@ -50,14 +50,14 @@ def build_graph(trace_events: pd.DataFrame, *, temporal: bool = True) -> nx.DiGr
     pending_handoff: dict[str, str] = {}
     for rec in records:
         node, agent, kind = rec["event_id"], rec["agent_name"], rec["node_kind"]
-        parent = rec["parent_id"]
-        if parent and parent in present:
+        parent, call_id = rec["parent_id"], rec["call_id"]  # missing: None or NaN
+        if isinstance(parent, str) and parent in present:
             _add(g, parent, node, "parent")
-        if rec["call_id"]:
-            if kind == "function" and rec["call_id"] in calls:
-                _add(g, calls[rec["call_id"]], node, "tool")
+        if isinstance(call_id, str) and call_id:
+            if kind == "function" and call_id in calls:
+                _add(g, calls[call_id], node, "tool")
             elif kind in ("generation", "response"):
-                calls[rec["call_id"]] = node
+                calls[call_id] = node
         if kind == "handoff":
             src, dst = rec["source_agent"] or agent, rec["target_agent"]
             if src in last_of_agent:

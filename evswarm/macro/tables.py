@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from evswarm.compute import Backend, map_chunks
 from evswarm.macro.load import BatchSource, Skipped, decode_bundle, run_row_for
@@ -56,8 +58,16 @@ _SHARED_VALUES = frozenset(
     {"run_id", "node_kind", "agent_name", "tool_name", "source_agent", "target_agent", "marker", "shape"}
     | {"finding_code", "finding_severity"}
 )
-"""Columns whose values repeat across events: each distinct value is kept once per chunk (one string object
-shared by every cell that holds it), which makes the event table about a third smaller."""
+"""Columns whose values repeat across events: dictionary-encoded on the way back from a worker, and kept in
+the table as one string object per distinct value, shared by every cell that holds it."""
+_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+EVENT_SCHEMA = pa.schema(
+    [
+        pa.field(c, pa.int64() if c == "seq" else _DICTIONARY if c in _SHARED_VALUES else pa.string())
+        for c in EVENT_COLUMNS
+    ]
+)
+"""The event columns as a worker sends them: Arrow buffers, so no per-cell object crosses processes."""
 CHUNK_BUNDLES = 64
 """Bundles per task: big enough to amortize a task's overhead, small enough for a smooth progress bar."""
 
@@ -71,7 +81,7 @@ class Normalized:
 
 @dataclass
 class _Columns:
-    """Rendered bundles in column form: what a worker sends back for its chunk."""
+    """Rendered bundles in column form: what a worker sends back for its chunk (`seal` packs the events)."""
 
     traces: list[dict[str, Any]] = field(default_factory=list)
     events: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in EVENT_COLUMNS})
@@ -79,7 +89,8 @@ class _Columns:
     aliases: list[list[tuple[str, str, str]]] = field(default_factory=list)
     """Per bundle, its log entries that point at a span row: (run_id, alias, event_id)."""
     skipped: list[Skipped] = field(default_factory=list)
-    _values: dict[Any, Any] = field(default_factory=dict)
+    batch: pa.RecordBatch | None = None
+    """The events as Arrow columns (`EVENT_SCHEMA`), once sealed."""
 
     def add(self, source: str, rendered: dict[str, Any]) -> None:
         """Append one rendered bundle (see `render`), read from `source`."""
@@ -89,12 +100,20 @@ class _Columns:
         columns = rendered["events"]
         self.event_counts.append(len(columns["run_id"]))
         self.aliases.append([tuple(a) for a in rendered["aliases"]])
-        pool = self._values
         for col, values in self.events.items():
-            if col in _SHARED_VALUES:
-                values.extend([pool.setdefault(v, v) for v in columns[col]])
+            values.extend(columns[col])
+
+    def seal(self) -> None:
+        """Pack the event lists into `batch` (and drop them)."""
+        arrays = []
+        for column in EVENT_SCHEMA:
+            values = self.events[column.name]
+            if column.name in _SHARED_VALUES:
+                arrays.append(pa.array(values, pa.string()).dictionary_encode())
             else:
-                values.extend(columns[col])
+                arrays.append(pa.array(values, column.type))
+        self.batch = pa.RecordBatch.from_arrays(arrays, schema=EVENT_SCHEMA)
+        self.events = {}
 
 
 def render(bundle: dict[str, Any], run_rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -111,39 +130,48 @@ def render(bundle: dict[str, Any], run_rows: dict[str, dict[str, Any]]) -> dict[
 
 
 def _frames(parts: Iterable[_Columns]) -> Normalized:
-    """Concatenate chunk columns in order into the tables; a run id seen again is dropped."""
+    """Concatenate sealed chunks in order into the tables; a run id seen again is dropped."""
     traces: list[dict[str, Any]] = []
-    columns: dict[str, list[Any]] = {c: [] for c in EVENT_COLUMNS}
+    batches: list[pa.RecordBatch] = []
     aliases: list[tuple[str, str, str]] = []
     seen: set[str] = set()
     for part in parts:
+        assert part.batch is not None, "chunks are sealed by the worker"
         start = 0
-        ranges: list[tuple[int, int]] = []
+        keep: list[int] = []
         for row, count, own in zip(part.traces, part.event_counts, part.aliases, strict=True):
             if row["run_id"] not in seen:
                 seen.add(row["run_id"])
                 traces.append(row)
                 aliases.extend(own)
-                ranges.append((start, start + count))
+                keep.extend(range(start, start + count))
             start += count
-        whole = len(ranges) == len(part.traces)
-        for col, values in part.events.items():
-            if whole:
-                columns[col].extend(values)
-            else:
-                for lo, hi in ranges:
-                    columns[col].extend(values[lo:hi])
+        batches.append(part.batch if len(keep) == part.batch.num_rows else part.batch.take(pa.array(keep, pa.int64())))
     trace_df = pd.DataFrame(traces)
     if not trace_df.empty:
         trace_df = trace_df.sort_values("run_id", kind="stable").reset_index(drop=True)
-    event_df = pd.DataFrame(columns)
-    event_df["seq"] = event_df["seq"].astype("int64")
-    for col in ("marker", "text", "shape", "agent_name"):
-        event_df[col] = event_df[col].fillna("").astype(str)
-    for col in _OPTIONAL_COLUMNS:
-        event_df[col] = event_df[col].astype(object).where(event_df[col].notna(), None)
+    table = pa.Table.from_batches(batches, schema=EVENT_SCHEMA).unify_dictionaries()
+    event_df = pd.DataFrame({column.name: _column(column.name, table.column(column.name)) for column in EVENT_SCHEMA})
     alias_df = pd.DataFrame(aliases, columns=["run_id", "alias", "event_id"])
     return Normalized(trace_df, event_df, alias_df)
+
+
+def _column(name: str, values: pa.ChunkedArray) -> Any:
+    """One event column for pandas. Repeated values become shared string objects (`object` with None for
+    the optional columns, else strings with "" for missing); the other strings stay in Arrow buffers."""
+    if name == "seq":
+        return values.to_numpy().astype("int64")
+    if name not in _SHARED_VALUES:
+        text = values.to_pandas()
+        return text.fillna("") if name not in _OPTIONAL_COLUMNS else text
+    whole = values.combine_chunks() if values.num_chunks else pa.array([], _DICTIONARY)
+    distinct = np.array([*whole.dictionary.to_pylist(), None], dtype=object)
+    codes = whole.indices.fill_null(len(distinct) - 1).to_numpy(zero_copy_only=False)
+    shared = distinct.take(codes)
+    if name in _OPTIONAL_COLUMNS:
+        return pd.Series(shared, dtype=object)  # explicit: pandas would copy strings into Arrow
+    shared[codes == len(distinct) - 1] = ""
+    return pd.array(shared, dtype=pd.StringDtype("python", na_value=np.nan))
 
 
 @dataclass(frozen=True)
@@ -185,7 +213,7 @@ def _render_chunk(shared: _Shared, sources: list[str]) -> _Columns:
     gc.disable()
     try:
         part = _render(shared, sources)
-        part._values = {}  # not worth sending back
+        part.seal()
         return part
     finally:
         if paused:

@@ -1,0 +1,145 @@
+"""Feature tables in integer codes: which runs have which feature, counted per peer group.
+
+`behavior` compares failing traces with their peers through the share of a set of runs having each step
+feature, per peer group. Done on strings, every grouping hashes millions of feature strings again; here a
+feature table is coded once (`Coded`: per row, the position of its run among the traces and the code of its
+feature) and every count is a `numpy.unique` over 64-bit combinations of codes.
+
+Contract: codes never leak out. `behavior` turns results back into rows of the feature table it was given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MIN_PEERS = 10
+"""A peer group with fewer than this many runs of a population has no shares of its own (and, in
+`behavior.peer_keys`, a case type with fewer traces than this in a group is compared with all traces)."""
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an integer array. A sort: numpy's hash-based `unique` (what
+    `np.unique` does when asked for the values alone) is an order of magnitude slower on large arrays."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A feature table (run_id, feature) in codes, beside the traces table it belongs to."""
+
+    run: np.ndarray
+    """Per row: the position of its run in the traces table, -1 for a run the table does not hold."""
+    feature: np.ndarray
+    """Per row: its feature's code (an index into `names`)."""
+    names: pd.Index
+    """The features, by code."""
+    run_ids: np.ndarray
+    """The traces' run ids, by position."""
+
+    @property
+    def n_features(self) -> int:
+        return len(self.names)
+
+    def pairs(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct (run position, feature code) pairs of `rows` (all rows by default), sorted."""
+        run, feature = (self.run, self.feature) if rows is None else (self.run[rows], self.feature[rows])
+        n = max(self.n_features, 1)
+        both = distinct((run.astype(np.int64) + 1) * n + feature)  # +1: a run outside the traces is -1
+        return both // n - 1, both % n
+
+    def among(self, runs: set[str]) -> np.ndarray:
+        """Per trace position: whether its run is in `runs`."""
+        return np.fromiter((r in runs for r in self.run_ids), dtype=bool, count=len(self.run_ids))
+
+
+def code(features: pd.DataFrame, traces: pd.DataFrame) -> Coded:
+    """Code a feature table (columns run_id, feature; feature categorical or not) against `traces`."""
+    column = features.feature
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        feature = column.cat.codes.to_numpy(dtype=np.int64)
+        names = pd.Index(column.cat.categories)
+    else:
+        feature, names = pd.factorize(column)
+        feature = feature.astype(np.int64)
+        names = pd.Index(names)
+    run_ids = traces.run_id.to_numpy(dtype=object)
+    position = {run_id: i for i, run_id in enumerate(run_ids)}
+    row_runs, distinct = pd.factorize(features.run_id)
+    at = np.array([position.get(r, -1) for r in distinct], dtype=np.int64)
+    run = at[row_runs] if len(row_runs) else np.zeros(0, dtype=np.int64)
+    return Coded(run, feature, names, run_ids)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """A peer-group key per trace position (`codes` into `names`); a run outside the traces gets `*`."""
+
+    codes: np.ndarray
+    names: pd.Index
+
+    def of_rows(self, coded: Coded) -> np.ndarray:
+        """Per feature row: its run's key code (the code of `*` for runs outside the traces)."""
+        star = self.star()
+        return np.where(coded.run >= 0, self.codes[np.maximum(coded.run, 0)], star)
+
+    def star(self) -> int:
+        """The code of `*`, added to `names` when missing (see `keys_of`)."""
+        return int(self.names.get_loc("*"))
+
+
+def keys_of(values: pd.Series) -> Keys:
+    """Keys from one string per trace position; `*` is always among the names."""
+    codes, names = pd.factorize(values.astype(object).to_numpy())
+    names = pd.Index(names, dtype=object)
+    if "*" not in names:
+        names = names.append(pd.Index(["*"], dtype=object))
+    return Keys(codes.astype(np.int64), names)
+
+
+@dataclass(frozen=True)
+class Shares:
+    """The share of a set of runs having each feature: `overall` (by feature code) and per key, for keys
+    with at least `MIN_PEERS` of the runs (`keyed`: sorted key * F + feature, `keyed_share` beside it)."""
+
+    keys: Keys
+    overall: np.ndarray
+    keyed: np.ndarray
+    keyed_share: np.ndarray
+    known: np.ndarray
+    """Per key code: whether the key has shares of its own."""
+
+    def at(self, key: np.ndarray, feature: np.ndarray, n_features: int) -> np.ndarray:
+        """The keyed share of each (key, feature); 0 where the key has none or no run has the feature."""
+        wanted = key.astype(np.int64) * n_features + feature
+        where = np.searchsorted(self.keyed, wanted)
+        where = np.minimum(where, max(len(self.keyed) - 1, 0))
+        hit = (self.keyed[where] == wanted) if len(self.keyed) else np.zeros(len(wanted), bool)
+        return np.where(hit, self.keyed_share[where] if len(self.keyed) else 0.0, 0.0)
+
+
+def shares(coded: Coded, keys: Keys, runs: np.ndarray, rows: np.ndarray | None = None) -> Shares | None:
+    """Shares of the runs marked in `runs` (per trace position), over the feature rows `rows` (all by
+    default). None when none of those runs has a feature."""
+    n = coded.n_features
+    mask = coded.run >= 0
+    mask[mask] = runs[coded.run[mask]]
+    if rows is not None:
+        mask &= rows
+    run, feature = coded.pairs(mask)
+    total = int(runs.sum())
+    if not len(run) or not total:
+        return None
+    overall = np.bincount(feature, minlength=n) / total
+    key = keys.codes[run]
+    sizes = np.bincount(keys.codes[runs], minlength=len(keys.names))
+    big = sizes >= MIN_PEERS
+    keep = big[key]
+    keyed, counts = np.unique(key[keep] * n + feature[keep], return_counts=True)
+    keyed_share = counts / sizes[keyed // n]
+    known = np.zeros(len(keys.names), dtype=bool)
+    known[distinct(keyed // n)] = True
+    return Shares(keys, overall, keyed, keyed_share, known)
