@@ -85,6 +85,16 @@ def text_marker(text: str | None) -> str:
     if len(text) > MAX_SCAN:
         text = text[: MAX_SCAN // 2] + "\n" + text[-MAX_SCAN // 2 :]
     path = os.environ.get(ENV) or None
+    return _remembered_marker(text, path) if len(text) <= REMEMBER_CHARS else _marker_in(text, path)
+
+
+REMEMBER_CHARS = 2000
+"""Texts up to this long have their marker remembered: the same tool outputs and messages recur from run to run
+(about half the texts of a batch are repeats)."""
+
+
+def _marker_in(text: str, path: str | None) -> str:
+    """`text_marker` under the markers of `path`."""
     combined = _any_marker(path)
     if combined is not None and combined.search(text) is None:
         return ""
@@ -92,3 +102,6 @@ def text_marker(text: str | None) -> str:
         if pattern.search(text):
             return name
     return ""
+
+
+_remembered_marker = lru_cache(maxsize=8192)(_marker_in)

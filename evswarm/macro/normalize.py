@@ -42,12 +42,13 @@ FAIL_KEYS = ("findings", "violations", "issues", "errors", "blocking_rules")
 PASS_KEYS = ("ok", "passed", "valid", "approved", "buildable", "compliant")
 
 _ID = re.compile(r"\b(?:span|run|call|evt|trace|cfg|pkt|fc|resp|msg)_[0-9A-Za-z_]{6,}\b")
-_WS = re.compile(r"\s+")
 
 
 def scrub(text: str) -> str:
     """Collapse whitespace and replace per-run identifiers, which only add noise to documents."""
-    return _WS.sub(" ", _ID.sub("<id>", text)).strip()
+    if "_" in text:  # every identifier has one
+        text = _ID.sub("<id>", text)
+    return " ".join(text.split())  # str.split and the regex class \s agree on what whitespace is
 
 
 def as_json(value: Any) -> Any:
@@ -68,8 +69,8 @@ def as_str(value: Any) -> str | None:
 
 def _ts(value: Any) -> str:
     """ISO timestamps in one spelling ('Z' -> '+00:00') so that they sort as strings."""
-    text = as_str(value) or ""
-    return text[:-1] + "+00:00" if text.endswith("Z") else text
+    text = value if value.__class__ is str else as_str(value) or ""
+    return text[:-1] + "+00:00" if text[-1:] == "Z" else text
 
 
 def _clip(text: str, n: int) -> str:
@@ -188,10 +189,9 @@ def _span_event(span: dict[str, Any]) -> dict[str, Any] | None:
     elif kind == "function":
         tool, call_id = as_str(data.get("name")) or as_str(data.get("tool_name")), as_str(data.get("call_id"))
         output = data.get("output")
-        parsed = as_json(output)  # parsed once for the marker and the features
-        marker = tool_marker(parsed)
+        marker = tool_marker(output)
         text = f"{agent} tool {tool} -> {_compact(output)}"
-        shape = joined(parsed if isinstance(parsed, dict | list) else output)
+        shape = joined(output)
     elif kind == "handoff":
         source, target = as_str(data.get("from_agent")) or agent, as_str(data.get("to_agent"))
         text = f"handoff {source} -> {target}"
@@ -324,11 +324,12 @@ def bundle_events(bundle: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
         if isinstance(entry, dict) and str(entry.get("event_type")) not in LOG_TYPES_FROM_SPANS:
             events.append(_status_event(entry))
     findings = collect_findings(bundle)
-    span_end = (
-        {str(s.get("span_id")): _ts(s.get("ended_at")) for s in bundle.get("spans") or [] if isinstance(s, dict)}
-        if findings
-        else {}
-    )
+    cited_spans = {str(f.get("span_id")) for f in findings if f.get("span_id") is not None}
+    span_end = {
+        span_id: _ts(s.get("ended_at"))
+        for s in (bundle.get("spans") or [] if cited_spans else [])
+        if isinstance(s, dict) and (span_id := str(s.get("span_id"))) in cited_spans
+    }
     trace_end = _ts((bundle.get("trace") or {}).get("ended_at") or (bundle.get("run") or {}).get("updated_at"))
     for i, finding in enumerate(findings, start=1):
         severity = str(finding.get("severity") or "warning")

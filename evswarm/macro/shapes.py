@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -124,4 +125,18 @@ def features(payload: Any) -> list[str]:
 
 def joined(payload: Any, prefix: str = "") -> str:
     """`features(payload)`, each prefixed, as one string (the event table's `shape` column)."""
+    if isinstance(payload, str) and len(payload) <= REMEMBER_CHARS:
+        return _remembered_join(payload, prefix)
+    return _join(payload, prefix)
+
+
+REMEMBER_CHARS = 4000
+"""Texts up to this long have their joined features remembered: the same arguments and outputs recur from run
+to run."""
+
+
+def _join(payload: Any, prefix: str) -> str:
     return SEPARATOR.join(prefix + f for f in features(payload))
+
+
+_remembered_join = lru_cache(maxsize=16384)(_join)

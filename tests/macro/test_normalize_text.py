@@ -3,6 +3,8 @@ scrubbing the whole text and clipping it."""
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,3 +29,14 @@ def test_an_id_cut_at_the_head_boundary_is_scrubbed_as_in_the_whole_text() -> No
     assert scrub_clip(text, n) == _clip(scrub(text), n)
     long_id = "x " * n + "span_" + "a" * (HEAD_READ * n)  # no whitespace past n in the head: whole text read
     assert scrub_clip(long_id, n) == _clip(scrub(long_id), n)
+
+
+WHITESPACE = st.sampled_from([" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\xa0", "\u2003", "\u3000"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(PIECES, WHITESPACE), max_size=60))
+def test_scrub_collapses_every_whitespace_the_regex_class_does(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    by_regex = re.sub(r"\s+", " ", re.sub(r"\b(?:span|run|call)_[0-9A-Za-z_]{6,}\b", "<id>", text)).strip()
+    assert scrub(text) == by_regex
