@@ -216,7 +216,8 @@ def attribute(
     its side, the rule that placed the anchor, and the three baselines."""
     anchor_of = {row.run_id: row for row in anchors.itertuples(index=False)}
     novel = novelty.to_dict() if novelty is not None else {}
-    mine = events[events.run_id.isin(set(anchor_of))].sort_values(["run_id", "seq"], kind="stable")
+    mine = events.loc[events.run_id.isin(set(anchor_of)), ["run_id", *_Step._fields]]
+    mine = mine.sort_values(["run_id", "seq"], kind="stable")
     run_ids = mine.run_id.to_numpy()
     steps = [_Step(*values) for values in zip(*(mine[c].tolist() for c in _Step._fields), strict=True)]
     starts = [0, *(np.flatnonzero(run_ids[1:] != run_ids[:-1]) + 1).tolist(), len(steps)]

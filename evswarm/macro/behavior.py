@@ -52,7 +52,8 @@ def step_features(events: pd.DataFrame) -> pd.DataFrame:
 
     Features are built per distinct (agent, kind, tool, handed-over-by, shape) and spread to the steps by
     integer codes, so no per-row string is made: the table stays small at any batch size."""
-    ordered = events.sort_values(["run_id", "seq"], kind="stable").reset_index(drop=True)
+    needed = ["run_id", "seq", "event_id", "node_kind", "agent_name", "tool_name", "source_agent", "shape"]
+    ordered = events[needed].sort_values(["run_id", "seq"], kind="stable").reset_index(drop=True)
     acting = ordered.node_kind.isin(FEATURE_KINDS).to_numpy()
     steps = ordered[acting].reset_index(drop=True)
     before = _handed_over_by(ordered)[acting]
