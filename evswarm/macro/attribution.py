@@ -191,7 +191,7 @@ def _unit(value: object) -> float:
 def step_deviation(
     features: pd.DataFrame, traces: pd.DataFrame, groups: pd.Series, analyzed: set[str], passing: set[str]
 ) -> pd.Series:
-    """Per (run_id, event_id) of the analyzed traces: the step's deviation, the largest contrast with passing
+    """Per (run_id, seq) of the analyzed traces: the step's deviation, the largest contrast with passing
     peers of its features (`behavior.contrast`): its pattern's contrast for a pattern member (`groups`:
     run_id -> pattern), else the contrast of all analyzed traces taken as one group."""
     in_pattern = features.run_id.isin(set(groups.index))
@@ -201,7 +201,7 @@ def step_deviation(
         in_pattern, behavior.contrast(features, traces, everyone, passing, peers)
     )
     mine = features.run_id.isin(analyzed)
-    return value[mine].groupby([features.run_id[mine], features.event_id[mine]]).max()
+    return value[mine].groupby([features.run_id[mine], features.seq[mine]]).max()
 
 
 def attribute(

@@ -46,13 +46,13 @@ has words of its own)."""
 
 
 def step_features(events: pd.DataFrame) -> pd.DataFrame:
-    """One row per (acting step, feature): run_id, seq, event_id, feature (a categorical column, categories
+    """One row per (acting step, feature): run_id, seq, feature (a categorical column, categories
     sorted). Rows come step by step: each step's `agent|kind|tool`, then its `...|after X`, then its content
     features (all steps' base features first, then the `after` ones, then the content ones).
 
     Features are built per distinct (agent, kind, tool, handed-over-by, shape) and spread to the steps by
     integer codes, so no per-row string is made: the table stays small at any batch size."""
-    needed = ["run_id", "seq", "event_id", "node_kind", "agent_name", "tool_name", "source_agent", "shape"]
+    needed = ["run_id", "seq", "node_kind", "agent_name", "tool_name", "source_agent", "shape"]
     ordered = events[needed].sort_values(["run_id", "seq"], kind="stable").reset_index(drop=True)
     acting = ordered.node_kind.isin(FEATURE_KINDS).to_numpy()
     steps = ordered[acting].reset_index(drop=True)
@@ -95,7 +95,7 @@ def step_features(events: pd.DataFrame) -> pd.DataFrame:
     order = np.argsort(names, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    picked = steps[["run_id", "seq", "event_id"]].take(row_step).reset_index(drop=True)
+    picked = steps[["run_id", "seq"]].take(row_step).reset_index(drop=True)
     feature = pd.Categorical.from_codes(rank[row_feature], categories=pd.Index(names[order], dtype=object))
     return picked.assign(feature=feature)
 
@@ -282,7 +282,7 @@ def association(features: pd.DataFrame, traces: pd.DataFrame, failing: set[str],
 
 
 def request_features(traces: pd.DataFrame) -> pd.DataFrame:
-    """One row per (trace, feature of its request): run_id, seq -1, event_id `<run_id>::input`, feature
+    """One row per (trace, feature of its request): run_id, seq -1, feature
     `input|<leaf>` (see `shapes`; the words of a free-text request). The request is the run's input as the
     bundle keeps it (`run.config.notes`: an order's notes, an imported trace's first user message)."""
     rows = [
@@ -292,7 +292,7 @@ def request_features(traces: pd.DataFrame) -> pd.DataFrame:
         for leaf in content_features(request)
     ]
     out = pd.DataFrame(rows, columns=["run_id", "feature"]).drop_duplicates()
-    return out.assign(seq=-1, event_id=out.run_id + "::input")[["run_id", "seq", "event_id", "feature"]]
+    return out.assign(seq=-1)[["run_id", "seq", "feature"]]
 
 
 def input_novelty(traces: pd.DataFrame, failing: set[str], passing: set[str]) -> pd.Series:

@@ -208,7 +208,7 @@ def analyze(
             analyzed = set(sub.run_id)
             deviation = step_deviation(features, traces, groups, analyzed, passing)
             events = events.assign(
-                deviation=deviation.reindex(pd.MultiIndex.from_frame(events[["run_id", "event_id"]])).to_numpy()
+                deviation=deviation.reindex(pd.MultiIndex.from_frame(events[["run_id", "seq"]])).to_numpy()
             )
             novelty = behavior.input_novelty(traces, analyzed, passing)
             steps, attribution = attribute(events, anchors, novelty)

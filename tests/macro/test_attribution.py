@@ -93,9 +93,7 @@ def _attribute(
         events = pd.concat([events, ends], ignore_index=True)
     features = behavior.step_features(events)
     deviation = step_deviation(features, traces, pd.Series(groups, dtype=int), failing, passing)
-    events = events.assign(
-        deviation=deviation.reindex(pd.MultiIndex.from_frame(events[["run_id", "event_id"]])).to_numpy()
-    )
+    events = events.assign(deviation=deviation.reindex(pd.MultiIndex.from_frame(events[["run_id", "seq"]])).to_numpy())
     last = events.groupby("run_id").seq.max().reset_index()
     anchors = last.merge(events[["run_id", "seq", "event_id"]], on=["run_id", "seq"])
     anchors = anchors.rename(columns={"seq": "anchor_seq", "event_id": "anchor_event_id"})

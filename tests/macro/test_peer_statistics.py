@@ -125,6 +125,9 @@ def test_association_is_the_smoothed_log_odds_within_the_peer_key() -> None:
         assert got.support.iloc[i] == f
 
 
+STEPS = [(1, 0), (1, 1), (1, 2), (1, 3), (2, 0), (2, 1)]
+
+
 def test_step_features_spread_one_rendering_per_distinct_step_to_every_step() -> None:
     events = pd.DataFrame(
         {
@@ -139,7 +142,8 @@ def test_step_features_spread_one_rendering_per_distinct_step_to_every_step() ->
         }
     )
     features = behavior.step_features(events)
-    by_step = features.groupby("event_id").feature.apply(lambda s: sorted(map(str, s))).to_dict()
+    steps = features.groupby(["run_id", "seq"]).feature.apply(lambda s: sorted(map(str, s))).to_dict()
+    by_step = {"abcdef"[i]: steps.get(key) for i, key in enumerate([(f"r{r}", q) for r, q in STEPS])}
     assert by_step["c"] == [
         "Worker|function|lookup",
         "Worker|function|lookup|after Hub",  # the handoff before it
@@ -150,6 +154,6 @@ def test_step_features_spread_one_rendering_per_distinct_step_to_every_step() ->
                             "Hub|handoff||handoff x=1"]  # fmt: skip
     assert by_step["e"] == ["Worker|function|lookup", "Worker|function|lookup|after start",
                             "Worker|function|lookup|n=#", "Worker|function|lookup|ok=true"]  # fmt: skip
-    assert "d" not in by_step  # a status entry does not act
+    assert by_step["d"] is None  # a status entry does not act
     assert list(features.feature.cat.categories) == sorted(features.feature.cat.categories)
     assert np.array_equal(features.seq.to_numpy(), features.seq.to_numpy().astype(int))
