@@ -256,6 +256,8 @@ def analyze(
             documents=docs,
             lineage=chain.lineage,
             stability=stability,
+            source=source,
+            render_cache=rendered,
             extra={
                 "embedding_cached": emb.cached,
                 "embedding_computed": emb.computed,

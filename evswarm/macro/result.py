@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,10 @@ import pandas as pd
 
 from evswarm.core.lineage import Lineage
 from evswarm.macro.config import AnalyzeConfig
-from evswarm.macro.load import Skipped
+from evswarm.macro.load import BatchSource, Skipped
 from evswarm.macro.population import Population
 from evswarm.macro.stability import Stability
+from evswarm.macro.tables import trace_events
 
 
 @dataclass
@@ -25,7 +27,8 @@ class AnalysisResult:
     traces: pd.DataFrame
     """One row per trace of the batch (normalized, with grade columns)."""
     events: pd.DataFrame
-    """One row per step of every trace, with its signature and usual share."""
+    """One row per step of every trace (`tables.TABLE_COLUMNS`, without each step's text: see
+    `trace_events`), with its deviation."""
     assignments: pd.DataFrame
     """One row per analyzed trace: its pattern, anchor and map position."""
     patterns: pd.DataFrame
@@ -52,3 +55,15 @@ class AnalysisResult:
     """The chain of analyses this one ends (written as OUT/lineage.json)."""
     stability: Stability | None = None
     """Bootstrap stability of the clustering (None when `stability_runs` is 0)."""
+    source: BatchSource | None = None
+    """Where the batch's bundles are (for `trace_events`)."""
+    render_cache: Path | None = None
+
+    def trace_events(self, run_ids: Iterable[str]) -> pd.DataFrame:
+        """The full events of some traces, with each step's text, read again from their bundles (from the
+        render cache where it has them): for the few traces the report tells in full."""
+        wanted = set(run_ids)
+        sources = self.traces.loc[self.traces.run_id.isin(wanted), "source"].astype(str).tolist()
+        if self.source is None or not sources:
+            return self.events[self.events.run_id.isin(wanted)]
+        return trace_events(self.source, sources, self.render_cache)

@@ -13,7 +13,7 @@ import gc
 import sqlite3
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -60,14 +60,24 @@ _SHARED_VALUES = frozenset(
 )
 """Columns whose values repeat across events: dictionary-encoded on the way back from a worker, and kept in
 the table as one string object per distinct value, shared by every cell that holds it."""
+DETAIL_COLUMNS = frozenset({"ts", "text"})
+"""Event columns the analysis does not read, loaded only on request (`load_tables(details=True)`,
+`trace_events`): each step's text (the report's stories of a few traces) and its timestamp (events are in
+order by then). Left out, the event table of a batch is about half as big."""
+TABLE_COLUMNS = [c for c in EVENT_COLUMNS if c not in DETAIL_COLUMNS]
 _DICTIONARY = pa.dictionary(pa.int32(), pa.string())
-EVENT_SCHEMA = pa.schema(
-    [
-        pa.field(c, pa.int64() if c == "seq" else _DICTIONARY if c in _SHARED_VALUES else pa.string())
-        for c in EVENT_COLUMNS
-    ]
-)
-"""The event columns as a worker sends them: Arrow buffers, so no per-cell object crosses processes."""
+
+
+def _schema(columns: list[str]) -> pa.Schema:
+    """Event columns as a worker sends them: Arrow buffers, so no per-cell object crosses processes."""
+    return pa.schema(
+        [
+            pa.field(c, pa.int64() if c == "seq" else _DICTIONARY if c in _SHARED_VALUES else pa.string())
+            for c in columns
+        ]
+    )
+
+
 CHUNK_BUNDLES = 64
 """Bundles per task: big enough to amortize a task's overhead, small enough for a smooth progress bar."""
 
@@ -90,7 +100,7 @@ class _Columns:
     """Per bundle, its log entries that point at a span row: (run_id, alias, event_id)."""
     skipped: list[Skipped] = field(default_factory=list)
     batch: pa.RecordBatch | None = None
-    """The events as Arrow columns (`EVENT_SCHEMA`), once sealed."""
+    """The events as Arrow columns (see `_schema`), once sealed."""
 
     def add(self, source: str, rendered: dict[str, Any]) -> None:
         """Append one rendered bundle (see `render`), read from `source`."""
@@ -103,16 +113,17 @@ class _Columns:
         for col, values in self.events.items():
             values.extend(columns[col])
 
-    def seal(self) -> None:
-        """Pack the event lists into `batch` (and drop them)."""
+    def seal(self, columns: list[str]) -> None:
+        """Pack the event lists of `columns` into `batch` (and drop them all)."""
+        schema = _schema(columns)
         arrays = []
-        for column in EVENT_SCHEMA:
+        for column in schema:
             values = self.events[column.name]
             if column.name in _SHARED_VALUES:
                 arrays.append(pa.array(values, pa.string()).dictionary_encode())
             else:
                 arrays.append(pa.array(values, column.type))
-        self.batch = pa.RecordBatch.from_arrays(arrays, schema=EVENT_SCHEMA)
+        self.batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
         self.events = {}
 
 
@@ -129,7 +140,7 @@ def render(bundle: dict[str, Any], run_rows: dict[str, dict[str, Any]]) -> dict[
     }
 
 
-def _frames(parts: Iterable[_Columns]) -> Normalized:
+def _frames(parts: Iterable[_Columns], columns: list[str]) -> Normalized:
     """Concatenate sealed chunks in order into the tables; a run id seen again is dropped."""
     traces: list[dict[str, Any]] = []
     batches: list[pa.RecordBatch] = []
@@ -150,8 +161,8 @@ def _frames(parts: Iterable[_Columns]) -> Normalized:
     trace_df = pd.DataFrame(traces)
     if not trace_df.empty:
         trace_df = trace_df.sort_values("run_id", kind="stable").reset_index(drop=True)
-    table = pa.Table.from_batches(batches, schema=EVENT_SCHEMA).unify_dictionaries()
-    event_df = pd.DataFrame({column.name: _column(column.name, table.column(column.name)) for column in EVENT_SCHEMA})
+    table = pa.Table.from_batches(batches, schema=_schema(columns)).unify_dictionaries()
+    event_df = pd.DataFrame({name: _column(name, table.column(name)) for name in columns})
     alias_df = pd.DataFrame(aliases, columns=["run_id", "alias", "event_id"])
     return Normalized(trace_df, event_df, alias_df)
 
@@ -182,6 +193,8 @@ class _Shared:
     run_rows: dict[str, dict[str, Any]]
     cache: str | None
     """The render cache's file, or None."""
+    columns: list[str]
+    """The event columns to send back."""
 
 
 def _read(sources: list[str]) -> Iterator[tuple[str, bytes | Exception]]:
@@ -213,7 +226,7 @@ def _render_chunk(shared: _Shared, sources: list[str]) -> _Columns:
     gc.disable()
     try:
         part = _render(shared, sources)
-        part.seal()
+        part.seal(shared.columns)
         return part
     finally:
         if paused:
@@ -266,10 +279,12 @@ def load_tables(
     on_bundles: Callable[[int], None] | None = None,
     chunk_size: int = CHUNK_BUNDLES,
     cache: Path | None = None,
+    details: bool = False,
 ) -> Normalized:
     """Read, validate and render every bundle of `source` on `backend` (default: the local pool); append
     the unreadable ones to `skipped`. `on_bundles(n)` is called as each chunk of n bundles is done. With
-    `cache` (a `RenderCache` file), bundles rendered before are taken from it and new renderings added."""
+    `cache` (a `RenderCache` file), bundles rendered before are taken from it and new renderings added.
+    The event table has `TABLE_COLUMNS`, and the `DETAIL_COLUMNS` too with `details`."""
     sources = source.sources()
     chunks = [sources[i : i + chunk_size] for i in range(0, len(sources), chunk_size)]
     if cache is not None:
@@ -277,7 +292,8 @@ def load_tables(
             RenderCache(cache)  # set up once, here, before any worker opens it
         except (sqlite3.Error, OSError):
             cache = None  # an unusable cache costs speed, never the analysis
-    shared = _Shared(source.layout, source.run_rows, str(cache) if cache is not None else None)
+    columns = EVENT_COLUMNS if details else TABLE_COLUMNS
+    shared = _Shared(source.layout, source.run_rows, str(cache) if cache is not None else None, columns)
 
     def done(_: int, part: _Columns) -> None:
         if on_bundles is not None:
@@ -286,4 +302,14 @@ def load_tables(
     parts = map_chunks(_render_chunk, shared, chunks, backend=backend, on_done=done)
     for part in parts:
         skipped.extend(part.skipped)
-    return _frames(parts)
+    return _frames(parts, columns)
+
+
+def trace_events(source: BatchSource, sources: list[str], cache: Path | None = None) -> pd.DataFrame:
+    """The full event table (`EVENT_COLUMNS`) of a few bundles of `source`, named by their source strings
+    (the trace table's `source` column), read in this process (from the render cache where it has them)."""
+    archive = f"{source.zip_path}!" if source.zip_path is not None else None
+    members = [s.removeprefix(archive) for s in sources if archive and s.startswith(archive)]
+    files = [Path(s) for s in sources if not (archive and s.startswith(archive))]
+    subset = replace(source, bundle_files=files, zip_members=members)
+    return load_tables(subset, [], backend=Backend(workers=1), cache=cache, details=True).events

@@ -9,7 +9,7 @@ pattern's root-cause story. It fits a 1280-pixel window without sideways scrolli
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -24,7 +24,7 @@ from evswarm.macro.graph import build_graph
 from evswarm.macro.report import diagnosis, figures, sankey
 from evswarm.macro.report.lineage import CSS as LINEAGE_CSS
 from evswarm.macro.report.lineage import lineage_section
-from evswarm.macro.report.story import REVIEW_URL, pattern_story
+from evswarm.macro.report.story import REVIEW_URL, pattern_story, traced_runs
 from evswarm.macro.report.summary import summary_lines
 from evswarm.macro.report.tables import number, pct, q_value, signed_pct, table
 from evswarm.macro.report.verified import render_verified
@@ -186,13 +186,15 @@ def _diagnosis_sections(r: AnalysisResult, colors: dict[str, str]) -> list[str]:
     members_of = r.assignments.groupby("pattern_id").run_id.apply(list).to_dict()
     attributed = r.attribution.set_index("run_id", drop=False)
     top = r.patterns[r.patterns.pattern_id > 0].head(r.config.top_patterns)
-    wanted = {rid for pid in top.pattern_id for rid in members_of.get(int(pid), [])}
-    events_by_run = {rid: ev for rid, ev in r.events[r.events.run_id.isin(wanted)].groupby("run_id")}
-    for rank, p in enumerate(top.itertuples()):
+    shown = []
+    for p in top.itertuples():
+        members = members_of.get(int(p.pattern_id), [])
+        shown.append((p, r.suspects[r.suspects.pattern_id == p.pattern_id], members,
+                      attributed.loc[attributed.index.intersection(members)]))  # fmt: skip
+    wanted = {rid for p, mine, _, attribution in shown for rid in _story_runs(p, mine, attribution)}
+    events_by_run = {rid: ev for rid, ev in r.trace_events(wanted).groupby("run_id")}
+    for rank, (p, mine, members, attribution) in enumerate(shown):
         pid = int(p.pattern_id)
-        mine = r.suspects[r.suspects.pattern_id == pid]
-        members = members_of.get(pid, [])
-        attribution = attributed.loc[attributed.index.intersection(members)]
         story, told = pattern_story(p, mine, attribution, members, events_by_run, colors)
         body = [story, _fig(diagnosis.suspect_leaderboard(mine, p.label), f"fig-suspects-p{pid}")]
         rep = told or _representative(p.representatives, mine, attribution)
@@ -212,6 +214,14 @@ def _diagnosis_sections(r: AnalysisResult, colors: dict[str, str]) -> list[str]:
             f"{title}</h3></summary>{''.join(body)}</details>"
         )
     return out
+
+
+def _story_runs(pattern: Any, suspects: pd.DataFrame, attribution: pd.DataFrame) -> set[str]:
+    """The traces a pattern's story may show in full: those `pattern_story` traces, and the one
+    `_representative` picks."""
+    runs = set(traced_runs(suspects, attribution))
+    rep = _representative(list(pattern.representatives), suspects, attribution)
+    return runs | ({rep} if rep is not None else set())
 
 
 def _representative(representatives: list[str], suspects: pd.DataFrame, attribution: pd.DataFrame) -> str | None:

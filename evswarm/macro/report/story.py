@@ -158,6 +158,22 @@ def render_chain(chain: Chain, colors: dict[str, str], anchor_rule: str | None) 
     return f'<ol class="chain">{"".join(items)}</ol>{joint}'
 
 
+def _blamed(suspects: pd.DataFrame, attribution: pd.DataFrame) -> pd.DataFrame:
+    """The attribution rows of the traces that blame the pattern's top suspect."""
+    return attribution[attribution.suspect_component == suspects.iloc[0].component]
+
+
+def _traced(blamed: pd.DataFrame) -> pd.DataFrame:
+    return blamed.head(MAX_TRACES)
+
+
+def traced_runs(suspects: pd.DataFrame, attribution: pd.DataFrame) -> list[str]:
+    """The traces whose chains `pattern_story` follows (their events must be at hand)."""
+    if suspects.empty or attribution.empty or str(suspects.iloc[0].side) == "input":
+        return []
+    return _traced(_blamed(suspects, attribution)).run_id.astype(str).tolist()
+
+
 def pattern_story(
     pattern: object,
     suspects: pd.DataFrame,
@@ -177,7 +193,7 @@ def pattern_story(
     )
     out = [f"<p>Its {total} traces blame {blame} of them.</p>"]
     top = suspects.iloc[0]
-    blamed = attribution[attribution.suspect_component == top.component]
+    blamed = _blamed(suspects, attribution)
     if str(top.side) == "input":
         out.append(
             f"<p>In {len(blamed)} of its traces ({len(blamed) / max(total, 1):.0%}) no step before the failure "
@@ -191,7 +207,7 @@ def pattern_story(
         )
         return "".join(out), None
     chains: list[tuple[Chain, pd.Series]] = []
-    for row in blamed.head(MAX_TRACES).itertuples(index=False):
+    for row in _traced(blamed).itertuples(index=False):
         events = events_by_run.get(row.run_id)
         if events is None:
             continue
