@@ -24,8 +24,11 @@ it. Figures:
 - stability cost: the stability stage without any cache against one uncached reduce + cluster of the same
   traces, measured in the same run;
 - stability: the adjusted Rand index of each analysis's bootstrap resamples, and the per-pattern figures.
-- time: each analysis's stage timings (the `stability` stage is the cost of measuring stability; `label +
-  rank` holds the lineage matching), beside the distinct documents it embedded.
+- assignment: how many of the second analysis's traces were assigned to earlier patterns' centres (the
+  continuing patterns, carried over by assignment first) and how many are in patterns the clustering found;
+- time: each analysis's stage timings (the `stability` stage is the cost of measuring stability; `assign to
+  earlier patterns` is the assignment, `label + rank` names the patterns and writes the chain), beside the
+  distinct documents it embedded.
 
     .venv/bin/python benchmarks/lineage.py [--runs 600] [--seed 61] [--workers 2] [--work .cache/bench/lineage]
         [--embedder minilm] [--stability-runs 3]
@@ -155,7 +158,8 @@ def _matched(first: Path, second: Path) -> dict[str, Any]:
     continuing = statuses["continuing"]
     counterpart = continuing + statuses["split"] + statuses["merged"]
     n = len(firsts)
-    now = Counter(p.latest.status for p in chain.patterns if p.latest.step == step and p.latest.trace_count > 0)
+    present = [p for p in chain.patterns if p.latest.step == step and p.latest.trace_count > 0]
+    now = Counter(p.latest.status for p in present)
     stable = [p.pattern_id for p in read_table(first, PatternRow) if p.pattern_id > 0 and (p.stability or 0) >= 0.75]
     stable_continuing = sum(1 for pid in stable if status_of.get(pid) == "continuing")
     return {
@@ -166,6 +170,9 @@ def _matched(first: Path, second: Path) -> dict[str, Any]:
         "first_statuses": dict(statuses),
         "second_statuses": dict(now),
         "fitted": f"{chain.steps[-1].fitted} of {chain.steps[-1].analyzed}",
+        "assigned": chain.steps[-1].assigned,
+        "clustered": chain.steps[-1].clustered,
+        "carried_by_assignment": sum(1 for p in present if p.latest.basis == "assignment"),
         "stable_first_patterns": len(stable),
         "stable_continuing_share": round(stable_continuing / len(stable), 3) if stable else None,
         "gone_first_patterns": {
@@ -280,6 +287,9 @@ def main() -> None:
         "continuing_target_met": (matched["continuing_share"] or 0) >= 0.9,
         "added_version": new_version,
         "fit_rule": "nearest earlier centre, within max(own 95% spread, GAP_SHARE x median gap between centres)",
+        "matching": "assignment first: an earlier pattern that at least min_cluster_size traces fit is carried over "
+        "with those traces (continuing), unless the clustering of all traces splits or merges it; the clustering "
+        "finds new patterns among the traces left over (evswarm/macro/assignment.py)",
         "gap_share": default_share,
         "sensitivity": sensitivity,
         "granularity": granularity,
@@ -295,7 +305,9 @@ def main() -> None:
     print(f"second (same mix, other seed): {matched['continuing']} of {matched['first_patterns']} first patterns "
           f"continue (share {matched['continuing_share']}, target >= 0.9); with any counterpart "
           f"{matched['with_counterpart_share']}; statuses {matched['first_statuses']}; "
-          f"fitted {matched['fitted']}")  # fmt: skip
+          f"fitted {matched['fitted']}; {matched['assigned']} traces assigned to "
+          f"{matched['carried_by_assignment']} patterns carried over, {matched['clustered']} in patterns the "
+          "clustering found")  # fmt: skip
     print(f"stable first patterns (stability >= 0.75): {matched['stable_first_patterns']}, of which continue "
           f"{matched['stable_continuing_share']}")  # fmt: skip
     print(f"added {args.added}: its patterns {new_version['its_patterns']} -> reported new: "
