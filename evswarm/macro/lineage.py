@@ -278,6 +278,8 @@ def annotate(patterns: pd.DataFrame, chain: Lineage, labels: dict[int, str], sta
     real = patterns.pattern_id > 0
     patterns.loc[real, "label"] = patterns.loc[real, "pattern_id"].map(labels)
     patterns["status"] = [by_id[int(p)].latest.status if p > 0 else None for p in patterns.pattern_id]
+    carried = patterns.status.isin(["continuing", "returned"])
+    patterns.loc[carried, "label_basis"] = "its name in the earlier analysis, kept while the pattern continues"
     patterns["prevalence_then"] = [
         then_prevalence(chain, by_id[int(p)]) if p > 0 else None for p in patterns.pattern_id
     ]
