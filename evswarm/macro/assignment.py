@@ -51,6 +51,9 @@ from evswarm.macro.centroids import Centre, fit, ties
 
 LINK_SHARE = 0.5
 """A link needs at least this share of one side's traces."""
+CARRY_SHARE = 1.0
+"""An earlier pattern is carried when at least this share of `min_size` traces fit it: 1, the bar a new
+pattern must pass too (`benchmarks/lineage.py` reports a lower one beside, never as the default)."""
 
 Kind = Literal["continuing", "new", "split", "merged"]
 Fate = Literal["gone", "split", "merged"]
@@ -156,7 +159,7 @@ def assign(previous: Lineage, vectors: np.ndarray, labels: np.ndarray, min_size:
     fitted = fit(vectors, found)
     _untie(fitted, ties(vectors, found, fitted), labels, [p.latest.trace_count for p in candidates])
     fits = np.bincount(fitted[fitted >= 0], minlength=len(candidates)).astype(float)
-    carried = fits >= max(min_size, 1)
+    carried = fits >= max(CARRY_SHARE * min_size, 1)
     owner = np.where((fitted >= 0) & carried[np.maximum(fitted, 0)], fitted, -1)
 
     clusters = sorted(int(c) for c in set(labels.tolist()) if c >= 0)
