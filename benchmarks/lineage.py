@@ -112,6 +112,8 @@ def _analyze(batch: Path, out: Path, cfg: AnalyzeConfig, previous: Path | None) 
         "out": str(out),
         "patterns": int((result.patterns.pattern_id > 0).sum()),
         "analyzed": len(result.assignments),
+        "in_no_pattern": int((result.assignments.pattern_id < 0).sum()),
+        "clustering_noise": result.extra.get("clustering_noise"),
         "distinct_documents": result.extra["distinct_documents"],
         "timings_seconds": result.timings,
         "stability_ari": result.extra["stability_ari"],

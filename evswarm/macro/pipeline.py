@@ -274,6 +274,7 @@ def analyze(
                 "batch_dir": str(batch_dir),
                 "labels_path": str(source.labels_path or ""),
                 "passing_runs": len(passing),
+                **({"clustering_noise": int((clus.labels < 0).sum())} if planned is not None else {}),
                 **lineage.manifest_fields(chain.lineage, stability),
             },
         )

@@ -121,7 +121,7 @@ def _fewer(status: str, minimum: object) -> str:
     return f", fewer than the minimum cluster size {minimum}" if status == "gone" and minimum else ""
 
 
-def assignment_text(chain: Lineage, minimum: object) -> str:
+def assignment_text(chain: Lineage, minimum: object, noise: object = None) -> str:
     """How this step's patterns were found: which were carried over by assignment and how many traces were
     assigned or clustered (so that nobody reads a carried pattern as one the clustering found again)."""
     step = chain.steps[-1]
@@ -141,7 +141,9 @@ def assignment_text(chain: Lineage, minimum: object) -> str:
         "them again; their stability column says whether the clustering alone would. "
         f"<strong>{clustered} pattern{'s' if clustered != 1 else ''} found by clustering</strong> (new, split or "
         f"merged: fresh ids), holding {step.clustered} traces; {rest} analyzed trace"
-        f"{'s are' if rest != 1 else ' is'} in no pattern.</p>"
+        f"{'s are' if rest != 1 else ' is'} in no pattern"
+        + (f" (the clustering of all traces alone left {noise} as noise)" if noise is not None else "")
+        + ".</p>"
     )
 
 
@@ -158,7 +160,7 @@ def lineage_section(r: AnalysisResult, fig: Callable[[go.Figure, str], str]) -> 
             "their ids and names.</p>"
         )
     else:
-        parts.append(assignment_text(chain, r.extra.get("min_cluster_size")))
+        parts.append(assignment_text(chain, r.extra.get("min_cluster_size"), r.extra.get("clustering_noise")))
     by_id = chain.by_id()
     pats = r.patterns[r.patterns.pattern_id > 0]
     rows = []

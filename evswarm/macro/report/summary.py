@@ -77,6 +77,6 @@ def _lineage_line(r: AnalysisResult) -> list[str]:
         + ", ".join(parts or ["no pattern"])
         + (f"; {gone} earlier pattern{'s' if gone != 1 else ''} gone" if gone else "")
         + (f"; {away} split or merged away" if away else "")
-        + f". Continuing patterns are carried over by assignment ({step.assigned} traces fit their centres), not "
+        + f". Continuing patterns are carried over by assignment ({step.assigned} traces assigned to them), not "
         f"found again by the clustering; {step.clustered} traces are in patterns the clustering found."
     ]
