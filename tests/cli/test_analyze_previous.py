@@ -51,6 +51,8 @@ def test_a_second_analysis_continues_the_first_and_records_the_chain(chain: tupl
     assert lineage["steps"][1]["previous"] == str(first)
     manifest = orjson.loads((second / "analysis.json").read_bytes())
     assert manifest["lineage_step"] == 2 and manifest["config"]["stability_runs"] == 1
+    assert manifest["clustering_noise"] >= 0
+    assert "clustering_noise" not in orjson.loads((first / "analysis.json").read_bytes())
     old = {p["pattern_id"]: p["label"] for p in orjson.loads((first / "patterns.json").read_bytes())}
     new = {p["pattern_id"]: p["label"] for p in orjson.loads((second / "patterns.json").read_bytes())}
     assert {k: v for k, v in new.items() if k > 0} == {k: v for k, v in old.items() if k > 0}
