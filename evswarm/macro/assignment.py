@@ -7,7 +7,8 @@ nearest centre, within that pattern's radius. Traces equally near several centre
 cannot tell apart) are sent, cluster by cluster, to one of them (`_untie`). Then:
 
 1. **Carried or gone.** An earlier pattern that at least `min_size` traces fit (the clustering's own minimum
-   cluster size: the fewest traces this analysis accepts as a pattern at all) is *carried*: the traces that fit
+   cluster size, the fewest traces this analysis accepts as a pattern at all; times `CARRY_SHARE`, 1, which
+   only a benchmark changes, to report a lower bar beside) is *carried*: the traces that fit
    it are assigned to it, wherever the clustering put them. One with fewer is `gone`; its few traces are left
    over.
 2. **Checked against the clustering.** The batch is also clustered as a whole (exactly as without
