@@ -19,13 +19,21 @@ it. Figures:
   least 0.75 (a pattern the clustering itself does not reproduce cannot be expected to come back);
 - sensitivity: the same figures with fit radii reaching the whole median gap between centres instead of half
   of it (reported beside, never the default);
+- carry threshold: the same figures when an earlier pattern is carried with half the minimum cluster size of
+  fitting traces (about HDBSCAN's `min_samples`) instead of the whole (reported beside, never the default);
+- gone patterns, explained with ground truth: each gone first pattern's dominant set of planted faults that
+  acted (read here only), how many first patterns share that set (sub-patterns of one cause), and how many of
+  the second batch's runs carry it;
 - granularity: the same with `--min-cluster-size 20` (coarser patterns), to show how much the default's fine
   patterns (8 traces and up at this size) limit the matching;
 - stability cost: the stability stage without any cache against one uncached reduce + cluster of the same
   traces, measured in the same run;
 - stability: the adjusted Rand index of each analysis's bootstrap resamples, and the per-pattern figures.
-- time: each analysis's stage timings (the `stability` stage is the cost of measuring stability; `label +
-  rank` holds the lineage matching), beside the distinct documents it embedded.
+- assignment: how many of the second analysis's traces were assigned to earlier patterns' centres (the
+  continuing patterns, carried over by assignment first) and how many are in patterns the clustering found;
+- time: each analysis's stage timings (the `stability` stage is the cost of measuring stability; `assign to
+  earlier patterns` is the assignment, `label + rank` names the patterns and writes the chain), beside the
+  distinct documents it embedded.
 
     .venv/bin/python benchmarks/lineage.py [--runs 600] [--seed 61] [--workers 2] [--work .cache/bench/lineage]
         [--embedder minilm] [--stability-runs 3]
@@ -55,7 +63,7 @@ from evswarm.core.analysis import PatternRow, TracePatternRow, read_table  # noq
 from evswarm.core.io import atomic_write_bytes  # noqa: E402
 from evswarm.core.lineage import read_lineage  # noqa: E402
 from evswarm.evals.pipeline import grade  # noqa: E402
-from evswarm.macro import AnalyzeConfig, analyze, centroids  # noqa: E402
+from evswarm.macro import AnalyzeConfig, analyze, assignment, centroids  # noqa: E402
 from evswarm.simulator import simulate  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "lineage.json"
@@ -104,6 +112,8 @@ def _analyze(batch: Path, out: Path, cfg: AnalyzeConfig, previous: Path | None) 
         "out": str(out),
         "patterns": int((result.patterns.pattern_id > 0).sum()),
         "analyzed": len(result.assignments),
+        "in_no_pattern": int((result.assignments.pattern_id < 0).sum()),
+        "clustering_noise": result.extra.get("clustering_noise"),
         "distinct_documents": result.extra["distinct_documents"],
         "timings_seconds": result.timings,
         "stability_ari": result.extra["stability_ari"],
@@ -155,7 +165,8 @@ def _matched(first: Path, second: Path) -> dict[str, Any]:
     continuing = statuses["continuing"]
     counterpart = continuing + statuses["split"] + statuses["merged"]
     n = len(firsts)
-    now = Counter(p.latest.status for p in chain.patterns if p.latest.step == step and p.latest.trace_count > 0)
+    present = [p for p in chain.patterns if p.latest.step == step and p.latest.trace_count > 0]
+    now = Counter(p.latest.status for p in present)
     stable = [p.pattern_id for p in read_table(first, PatternRow) if p.pattern_id > 0 and (p.stability or 0) >= 0.75]
     stable_continuing = sum(1 for pid in stable if status_of.get(pid) == "continuing")
     return {
@@ -166,6 +177,9 @@ def _matched(first: Path, second: Path) -> dict[str, Any]:
         "first_statuses": dict(statuses),
         "second_statuses": dict(now),
         "fitted": f"{chain.steps[-1].fitted} of {chain.steps[-1].analyzed}",
+        "assigned": chain.steps[-1].assigned,
+        "clustered": chain.steps[-1].clustered,
+        "carried_by_assignment": sum(1 for p in present if p.latest.basis == "assignment"),
         "stable_first_patterns": len(stable),
         "stable_continuing_share": round(stable_continuing / len(stable), 3) if stable else None,
         "gone_first_patterns": {
@@ -184,6 +198,32 @@ def _chain(batches: dict[str, Path], out: Path, cfg: AnalyzeConfig) -> tuple[dic
         "added": _analyze(batches["added"], out / "added", cfg, out / "first"),
     }
     return runs, _matched(out / "first", out / "second")
+
+
+def _gone_explained(batches: dict[str, Path], out: Path, matched: dict[str, Any]) -> dict[str, Any]:
+    """Ground truth (read here only) beside each gone first pattern: its members' dominant set of planted faults
+    that acted, how many first patterns share it, and how many second-batch runs carry it."""
+    first, _ = _planted(batches["first"])
+    second, _ = _planted(batches["second"])
+    members: dict[int, list[str]] = {}
+    for row in read_table(out / "first", TracePatternRow):
+        if row.pattern_id > 0:
+            members.setdefault(row.pattern_id, []).append(row.run_id)
+    dominant = {
+        pid: Counter(tuple(sorted(first.get(r, set()))) for r in runs).most_common(1)[0]
+        for pid, runs in members.items()
+    }
+    explained = {}
+    for name in matched["gone_first_patterns"]:
+        pid = int(name[1:])
+        faults, count = dominant[pid]
+        explained[name] = {
+            "faults": list(faults) or ["none planted (organic)"],
+            "share_of_its_traces": round(count / len(members[pid]), 3),
+            "first_patterns_with_these_faults": sum(1 for f, _ in dominant.values() if f == faults),
+            "second_runs_with_these_faults": sum(1 for f in second.values() if tuple(sorted(f)) == faults),
+        }
+    return explained
 
 
 def _added_version(batch: Path, out: Path, version_set: str) -> dict[str, Any]:
@@ -244,6 +284,23 @@ def main() -> None:
         wide_version = _added_version(added, work / "analysis-wide" / "added", args.added)
     finally:
         centroids.GAP_SHARE = default_share
+    default_carry = assignment.CARRY_SHARE
+    assignment.CARRY_SHARE = 0.5
+    try:
+        _, low_matched = _chain(batches, work / "analysis-carry-half", cfg)
+        low_version = _added_version(added, work / "analysis-carry-half" / "added", args.added)
+    finally:
+        assignment.CARRY_SHARE = default_carry
+    carry = {
+        "carry_share": 0.5,
+        "continuing_share": low_matched["continuing_share"],
+        "with_counterpart_share": low_matched["with_counterpart_share"],
+        "first_statuses": low_matched["first_statuses"],
+        "assigned": low_matched["assigned"],
+        "clustered": low_matched["clustered"],
+        "added_version_patterns": low_version["its_patterns"],
+        "added_reported_new": low_version["reported_new"],
+    }
     coarse = cfg.model_copy(update={"min_cluster_size": 20})
     coarse_runs, coarse_matched = _chain(batches, work / "analysis-coarse", coarse)
     coarse_version = _added_version(added, work / "analysis-coarse" / "added", args.added)
@@ -280,8 +337,14 @@ def main() -> None:
         "continuing_target_met": (matched["continuing_share"] or 0) >= 0.9,
         "added_version": new_version,
         "fit_rule": "nearest earlier centre, within max(own 95% spread, GAP_SHARE x median gap between centres)",
+        "matching": "assignment first: an earlier pattern that at least min_cluster_size traces fit is carried over "
+        "with those traces (continuing), unless the clustering of all traces splits or merges it; the clustering "
+        "finds new patterns among the traces left over (evswarm/macro/assignment.py)",
         "gap_share": default_share,
+        "carry_share": default_carry,
+        "gone_explained": _gone_explained(batches, out, matched),
         "sensitivity": sensitivity,
+        "carry_threshold": carry,
         "granularity": granularity,
         "stability_cost": cost,
         "analyses": runs,
@@ -295,7 +358,9 @@ def main() -> None:
     print(f"second (same mix, other seed): {matched['continuing']} of {matched['first_patterns']} first patterns "
           f"continue (share {matched['continuing_share']}, target >= 0.9); with any counterpart "
           f"{matched['with_counterpart_share']}; statuses {matched['first_statuses']}; "
-          f"fitted {matched['fitted']}")  # fmt: skip
+          f"fitted {matched['fitted']}; {matched['assigned']} traces assigned to "
+          f"{matched['carried_by_assignment']} patterns carried over, {matched['clustered']} in patterns the "
+          "clustering found")  # fmt: skip
     print(f"stable first patterns (stability >= 0.75): {matched['stable_first_patterns']}, of which continue "
           f"{matched['stable_continuing_share']}")  # fmt: skip
     print(f"added {args.added}: its patterns {new_version['its_patterns']} -> reported new: "
@@ -303,6 +368,11 @@ def main() -> None:
     print(f"sensitivity (radius up to the whole median gap): continuing {sensitivity['continuing_share']}, "
           f"with counterpart {sensitivity['with_counterpart_share']}; added version's patterns "
           f"{sensitivity['added_version_patterns']} -> reported new: {sensitivity['added_reported_new']}")  # fmt: skip
+    print(f"carry threshold (half the minimum cluster size): continuing {carry['continuing_share']}, with "
+          f"counterpart {carry['with_counterpart_share']}; added version's patterns {carry['added_version_patterns']}"
+          f" -> reported new: {carry['added_reported_new']}")  # fmt: skip
+    for name, why in results["gone_explained"].items():
+        print(f"gone {name}: {why}")
     print(f"granularity (--min-cluster-size 20): {granularity['first_patterns']} first patterns, continuing "
           f"{granularity['continuing_share']}, with counterpart {granularity['with_counterpart_share']}; added "
           f"version reported new: {granularity['added_reported_new']}")  # fmt: skip

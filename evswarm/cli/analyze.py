@@ -69,7 +69,8 @@ def analyze_command(
         metavar="OLD_OUT",
         show_default=False,
         help="An earlier analysis directory (`--out` of an earlier `analyze`, e.g. of the last release's batch): "
-        "patterns that continue keep their ids and names, and each pattern is reported as continuing, new, "
+        "traces that fit an earlier pattern's centre are assigned to it first (it keeps its id and name), the "
+        "clustering finds patterns among the rest, and each pattern is reported as continuing, new, "
         "returned, gone, split or merged, with its history over the chain (OUT/lineage.json). Needs the same "
         "--embedder (minilm or static).",
     ),
@@ -158,7 +159,12 @@ def analyze_command(
         statuses = result.patterns.status[result.patterns.pattern_id > 0].value_counts()
         left = sum(1 for p in chain.patterns if p.latest.step == chain.step and not p.latest.trace_count)
         counts = ", ".join(f"{int(n)} {status}" for status, n in sorted(statuses.items()))
+        step = chain.steps[-1]
         typer.echo(f"against {previous}: {counts or 'no pattern'}; {left} earlier pattern(s) gone, split or merged")
+        typer.echo(
+            f"assignment first: {step.assigned} of {step.analyzed} analyzed traces assigned to earlier patterns' "
+            f"centres (continuing and returned patterns), {step.clustered} in patterns found by clustering"
+        )
     _report_losses(result)
     graded = "promptfoo_pass" in result.traces and bool(result.traces.promptfoo_pass.notna().any())
     if not graded:

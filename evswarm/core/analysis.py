@@ -78,7 +78,10 @@ class TracePatternRow(TableRow):
     pattern_id: int
     """Its pattern (-1: none)."""
     pattern: str = Field(description="the pattern's label")
-    probability: float = Field(description="HDBSCAN membership strength")
+    probability: float = Field(
+        description="HDBSCAN membership strength in the clustering of all analyzed traces (with `--previous`, a "
+        "trace that fits an earlier pattern's centre is assigned to it whatever this strength)"
+    )
     case_type: str
     """The trace's case type."""
     run_outcome: str

@@ -26,17 +26,24 @@ LINEAGE_FORMAT: Literal["evswarm.lineage.v1"] = "evswarm.lineage.v1"
 LINEAGE_FILE = "lineage.json"
 
 Status = Literal["new", "continuing", "returned", "split", "merged", "gone"]
-"""A pattern's status in one analysis against the analysis before it:
+"""A pattern's status in one analysis against the analysis before it (the rules: `evswarm.macro.assignment`):
 
-- `new`: none of the earlier patterns' traces make it up;
-- `continuing`: it is an earlier pattern again (same id, same name);
-- `returned`: an earlier pattern that was gone is back (same id, same name);
-- `split`: on a new pattern, it is a part of an earlier pattern (`related`: that pattern); on an earlier
-  pattern, it fell apart into several (`related`: the parts), and its id is retired;
-- `merged`: on a new pattern, it joins several earlier ones (`related`); on an earlier pattern, it was
-  absorbed into another (`related`: the one it joined), and its id is retired;
-- `gone`: an earlier pattern none of whose traces form a pattern now (its id stays reserved; it may return).
+- `new`: made of traces that fit no earlier pattern's centre, grouped by the clustering;
+- `continuing`: it is an earlier pattern again (same id, same name): enough of this batch's traces fit its
+  centre, and they were assigned to it (`basis` "assignment"), not re-found by the clustering;
+- `returned`: an earlier pattern that was gone is back (same id, same name), by assignment as well;
+- `split`: on a new pattern, it is a part of an earlier pattern (`related`: that pattern) that the clustering
+  sets apart; on an earlier pattern, its traces fell into several of this batch's clusters (`related`: the
+  parts), and its id is retired;
+- `merged`: on a new pattern, the clustering joins most of several earlier patterns' traces into it
+  (`related`); on an earlier pattern, it was absorbed into another (`related`: the one it joined), and its id is
+  retired;
+- `gone`: an earlier pattern fewer of whose traces fit its centre than the clustering's minimum cluster size
+  (its id stays reserved; it may return).
 """
+Basis = Literal["assignment", "clustering"]
+"""How a pattern's traces were found in one analysis: `assignment` (they fit an earlier pattern's centre and
+were given to it) or `clustering` (HDBSCAN grouped them; every pattern of a chain's first analysis)."""
 RETIRED: frozenset[str] = frozenset({"split", "merged"})
 """Statuses that end an earlier pattern's life when they are its latest entry."""
 
@@ -52,8 +59,14 @@ class LineageStep(_Model):
     batch: str = Field(description="the batch directory analyzed, as given")
     previous: str | None = Field(description="the analysis it continued (`--previous`), as given; None for step 1")
     traces: int = Field(ge=0, description="traces in the batch")
-    analyzed: int = Field(ge=0, description="traces clustered (the failing ones)")
+    analyzed: int = Field(ge=0, description="traces analyzed (the failing ones)")
     fitted: int = Field(ge=0, description="analyzed traces that fit an earlier pattern's centre (0 at step 1)")
+    assigned: int = Field(
+        default=0, ge=0, description="analyzed traces placed in continuing patterns by assignment (0 at step 1)"
+    )
+    clustered: int = Field(
+        default=0, ge=0, description="analyzed traces in patterns the clustering found (new, split, merged)"
+    )
 
 
 class PatternState(_Model):
@@ -69,6 +82,7 @@ class PatternState(_Model):
     prevalence: float = Field(ge=0, le=1, description="its traces / all traces of that batch")
     fitted: int = Field(ge=0, description="that batch's analyzed traces that fit its centre (0 at its first step)")
     related: list[int] = Field(description="the patterns it split from or into, merged from or into")
+    basis: Basis = Field(default="clustering", description="how its traces were found then (see `Basis`)")
 
 
 class PatternLineage(_Model):

@@ -3,23 +3,12 @@ continue, and extend the chain's history (`evswarm.core.lineage`).
 
 Without an earlier analysis, ids are impact ranks (1 = highest) and every pattern is `new`: the chain starts.
 
-With one (`--previous OLD_OUT`), every analyzed trace is tested against the centres of the earlier patterns
-that are still alive or gone (not those split or merged away), by the fit rule of `centroids`. Then, for
-each of this batch's clusters C and each earlier pattern P, n = the traces of C that fit P. C and P are
-*linked* when n is at least `min_link` traces (the clustering's `min_samples`: the smallest dense
-neighbourhood it recognises) and n is at least half of one side: half of C's traces, or half of the batch's
-traces that fit P. Links group patterns into connected components:
-
-- a component of one earlier pattern and one cluster: the cluster continues it (`continuing`, or
-  `returned` when it was gone);
-- larger components: a cluster continues an earlier pattern when each holds at least half of the other
-  (C's traces that fit P are at least half of C and at least half of P's fits; the largest such pairs are
-  taken first); every other cluster is `split` from its one linked pattern or `merged` from its several;
-  every earlier pattern left over is `split` into its several linked clusters or `merged` into its one;
-- an earlier pattern with no link is `gone`; a cluster with none is `new`.
-
-A continuing pattern keeps its id and name; every other pattern gets a fresh id (`Lineage.next_id` on, never
-an old one) and its own name, made unique against every name in the chain.
+With one (`--previous OLD_OUT`), `plan` assigns the analyzed traces to the earlier patterns first and finds
+patterns among the rest (`evswarm.macro.assignment`: the rules); the pipeline names and ranks the patterns of
+that assignment, and `extend` writes the chain's next step: a continuing pattern keeps its id and name (status
+`continuing`, or `returned` when it was gone, `basis` "assignment"); every other pattern gets a fresh id
+(`Lineage.next_id` on, never an old one) and its own name, made unique against every name in the chain; each
+earlier pattern that does not continue is recorded as gone, split or merged. Fresh ids follow impact rank.
 """
 
 from __future__ import annotations
@@ -33,6 +22,7 @@ import pandas as pd
 
 from evswarm.core.errors import EvswarmError
 from evswarm.core.lineage import (
+    Basis,
     Lineage,
     LineageStep,
     PatternLineage,
@@ -41,11 +31,9 @@ from evswarm.core.lineage import (
     lineage_path,
     read_lineage,
 )
-from evswarm.macro.centroids import FIT_QUANTILE, Centre, centres, fit, ties
+from evswarm.macro.assignment import Assignment, assign
+from evswarm.macro.centroids import FIT_QUANTILE, Centre, centres
 from evswarm.macro.stability import Stability
-
-LINK_SHARE = 0.5
-"""A link needs at least this share of one side's traces."""
 
 
 @dataclass(frozen=True)
@@ -55,15 +43,15 @@ class BatchPatterns:
     vectors: np.ndarray
     """Document embeddings of the analyzed traces (unit rows)."""
     labels: np.ndarray
-    """Cluster id per analyzed trace (-1: noise)."""
+    """Pattern group per analyzed trace (-1: none): the clustering's labels, or with `--previous` the
+    assignment's (`Assignment.labels`)."""
     ranked: pd.DataFrame
-    """One row per cluster: cluster_id, rank (0 for noise), trace_count, prevalence."""
+    """One row per group: cluster_id (the group), rank (0 for noise), trace_count, prevalence."""
     names: dict[int, str]
-    """Cluster id -> the name `naming` gave it."""
+    """Group id -> the name `naming` gave it."""
     embedder: str
     batch: str
     traces: int
-    min_link: int
 
 
 @dataclass(frozen=True)
@@ -106,7 +94,13 @@ def start(batch: BatchPatterns) -> LineageResult:
             )
         )
     step = LineageStep(
-        step=1, batch=batch.batch, previous=None, traces=batch.traces, analyzed=len(batch.labels), fitted=0
+        step=1,
+        batch=batch.batch,
+        previous=None,
+        traces=batch.traces,
+        analyzed=len(batch.labels),
+        fitted=0,
+        clustered=int((batch.labels >= 0).sum()),
     )
     lineage = Lineage(
         embedder=batch.embedder,
@@ -143,140 +137,85 @@ def load_previous(previous: Path | None, embedder: str) -> Lineage | None:
     return found
 
 
-def follow(previous: Lineage | None, batch: BatchPatterns, previous_dir: Path | None) -> LineageResult:
-    """Start a chain (no earlier analysis) or extend `previous`'s."""
-    if previous is None:
+def follow(
+    previous: Lineage | None, batch: BatchPatterns, planned: Assignment | None, previous_dir: Path | None
+) -> LineageResult:
+    """Start a chain (no earlier analysis) or extend `previous`'s with the assignment `plan` made."""
+    if previous is None or planned is None:
         return start(batch)
     if batch.vectors.shape[1] != previous.dimensions:
         raise EvswarmError(
             f"{lineage_path(previous_dir or Path('.'))}: field `dimensions`: {previous.dimensions}, but this "
             f"analysis's embeddings have {batch.vectors.shape[1]}"
         )
-    return extend(previous, batch, str(previous_dir))
+    return extend(previous, batch, planned, str(previous_dir))
 
 
-def _links(n: np.ndarray, sizes: np.ndarray, fits: np.ndarray, min_link: int) -> np.ndarray:
-    """Boolean (old, cluster) matrix: enough traces, and at least half of one side."""
-    return (n >= max(min_link, 1)) & ((n >= LINK_SHARE * sizes[None, :]) | (n >= LINK_SHARE * fits[:, None]))
-
-
-def _pairs(n: np.ndarray, links: np.ndarray, sizes: np.ndarray, fits: np.ndarray) -> dict[int, int]:
-    """Cluster index -> old index for the clusters that continue an old pattern."""
-    olds_of = [set(np.flatnonzero(links[:, j]).tolist()) for j in range(links.shape[1])]
-    news_of = [set(np.flatnonzero(links[i, :]).tolist()) for i in range(links.shape[0])]
-    pairs: dict[int, int] = {}
-    for j, olds in enumerate(olds_of):  # one old, one cluster, linked only to each other
-        if len(olds) == 1 and len(news_of[next(iter(olds))]) == 1:
-            pairs[j] = next(iter(olds))
-    mutual = [
-        (-int(n[i, j]), i, j)
-        for i, j in zip(*np.nonzero(links), strict=True)
-        if n[i, j] >= LINK_SHARE * sizes[j] and n[i, j] >= LINK_SHARE * fits[i]
-    ]
-    taken_old = set(pairs.values())
-    for _, i, j in sorted(mutual):
-        if j not in pairs and i not in taken_old:
-            pairs[int(j)] = int(i)
-            taken_old.add(int(i))
-    return pairs
-
-
-def _untie(
-    fitted: np.ndarray,
-    tied: list[tuple[int, ...]],
-    labels: np.ndarray,
-    clusters: list[tuple[int, int, float]],
-    last: list[PatternState],
-) -> None:
-    """Traces equally near several earlier centres (patterns the embedding cannot tell apart, e.g. two clusters
-    of one document) are sent, cluster by cluster, to the one of those patterns whose last size is nearest the
-    cluster's size (largest clusters first, each earlier pattern taken once per group); in place."""
-    used: dict[tuple[int, ...], set[int]] = defaultdict(set)
-    for cid, size, _ in sorted(clusters, key=lambda c: (-c[1], c[0])):
-        rows = [r for r in np.flatnonzero(labels == cid).tolist() if len(tied[r]) > 1]
-        if not rows:
-            continue
-        group = max(sorted({tied[r] for r in rows}), key=lambda g: sum(1 for r in rows if tied[r] == g))
-        free = [k for k in group if k not in used[group]] or list(group)
-        choice = min(free, key=lambda k: (abs(last[k].trace_count - size), k))
-        used[group].add(choice)
-        for r in rows:
-            if tied[r] == group:
-                fitted[r] = choice
+def plan(previous: Lineage | None, vectors: np.ndarray, labels: np.ndarray, min_size: int) -> Assignment | None:
+    """Assignment first against `previous` (None without an earlier analysis: the clustering's labels stand)."""
+    if previous is None:
+        return None
+    return assign(previous, vectors, labels, min_size)
 
 
 def _unique_name(name: str, pid: int, taken: set[str]) -> str:
     return name if name not in taken else f"{name} (P{pid})"
 
 
-def extend(previous: Lineage, batch: BatchPatterns, previous_dir: str) -> LineageResult:
-    """This analysis as the next step of `previous`'s chain (see the module docstring for the rules)."""
+def extend(previous: Lineage, batch: BatchPatterns, planned: Assignment, previous_dir: str) -> LineageResult:
+    """This analysis as the next step of `previous`'s chain. `batch.labels` are `planned.labels` (its groups are
+    the patterns), ranked and named by the pipeline."""
     step_no = previous.step + 1
     last = previous.step
-    candidates = [p for p in previous.patterns if not p.retired]
-    found = [Centre(np.asarray(p.centroid), p.radius) for p in candidates]
-    fitted = fit(batch.vectors, found)
-    clusters = _ordered_clusters(batch.ranked)
-    _untie(fitted, ties(batch.vectors, found, fitted), batch.labels, clusters, [p.latest for p in candidates])
-    index = {cid: j for j, (cid, _, _) in enumerate(clusters)}
-    n = np.zeros((len(candidates), len(clusters)), dtype=int)
-    for old, lab in zip(fitted, batch.labels, strict=True):
-        if old >= 0 and lab >= 0:
-            n[old, index[int(lab)]] += 1
-    sizes = np.asarray([c[1] for c in clusters], dtype=float)
-    fits = np.bincount(fitted[fitted >= 0], minlength=len(candidates)).astype(float)
-    links = _links(n, sizes, fits, batch.min_link)
-    pairs = _pairs(n, links, sizes, fits)
+    candidates = planned.candidates
+    groups = _ordered_clusters(batch.ranked)
 
     def alive(p: PatternLineage) -> bool:
         return p.latest.step == last and p.latest.status != "gone"
 
     next_id = previous.next_id
     new_ids: dict[int, int] = {}
-    for j in range(len(clusters)):
-        if j in pairs:
-            new_ids[j] = candidates[pairs[j]].pattern_id
+    for gid, _, _ in groups:
+        group = planned.groups[gid]
+        if group.kind == "continuing" and group.old is not None:
+            new_ids[gid] = candidates[group.old].pattern_id
         else:
-            new_ids[j] = next_id
+            new_ids[gid] = next_id
             next_id += 1
     taken = {p.label for p in previous.patterns}
     current = centres(batch.vectors, batch.labels)
     rows: dict[int, PatternLineage] = {p.pattern_id: p for p in previous.patterns}
     labels: dict[int, str] = {}
-    for j, (cid, count, prevalence) in enumerate(clusters):
-        pid = new_ids[j]
-        linked = sorted(int(i) for i in np.flatnonzero(links[:, j]))
+    for gid, count, prevalence in groups:
+        group = planned.groups[gid]
+        pid = new_ids[gid]
+        related = sorted(candidates[i].pattern_id for i in group.related)
         status: Status
-        if j in pairs:
-            old = candidates[pairs[j]]
+        if group.kind == "continuing" and group.old is not None:
+            old = candidates[group.old]
             status = "continuing" if alive(old) else "returned"
             label = old.label
-            related = sorted(candidates[i].pattern_id for i in linked if i != pairs[j])
-            fit_count = int(fits[pairs[j]])
+            fit_count = int(planned.fits[group.old])
         else:
-            status = "new" if not linked else ("split" if len(linked) == 1 else "merged")
-            label = _unique_name(batch.names[cid], pid, taken)
-            related = sorted(candidates[i].pattern_id for i in linked)
+            status = group.kind
+            label = _unique_name(batch.names[gid], pid, taken)
             fit_count = 0
         taken.add(label)
         labels[pid] = label
+        basis: Basis = "assignment" if group.kind == "continuing" else "clustering"
         state = PatternState(
             step=step_no, status=status, label=label, trace_count=count, prevalence=prevalence,
-            fitted=fit_count, related=related,
+            fitted=fit_count, related=related, basis=basis,
         )  # fmt: skip
         history = rows[pid].history if pid in rows else []
         rows[pid] = PatternLineage.model_validate(
-            {"pattern_id": pid, "label": label, **_centre_fields(current[cid]), "history": [*history, state]}
+            {"pattern_id": pid, "label": label, **_centre_fields(current[gid]), "history": [*history, state]}
         )
-    paired_olds = set(pairs.values())
-    for i, old in enumerate(candidates):
-        if i in paired_olds:
-            continue
-        linked_new = sorted(new_ids[int(j)] for j in np.flatnonzero(links[i, :]))
-        left: Status = "gone" if not linked_new else ("merged" if len(linked_new) == 1 else "split")
+    for i, ending in sorted(planned.endings.items()):
+        old = candidates[i]
         state = PatternState(
-            step=step_no, status=left, label=old.label, trace_count=0, prevalence=0.0, fitted=int(fits[i]),
-            related=linked_new,
+            step=step_no, status=ending.fate, label=old.label, trace_count=0, prevalence=0.0,
+            fitted=int(planned.fits[i]), related=sorted(new_ids[g] for g in ending.groups if g in new_ids),
         )  # fmt: skip
         rows[old.pattern_id] = old.model_copy(update={"history": [*old.history, state]})
     step = LineageStep(
@@ -285,7 +224,9 @@ def extend(previous: Lineage, batch: BatchPatterns, previous_dir: str) -> Lineag
         previous=previous_dir,
         traces=batch.traces,
         analyzed=len(batch.labels),
-        fitted=int((fitted >= 0).sum()),
+        fitted=planned.fitted,
+        assigned=planned.traces_of({"continuing"}),
+        clustered=planned.traces_of({"new", "split", "merged"}),
     )
     lineage = Lineage(
         embedder=previous.embedder,
@@ -295,7 +236,7 @@ def extend(previous: Lineage, batch: BatchPatterns, previous_dir: str) -> Lineag
         next_id=next_id,
         patterns=[rows[pid] for pid in sorted(rows)],
     )
-    to_pattern = {-1: -1, **{cid: new_ids[j] for j, (cid, _, _) in enumerate(clusters)}}
+    to_pattern = {-1: -1, **{gid: new_ids[gid] for gid, _, _ in groups}}
     return LineageResult(to_pattern, labels, lineage)
 
 
@@ -337,6 +278,8 @@ def annotate(patterns: pd.DataFrame, chain: Lineage, labels: dict[int, str], sta
     real = patterns.pattern_id > 0
     patterns.loc[real, "label"] = patterns.loc[real, "pattern_id"].map(labels)
     patterns["status"] = [by_id[int(p)].latest.status if p > 0 else None for p in patterns.pattern_id]
+    carried = patterns.status.isin(["continuing", "returned"])
+    patterns.loc[carried, "label_basis"] = "its name in the earlier analysis, kept while the pattern continues"
     patterns["prevalence_then"] = [
         then_prevalence(chain, by_id[int(p)]) if p > 0 else None for p in patterns.pattern_id
     ]

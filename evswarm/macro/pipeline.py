@@ -165,6 +165,11 @@ def analyze(
             )
             if clus.note:
                 notes.append(clus.note.capitalize() + ".")
+        planned = None
+        if previous is not None:
+            with timer.stage("assign to earlier patterns"):
+                planned = lineage.plan(previous, emb.vectors, clus.labels, clus.min_cluster_size)
+        groups = planned.labels if planned is not None else clus.labels
         stability = None
         if cfg.stability_runs:
             with timer.stage("stability"):
@@ -172,17 +177,20 @@ def analyze(
                     cfg.cluster_dims, cfg.reducer, cfg.n_neighbors, cfg.random_state, cache_root,
                     clus.min_cluster_size, clus.min_samples, cfg.cluster_selection, cfg.fit_limit,
                 )  # fmt: skip
-                stability = measure(emb.vectors, clus.labels, cfg.stability_runs, settings)
+                stability = measure(
+                    emb.vectors, clus.labels, cfg.stability_runs, settings, groups if planned is not None else None
+                )
         with timer.stage("label + rank"):
-            named = label_patterns(sub, docs.document.tolist(), clus.labels, cfg.top_terms).table
-            assign = pd.DataFrame({"run_id": sub.run_id, "cluster_id": clus.labels})
+            named = label_patterns(sub, docs.document.tolist(), groups, cfg.top_terms).table
+            assign = pd.DataFrame({"run_id": sub.run_id, "cluster_id": groups})
             ranked = rank_patterns(assign, traces)
             chain = lineage.follow(
                 previous,
                 lineage.BatchPatterns(
-                    emb.vectors, clus.labels, ranked, dict(zip(named.cluster_id, named.label, strict=True)),
-                    emb.method, str(batch_dir), len(traces), clus.min_samples or max(1, clus.min_cluster_size // 2),
+                    emb.vectors, groups, ranked, dict(zip(named.cluster_id, named.label, strict=True)),
+                    emb.method, str(batch_dir), len(traces),
                 ),
+                planned,
                 cfg.previous,
             )  # fmt: skip
             to_pattern = chain.to_pattern
@@ -268,6 +276,7 @@ def analyze(
                 "batch_dir": str(batch_dir),
                 "labels_path": str(source.labels_path or ""),
                 "passing_runs": len(passing),
+                **({"clustering_noise": int((clus.labels < 0).sum())} if planned is not None else {}),
                 **lineage.manifest_fields(chain.lineage, stability),
             },
         )

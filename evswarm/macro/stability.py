@@ -47,7 +47,7 @@ class Stability:
     ari: list[float] = field(default_factory=list)
     """Adjusted Rand index of each resample against the full run (shared traces)."""
     by_cluster: dict[int, float] = field(default_factory=dict)
-    """Cluster id -> mean best-match Jaccard over resamples."""
+    """Pattern group (cluster id, or assignment group) -> mean best-match Jaccard over resamples."""
 
     @property
     def mean_ari(self) -> float | None:
@@ -78,14 +78,22 @@ def _best_jaccard(members: set[int], resampled: dict[int, int]) -> float | None:
     return best
 
 
-def measure(vectors: np.ndarray, labels: np.ndarray, runs: int, s: StabilitySettings) -> Stability:
-    """Resample, re-reduce and re-cluster `runs` times; compare each with `labels` (the full run)."""
+def measure(
+    vectors: np.ndarray, labels: np.ndarray, runs: int, s: StabilitySettings, groups: np.ndarray | None = None
+) -> Stability:
+    """Resample, re-reduce and re-cluster `runs` times; compare each with `labels` (the full run's clustering).
+
+    The per-pattern figures are for the groups of `groups` when given (the patterns of an assignment to an
+    earlier analysis's patterns, `evswarm.macro.assignment`), else for `labels`' clusters: for a pattern carried
+    over by assignment, the figure says how well the clustering alone, on resampled data, finds its traces as one
+    group. The adjusted Rand index is always the clustering's."""
     from sklearn.metrics import adjusted_rand_score
 
     n = vectors.shape[0]
     if runs <= 0 or n < 2:
         return Stability(runs=0)
-    members = {int(c): set(np.flatnonzero(labels == c).tolist()) for c in sorted(set(labels.tolist())) if c >= 0}
+    patterns = labels if groups is None else groups
+    members = {int(c): set(np.flatnonzero(patterns == c).tolist()) for c in sorted(set(patterns.tolist())) if c >= 0}
     scores: dict[int, list[float]] = {c: [] for c in members}
     aris: list[float] = []
     for k in range(runs):

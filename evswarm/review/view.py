@@ -75,14 +75,15 @@ def _history(tables: Tables, pattern_id: int) -> dict[str, Any]:
     (`OUT/lineage.json`); empty when the analysis has no lineage."""
     line = tables.lineage.get(pattern_id)
     if line is None:
-        return {"status": None, "related": [], "history": [], "steps": 0}
+        return {"status": None, "basis": None, "related": [], "history": [], "steps": 0}
     batches = {s.step: s.batch for s in tables.lineage_steps}
     return {
         "status": line.latest.status,
+        "basis": line.latest.basis,
         "related": line.latest.related,
         "history": [
             {"step": s.step, "batch": batches.get(s.step, ""), "status": s.status, "prevalence": s.prevalence,
-             "traces": s.trace_count}
+             "traces": s.trace_count, "basis": s.basis}
             for s in line.history
         ],
         "steps": len(tables.lineage_steps),

@@ -51,9 +51,18 @@ def test_a_second_analysis_continues_the_first_and_records_the_chain(chain: tupl
     assert lineage["steps"][1]["previous"] == str(first)
     manifest = orjson.loads((second / "analysis.json").read_bytes())
     assert manifest["lineage_step"] == 2 and manifest["config"]["stability_runs"] == 1
+    assert manifest["clustering_noise"] >= 0
+    assert "clustering_noise" not in orjson.loads((first / "analysis.json").read_bytes())
     old = {p["pattern_id"]: p["label"] for p in orjson.loads((first / "patterns.json").read_bytes())}
     new = {p["pattern_id"]: p["label"] for p in orjson.loads((second / "patterns.json").read_bytes())}
-    assert new == old
+    assert {k: v for k, v in new.items() if k > 0} == {k: v for k, v in old.items() if k > 0}
+    # assignment first: every trace of a pattern is assigned to it again (traces the first clustering left as
+    # noise may now fit a pattern's centre), and the step says how many were assigned
+    before = {r["run_id"]: r["pattern_id"] for r in orjson.loads((first / "trace_patterns.json").read_bytes())}
+    after = {r["run_id"]: r["pattern_id"] for r in orjson.loads((second / "trace_patterns.json").read_bytes())}
+    assert all(after[run] == pid for run, pid in before.items() if pid > 0)
+    step = lineage["steps"][1]
+    assert step["assigned"] == sum(1 for pid in after.values() if pid > 0) and step["clustered"] == 0
 
 
 @pytest.mark.parametrize("problem", ["missing", "older", "invalid", "other-format", "embedder", "stability"])

@@ -88,6 +88,8 @@ def test_reanalyzing_the_same_batch_continues_every_pattern_under_its_id_and_nam
     assert 'id="table-lineage"' in report or "id='table-lineage'" in report
     assert "continuing" in report and "fig-lineage" in report
     assert f"Against the previous analysis ({first.out_dir}): {len(after)} continuing." in report
+    assert f"{len(after)} patterns carried over by assignment</strong>" in report
+    assert "the clustering of all traces alone left" in report
 
 
 def test_a_pattern_whose_traces_are_absent_is_gone_and_comes_back_as_new_under_a_fresh_id(

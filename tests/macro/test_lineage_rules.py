@@ -1,5 +1,7 @@
 """The lineage rules on constructed cases: embeddings placed by hand around chosen directions, clusterings given
-directly, so each case (continuing, new, gone, returned, split, merged) is exactly the situation it names."""
+directly, so each case (continuing, new, gone, returned, split, merged, carried by assignment alone) is exactly
+the situation it names. A later analysis goes through `assign` (assignment first) and `extend`, as the pipeline
+does."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ import pandas as pd
 import pytest
 
 from evswarm.core.lineage import Lineage
+from evswarm.macro.assignment import assign
 from evswarm.macro.centroids import centres, fit
 from evswarm.macro.lineage import BatchPatterns, LineageResult, extend, start, then_prevalence
 
 DIM = 16
 EMBEDDER = "test-embedder/v1"
+MIN_SIZE = 8
+"""The clustering's minimum cluster size in these cases (the default's floor)."""
 
 
 def _direction(k: int, lean: int | None = None, amount: float = 0.12) -> np.ndarray:
@@ -22,6 +27,20 @@ def _direction(k: int, lean: int | None = None, amount: float = 0.12) -> np.ndar
     if lean is not None:
         v[lean] = amount
     return v / np.linalg.norm(v)
+
+
+def _ranked(labels: np.ndarray, traces: int) -> pd.DataFrame:
+    groups = sorted({int(c) for c in labels.tolist() if c >= 0})
+    sizes = {c: int((labels == c).sum()) for c in groups}
+    order = sorted(groups, key=lambda c: (-sizes[c], c))
+    return pd.DataFrame(
+        {
+            "cluster_id": order,
+            "rank": range(1, len(order) + 1),
+            "trace_count": [sizes[c] for c in order],
+            "prevalence": [sizes[c] / traces for c in order],
+        }
+    )
 
 
 def _batch(groups: list[tuple[np.ndarray, int, int]], seed: int, traces: int = 1000) -> BatchPatterns:
@@ -34,19 +53,31 @@ def _batch(groups: list[tuple[np.ndarray, int, int]], seed: int, traces: int = 1
         labels += [cid] * count
     vectors = np.vstack(rows).astype(np.float32)
     lab = np.asarray(labels)
-    clusters = sorted({c for _, c, _ in groups if c >= 0})
-    sizes = {c: int((lab == c).sum()) for c in clusters}
-    order = sorted(clusters, key=lambda c: (-sizes[c], c))
-    ranked = pd.DataFrame(
-        {
-            "cluster_id": order,
-            "rank": range(1, len(order) + 1),
-            "trace_count": [sizes[c] for c in order],
-            "prevalence": [sizes[c] / traces for c in order],
-        }
+    names = {c: f"cluster {c} of batch {seed}" for c in sorted({c for _, c, _ in groups if c >= 0})}
+    return BatchPatterns(vectors, lab, _ranked(lab, traces), names, EMBEDDER, f"batch-{seed}", traces)
+
+
+def _later(previous: Lineage, batch: BatchPatterns, min_size: int = MIN_SIZE) -> LineageResult:
+    """`batch` (its labels: the clustering) as the next step after `previous`: assignment first, then extend.
+    The result's `to_pattern` is keyed by the clustering's cluster ids (a cluster -> the pattern most of its traces
+    are in), so the cases read in the clusters they were built from."""
+    planned = assign(previous, batch.vectors, batch.labels, min_size)
+    groups = planned.labels
+    names = {}
+    for g in sorted({int(x) for x in groups.tolist() if x >= 0}):
+        clusters = batch.labels[groups == g]
+        top = int(np.bincount(clusters[clusters >= 0]).argmax()) if (clusters >= 0).any() else -1
+        names[g] = batch.names.get(top, f"group {g} of {batch.batch}")
+    grouped = BatchPatterns(
+        batch.vectors, groups, _ranked(groups, batch.traces), names, batch.embedder, batch.batch, batch.traces
     )
-    names = {c: f"cluster {c} of batch {seed}" for c in clusters}
-    return BatchPatterns(vectors, lab, ranked, names, EMBEDDER, f"batch-{seed}", traces, min_link=4)
+    result = extend(previous, grouped, planned, "old")
+    by_cluster = {-1: -1}
+    for c in sorted({int(x) for x in batch.labels.tolist() if x >= 0}):
+        mine = groups[batch.labels == c]
+        top = int(np.bincount(mine[mine >= 0]).argmax()) if (mine >= 0).any() else -1
+        by_cluster[c] = result.to_pattern[top]
+    return LineageResult(by_cluster, result.labels, result.lineage)
 
 
 A, B, C, D = (_direction(k) for k in range(4))
@@ -76,7 +107,7 @@ def test_the_first_analysis_gives_rank_ids_and_every_pattern_is_new() -> None:
 def test_continuing_patterns_keep_their_ids_and_names_even_when_their_rank_changes() -> None:
     first = _first()
     # the same three patterns, other traces, other sizes (so other ranks) and other cluster numbers
-    again = extend(first.lineage, _batch([(C, 0, 50), (A, 1, 35), (B, 2, 25)], seed=2), "old")
+    again = _later(first.lineage, _batch([(C, 0, 50), (A, 1, 35), (B, 2, 25)], seed=2))
     assert again.to_pattern == {-1: -1, 0: 3, 1: 1, 2: 2}
     assert again.labels == first.labels
     assert {pid: _latest(again.lineage, pid)[0] for pid in (1, 2, 3)} == {
@@ -90,7 +121,7 @@ def test_continuing_patterns_keep_their_ids_and_names_even_when_their_rank_chang
 
 def test_a_new_pattern_gets_a_fresh_id_and_an_absent_one_is_gone() -> None:
     first = _first()
-    later = extend(first.lineage, _batch([(A, 0, 40), (B, 1, 30), (D, 2, 25)], seed=3), "old")
+    later = _later(first.lineage, _batch([(A, 0, 40), (B, 1, 30), (D, 2, 25)], seed=3))
     assert later.to_pattern[2] == 4  # fresh: next_id, never an old id
     assert _latest(later.lineage, 4) == ("new", [])
     assert _latest(later.lineage, 3) == ("gone", [])
@@ -98,7 +129,7 @@ def test_a_new_pattern_gets_a_fresh_id_and_an_absent_one_is_gone() -> None:
     assert gone.latest.trace_count == 0 and [s.step for s in gone.history] == [1, 2]
     assert later.lineage.next_id == 5
     # and when its traces come back, it returns under its old id and name
-    back = extend(later.lineage, _batch([(A, 0, 40), (C, 1, 22)], seed=4), "older")
+    back = _later(later.lineage, _batch([(A, 0, 40), (C, 1, 22)], seed=4))
     assert back.to_pattern[1] == 3 and back.labels[3] == first.labels[3]
     assert _latest(back.lineage, 3) == ("returned", [])
     assert _latest(back.lineage, 2) == ("gone", []) and _latest(back.lineage, 4) == ("gone", [])
@@ -111,7 +142,7 @@ def test_a_pattern_that_falls_apart_is_split_and_its_parts_get_fresh_ids() -> No
     first = start(wide)
     assert first.to_pattern[0] == 1
     apart = _batch([(parts[0], 0, 15), (parts[1], 1, 14), (parts[2], 2, 13), (B, 3, 30)], seed=6)
-    later = extend(first.lineage, apart, "old")
+    later = _later(first.lineage, apart)
     new_ids = sorted(later.to_pattern[c] for c in (0, 1, 2))
     assert new_ids == [3, 4, 5]
     assert _latest(later.lineage, 1) == ("split", new_ids)
@@ -123,7 +154,7 @@ def test_a_pattern_that_falls_apart_is_split_and_its_parts_get_fresh_ids() -> No
 def test_a_split_where_one_part_keeps_most_of_the_pattern_continues_in_that_part() -> None:
     parts = [_direction(0, 5), _direction(0, 6)]
     first = start(_batch([(parts[0], 0, 25), (parts[1], 0, 15), (B, 1, 30)], seed=7))
-    later = extend(first.lineage, _batch([(parts[0], 0, 28), (parts[1], 1, 12), (B, 2, 30)], seed=8), "old")
+    later = _later(first.lineage, _batch([(parts[0], 0, 28), (parts[1], 1, 12), (B, 2, 30)], seed=8))
     assert later.to_pattern[0] == 1 and _latest(later.lineage, 1) == ("continuing", [])
     assert later.to_pattern[1] == 3 and _latest(later.lineage, 3) == ("split", [1])
 
@@ -132,9 +163,7 @@ def test_patterns_that_join_are_merged() -> None:
     parts = [_direction(0, 5), _direction(0, 6), _direction(0, 7)]
     first = start(_batch([(parts[0], 0, 15), (parts[1], 1, 14), (parts[2], 2, 13), (B, 3, 30)], seed=9))
     assert sorted(first.to_pattern[c] for c in (0, 1, 2)) == [2, 3, 4]
-    later = extend(
-        first.lineage, _batch([(parts[0], 0, 14), (parts[1], 0, 14), (parts[2], 0, 14), (B, 1, 30)], 10), "o"
-    )
+    later = _later(first.lineage, _batch([(parts[0], 0, 14), (parts[1], 0, 14), (parts[2], 0, 14), (B, 1, 30)], 10))
     merged = later.to_pattern[0]
     assert merged == 5 and _latest(later.lineage, merged) == ("merged", [2, 3, 4])
     assert all(_latest(later.lineage, pid) == ("merged", [merged]) for pid in (2, 3, 4))
@@ -144,7 +173,7 @@ def test_patterns_that_join_are_merged() -> None:
 def test_a_pattern_absorbed_by_a_larger_one_is_merged_into_it() -> None:
     parts = [_direction(0, 5), _direction(0, 6)]
     first = start(_batch([(parts[0], 0, 30), (parts[1], 1, 12), (B, 2, 30)], seed=11))
-    later = extend(first.lineage, _batch([(parts[0], 0, 30), (parts[1], 0, 12), (B, 1, 30)], seed=12), "old")
+    later = _later(first.lineage, _batch([(parts[0], 0, 30), (parts[1], 0, 12), (B, 1, 30)], seed=12))
     assert later.to_pattern[0] == 1
     assert _latest(later.lineage, 1) == ("continuing", [3])
     assert _latest(later.lineage, 3) == ("merged", [1])
@@ -152,18 +181,73 @@ def test_a_pattern_absorbed_by_a_larger_one_is_merged_into_it() -> None:
 
 def test_a_few_strays_do_not_make_a_link() -> None:
     first = _first()
-    # three traces like pattern 3 land in a cluster of otherwise new traces: fewer than min_link (4)
+    # three traces like pattern 3 land in a cluster of otherwise new traces: fewer than the minimum cluster size
     mixed = _batch([(A, 0, 40), (B, 1, 30), (D, 2, 30), (C, 2, 3)], seed=13)
-    later = extend(first.lineage, mixed, "old")
+    later = _later(first.lineage, mixed)
     assert _latest(later.lineage, later.to_pattern[2]) == ("new", [])
     assert _latest(later.lineage, 3) == ("gone", [])
     assert later.lineage.by_id()[3].latest.fitted == 3
 
 
+def test_a_pattern_the_clustering_leaves_as_noise_continues_by_assignment_with_all_its_traces() -> None:
+    first = _first()
+    # pattern 3's traces are back, but the clustering calls them noise
+    batch = _batch([(A, 0, 40), (B, 1, 30), (C, -1, 12)], seed=20)
+    planned = assign(first.lineage, batch.vectors, batch.labels, MIN_SIZE)
+    carried = planned.labels[batch.labels == -1]
+    assert len(set(carried.tolist())) == 1 and carried[0] >= 0  # all 12 in one pattern
+    later = _later(first.lineage, batch)
+    three = later.lineage.by_id()[3]
+    assert three.label == first.labels[3]
+    assert (three.latest.status, three.latest.trace_count, three.latest.basis) == ("continuing", 12, "assignment")
+    step = later.lineage.steps[-1]
+    assert (step.fitted, step.assigned, step.clustered) == (82, 82, 0)
+
+
+def test_a_pattern_the_clustering_scatters_as_minorities_keeps_its_id_and_its_traces() -> None:
+    first = _first()
+    # pattern 3's 20 traces: 7 in A's cluster, 7 in B's, 6 noise; none of the clusters is mostly them
+    batch = _batch([(A, 0, 40), (C, 0, 7), (B, 1, 30), (C, 1, 7), (C, -1, 6)], seed=21)
+    later = _later(first.lineage, batch)
+    assert {pid: _latest(later.lineage, pid)[0] for pid in (1, 2, 3)} == dict.fromkeys((1, 2, 3), "continuing")
+    assert [later.lineage.by_id()[pid].latest.trace_count for pid in (1, 2, 3)] == [40, 30, 20]
+
+
+def test_traces_joined_to_a_continuing_pattern_but_unlike_it_form_a_new_pattern() -> None:
+    first = _first()
+    # the clustering puts 10 traces of a direction no earlier pattern has into pattern 1's cluster
+    batch = _batch([(A, 0, 40), (D, 0, 10), (B, 1, 30), (C, 2, 20)], seed=22)
+    later = _later(first.lineage, batch)
+    assert _latest(later.lineage, 1) == ("continuing", []) and later.lineage.by_id()[1].latest.trace_count == 40
+    new = [p for p in later.lineage.patterns if p.history[0].step == 2]
+    assert len(new) == 1 and (new[0].latest.status, new[0].latest.trace_count) == ("new", 10)
+    assert new[0].latest.basis == "clustering" and later.lineage.steps[-1].clustered == 10
+
+
+def test_too_few_fitted_traces_make_a_pattern_gone_even_when_the_clustering_groups_them() -> None:
+    first = _first()
+    # 7 traces like pattern 3 (one fewer than the minimum cluster size) form a cluster of their own
+    batch = _batch([(A, 0, 40), (B, 1, 30), (C, 2, 7)], seed=23)
+    planned = assign(first.lineage, batch.vectors, batch.labels, MIN_SIZE)
+    assert (planned.labels[batch.labels == 2] == -1).all()  # left over and too few: noise
+    later = _later(first.lineage, batch)
+    assert _latest(later.lineage, 3) == ("gone", []) and later.lineage.by_id()[3].latest.fitted == 7
+    assert 3 not in later.labels
+    # with one more, it continues
+    again = _later(first.lineage, _batch([(A, 0, 40), (B, 1, 30), (C, 2, 8)], seed=23))
+    assert _latest(again.lineage, 3) == ("continuing", [])
+
+
+def test_a_small_new_group_of_left_over_traces_is_noise_not_a_pattern() -> None:
+    first = _first()
+    later = _later(first.lineage, _batch([(A, 0, 40), (B, 1, 30), (C, 2, 20), (D, 3, 7)], seed=24))
+    assert later.lineage.next_id == 4 and later.to_pattern[3] == -1
+
+
 def test_a_new_name_never_repeats_a_name_of_the_chain() -> None:
     first = _first()
     batch = _batch([(A, 0, 40), (B, 1, 30), (D, 2, 25)], seed=1)  # same seed: the new cluster's name is taken
-    later = extend(first.lineage, batch, "old")
+    later = _later(first.lineage, batch)
     assert later.labels[4] == "cluster 2 of batch 1 (P4)"
 
 

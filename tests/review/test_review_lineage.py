@@ -27,7 +27,8 @@ def write_chain(analysis: Path, label: str = "pricing drift") -> Lineage:
         pattern_id=1, label=label, centroid=[1.0, 0.0], radius=0.1,
         history=[
             PatternState(step=k, status="new" if k == 1 else "continuing", label=label, trace_count=int(p * 100),
-                         prevalence=p, fitted=0 if k == 1 else int(p * 100), related=[])
+                         prevalence=p, fitted=0 if k == 1 else int(p * 100), related=[],
+                         basis="clustering" if k == 1 else "assignment")
             for k, p in zip((1, 2, 3), PREVALENCES, strict=True)
         ],
     )  # fmt: skip
@@ -50,7 +51,8 @@ def test_the_trace_view_carries_its_patterns_status_and_history(make_client, bat
     write_chain(analysis)
     client = make_client(batch, analysis=analysis)
     info = client.get(f"/api/traces/{run_id(1)}", headers=auth()).json()["pattern_info"]
-    assert info["status"] == "continuing" and info["steps"] == 3
+    assert info["status"] == "continuing" and info["steps"] == 3 and info["basis"] == "assignment"
+    assert [h["basis"] for h in info["history"]] == ["clustering", "assignment", "assignment"]
     assert [(h["step"], h["batch"], h["status"], h["prevalence"]) for h in info["history"]] == [
         (1, "release-1", "new", 0.1),
         (2, "release-2", "continuing", 0.25),
@@ -106,7 +108,11 @@ def test_the_trace_page_draws_the_patterns_history_beside_it(page: Page, server:
     expect(history.locator("h4")).to_have_text("History over 3 analyses")
     expect(history.locator("svg.spark circle")).to_have_count(3)
     expect(history.locator("ol.history li")).to_have_count(3)
-    expect(history.locator("ol.history li").nth(2)).to_contain_text("release-3: continuing · 50% of runs")
+    expect(history.locator("#pattern-basis")).to_have_text("carried over by assignment")
+    expect(history.locator("ol.history li").nth(0)).to_contain_text("release-1: new · 10% of runs")
+    expect(history.locator("ol.history li").nth(2)).to_contain_text(
+        "release-3: continuing (by assignment) · 50% of runs"
+    )
     label = history.locator("svg.spark").get_attribute("aria-label") or ""
     assert label.endswith("10%, 25%, 50%")
     # the line rises: the last point is the highest (smallest y)

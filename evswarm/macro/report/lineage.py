@@ -117,13 +117,42 @@ def _stability_cell(value: object) -> str:
     return f'<td class="{cls}">{v:.2f}</td>'
 
 
+def _fewer(status: str, minimum: object) -> str:
+    return f", fewer than the minimum cluster size {minimum}" if status == "gone" and minimum else ""
+
+
+def assignment_text(chain: Lineage, minimum: object, noise: object = None) -> str:
+    """How this step's patterns were found: which were carried over by assignment and how many traces were
+    assigned or clustered (so that nobody reads a carried pattern as one the clustering found again)."""
+    step = chain.steps[-1]
+    now = [p.latest for p in chain.patterns if p.latest.step == chain.step and p.latest.trace_count > 0]
+    carried = sum(1 for s in now if s.basis == "assignment")
+    clustered = len(now) - carried
+    rest = step.analyzed - step.assigned - step.clustered
+    need = f" (at least the minimum cluster size, {minimum})" if minimum else ""
+    return (
+        f"<p id='lineage-assignment'>Step {chain.step} of a chain of {chain.step} analyses; it continues <code>"
+        f"{html.escape(str(step.previous))}</code>. <strong>Assignment first:</strong> {step.fitted} of the "
+        f"{step.analyzed} analyzed traces fit an earlier pattern's centre (the nearest one, within the distance "
+        "of 95% of that pattern's own members or half the typical gap between patterns, in the embedding space). "
+        f"An earlier pattern that enough traces fit{need} is carried over: <strong>{carried} pattern"
+        f"{'s' if carried != 1 else ''} carried over by assignment</strong>, holding {step.assigned} traces. "
+        "They keep their ids and names because their traces fit their centres, not because the clustering found "
+        "them again; their stability column says whether the clustering alone would. "
+        f"<strong>{clustered} pattern{'s' if clustered != 1 else ''} found by clustering</strong> (new, split or "
+        f"merged: fresh ids), holding {step.clustered} traces; {rest} analyzed trace"
+        f"{'s are' if rest != 1 else ' is'} in no pattern"
+        + (f" (the clustering of all traces alone left {noise} as noise)" if noise is not None else "")
+        + ".</p>"
+    )
+
+
 def lineage_section(r: AnalysisResult, fig: Callable[[go.Figure, str], str]) -> str:
     """The section's HTML (heading included); `fig` turns a figure and an id into the report's placeholder."""
     chain = r.lineage
     parts = ["<h2 id='lineage'>Pattern lineage and stability</h2>", _stability_text(r.stability)]
     if chain is None:
         return "\n".join(parts)
-    step = chain.steps[-1]
     if chain.step == 1:
         parts.append(
             "<p>This analysis starts a chain: its pattern ids are impact ranks and every pattern is new. Analyze the "
@@ -131,13 +160,7 @@ def lineage_section(r: AnalysisResult, fig: Callable[[go.Figure, str], str]) -> 
             "their ids and names.</p>"
         )
     else:
-        parts.append(
-            f"<p>Step {chain.step} of a chain of {chain.step} analyses; it continues <code>"
-            f"{html.escape(str(step.previous))}</code>. {step.fitted} of the {step.analyzed} analyzed traces fit an "
-            "earlier pattern's centre (within the distance of 95% of that pattern's own members, in the embedding "
-            "space). A pattern that continues keeps its id and name; new, split and merged patterns get fresh ids."
-            "</p>"
-        )
+        parts.append(assignment_text(chain, r.extra.get("min_cluster_size"), r.extra.get("clustering_noise")))
     by_id = chain.by_id()
     pats = r.patterns[r.patterns.pattern_id > 0]
     rows = []
@@ -148,13 +171,13 @@ def lineage_section(r: AnalysisResult, fig: Callable[[go.Figure, str], str]) -> 
         latest = line.latest
         rows.append(
             f"<tr id='lineage-p{p.pattern_id}'><td>P{p.pattern_id}</td><td>{html.escape(str(p.label))}</td>"
-            f"<td>{_chip(latest.status, latest.related, True)}</td>"
+            f"<td>{_chip(latest.status, latest.related, True)}</td><td>{html.escape(latest.basis)}</td>"
             f"<td>{_pct(then_prevalence(chain, line))}</td><td>{_pct(float(p.prevalence))}</td>"
             f"{_stability_cell(getattr(p, 'stability', None))}"
             f"<td class='spark'>{sparkline(line, chain.step)}</td></tr>"
         )
     head = (
-        "<tr><th>P</th><th>pattern</th><th>status</th><th>then</th><th>now</th><th>stability</th>"
+        "<tr><th>P</th><th>pattern</th><th>status</th><th>found by</th><th>then</th><th>now</th><th>stability</th>"
         f"<th>prevalence over {chain.step} analys{'es' if chain.step != 1 else 'is'}</th></tr>"
     )
     parts.append(
@@ -162,11 +185,12 @@ def lineage_section(r: AnalysisResult, fig: Callable[[go.Figure, str], str]) -> 
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
     left = [p for p in chain.patterns if p.latest.step == chain.step and p.latest.trace_count == 0]
+    minimum = r.extra.get("min_cluster_size")
     if chain.step > 1:
         items = "".join(
             f"<li id='gone-p{p.pattern_id}'>P{p.pattern_id} {html.escape(p.label)}: "
             f"{_chip(p.latest.status, p.latest.related, False)} (then {_pct(then_prevalence(chain, p))}; "
-            f"{p.latest.fitted} trace(s) of this batch fit its centre)"
+            f"{p.latest.fitted} trace(s) of this batch fit its centre{_fewer(p.latest.status, minimum)})"
             f" {sparkline(p, chain.step, 80, 18)}</li>"
             for p in left
         )

@@ -71,10 +71,12 @@ def _lineage_line(r: AnalysisResult) -> list[str]:
     parts = [f"{now.count(s)} {s}" for s in ("continuing", "returned", "new", "split", "merged") if now.count(s)]
     gone = left.count("gone")
     away = len(left) - gone
+    step = chain.steps[-1]
     return [
-        f"Against the previous analysis ({chain.steps[-1].previous}): "
+        f"Against the previous analysis ({step.previous}): "
         + ", ".join(parts or ["no pattern"])
         + (f"; {gone} earlier pattern{'s' if gone != 1 else ''} gone" if gone else "")
         + (f"; {away} split or merged away" if away else "")
-        + "."
+        + f". Continuing patterns are carried over by assignment ({step.assigned} traces assigned to them), not "
+        f"found again by the clustering; {step.clustered} traces are in patterns the clustering found."
     ]

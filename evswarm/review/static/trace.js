@@ -287,6 +287,7 @@ function patternHistory(info) {
   const related = info.related && info.related.length ? ` (${RELATION[info.status] || "with"} ${info.related.map((r) => "P" + r).join(", ")})` : "";
   box.append(el("p", { class: "small" },
     info.status ? el("span", { class: `badge status status-${info.status}`, id: "pattern-status", text: info.status + related }) : null,
+    info.basis === "assignment" ? el("span", { class: "muted", id: "pattern-basis", title: "its traces fit the earlier pattern's centre and were assigned to it; the clustering did not find it again", text: " carried over by assignment" }) : null,
     info.stability !== null && info.stability !== undefined
       ? el("span", { class: "muted", id: "pattern-stability", title: "mean best-match Jaccard over bootstrap resamples (0.75 or more: stable)", text: ` stability ${info.stability.toFixed(2)}` })
       : null));
@@ -294,7 +295,7 @@ function patternHistory(info) {
     box.append(el("h4", { text: `History over ${info.steps} analyses` }), sparkline(info.history, info.steps),
       el("ol", { class: "history small" },
         ...info.history.map((h) => el("li", { value: h.step, dataset: { step: h.step } },
-          el("span", { class: "muted", text: h.batch + ": " }), `${h.status} · ${pct(h.prevalence)} of runs (${h.traces} traces)`))));
+          el("span", { class: "muted", text: h.batch + ": " }), `${h.status}${h.basis === "assignment" ? " (by assignment)" : ""} · ${pct(h.prevalence)} of runs (${h.traces} traces)`))));
   }
   return box;
 }
