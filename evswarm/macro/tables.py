@@ -65,6 +65,7 @@ DETAIL_COLUMNS = frozenset({"ts", "text"})
 `trace_events`): each step's text (the report's stories of a few traces) and its timestamp (events are in
 order by then). Left out, the event table of a batch is about half as big."""
 TABLE_COLUMNS = [c for c in EVENT_COLUMNS if c not in DETAIL_COLUMNS]
+ALIAS_COLUMNS = ["run_id", "alias", "event_id"]
 _DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 
 
@@ -96,11 +97,14 @@ class _Columns:
     traces: list[dict[str, Any]] = field(default_factory=list)
     events: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in EVENT_COLUMNS})
     event_counts: list[int] = field(default_factory=list)
-    aliases: list[list[tuple[str, str, str]]] = field(default_factory=list)
-    """Per bundle, its log entries that point at a span row: (run_id, alias, event_id)."""
+    aliases: list[tuple[str, str, str]] = field(default_factory=list)
+    """The log entries that point at a span row: (run_id, alias, event_id)."""
+    alias_counts: list[int] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     batch: pa.RecordBatch | None = None
     """The events as Arrow columns (see `_schema`), once sealed."""
+    alias_batch: pa.RecordBatch | None = None
+    """The aliases as Arrow columns (`ALIAS_COLUMNS`), once sealed."""
 
     def add(self, source: str, rendered: dict[str, Any]) -> None:
         """Append one rendered bundle (see `render`), read from `source`."""
@@ -109,7 +113,8 @@ class _Columns:
         self.traces.append(trace)
         columns = rendered["events"]
         self.event_counts.append(len(columns["run_id"]))
-        self.aliases.append([tuple(a) for a in rendered["aliases"]])
+        self.aliases.extend(tuple(a) for a in rendered["aliases"])
+        self.alias_counts.append(len(rendered["aliases"]))
         for col, values in self.events.items():
             values.extend(columns[col])
 
@@ -125,6 +130,10 @@ class _Columns:
                 arrays.append(pa.array(values, column.type))
         self.batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
         self.events = {}
+        run_ids, names, targets = (list(c) for c in zip(*self.aliases, strict=True)) if self.aliases else ([], [], [])
+        alias_arrays = [pa.array(run_ids, pa.string()).dictionary_encode(), pa.array(names), pa.array(targets)]
+        self.alias_batch = pa.RecordBatch.from_arrays(alias_arrays, schema=_schema(ALIAS_COLUMNS))
+        self.aliases = []
 
 
 def render(bundle: dict[str, Any], run_rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -143,28 +152,37 @@ def render(bundle: dict[str, Any], run_rows: dict[str, dict[str, Any]]) -> dict[
 def _frames(parts: Iterable[_Columns], columns: list[str]) -> Normalized:
     """Concatenate sealed chunks in order into the tables; a run id seen again is dropped."""
     traces: list[dict[str, Any]] = []
-    batches: list[pa.RecordBatch] = []
-    aliases: list[tuple[str, str, str]] = []
+    events: list[pa.RecordBatch] = []
+    aliases: list[pa.RecordBatch] = []
     seen: set[str] = set()
     for part in parts:
-        assert part.batch is not None, "chunks are sealed by the worker"
-        start = 0
-        keep: list[int] = []
-        for row, count, own in zip(part.traces, part.event_counts, part.aliases, strict=True):
-            if row["run_id"] not in seen:
+        assert part.batch is not None and part.alias_batch is not None, "chunks are sealed by the worker"
+        kept: list[bool] = []
+        for row in part.traces:
+            kept.append(row["run_id"] not in seen)
+            if kept[-1]:
                 seen.add(row["run_id"])
                 traces.append(row)
-                aliases.extend(own)
-                keep.extend(range(start, start + count))
-            start += count
-        batches.append(part.batch if len(keep) == part.batch.num_rows else part.batch.take(pa.array(keep, pa.int64())))
+        events.append(_bundles_rows(part.batch, part.event_counts, kept))
+        aliases.append(_bundles_rows(part.alias_batch, part.alias_counts, kept))
     trace_df = pd.DataFrame(traces)
     if not trace_df.empty:
         trace_df = trace_df.sort_values("run_id", kind="stable").reset_index(drop=True)
+    return Normalized(trace_df, _frame(events, columns), _frame(aliases, ALIAS_COLUMNS))
+
+
+def _bundles_rows(batch: pa.RecordBatch, counts: list[int], kept: list[bool]) -> pa.RecordBatch:
+    """The rows of the kept bundles of a chunk (`counts`: each bundle's rows, in order)."""
+    if all(kept):
+        return batch
+    starts = np.cumsum([0, *counts[:-1]])
+    rows = [np.arange(s, s + c) for s, c, keep in zip(starts, counts, kept, strict=True) if keep]
+    return batch.take(pa.array(np.concatenate(rows) if rows else [], pa.int64()))
+
+
+def _frame(batches: list[pa.RecordBatch], columns: list[str]) -> pd.DataFrame:
     table = pa.Table.from_batches(batches, schema=_schema(columns)).unify_dictionaries()
-    event_df = pd.DataFrame({name: _column(name, table.column(name)) for name in columns})
-    alias_df = pd.DataFrame(aliases, columns=["run_id", "alias", "event_id"])
-    return Normalized(trace_df, event_df, alias_df)
+    return pd.DataFrame({name: _column(name, table.column(name)) for name in columns})
 
 
 def _column(name: str, values: pa.ChunkedArray) -> Any:
