@@ -50,6 +50,8 @@ import sys
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -252,6 +254,17 @@ def _added_version(batch: Path, out: Path, version_set: str) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _setting(module: Any, name: str, value: float) -> Iterator[None]:
+    """A module constant set to `value` for a sensitivity run (reported beside, never the default)."""
+    default = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, default)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=600)
@@ -277,20 +290,12 @@ def main() -> None:
     new_version = _added_version(added, out / "added", args.added)
     # sensitivity of the fit rule (reported beside, never the default): radii reaching the whole median gap
     # between centres instead of half of it
-    default_share = centroids.GAP_SHARE
-    centroids.GAP_SHARE = 1.0
-    try:
+    with _setting(centroids, "GAP_SHARE", 1.0):
         wide_runs, wide_matched = _chain(batches, work / "analysis-wide", cfg)
         wide_version = _added_version(added, work / "analysis-wide" / "added", args.added)
-    finally:
-        centroids.GAP_SHARE = default_share
-    default_carry = assignment.CARRY_SHARE
-    assignment.CARRY_SHARE = 0.5
-    try:
+    with _setting(assignment, "CARRY_SHARE", 0.5):
         _, low_matched = _chain(batches, work / "analysis-carry-half", cfg)
         low_version = _added_version(added, work / "analysis-carry-half" / "added", args.added)
-    finally:
-        assignment.CARRY_SHARE = default_carry
     carry = {
         "carry_share": 0.5,
         "continuing_share": low_matched["continuing_share"],
@@ -340,8 +345,8 @@ def main() -> None:
         "matching": "assignment first: an earlier pattern that at least min_cluster_size traces fit is carried over "
         "with those traces (continuing), unless the clustering of all traces splits or merges it; the clustering "
         "finds new patterns among the traces left over (evswarm/macro/assignment.py)",
-        "gap_share": default_share,
-        "carry_share": default_carry,
+        "gap_share": centroids.GAP_SHARE,
+        "carry_share": assignment.CARRY_SHARE,
         "gone_explained": _gone_explained(batches, out, matched),
         "sensitivity": sensitivity,
         "carry_threshold": carry,
