@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from evswarm.core.analysis import PatternRow, SuspectRow, TracePatternRow, read_table, write_table
-from evswarm.core.causes import RunCauseRow
+from evswarm.core.causes import CauseRow, RunCauseRow
 from evswarm.core.layout import BatchLayout
 from evswarm.counterfactual import verify
 from tests.counterfactual.conftest import UNINVOLVED, VerifyCase, _member, _pattern, _suspect
@@ -25,7 +25,7 @@ def searched(verify_case: VerifyCase) -> tuple[Path, dict[str, RunCauseRow]]:
     write_table(analysis, TracePatternRow, [_member(r, 1, label) for r in runs])
     write_table(analysis, SuspectRow, [_suspect(1, label, 1, UNINVOLVED, "agent")])
     report = verify(verify_case.batch, analysis, patterns=1, suspects=1, workers=2, progress=False)
-    assert {c.intervention: c.flipped for c in report.causes} == {
+    assert {c.intervention: c.flipped for c in report.causes if c.scope == "pattern"} == {
         "control": 0, f"agent-{UNINVOLVED}": 0, f"resample-{UNINVOLVED}": 0
     }  # fmt: skip
     return analysis, {row.run_id: row for row in read_table(analysis, RunCauseRow)}
@@ -44,21 +44,41 @@ def test_the_search_finds_each_runs_own_cause(
         assert BatchLayout(analysis / row.counterfactual_dir).bundle_path(row.run_id).is_file()
 
 
+def test_each_found_cause_is_a_split_tried_on_the_other_run(
+    verify_case: VerifyCase, searched: tuple[Path, dict[str, RunCauseRow]]
+) -> None:
+    """Each run's search found its own owner: two splits of one run each, each change tried on the other
+    run (re-run into split-<k>/ unless the search had tried it there) and leaving its symptoms."""
+    analysis, _ = searched
+    splits = {c.intervention: c for c in read_table(analysis, CauseRow) if c.scope == "split"}
+    assert sorted(splits) == ["agent-IncentivePolicyAgent", "agent-SupplyAllocationAgent"]
+    assert splits["agent-IncentivePolicyAgent"].explains == [verify_case.incentive_runs[0]]
+    for split in splits.values():
+        assert (split.flipped, split.runs, split.others, split.also_flips) == (1, 1, 1, [])
+        assert split.verdict == "partial" and split.counterfactual_dir.startswith("counterfactual/search-")
+    made = sorted((analysis / "counterfactual").glob("split-*/bundles/*.json"))
+    assert len(made) == sum(s.check_reruns for s in splits.values())
+
+
 def test_a_second_search_reruns_nothing(verify_case: VerifyCase, searched: tuple[Path, dict[str, RunCauseRow]]) -> None:
     analysis, rows = searched
-    twins = sorted((analysis / "counterfactual").glob("search-*/bundles/*.json"))
+    splits = [c for c in read_table(analysis, CauseRow) if c.scope == "split"]
+    twins = sorted((analysis / "counterfactual").glob("s*-*/bundles/*.json"))  # search and split checks
     assert twins
     before = {p: p.stat().st_mtime_ns for p in twins}
     verify(verify_case.batch, analysis, patterns=1, suspects=1, workers=2, progress=False)
     assert {p: p.stat().st_mtime_ns for p in twins} == before
     assert {row.run_id: row for row in read_table(analysis, RunCauseRow)} == rows
+    assert [c for c in read_table(analysis, CauseRow) if c.scope == "split"] == splits
 
 
 def test_the_summary_and_the_report_say_what_the_search_found(searched: tuple[Path, dict[str, RunCauseRow]]) -> None:
     from evswarm.macro.report.verified import render_verified, verified_lines
 
-    _, rows = searched
-    (line,) = verified_lines([], list(rows.values()))
+    analysis, rows = searched
+    split, line = verified_lines(read_table(analysis, CauseRow), list(rows.values()))
+    assert split.startswith("Split: P1 wrongly blamed splits into 2 causes: when ")
+    assert "it is gone in 1 of its 1 runs (100%, 95% CI 21%-100%; partial), and in none of the 1 other" in split
     assert line.startswith("Searched: 2 failing run(s) no suspect explained; a change of their own components ")
     assert "agent:IncentivePolicyAgent (1)" in line and "agent:SupplyAllocationAgent (1)" in line
     section = render_verified([], [], list(rows.values()))
