@@ -35,9 +35,12 @@ def render_verified(causes: list[CauseRow], notes: list[str], run_causes: Sequen
         )
     confirmed = [c for c in causes if c.verdict == "confirmed"]
     lead = (
-        "Confirmed: " + "; ".join(f"P{c.pattern_id}: {html.escape(c.description)}" for c in confirmed) + "."
+        "Confirmed on a whole pattern: "
+        + "; ".join(f"P{c.pattern_id}: {html.escape(c.description)}" for c in confirmed)
+        + "."
         if confirmed
-        else "No suspect was confirmed: none of the tested changes made most of a pattern's failures go away."
+        else "No suspect was confirmed on a whole pattern: none of the tested changes made most of a pattern's "
+        "failures go away."
     )
     split_confirmed = [c for c in splits if c.verdict == "confirmed"]
     if split_confirmed:
