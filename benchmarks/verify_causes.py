@@ -26,7 +26,10 @@ runs of the tested patterns that have at least one cause:
 - `splits`: split verdicts by outcome; `split_precision`: over the own runs that confirmed splits count as
   flipped, the share whose recorded causes include every component the split changes; `split_specific`:
   splits whose change removed none of the pattern's other failing runs' symptoms, of those tested on any;
-  `split_check_reruns`: re-runs the split checks needed beyond the suspects' and the search's twins;
+  `split_check_reruns`: re-runs the split checks needed beyond the suspects' and the search's twins, with
+  `--split-check` (default here `all`, so every split is tried on all its pattern's other failing runs);
+  `split_check_reruns_if_confirmed_only`: what `verify`'s default (`confirmed`: re-run only confirmed
+  splits' checks) would have needed, the same pairs counted (a split's check needs the same twins either way);
 - `causes_10plus_by_run`: the same causes, the share whose most frequent per-run explanation (pattern
   intervention or search) names them;
 - `confirmed_precision`: over confirmed and partial verdicts, the share of their flipped runs whose
@@ -44,7 +47,7 @@ runs of the tested patterns that have at least one cause:
 intervention on the input or environment changes the run's input or environment, whatever field it is).
 Runs whose symptoms come from no cause (grader mistakes) cannot be explained and are reported apart.
 
-Usage: python benchmarks/verify_causes.py [--runs 400] [--seed 11] [--patterns 5] [--suspects 2]
+Usage: python benchmarks/verify_causes.py [--runs 400] [--seed 11] [--patterns 5] [--suspects 2] [--split-check all]
 """
 
 from __future__ import annotations
@@ -212,6 +215,8 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
         "split_specific": [sum(1 for c in splits if c.others and not c.also_flips), sum(1 for c in splits if c.others)],
         "split_others_flipped": [sum(len(c.also_flips) for c in splits), sum(c.others for c in splits)],
         "split_check_reruns": sum(c.check_reruns for c in splits),
+        "split_check_reruns_if_confirmed_only": sum(c.check_reruns for c in splits if c.verdict == "confirmed"),
+        "split_others_untested": sum(c.others_untested for c in splits),
         "confirmed_precision": _share(confirmed_hits, confirmed_total),
         "control_reproduced": all(c.verdict == "reproduced" for c in controls),
         "flip_rate_true_suspects": _share(true_flips, true_pairs),
@@ -239,6 +244,7 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
                         "ci_low",
                         "verdict",
                         "others",
+                        "others_untested",
                         "check_reruns",
                     )
                 },
@@ -290,6 +296,7 @@ def main() -> None:
     parser.add_argument("--suspects", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "evswarm-bench")
     parser.add_argument("--embedder", default="minilm")
+    parser.add_argument("--split-check", default="all", choices=("confirmed", "all", "reuse"))
     args = parser.parse_args()
     from evswarm.counterfactual import verify
     from evswarm.macro import AnalyzeConfig, analyze
@@ -305,10 +312,12 @@ def main() -> None:
     simulate_per_run = _simulate_seconds_per_run(batch, args.work)
     shutil.rmtree(analysis / "counterfactual", ignore_errors=True)  # cold: every twin re-run and graded
     start = time.perf_counter()
-    report = verify(batch, analysis, patterns=args.patterns, suspects=args.suspects, max_runs=None, progress=True)
+    report = verify(batch, analysis, patterns=args.patterns, suspects=args.suspects, max_runs=None, progress=True,
+                    split_check=args.split_check)  # fmt: skip
     verify_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    verify(batch, analysis, patterns=args.patterns, suspects=args.suspects, max_runs=None, progress=False)
+    verify(batch, analysis, patterns=args.patterns, suspects=args.suspects, max_runs=None, progress=False,
+           split_check=args.split_check)  # fmt: skip
     warm_seconds = time.perf_counter() - start
     truth = ground_truth(batch, twins=False).runs
     figures = score(analysis, report, truth)
@@ -319,6 +328,7 @@ def main() -> None:
         "embedder": args.embedder,
         "patterns": args.patterns,
         "suspects": args.suspects,
+        "split_check": args.split_check,
         **figures,
         "reruns": reruns,
         "seconds": {
@@ -340,6 +350,7 @@ def main() -> None:
             "after_top1", "by_pattern", "by_search", "cause_recall", "causes_10plus_confirmed",
             "causes_10plus_confirmed_split", "causes_10plus_confirmed_either", "causes_10plus_by_run", "splits",
             "split_precision", "split_specific", "split_others_flipped", "split_check_reruns",
+            "split_check_reruns_if_confirmed_only", "split_others_untested",
             "confirmed_precision", "control_reproduced",
             "flip_rate_true_suspects", "flip_rate_false_suspects", "pairs_true_false", "searched_runs",
             "search_reruns_per_run", "reruns", "rerun_cost_ratio")  # fmt: skip

@@ -96,6 +96,15 @@ def verify_command(
             "environment and input that removes its symptoms (about 1 + 2 log2(components) re-runs a run).",
         ),
     ] = True,
+    split_check: Annotated[
+        str,
+        typer.Option(
+            "--split-check",
+            metavar="confirmed|all|reuse",
+            help="Which causes a pattern splits into get their change re-run on the pattern's other failing runs "
+            "(where no earlier twin has it): those confirmed on their own runs, all, or none (reuse twins only).",
+        ),
+    ] = "confirmed",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Turn an analysis's suspects into verified causes, by intervention.
@@ -116,8 +125,9 @@ def verify_command(
 
     Each pattern then splits into its causes, one per change that explains some of its failing runs, and
     each split gets its own verdict on its own runs (a run counts when the change removes its symptoms and
-    its control keeps them), with the same change tried on the pattern's other failing runs (reusing the
-    twins already made; the rest re-run under ANALYSIS/counterfactual/split-<k>/).
+    its control keeps them), with the same change tried on the pattern's other failing runs: from the twins
+    already made, and, for the splits --split-check names (default: those confirmed on their own runs), by
+    re-running the rest under ANALYSIS/counterfactual/split-<k>/.
 
     Writes ANALYSIS/causes.{csv,json} (one row per pattern and intervention, with the runs each explains,
     and one per split, scope `split`),
@@ -138,7 +148,7 @@ def verify_command(
     report = verify(
         batch_dir, where, reference=reference, versions=versions, patterns=patterns, suspects=suspects,
         max_runs=max_runs, workers=workers, model=model, progress=not quiet, backend=backend, address=address,
-        search=search,
+        search=search, split_check=split_check,
     )  # fmt: skip
     console = Console(soft_wrap=True)
     table = Table(title="Causes tested by intervention", header_style="bold", show_lines=False)
@@ -159,7 +169,11 @@ def verify_command(
     splits = [c for c in report.causes if c.scope == "split"]
     if splits:
         console.print(splits_table(splits))
-        console.print(f"split checks: {report.split_reruns} re-run(s) beyond the suspects' and the search's twins")
+        untested = sum(c.others_untested for c in splits)
+        console.print(
+            f"split checks: {report.split_reruns} re-run(s) beyond the suspects' and the search's twins; "
+            f"{untested} (split, other run) pair(s) left untried (--split-check {split_check})"
+        )
     if report.run_causes:
         console.print(run_causes_table(report.run_causes))
     for note in report.notes:
@@ -191,7 +205,8 @@ def splits_table(splits: list[CauseRow]) -> Table:
             f"{c.flipped}/{c.runs}",
             f"{c.flip_rate:.0%} [{c.ci_low:.0%}, {c.ci_high:.0%}]",
             f"[{_VERDICT_STYLE.get(c.verdict, 'red')}]{c.verdict}[/]",
-            f"[{'yellow' if c.also_flips else 'green'}]{len(c.also_flips)}/{c.others}[/]",
+            f"[{'yellow' if c.also_flips else 'green'}]{len(c.also_flips)}/{c.others}[/]"
+            + (f" ({c.others_untested} not tried)" if c.others_untested else ""),
         )
     return table
 

@@ -66,6 +66,9 @@ class CauseRow(TableRow):
     also_flips: list[str] = Field(default_factory=list)
     """For a split: those of the other members the change flips too (a split whose change also removes
     other runs' symptoms is not a cause of its own runs alone)."""
+    others_untested: int = 0
+    """For a split: the pattern's other failing re-run members the change was not tried on (no twin had
+    it, and the split check did not re-run it: `evswarm verify --split-check`)."""
     check_reruns: int = 0
     """For a split: twins its check on the other members needed that neither the pattern's interventions
     nor the search had made (what the split verdict cost in re-runs; the same on a second verify, which

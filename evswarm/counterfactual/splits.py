@@ -13,10 +13,12 @@ read from twins this verify already made (no re-run):
 
 And it is tested where it can fail: the same change on the pattern's *other* failing re-run members. A
 cause of its own runs should leave the others' symptoms in place; each one it removes too is listed in
-`also_flips`, and the report says so. Those twins are reused when the pattern's suspect interventions or the
-search already made them (run, same change); the rest are re-run here, packed into directories
-`counterfactual/split-<k>/` that hold each run once (each graded once), and a second verify finds them made.
-`check_reruns` says what each split's check needed.
+`also_flips`, and the report says so. Those twins are reused, for every split, when the pattern's suspect
+interventions or the search already made them (run, same change): free. The missing ones are re-run (`check`,
+`CHECKS`): by default only for the splits confirmed on their own runs, the claims the report makes (`all`:
+every split; `reuse`: none, no new re-run), packed into directories `counterfactual/split-<k>/` that hold each
+run once (each graded once); a second verify finds them made. `check_reruns` says what each split's check
+needed, `others_untested` which other runs it was not tried on.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from evswarm.core.causes import TWINS_DIR, CauseRow, CounterfactualRunRow, RunCa
 from evswarm.counterfactual.search import component
 from evswarm.counterfactual.verdict import verdict
 from evswarm.world.intervention import Intervention
+
+CHECKS = ("confirmed", "all", "reuse")
+"""Which splits' changes are re-run on the pattern's other failing runs that no twin answers yet: those of
+splits confirmed on their own runs, every split's, or none (only twins already made are read)."""
 
 Seen = dict[tuple[str, str], tuple[bool, str]]
 """(run id, change's slug) -> (the twin flipped the run, where the twin is): every twin made so far."""
@@ -104,32 +110,53 @@ def checks_needed(splits: Sequence[Split], seen: Seen) -> list[dict[str, Interve
     return rounds
 
 
-def split_verdicts(splits: Sequence[Split], seen: Seen, control_ok: set[str], check: Checker) -> list[CauseRow]:
+def split_verdicts(
+    splits: Sequence[Split], seen: Seen, control_ok: set[str], check: Checker, which: str = "confirmed"
+) -> list[CauseRow]:
     """One `CauseRow` (scope split) per split: judged on its own runs, tested on the pattern's others
-    (re-running through `check` only the pairs `seen` does not answer)."""
-    needed = checks_needed(splits, seen)
+    (re-running through `check` only the pairs `seen` does not answer, for the splits `which` names:
+    see `CHECKS`)."""
+    if which not in CHECKS:
+        raise ValueError(f"split check {which!r} is not one of {', '.join(CHECKS)}")
+    own = {(s.pattern_id, s.change.slug): _own(s, seen, control_ok) for s in splits}
+    checked = [
+        s
+        for s in splits
+        if which == "all" or (which == "confirmed" and own[s.pattern_id, s.change.slug][0] == "confirmed")
+    ]
+    needed = checks_needed(checked, seen)
     for number, tests in enumerate(needed, start=1):
         seen.update({(r, tests[r].slug): outcome for r, outcome in check(number, tests).items()})
     cost = {(r, change.slug) for tests in needed for r, change in tests.items()}
-    return [_row(split, seen, control_ok, cost) for split in splits]
+    return [_row(s, seen, control_ok, cost, own[s.pattern_id, s.change.slug]) for s in splits]
 
 
-def _row(split: Split, seen: Seen, control_ok: set[str], cost: set[tuple[str, str]]) -> CauseRow:
+def _flips(run_id: str, slug: str, seen: Seen, control_ok: set[str]) -> bool:
+    """The change's twin of the run shows none of its symptoms, and its control still shows them all."""
+    return seen.get((run_id, slug), (False, ""))[0] and run_id in control_ok
+
+
+def _own(split: Split, seen: Seen, control_ok: set[str]) -> tuple[str, float, float, int]:
+    """The split's verdict on its own runs: (verdict, interval low, interval high, runs flipped)."""
+    n_flipped = sum(1 for r in split.runs if _flips(r, split.change.slug, seen, control_ok))
+    return (*verdict(split.change.kind, n_flipped, len(split.runs)), n_flipped)
+
+
+def _row(
+    split: Split, seen: Seen, control_ok: set[str], cost: set[tuple[str, str]], own: tuple[str, float, float, int]
+) -> CauseRow:
     slug = split.change.slug
-
-    def flips(run_id: str) -> bool:
-        return seen.get((run_id, slug), (False, ""))[0] and run_id in control_ok
-
-    n_flipped = sum(1 for r in split.runs if flips(r))
+    found, low, high, n_flipped = own
     tested = [r for r in split.others if (r, slug) in seen]
-    found, low, high = verdict(split.change.kind, n_flipped, len(split.runs))
     return CauseRow(
         pattern_id=split.pattern_id, pattern=split.label, intervention=slug, kind=split.change.kind,
         target=split.change.target, description=split.change.describe(), runs=len(split.runs), flipped=n_flipped,
         flip_rate=round(n_flipped / len(split.runs), 4), ci_low=round(low, 4), ci_high=round(high, 4),
         verdict=found, explains=split.runs, counterfactual_dir=split.counterfactual_dir, scope="split",
         components=[component(c) for c in split.change.leaves], others=len(tested),
-        also_flips=[r for r in tested if flips(r)], check_reruns=sum(1 for r in split.others if (r, slug) in cost),
+        also_flips=[r for r in tested if _flips(r, slug, seen, control_ok)],
+        others_untested=len(split.others) - len(tested),
+        check_reruns=sum(1 for r in split.others if (r, slug) in cost),
     )  # fmt: skip
 
 

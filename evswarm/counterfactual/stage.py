@@ -32,7 +32,14 @@ from evswarm.counterfactual.runs import (
     flipped,
     symptoms,
 )
-from evswarm.counterfactual.splits import check_dir, control_reproduced, seen_twins, split_verdicts, splits_of
+from evswarm.counterfactual.splits import (
+    CHECKS,
+    check_dir,
+    control_reproduced,
+    seen_twins,
+    split_verdicts,
+    splits_of,
+)
 from evswarm.counterfactual.verdict import verdict
 from evswarm.simulator.cases import generate
 from evswarm.simulator.plan import versions_of, with_reference
@@ -131,6 +138,7 @@ def verify(
     backend: str = "local",
     address: str | None = None,
     search: bool = True,
+    split_check: str = "confirmed",
 ) -> VerifyReport:
     """Verify the top `patterns` patterns' top `suspects` suspects of the analysis in `analysis`, re-running
     at most `max_runs` member runs per pattern (None: all).
@@ -143,10 +151,13 @@ def verify(
     flips is searched for a minimal change of its own components that does (`search.py`, re-runs in
     `analysis/counterfactual/search-<round>/`); `analysis/run_causes` says what explains each run. Then
     each pattern splits into its causes, one per explaining change, each with its own verdict (`causes`
-    rows of scope `split`, `splits.py`; its check on the pattern's other failing runs re-runs, into
-    `analysis/counterfactual/split-<k>/`, only what no earlier twin answers)."""
+    rows of scope `split`, `splits.py`); each split's change is tried on the pattern's other failing runs,
+    from the twins already made, and for the splits `split_check` names (`confirmed`: those confirmed on
+    their own runs; `all`; `reuse`: none) by re-running the rest into `analysis/counterfactual/split-<k>/`."""
     if patterns < 1 or suspects < 1 or (max_runs is not None and max_runs < 1):
         raise EvswarmError("--patterns, --suspects and --max-runs must be at least 1")
+    if split_check not in CHECKS:
+        raise EvswarmError(f"--split-check must be one of {', '.join(CHECKS)}, not {split_check!r}")
     engine = Backend(backend, workers, address)  # type: ignore[arg-type]  # checked in Backend
     check_backend(engine)
     manifest, labels = _check(batch, analysis, model)
@@ -197,7 +208,7 @@ def verify(
 
     splits = splits_of({p.pattern_id: p.label for p in tested}, found_runs.rows, found_runs.changes)
     seen = seen_twins(report.runs, found_runs.searched)
-    report.causes += split_verdicts(splits, seen, control_reproduced(report.runs), check)
+    report.causes += split_verdicts(splits, seen, control_reproduced(report.runs), check, split_check)
     report.table_paths = [
         *write_table(analysis, CauseRow, report.causes),
         *write_table(analysis, CounterfactualRunRow, report.runs),

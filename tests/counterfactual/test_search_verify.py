@@ -4,6 +4,7 @@ re-runs each failing run with halves of its own components changed and finds eac
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -45,25 +46,34 @@ def test_the_search_finds_each_runs_own_cause(
 
 
 def test_each_found_cause_is_a_split_tried_on_the_other_run(
-    verify_case: VerifyCase, searched: tuple[Path, dict[str, RunCauseRow]]
+    verify_case: VerifyCase, searched: tuple[Path, dict[str, RunCauseRow]], tmp_path: Path
 ) -> None:
-    """Each run's search found its own owner: two splits of one run each, each change tried on the other
-    run (re-run into split-<k>/ unless the search had tried it there) and leaving its symptoms."""
+    """Each run's search found its own owner: two splits of one run each (`partial`: one run confirms
+    nothing). By default their changes are tried on the other run only where the search already did; with
+    `split_check="all"` the rest is re-run into split-<k>/, and neither change removes the other run's
+    symptoms."""
     analysis, _ = searched
     splits = {c.intervention: c for c in read_table(analysis, CauseRow) if c.scope == "split"}
     assert sorted(splits) == ["agent-IncentivePolicyAgent", "agent-SupplyAllocationAgent"]
     assert splits["agent-IncentivePolicyAgent"].explains == [verify_case.incentive_runs[0]]
     for split in splits.values():
-        assert (split.flipped, split.runs, split.others, split.also_flips) == (1, 1, 1, [])
-        assert split.verdict == "partial" and split.counterfactual_dir.startswith("counterfactual/search-")
-    made = sorted((analysis / "counterfactual").glob("split-*/bundles/*.json"))
-    assert len(made) == sum(s.check_reruns for s in splits.values())
+        assert (split.flipped, split.runs, split.verdict, split.check_reruns) == (1, 1, "partial", 0)
+        assert split.others + split.others_untested == 1 and not split.also_flips
+        assert split.counterfactual_dir.startswith("counterfactual/search-")
+    assert not list((analysis / "counterfactual").glob("split-*"))
+    full = tmp_path / "analysis"
+    shutil.copytree(analysis, full)
+    report = verify(verify_case.batch, full, patterns=1, suspects=1, workers=2, progress=False, split_check="all")
+    checked = [c for c in report.causes if c.scope == "split"]
+    assert [(c.others, c.others_untested, c.also_flips) for c in checked] == [(1, 0, [])] * 2
+    made = sorted((full / "counterfactual").glob("split-*/bundles/*.json"))
+    assert len(made) == report.split_reruns == sum(s.others_untested for s in splits.values())
 
 
 def test_a_second_search_reruns_nothing(verify_case: VerifyCase, searched: tuple[Path, dict[str, RunCauseRow]]) -> None:
     analysis, rows = searched
     splits = [c for c in read_table(analysis, CauseRow) if c.scope == "split"]
-    twins = sorted((analysis / "counterfactual").glob("s*-*/bundles/*.json"))  # search and split checks
+    twins = sorted((analysis / "counterfactual").glob("search-*/bundles/*.json"))
     assert twins
     before = {p: p.stat().st_mtime_ns for p in twins}
     verify(verify_case.batch, analysis, patterns=1, suspects=1, workers=2, progress=False)

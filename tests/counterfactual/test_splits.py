@@ -111,10 +111,10 @@ def test_a_split_whose_change_also_flips_the_other_runs_says_so_and_the_check_re
     assert [s.change.slug for s in splits] == [PRICING.slug, SUPPLY.slug, BOTH.slug]
     # PricingAgent's and SupplyAllocationAgent's revert were never re-run on b0, b1: checked too
     check = Checker({("p0", BOTH.slug), ("p1", BOTH.slug), ("p2", BOTH.slug)})
-    found = {c.intervention: c for c in split_verdicts(splits, seen, control_reproduced(twins), check)}
+    found = {c.intervention: c for c in split_verdicts(splits, seen, control_reproduced(twins), check, "all")}
     both = found[BOTH.slug]
     assert (both.flipped, both.runs, both.verdict, both.counterfactual_dir) == (2, 2, "partial", "")
-    assert both.others == 10 and both.also_flips == ["p0", "p1", "p2"]
+    assert both.others == 10 and both.also_flips == ["p0", "p1", "p2"] and both.others_untested == 0
     assert both.check_reruns == 9  # the ten others but s0, which the search had tried
     assert found[PRICING.slug].check_reruns == found[SUPPLY.slug].check_reruns == 2  # b0 and b1
     assert sorted(both.components) == ["agent:PricingAgent", "environment:environment"]
@@ -126,6 +126,28 @@ def test_a_split_whose_change_also_flips_the_other_runs_says_so_and_the_check_re
     assert checks_needed(splits, seen) == []  # every pair answered: a second pass re-runs nothing
 
 
+def test_by_default_only_confirmed_splits_rerun_their_check_and_reuse_reruns_nothing() -> None:
+    """The combined change explains two runs: `partial`, so by default its change is tried only where a
+    twin already has it (s0, from the search); the confirmed splits' changes are re-run on b0 and b1."""
+    rows, changes, twins = _two_causes()
+    rows += [_cause(r, BOTH, "search") for r in ("b0", "b1")]
+    twins += [_twin(r, "control", False) for r in ("b0", "b1")]
+    changes |= {"b0": BOTH, "b1": BOTH}
+    searched: Seen = {(r, BOTH.slug): (True, "s") for r in ("b0", "b1")} | {("s0", BOTH.slug): (False, "s")}
+    splits = splits_of({3: "p"}, rows, changes)
+    for which, asked in (("confirmed", 4), ("reuse", 0)):
+        check = Checker(set())
+        found = {c.intervention: c for c in split_verdicts(splits, seen_twins(twins, searched),
+                                                           control_reproduced(twins), check, which)}  # fmt: skip
+        assert len(check.asked) == asked
+        both, pricing = found[BOTH.slug], found[PRICING.slug]
+        assert (both.verdict, both.others, both.others_untested, both.check_reruns) == ("partial", 1, 9, 0)
+        assert (pricing.verdict, pricing.check_reruns) == ("confirmed", 2 if which == "confirmed" else 0)
+        assert pricing.others + pricing.others_untested == 7
+    with pytest.raises(ValueError, match="split check 'some'"):
+        split_verdicts(splits, {}, set(), Checker(set()), "some")
+
+
 def test_a_causes_table_without_the_split_fields_still_reads_and_a_bad_scope_is_named(tmp_path: Path) -> None:
     old = {
         "pattern_id": 1, "pattern": "p", "intervention": "control", "kind": "control", "target": "",
@@ -135,6 +157,7 @@ def test_a_causes_table_without_the_split_fields_still_reads_and_a_bad_scope_is_
     (tmp_path / "causes.json").write_text(json.dumps([old]))
     (row,) = read_table(tmp_path, CauseRow)
     assert (row.scope, row.others, row.also_flips, row.check_reruns, row.components) == ("pattern", 0, [], 0, [])
+    assert row.others_untested == 0
     write_table(tmp_path, CauseRow, [row.model_copy(update={"scope": "split"})])
     assert read_table(tmp_path, CauseRow)[0].scope == "split"
     (tmp_path / "causes.json").write_text(json.dumps([{**old, "scope": "whole"}]))

@@ -87,13 +87,15 @@ def split_sentences(causes: Sequence[CauseRow]) -> list[str]:
         parts = []
         for split in splits:
             others = (
-                "tested on none of the pattern's other failing runs"
+                "not tried on the pattern's other failing runs"
                 if not split.others
-                else f"and in none of the {split.others} other failing runs it was tested on"
+                else f"and in none of the {split.others} other failing runs it was tried on"
                 if not split.also_flips
-                else f"but also in {len(split.also_flips)} of the {split.others} other failing runs (not specific "
-                "to its own)"
+                else f"but also in {len(split.also_flips)} of the {split.others} other failing runs it was tried on "
+                "(not specific to its own)"
             )
+            if split.others and split.others_untested:
+                others += f" ({split.others_untested} not tried)"
             parts.append(
                 f"when {split.description}, it is gone in {split.flipped} of its {split.runs} runs "
                 f"({split.flip_rate:.0%}, 95% CI {split.ci_low:.0%}-{split.ci_high:.0%}; {split.verdict}), {others}"
@@ -110,7 +112,8 @@ def _splits(splits: Sequence[CauseRow]) -> str:
         f"<td>P{c.pattern_id}</td><td>{html.escape(c.description)}</td><td>{c.flipped}/{c.runs}</td>"
         f"<td>{c.flip_rate:.0%} [{c.ci_low:.0%}, {c.ci_high:.0%}]</td>"
         f"<td class='{_VERDICT_CLASS.get(c.verdict, '')}'><b>{html.escape(c.verdict)}</b></td>"
-        f"<td class='{'warn' if c.also_flips else ''}'>{len(c.also_flips)}/{c.others}</td><td>{c.check_reruns}</td>"
+        f"<td class='{'warn' if c.also_flips else ''}'>{len(c.also_flips)}/{c.others}</td><td>{c.others_untested}</td>"
+        f"<td>{c.check_reruns}</td>"
         "</tr>"
         for c in sorted(splits, key=lambda c: (c.pattern_id, -c.runs, c.intervention))
     )
@@ -121,9 +124,11 @@ def _splits(splits: Sequence[CauseRow]) -> str:
         "change shows none of its symptoms <i>and</i> its control re-run still shows them all; same interval "
         "and verdict rule as above, so a split of a few runs is not confirmed. The same change is then tried on "
         "the pattern's other failing runs: a change that removes their symptoms too is not a cause of its own "
-        f"runs alone. <i>check re-runs</i>: twins that test needed beyond those already made.</p><ul>{sentences}</ul>"
+        "runs alone. It is read from the twins already made, and re-run where none has it for the splits "
+        "<code>--split-check</code> names (default: those confirmed on their own runs); <i>not tried</i>: other "
+        f"runs it was not tried on; <i>check re-runs</i>: twins that test needed.</p><ul>{sentences}</ul>"
         "<table><tr><th>pattern</th><th>change</th><th>its runs flipped</th><th>rate [95% CI]</th>"
-        "<th>verdict</th><th>other runs flipped</th><th>check re-runs</th></tr>" + body + "</table>"
+        "<th>verdict</th><th>other runs flipped</th><th>not tried</th><th>check re-runs</th></tr>" + body + "</table>"
     )
 
 
