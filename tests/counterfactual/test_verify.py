@@ -131,6 +131,13 @@ def test_verify_cli_explains_missing_inputs(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "batch.json" in " ".join(res.output.split())
 
 
+def test_an_unknown_split_check_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    from evswarm.cli import app
+
+    res = CliRunner().invoke(app, ["verify", str(tmp_path), "--split-check", "some", "--quiet"])
+    assert res.exit_code == 2 and "--split-check must be one of confirmed, all, reuse" in " ".join(res.output.split())
+
+
 def test_the_report_gets_a_verified_causes_section(
     verify_case: VerifyCase, verified: dict[tuple[int, str], CauseRow]
 ) -> None:
