@@ -48,6 +48,7 @@ intervention on the input or environment changes the run's input or environment,
 Runs whose symptoms come from no cause (grader mistakes) cannot be explained and are reported apart.
 
 Usage: python benchmarks/verify_causes.py [--runs 400] [--seed 11] [--patterns 5] [--suspects 2] [--split-check all]
+(results: verify_causes.json; with another --split-check, verify_causes_split_check_<it>.json)
 """
 
 from __future__ import annotations
@@ -345,7 +346,8 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2)},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "verify_causes.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
+    name = "verify_causes.json" if args.split_check == "all" else f"verify_causes_split_check_{args.split_check}.json"
+    (RESULTS / name).write_text(json.dumps(out, indent=2, default=str) + "\n")
     keys = ("member_runs_with_a_cause", "before_trace", "before_pattern", "after_explained", "after_precision",
             "after_top1", "by_pattern", "by_search", "cause_recall", "causes_10plus_confirmed",
             "causes_10plus_confirmed_split", "causes_10plus_confirmed_either", "causes_10plus_by_run", "splits",
