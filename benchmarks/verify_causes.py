@@ -20,6 +20,16 @@ runs of the tested patterns that have at least one cause:
 - `causes_10plus_confirmed`: the issue's figure, as it words it: over causes with at least 10 member runs,
   the share for which a `confirmed` pattern verdict names the cause and explains some of its runs (target
   in issue #12: at least 0.95);
+- `causes_10plus_confirmed_split`: the same causes, the share for which a `confirmed` *split* verdict (one
+  cause of a pattern, judged on the runs its change explains, `counterfactual/splits.py`) names the cause
+  and explains some of its runs; `causes_10plus_confirmed_either`: a pattern or a split verdict does;
+- `splits`: split verdicts by outcome; `split_precision`: over the own runs that confirmed splits count as
+  flipped, the share whose recorded causes include every component the split changes; `split_specific`:
+  splits whose change removed none of the pattern's other failing runs' symptoms, of those tested on any;
+  `split_check_reruns`: re-runs the split checks needed beyond the suspects' and the search's twins, with
+  `--split-check` (default here `all`, so every split is tried on all its pattern's other failing runs);
+  `split_check_reruns_if_confirmed_only`: what `verify`'s default (`confirmed`: re-run only confirmed
+  splits' checks) would have needed, the same pairs counted (a split's check needs the same twins either way);
 - `causes_10plus_by_run`: the same causes, the share whose most frequent per-run explanation (pattern
   intervention or search) names them;
 - `confirmed_precision`: over confirmed and partial verdicts, the share of their flipped runs whose
@@ -37,7 +47,8 @@ runs of the tested patterns that have at least one cause:
 intervention on the input or environment changes the run's input or environment, whatever field it is).
 Runs whose symptoms come from no cause (grader mistakes) cannot be explained and are reported apart.
 
-Usage: python benchmarks/verify_causes.py [--runs 400] [--seed 11] [--patterns 5] [--suspects 2]
+Usage: python benchmarks/verify_causes.py [--runs 400] [--seed 11] [--patterns 5] [--suspects 2] [--split-check all]
+(results: verify_causes.json; with another --split-check, verify_causes_split_check_<it>.json)
 """
 
 from __future__ import annotations
@@ -90,7 +101,8 @@ def _includes(cause: dict[str, object], components: list[str]) -> bool:
 def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[str, object]:
     from evswarm.core.analysis import AttributionRow, SuspectRow, read_table
 
-    causes = report.causes  # type: ignore[attr-defined]
+    causes = [c for c in report.causes if c.scope == "pattern"]  # type: ignore[attr-defined]
+    splits = [c for c in report.causes if c.scope == "split"]  # type: ignore[attr-defined]
     attribution = {row.run_id: row for row in read_table(analysis, AttributionRow)}
     pattern_top = {
         row.pattern_id: (row.component, row.side) for row in read_table(analysis, SuspectRow) if row.rank == 1
@@ -139,6 +151,7 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
             by_cause.setdefault(str(c["cause_id"]), []).append(run_id)
     big_named: list[bool] = []
     big_confirmed: list[bool] = []
+    big_split: list[bool] = []
     for cause_id, runs in sorted(by_cause.items()):
         first = next(c for c in truth[runs[0]].causes if c["cause_id"] == cause_id)
         component, side = str(first["component"]), str(first["side"])
@@ -155,14 +168,22 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
             and set(c.explains) & set(runs)
             for c in causes
         )
+        split_names = [
+            c
+            for c in splits
+            if c.verdict == "confirmed" and _includes(first, c.components) and set(c.explains) & set(runs)
+        ]
         if len(runs) >= 10:
             big_named.append(modal_names)
             big_confirmed.append(confirmed_names)
+            big_split.append(bool(split_names))
         per_cause.append({"cause": cause_id, "side": side, "component": component, "member_runs": len(runs),
                           "verified_names_it": _share(len(hit), len(runs)),
                           "suspect_top1_names_it": _share(len(trace_hit), len(runs)),
                           "modal_explanation": list(modal[0][0]) if modal else [],
-                          "modal_names_it": modal_names})  # fmt: skip
+                          "modal_names_it": modal_names, "confirmed_pattern_names_it": confirmed_names,
+                          "confirmed_splits_naming_it": [f"P{c.pattern_id} {c.intervention} {c.flipped}/{c.runs}"
+                                                         for c in split_names]})  # fmt: skip
     searched = [row for row in report.run_causes if row.found_by != "pattern"]  # type: ignore[attr-defined]
     return {
         "member_runs": len(members),
@@ -184,7 +205,19 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
             "causes": len(big_confirmed),
             "named": _share(sum(big_confirmed), len(big_confirmed)),
         },
+        "causes_10plus_confirmed_split": {"causes": len(big_split), "named": _share(sum(big_split), len(big_split))},
+        "causes_10plus_confirmed_either": {
+            "causes": len(big_split),
+            "named": _share(sum(a or b for a, b in zip(big_confirmed, big_split, strict=True)), len(big_split)),
+        },
         "causes_10plus_by_run": {"causes": len(big_named), "named": _share(sum(big_named), len(big_named))},
+        "splits": dict(Counter(c.verdict for c in splits)),
+        "split_precision": _share(*_split_precision(splits, report, truth)),
+        "split_specific": [sum(1 for c in splits if c.others and not c.also_flips), sum(1 for c in splits if c.others)],
+        "split_others_flipped": [sum(len(c.also_flips) for c in splits), sum(c.others for c in splits)],
+        "split_check_reruns": sum(c.check_reruns for c in splits),
+        "split_check_reruns_if_confirmed_only": sum(c.check_reruns for c in splits if c.verdict == "confirmed"),
+        "split_others_untested": sum(c.others_untested for c in splits),
         "confirmed_precision": _share(confirmed_hits, confirmed_total),
         "control_reproduced": all(c.verdict == "reproduced" for c in controls),
         "flip_rate_true_suspects": _share(true_flips, true_pairs),
@@ -198,7 +231,49 @@ def score(analysis: Path, report: object, truth: dict[str, RunTruth]) -> dict[st
             {k: getattr(c, k) for k in ("pattern_id", "intervention", "runs", "flipped", "flip_rate", "verdict")}
             for c in sorted(causes, key=lambda c: (c.pattern_id, c.intervention))
         ],
+        "split_verdicts": [
+            {
+                **{
+                    k: getattr(c, k)
+                    for k in (
+                        "pattern_id",
+                        "intervention",
+                        "components",
+                        "runs",
+                        "flipped",
+                        "flip_rate",
+                        "ci_low",
+                        "verdict",
+                        "others",
+                        "others_untested",
+                        "check_reruns",
+                    )
+                },
+                "also_flips": len(c.also_flips),
+            }
+            for c in sorted(splits, key=lambda c: (c.pattern_id, -c.runs, c.intervention))
+        ],
     }
+
+
+def _split_precision(splits: list[object], report: object, truth: dict[str, RunTruth]) -> tuple[int, int]:
+    """Over confirmed splits' own runs counted as flipped: (runs whose causes include every component the
+    split changes, all such runs). A split's own run counts as flipped unless its control lost the failure,
+    which the split row shows only as a count: the runs are read back from `run_causes` and the controls."""
+    kept = {
+        row.run_id
+        for row in report.runs  # type: ignore[attr-defined]
+        if row.intervention == "control" and set(row.symptoms_before) <= set(row.symptoms_after)
+    }
+    hits = total = 0
+    for split in splits:
+        if split.verdict != "confirmed":  # type: ignore[attr-defined]
+            continue
+        for run_id in split.explains:  # type: ignore[attr-defined]
+            if run_id in kept:
+                total += 1
+                hits += _explains(truth[run_id], split.components)  # type: ignore[attr-defined]
+    return hits, total
 
 
 def _simulate_seconds_per_run(batch: Path, work: Path, runs: int = 20) -> float:
@@ -222,6 +297,7 @@ def main() -> None:
     parser.add_argument("--suspects", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "evswarm-bench")
     parser.add_argument("--embedder", default="minilm")
+    parser.add_argument("--split-check", default="all", choices=("confirmed", "all", "reuse"))
     args = parser.parse_args()
     from evswarm.counterfactual import verify
     from evswarm.macro import AnalyzeConfig, analyze
@@ -237,20 +313,23 @@ def main() -> None:
     simulate_per_run = _simulate_seconds_per_run(batch, args.work)
     shutil.rmtree(analysis / "counterfactual", ignore_errors=True)  # cold: every twin re-run and graded
     start = time.perf_counter()
-    report = verify(batch, analysis, patterns=args.patterns, suspects=args.suspects, max_runs=None, progress=True)
+    report = verify(batch, analysis, patterns=args.patterns, suspects=args.suspects, max_runs=None, progress=True,
+                    split_check=args.split_check)  # fmt: skip
     verify_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    verify(batch, analysis, patterns=args.patterns, suspects=args.suspects, max_runs=None, progress=False)
+    verify(batch, analysis, patterns=args.patterns, suspects=args.suspects, max_runs=None, progress=False,
+           split_check=args.split_check)  # fmt: skip
     warm_seconds = time.perf_counter() - start
     truth = ground_truth(batch, twins=False).runs
     figures = score(analysis, report, truth)
-    reruns = len(report.runs) + sum(row.reruns for row in report.run_causes)
+    reruns = len(report.runs) + sum(row.reruns for row in report.run_causes) + report.split_reruns
     out = {
         "runs": args.runs,
         "seed": args.seed,
         "embedder": args.embedder,
         "patterns": args.patterns,
         "suspects": args.suspects,
+        "split_check": args.split_check,
         **figures,
         "reruns": reruns,
         "seconds": {
@@ -267,9 +346,13 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2)},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "verify_causes.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
+    name = "verify_causes.json" if args.split_check == "all" else f"verify_causes_split_check_{args.split_check}.json"
+    (RESULTS / name).write_text(json.dumps(out, indent=2, default=str) + "\n")
     keys = ("member_runs_with_a_cause", "before_trace", "before_pattern", "after_explained", "after_precision",
-            "after_top1", "by_pattern", "by_search", "cause_recall", "causes_10plus_confirmed", "causes_10plus_by_run",
+            "after_top1", "by_pattern", "by_search", "cause_recall", "causes_10plus_confirmed",
+            "causes_10plus_confirmed_split", "causes_10plus_confirmed_either", "causes_10plus_by_run", "splits",
+            "split_precision", "split_specific", "split_others_flipped", "split_check_reruns",
+            "split_check_reruns_if_confirmed_only", "split_others_untested",
             "confirmed_precision", "control_reproduced",
             "flip_rate_true_suspects", "flip_rate_false_suspects", "pairs_true_false", "searched_runs",
             "search_reruns_per_run", "reruns", "rerun_cost_ratio")  # fmt: skip
@@ -281,6 +364,10 @@ def main() -> None:
               f"most often: {' + '.join(row['modal_explanation']) or '-'}")  # fmt: skip
     for row in figures["interventions"]:  # type: ignore[attr-defined]
         print(f"  P{row['pattern_id']} {row['intervention']:<40} {row['flipped']}/{row['runs']} {row['verdict']}")
+    for row in figures["split_verdicts"]:  # type: ignore[attr-defined]
+        print(f"  split P{row['pattern_id']} {' + '.join(row['components']):<50} {row['flipped']}/{row['runs']} "
+              f"{row['verdict']:<9} also flips {row['also_flips']}/{row['others']} "
+              f"(check re-runs {row['check_reruns']})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from evswarm.cli.app import Command, app, user_errors, warn
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from evswarm.core.causes import RunCauseRow
+    from evswarm.core.causes import CauseRow, RunCauseRow
 
 _VERDICT_STYLE = {"confirmed": "bold green", "partial": "yellow", "rejected": "dim", "reproduced": "cyan"}
 
@@ -96,6 +96,15 @@ def verify_command(
             "environment and input that removes its symptoms (about 1 + 2 log2(components) re-runs a run).",
         ),
     ] = True,
+    split_check: Annotated[
+        str,
+        typer.Option(
+            "--split-check",
+            metavar="confirmed|all|reuse",
+            help="Which causes a pattern splits into get their change re-run on the pattern's other failing runs "
+            "(where no earlier twin has it): those confirmed on their own runs, all, or none (reuse twins only).",
+        ),
+    ] = "confirmed",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Turn an analysis's suspects into verified causes, by intervention.
@@ -114,7 +123,14 @@ def verify_command(
     left (a run needing two changes gets both; one that even the whole set leaves failing is reported
     unexplained). Turn it off with --no-search.
 
-    Writes ANALYSIS/causes.{csv,json} (one row per pattern and intervention, with the runs each explains),
+    Each pattern then splits into its causes, one per change that explains some of its failing runs, and
+    each split gets its own verdict on its own runs (a run counts when the change removes its symptoms and
+    its control keeps them), with the same change tried on the pattern's other failing runs: from the twins
+    already made, and, for the splits --split-check names (default: those confirmed on their own runs), by
+    re-running the rest under ANALYSIS/counterfactual/split-<k>/.
+
+    Writes ANALYSIS/causes.{csv,json} (one row per pattern and intervention, with the runs each explains,
+    and one per split, scope `split`),
     ANALYSIS/run_causes.{csv,json} (what explains each failing member run, and how it was found),
     ANALYSIS/counterfactual_runs.{csv,json} (each run and its twin) and the re-run bundles under
     ANALYSIS/counterfactual/<intervention>/ (the search's under ANALYSIS/counterfactual/search-<round>/).
@@ -132,14 +148,15 @@ def verify_command(
     report = verify(
         batch_dir, where, reference=reference, versions=versions, patterns=patterns, suspects=suspects,
         max_runs=max_runs, workers=workers, model=model, progress=not quiet, backend=backend, address=address,
-        search=search,
+        search=search, split_check=split_check,
     )  # fmt: skip
     console = Console(soft_wrap=True)
     table = Table(title="Causes tested by intervention", header_style="bold", show_lines=False)
     for column in ("pattern", "intervention", "flipped", "rate [95% CI]", "verdict", "explains"):
         table.add_column(column, overflow="fold")
     controls = [c for c in report.causes if c.kind == "control"]
-    for cause in sorted(report.causes, key=lambda c: (c.pattern_id, c.kind == "control", -c.flip_rate)):
+    whole = [c for c in report.causes if c.scope == "pattern"]
+    for cause in sorted(whole, key=lambda c: (c.pattern_id, c.kind == "control", -c.flip_rate)):
         table.add_row(
             f"P{cause.pattern_id} {cause.pattern}",
             cause.description,
@@ -149,6 +166,14 @@ def verify_command(
             f"{len(cause.explains)} run(s)" if cause.explains else "",
         )
     console.print(table)
+    splits = [c for c in report.causes if c.scope == "split"]
+    if splits:
+        console.print(splits_table(splits))
+        untested = sum(c.others_untested for c in splits)
+        console.print(
+            f"split checks: {report.split_reruns} re-run(s) beyond the suspects' and the search's twins; "
+            f"{untested} (split, other run) pair(s) left untried (--split-check {split_check})"
+        )
     if report.run_causes:
         console.print(run_causes_table(report.run_causes))
     for note in report.notes:
@@ -164,6 +189,26 @@ def verify_command(
             "was the batch made by another evswarm version? `evswarm diff` shows a run beside its control twin",
         )
         raise typer.Exit(1)
+
+
+def splits_table(splits: list[CauseRow]) -> Table:
+    """Each pattern's causes: per split, its change's flips on its own runs and on the pattern's others."""
+    from rich.table import Table
+
+    table = Table(title="Each pattern's causes (splits), judged on their own runs", header_style="bold")
+    for column in ("pattern", "change", "its runs", "rate [95% CI]", "verdict", "other runs flipped"):
+        table.add_column(column, overflow="fold")
+    for c in sorted(splits, key=lambda c: (c.pattern_id, -c.runs, c.intervention)):
+        table.add_row(
+            f"P{c.pattern_id} {c.pattern}",
+            c.description,
+            f"{c.flipped}/{c.runs}",
+            f"{c.flip_rate:.0%} [{c.ci_low:.0%}, {c.ci_high:.0%}]",
+            f"[{_VERDICT_STYLE.get(c.verdict, 'red')}]{c.verdict}[/]",
+            f"[{'yellow' if c.also_flips else 'green'}]{len(c.also_flips)}/{c.others}[/]"
+            + (f" ({c.others_untested} not tried)" if c.others_untested else ""),
+        )
+    return table
 
 
 def run_causes_table(rows: list[RunCauseRow]) -> Table:

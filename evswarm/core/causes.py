@@ -1,23 +1,29 @@
-"""The tables `evswarm verify` adds beside an analysis: each tested intervention's verdict on a pattern
-(`causes`), each member run's twin under each intervention (`counterfactual_runs`), and what explains each
-failing member run (`run_causes`). Written by the counterfactual stage, read by the report, the demo's
-summary and the review app."""
+"""The tables `evswarm verify` adds beside an analysis: each tested intervention's verdict on a pattern,
+and each split's verdict on its own runs (`causes`), each member run's twin under each intervention
+(`counterfactual_runs`), and what explains each failing member run (`run_causes`). Written by the
+counterfactual stage, read by the report, the demo's summary and the review app."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
+
+from pydantic import Field
 
 from evswarm.core.analysis import TableRow
 
 TWINS_DIR = "counterfactual"
 """Where `evswarm verify` puts re-run bundles, inside the analysis directory: `<TWINS_DIR>/<intervention>/`
-for a pattern suspect's change, `<TWINS_DIR>/search-<round>/` for a round of the per-run cause search."""
+for a pattern suspect's change, `<TWINS_DIR>/search-<round>/` for a round of the per-run cause search,
+`<TWINS_DIR>/split-<k>/` for the split checks (a split's change on the pattern's other failing runs)."""
 
 
 class CauseRow(TableRow):
-    """A verified cause: one intervention re-run over a pattern's member runs (`evswarm verify`)."""
+    """A verified cause: one intervention re-run over a pattern's member runs (`scope` pattern), or over
+    the failing member runs it explains, one cause of a pattern that splits into several (`scope` split,
+    `counterfactual/splits.py`). Tables written before splits existed have no `scope` and read as
+    `pattern` rows."""
 
     TABLE: ClassVar[str] = "causes"
     pattern_id: int
@@ -47,7 +53,26 @@ class CauseRow(TableRow):
     explains: list[str]
     """Member runs this intervention is the best explanation of."""
     counterfactual_dir: str
-    """Where the re-run bundles are, relative to the analysis directory."""
+    """Where the re-run bundles are, relative to the analysis directory (for a split found by the search,
+    whose runs' twins sit in several rounds: empty, and each run's `run_causes` row says where)."""
+    scope: Literal["pattern", "split"] = "pattern"
+    """`pattern`: the verdict over the pattern's re-run member runs; `split`: over `explains`, the failing
+    member runs this intervention explains (a run counts as flipped when its twin under the change shows
+    none of its symptoms and its control re-run still shows them all)."""
+    components: list[str] = Field(default_factory=list)
+    """The components the intervention changes, as `side:name` (several for a combined change)."""
+    others: int = 0
+    """For a split: the pattern's other failing re-run members the same change was tested on."""
+    also_flips: list[str] = Field(default_factory=list)
+    """For a split: those of the other members the change flips too (a split whose change also removes
+    other runs' symptoms is not a cause of its own runs alone)."""
+    others_untested: int = 0
+    """For a split: the pattern's other failing re-run members the change was not tried on (no twin had
+    it, and the split check did not re-run it: `evswarm verify --split-check`)."""
+    check_reruns: int = 0
+    """For a split: twins its check on the other members needed that neither the pattern's interventions
+    nor the search had made (what the split verdict cost in re-runs; the same on a second verify, which
+    finds them made)."""
 
 
 class CounterfactualRunRow(TableRow):

@@ -32,6 +32,16 @@ class Explained:
     counterfactual_dir: str
 
 
+@dataclass
+class Explanations:
+    """What `explain_runs` found: one row per failing member run, the change that explains each explained
+    run, and every twin the search made (run id, change's slug) -> (flipped, where), for reuse."""
+
+    rows: list[RunCauseRow] = field(default_factory=list)
+    changes: dict[str, Intervention] = field(default_factory=dict)
+    searched: dict[tuple[str, str], tuple[bool, str]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Rerunner:
     """Everything a re-run needs: the batch, where the twins go, how to grade them, the re-run options
@@ -91,7 +101,7 @@ def explain_runs(
     reference: ResolvedVersionSet,
     notes: list[str],
     search: bool = True,
-) -> list[RunCauseRow]:
+) -> Explanations:
     """One row per failing run of `members` (run id -> pattern id): the pattern intervention that flipped
     it (`explained`), else what the search finds (when `search`), else nothing. Re-runs that failed are
     added to `notes`."""
@@ -117,11 +127,13 @@ def explain_runs(
         for r in failing
         if r in explained
     }
+    found = Explanations(changes={r: explained[r].intervention for r in rows})
     open_runs = [r for r in failing if r not in rows]
     if not search:
         for run_id in open_runs:
             rows[run_id] = row(run_id, "unsearched", None, "", 0, "no pattern suspect removed its symptoms (no search)")
-        return [rows[r] for r in failing]
+        found.rows = [rows[r] for r in failing]
+        return found
     layout = BatchLayout(rerunner.batch)
     runs = {r: candidates(saved_bundle(layout, r), lambda name: revert(name, reference)) for r in open_runs}
 
@@ -133,10 +145,13 @@ def explain_runs(
         return {r: (r not in errors and flipped(labels.get(r), twins.get(r)), where) for r in tests}
 
     for run_id, result in search_runs(runs, test).items():
+        found.searched.update({(run_id, slug): seen for slug, seen in result.tested.items()})
         if result.intervention is None:
             rows[run_id] = row(
                 run_id, "none", None, "", result.reruns, "nothing the search changed removed its symptoms"
             )
         else:
             rows[run_id] = row(run_id, "search", result.intervention, result.counterfactual_dir, result.reruns)
-    return [rows[r] for r in failing]
+            found.changes[run_id] = result.intervention
+    found.rows = [rows[r] for r in failing]
+    return found

@@ -93,6 +93,8 @@ class Found:
     intervention: Intervention | None = None
     counterfactual_dir: str = ""
     reruns: int = 0
+    tested: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    """Every change re-run on the run (its intervention's slug) -> whether it flipped, where its twin is."""
 
 
 def _key(items: list[Candidate]) -> frozenset[str]:
@@ -125,10 +127,12 @@ def search_runs(runs: dict[str, list[Candidate]], test: Tester) -> dict[str, Fou
     while asking:
         round_no += 1
         questions = dict(asking)
-        outcome = test(round_no, {r: Intervention.together([i for _, i in s]) for r, s in questions.items()})
+        changes = {r: Intervention.together([i for _, i in s]) for r, s in questions.items()}
+        outcome = test(round_no, changes)
         for run_id, items in questions.items():
             tried[run_id][_key(items)] = outcome[run_id]
             found[run_id].reruns += 1
+            found[run_id].tested[changes[run_id].slug] = outcome[run_id]
             advance(run_id, outcome[run_id][0])
     return found
 

@@ -4,7 +4,7 @@ like any batch, and say which suspects are causes.
 For a (pattern, intervention), a member run *flips* when none of its failing symptoms (the symptom kinds
 of its failed rubrics' findings) remains in its re-run. The flip rate comes with a 95% Wilson interval;
 the verdict is `confirmed` when the interval's low end is at least `CONFIRMED` and `partial` when the
-rate is at least `PARTIAL`, else `rejected`. A control (no intervention) re-runs the same runs and must
+rate is at least `PARTIAL`, else `rejected` (`verdict.py`). A control (no intervention) re-runs the same runs and must
 reproduce them byte for byte: offline runs are deterministic, and the control shows it.
 """
 
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from statsmodels.stats.proportion import proportion_confint
 
 from evswarm.compute import Backend, check_backend
 from evswarm.core.analysis import TracePatternRow, read_table, remove_table, write_table
@@ -33,16 +32,20 @@ from evswarm.counterfactual.runs import (
     flipped,
     symptoms,
 )
+from evswarm.counterfactual.splits import (
+    CHECKS,
+    check_dir,
+    control_reproduced,
+    seen_twins,
+    split_verdicts,
+    splits_of,
+)
+from evswarm.counterfactual.verdict import verdict
 from evswarm.simulator.cases import generate
 from evswarm.simulator.plan import versions_of, with_reference
 from evswarm.simulator.replay import world_mismatch
 from evswarm.simulator.rerun import run_index, saved_bundle, saved_bytes
 from evswarm.world.intervention import Intervention
-
-CONFIRMED = 0.5
-"""A verdict is `confirmed` when the flip rate's 95% interval starts at or above this."""
-PARTIAL = 0.3
-"""... and `partial` when the flip rate itself reaches this."""
 
 
 @dataclass
@@ -55,6 +58,11 @@ class VerifyReport:
     table_paths: list[Path] = field(default_factory=list)
     report_path: Path | None = None
     """The analysis's report.html, when its "Verified causes" section was filled in."""
+
+    @property
+    def split_reruns(self) -> int:
+        """Re-runs the split verdicts' checks needed beyond the pattern interventions' and the search's."""
+        return sum(c.check_reruns for c in self.causes if c.scope == "split")
 
 
 def _check(batch: Path, analysis: Path, model: str | None) -> tuple[BatchManifest, dict[str, LabelRow]]:
@@ -114,16 +122,6 @@ def _same_bytes(twin: bytes, saved: bytes | None) -> bool:
     return bool(old == new)
 
 
-def _verdict(kind: str, flipped: int, runs: int, identical: int) -> tuple[str, float, float]:
-    if runs == 0:
-        return "rejected", 0.0, 1.0
-    low, high = proportion_confint(flipped, runs, alpha=0.05, method="wilson")
-    if kind == "control":
-        return ("reproduced" if identical == runs else "not reproduced"), float(low), float(high)
-    verdict = "confirmed" if low >= CONFIRMED else "partial" if flipped / runs >= PARTIAL else "rejected"
-    return verdict, float(low), float(high)
-
-
 def verify(
     batch: Path,
     analysis: Path,
@@ -140,6 +138,7 @@ def verify(
     backend: str = "local",
     address: str | None = None,
     search: bool = True,
+    split_check: str = "confirmed",
 ) -> VerifyReport:
     """Verify the top `patterns` patterns' top `suspects` suspects of the analysis in `analysis`, re-running
     at most `max_runs` member runs per pattern (None: all).
@@ -150,9 +149,15 @@ def verify(
     `backend` runs the re-runs on the local pool (`local`) or on Ray (`ray`, at `address` or a local
     instance), with the same results. With `search`, each failing member run that no suspect's change
     flips is searched for a minimal change of its own components that does (`search.py`, re-runs in
-    `analysis/counterfactual/search-<round>/`); `analysis/run_causes` says what explains each run."""
+    `analysis/counterfactual/search-<round>/`); `analysis/run_causes` says what explains each run. Then
+    each pattern splits into its causes, one per explaining change, each with its own verdict (`causes`
+    rows of scope `split`, `splits.py`); each split's change is tried on the pattern's other failing runs,
+    from the twins already made, and for the splits `split_check` names (`confirmed`: those confirmed on
+    their own runs; `all`; `reuse`: none) by re-running the rest into `analysis/counterfactual/split-<k>/`."""
     if patterns < 1 or suspects < 1 or (max_runs is not None and max_runs < 1):
         raise EvswarmError("--patterns, --suspects and --max-runs must be at least 1")
+    if split_check not in CHECKS:
+        raise EvswarmError(f"--split-check must be one of {', '.join(CHECKS)}, not {split_check!r}")
     engine = Backend(backend, workers, address)  # type: ignore[arg-type]  # checked in Backend
     check_backend(engine)
     manifest, labels = _check(batch, analysis, model)
@@ -193,7 +198,17 @@ def verify(
     }
     members = {run_id: found.pattern_id for found in reversed(tested) for run_id in found.members}
     reference_set = batch_versions.version_sets[reference]
-    report.run_causes = explain_runs(rerunner, members, labels, explained, reference_set, report.notes, search)
+    found_runs = explain_runs(rerunner, members, labels, explained, reference_set, report.notes, search)
+    report.run_causes = found_runs.rows
+
+    def check(number: int, tests: dict[str, Intervention]) -> dict[str, tuple[bool, str]]:
+        failed, graded = rerunner.run(tests, analysis / check_dir(number), f"split check {number}")
+        report.notes.extend(f"split check {number} {r}: {error}" for r, error in sorted(failed.items()))
+        return {r: (flipped(labels.get(r), graded.get(r)), check_dir(number)) for r in tests if r not in failed}
+
+    splits = splits_of({p.pattern_id: p.label for p in tested}, found_runs.rows, found_runs.changes)
+    seen = seen_twins(report.runs, found_runs.searched)
+    report.causes += split_verdicts(splits, seen, control_reproduced(report.runs), check, split_check)
     report.table_paths = [
         *write_table(analysis, CauseRow, report.causes),
         *write_table(analysis, CounterfactualRunRow, report.runs),
@@ -265,13 +280,13 @@ def _score(
     for test, mine in rows:
         n_flipped = sum(1 for r in mine if r.flipped)
         n_identical = sum(1 for r in mine if r.identical)
-        verdict, low, high = _verdict(test.kind, n_flipped, len(mine), n_identical)
+        found_verdict, low, high = verdict(test.kind, n_flipped, len(mine), n_identical)
         report.causes.append(
             CauseRow(
                 pattern_id=found.pattern_id, pattern=found.label, intervention=test.slug, kind=test.kind,
                 target=test.target, description=test.describe(), runs=len(mine), flipped=n_flipped,
                 flip_rate=round(n_flipped / len(mine), 4) if mine else 0.0, ci_low=round(low, 4),
-                ci_high=round(high, 4), verdict=verdict,
+                ci_high=round(high, 4), verdict=found_verdict,
                 explains=sorted(r for r, slug in best.items() if slug == test.slug),
                 counterfactual_dir=f"{TWINS_DIR}/{test.slug}",
             )

@@ -170,7 +170,9 @@ class Analysis:
         tables.attribution = {a.run_id: a for a in self._read(store, AttributionRow) or []}
         for twin in self._read(store, CounterfactualRunRow) or []:
             tables.twins.setdefault(twin.run_id, []).append(twin)
-        tables.causes = {(c.pattern_id, c.intervention): c for c in self._read(store, CauseRow) or []}
+        tables.causes = {  # the pattern-level verdicts; a split's row shares its pattern and intervention
+            (c.pattern_id, c.intervention): c for c in self._read(store, CauseRow) or [] if c.scope == "pattern"
+        }
         tables.run_causes = {r.run_id: r for r in self._read(store, RunCauseRow) or []}
         self._read_lineage(store, tables)
         self.tables = tables

@@ -16,11 +16,15 @@ from evswarm.counterfactual import verify
 from tests.counterfactual.conftest import UNINVOLVED, VerifyCase
 
 
+def _by_scope(analysis: Path, scope: str) -> dict[tuple[int, str], CauseRow]:
+    return {(row.pattern_id, row.intervention): row for row in read_table(analysis, CauseRow) if row.scope == scope}
+
+
 @pytest.fixture(scope="module")
 def verified(verify_case: VerifyCase) -> dict[tuple[int, str], CauseRow]:
     report = verify(verify_case.batch, verify_case.analysis, patterns=2, suspects=3, workers=2, progress=False)
-    assert report.table_paths
-    return {(row.pattern_id, row.intervention): row for row in read_table(verify_case.analysis, CauseRow)}
+    assert report.table_paths and report.split_reruns == 0  # every split's check was answered by twins made
+    return _by_scope(verify_case.analysis, "pattern")
 
 
 def test_control_reproduces_every_member_run(verified: dict[tuple[int, str], CauseRow]) -> None:
@@ -39,6 +43,24 @@ def test_reverting_the_owner_flips_its_runs_and_splits_a_two_cause_pattern(
     assert stockout.explains == verify_case.stockout_runs
     assert incentive.verdict == stockout.verdict == "partial"  # each explains half the pattern
     assert 0 < incentive.ci_low < 0.5 < incentive.ci_high
+
+
+def test_each_cause_of_the_two_cause_pattern_gets_its_own_verdict(
+    verify_case: VerifyCase, verified: dict[tuple[int, str], CauseRow]
+) -> None:
+    """The two splits of P1, judged on their own runs (each reverted owner removes the symptoms and the
+    control keeps them) and tried on the other's runs (where they change nothing). Two runs each: the
+    Wilson interval of 2 of 2 starts at 34%, so neither is confirmed, which is what two runs can show."""
+    splits = _by_scope(verify_case.analysis, "split")
+    assert sorted(splits) == [(1, "agent-IncentivePolicyAgent"), (1, "agent-SupplyAllocationAgent"), (2, "input-input")]
+    incentive, stockout = splits[(1, "agent-IncentivePolicyAgent")], splits[(1, "agent-SupplyAllocationAgent")]
+    assert (incentive.explains, stockout.explains) == (verify_case.incentive_runs, verify_case.stockout_runs)
+    for split in (incentive, stockout):
+        assert (split.flipped, split.runs, split.others, split.also_flips, split.check_reruns) == (2, 2, 2, [], 0)
+        assert split.verdict == "partial" and 0.3 < split.ci_low < 0.5
+    assert incentive.components == ["agent:IncentivePolicyAgent"]
+    assert incentive.counterfactual_dir == "counterfactual/agent-IncentivePolicyAgent"
+    assert (splits[(2, "input-input")].runs, splits[(2, "input-input")].others) == (1, 0)
 
 
 def test_an_uninvolved_agent_is_rejected(verified: dict[tuple[int, str], CauseRow]) -> None:
@@ -72,10 +94,11 @@ def test_each_twin_is_recorded_with_its_symptoms(
 def test_a_second_verify_reruns_nothing(verify_case: VerifyCase, verified: dict[tuple[int, str], CauseRow]) -> None:
     twins = sorted((verify_case.analysis / "counterfactual").glob("*/bundles/*.json"))
     before = {p: p.stat().st_mtime_ns for p in twins}
+    splits = _by_scope(verify_case.analysis, "split")
     verify(verify_case.batch, verify_case.analysis, patterns=2, suspects=3, workers=2, progress=False)
     assert {p: p.stat().st_mtime_ns for p in twins} == before
-    again = {(r.pattern_id, r.intervention): r for r in read_table(verify_case.analysis, CauseRow)}
-    assert again == verified
+    assert _by_scope(verify_case.analysis, "pattern") == verified
+    assert _by_scope(verify_case.analysis, "split") == splits
 
 
 def test_diff_shows_where_a_twin_departs(verify_case: VerifyCase, verified: dict[tuple[int, str], CauseRow]) -> None:
@@ -108,12 +131,21 @@ def test_verify_cli_explains_missing_inputs(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "batch.json" in " ".join(res.output.split())
 
 
+def test_an_unknown_split_check_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    from evswarm.cli import app
+
+    res = CliRunner().invoke(app, ["verify", str(tmp_path), "--split-check", "some", "--quiet"])
+    assert res.exit_code == 2 and "--split-check must be one of confirmed, all, reuse" in " ".join(res.output.split())
+
+
 def test_the_report_gets_a_verified_causes_section(
     verify_case: VerifyCase, verified: dict[tuple[int, str], CauseRow]
 ) -> None:
     text = (verify_case.analysis / "report.html").read_text(encoding="utf-8")
     assert "Not verified yet" not in text and text.count("Verified causes") == 1
     assert "IncentivePolicyAgent runs the reference version" in text and "<h1>report</h1>" in text
+    assert "P1 mixed pricing and stock splits into 2 causes: when IncentivePolicyAgent runs the reference" in text
+    assert "it is gone in 2 of its 2 runs (100%, 95% CI 34%-100%; partial), and in none of the 2 other" in text
 
 
 def test_a_report_without_the_markers_is_left_alone(tmp_path: Path) -> None:

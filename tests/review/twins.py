@@ -35,7 +35,9 @@ def _cause(slug: str, description: str, verdict: str, runs: list[str]) -> CauseR
 def write_twins(batch: Path, analysis: Path) -> Path:
     """An analysis (pattern 1: runs 0 and 1) whose run 0 has two twins: under `agent-PricingAgent` (a copy
     of its bundle whose quote changed and where PricingAgent checks stock once more: a `changed` row, then
-    two `added` rows) and under `control` (the bundle byte for byte). Run 1 has no twin."""
+    two `added` rows) and under `control` (the bundle byte for byte). Run 1 has no twin. The causes table
+    also holds a split's row for the same change (scope `split`), which the review app must not show as
+    the pattern's verdict."""
     write_analysis(analysis, [run_id(0), run_id(1)])
     original = batch / "bundles" / f"{run_id(0)}.json"
     twin = make_bundle(run_id(0), extra_tool_turns=1, quote_output=NEW_QUOTE)
@@ -58,6 +60,10 @@ def write_twins(batch: Path, analysis: Path) -> Path:
     write_table(analysis, CauseRow, [
         _cause(REVERT, "PricingAgent runs the reference version's policy", "confirmed", [run_id(0)]),
         _cause("control", "no intervention", "reproduced", []),
+        # the same change's verdict on one split of the pattern: the twin shows the pattern's verdict, not it
+        _cause(REVERT, "a split's row", "confirmed", [run_id(0)]).model_copy(
+            update={"scope": "split", "verdict": "partial"}
+        ),
     ])  # fmt: skip
     return analysis
 
