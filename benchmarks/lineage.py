@@ -254,6 +254,18 @@ def _added_version(batch: Path, out: Path, version_set: str) -> dict[str, Any]:
     }
 
 
+def _variant(matched: dict[str, Any], version: dict[str, Any], **head: Any) -> dict[str, Any]:
+    """The figures of one variant of the chain (a setting changed, reported beside the default)."""
+    return {
+        **head,
+        "continuing_share": matched["continuing_share"],
+        "with_counterpart_share": matched["with_counterpart_share"],
+        "first_statuses": matched["first_statuses"],
+        "added_version_patterns": version["its_patterns"],
+        "added_reported_new": version["reported_new"],
+    }
+
+
 @contextmanager
 def _setting(module: Any, name: str, value: float) -> Iterator[None]:
     """A module constant set to `value` for a sensitivity run (reported beside, never the default)."""
@@ -296,37 +308,21 @@ def main() -> None:
     with _setting(assignment, "CARRY_SHARE", 0.5):
         _, low_matched = _chain(batches, work / "analysis-carry-half", cfg)
         low_version = _added_version(added, work / "analysis-carry-half" / "added", args.added)
-    carry = {
-        "carry_share": 0.5,
-        "continuing_share": low_matched["continuing_share"],
-        "with_counterpart_share": low_matched["with_counterpart_share"],
-        "first_statuses": low_matched["first_statuses"],
-        "assigned": low_matched["assigned"],
-        "clustered": low_matched["clustered"],
-        "added_version_patterns": low_version["its_patterns"],
-        "added_reported_new": low_version["reported_new"],
-    }
+    carry = _variant(
+        low_matched, low_version, carry_share=0.5, assigned=low_matched["assigned"], clustered=low_matched["clustered"]
+    )
     coarse = cfg.model_copy(update={"min_cluster_size": 20})
     coarse_runs, coarse_matched = _chain(batches, work / "analysis-coarse", coarse)
     coarse_version = _added_version(added, work / "analysis-coarse" / "added", args.added)
     granularity = {
-        "min_cluster_size": 20,
-        "first_patterns": coarse_matched["first_patterns"],
-        "continuing_share": coarse_matched["continuing_share"],
-        "with_counterpart_share": coarse_matched["with_counterpart_share"],
-        "first_statuses": coarse_matched["first_statuses"],
+        **_variant(
+            coarse_matched, coarse_version, min_cluster_size=20, first_patterns=coarse_matched["first_patterns"]
+        ),
         "stability_mean_ari": {k: v["stability_mean_ari"] for k, v in coarse_runs.items()},
-        "added_version_patterns": coarse_version["its_patterns"],
-        "added_reported_new": coarse_version["reported_new"],
     }
     cost = _stability_cost(out / "first", DOCUMENTS[str(out / "first")], cfg, args.stability_runs)
     sensitivity = {
-        "gap_share": 1.0,
-        "continuing_share": wide_matched["continuing_share"],
-        "with_counterpart_share": wide_matched["with_counterpart_share"],
-        "first_statuses": wide_matched["first_statuses"],
-        "added_version_patterns": wide_version["its_patterns"],
-        "added_reported_new": wide_version["reported_new"],
+        **_variant(wide_matched, wide_version, gap_share=1.0),
         "fitted": wide_matched["fitted"],
         "label_rank_seconds": wide_runs["second"]["timings_seconds"].get("label + rank"),
     }
