@@ -47,8 +47,8 @@ has words of its own)."""
 
 def step_features(events: pd.DataFrame) -> pd.DataFrame:
     """One row per (acting step, feature): run_id, seq, feature (a categorical column, categories
-    sorted). Rows come step by step: each step's `agent|kind|tool`, then its `...|after X`, then its content
-    features (all steps' base features first, then the `after` ones, then the content ones).
+    sorted): every step's `agent|kind|tool` first, then every step's `...|after X`, then every step's content
+    features.
 
     Features are built per distinct (agent, kind, tool, handed-over-by, shape) and spread to the steps by
     integer codes, so no per-row string is made: the table stays small at any batch size."""

@@ -5,7 +5,9 @@ feature, per peer group. Done on strings, every grouping hashes millions of feat
 feature table is coded once (`Coded`: per row, the position of its run among the traces and the code of its
 feature) and every count is a `numpy.unique` over 64-bit combinations of codes.
 
-Contract: codes never leak out. `behavior` turns results back into rows of the feature table it was given.
+Contract: codes never leak out; `behavior` turns results back into rows of the feature table it was given.
+Every set of runs counted (passing, failing, a group) is a set of runs of the traces table: a run outside it
+is not counted, and shares are taken over the traces' runs.
 """
 
 from __future__ import annotations
@@ -92,8 +94,8 @@ class Keys:
 
 
 def keys_of(values: pd.Series) -> Keys:
-    """Keys from one string per trace position; `*` is always among the names."""
-    codes, names = pd.factorize(values.astype(object).to_numpy())
+    """Keys from one string per trace position (a missing one is `*`); `*` is always among the names."""
+    codes, names = pd.factorize(values.astype(object).where(values.notna(), "*").to_numpy())
     names = pd.Index(names, dtype=object)
     if "*" not in names:
         names = names.append(pd.Index(["*"], dtype=object))
@@ -121,14 +123,11 @@ class Shares:
         return np.where(hit, self.keyed_share[where] if len(self.keyed) else 0.0, 0.0)
 
 
-def shares(coded: Coded, keys: Keys, runs: np.ndarray, rows: np.ndarray | None = None) -> Shares | None:
-    """Shares of the runs marked in `runs` (per trace position), over the feature rows `rows` (all by
-    default). None when none of those runs has a feature."""
+def shares(coded: Coded, keys: Keys, runs: np.ndarray) -> Shares | None:
+    """Shares of the runs marked in `runs` (per trace position). None when none of those runs has a feature."""
     n = coded.n_features
     mask = coded.run >= 0
     mask[mask] = runs[coded.run[mask]]
-    if rows is not None:
-        mask &= rows
     run, feature = coded.pairs(mask)
     total = int(runs.sum())
     if not len(run) or not total:

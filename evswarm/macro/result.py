@@ -14,7 +14,7 @@ from evswarm.macro.config import AnalyzeConfig
 from evswarm.macro.load import BatchSource, Skipped
 from evswarm.macro.population import Population
 from evswarm.macro.stability import Stability
-from evswarm.macro.tables import trace_events
+from evswarm.macro.tables import EVENT_COLUMNS, trace_events
 
 
 @dataclass
@@ -64,6 +64,6 @@ class AnalysisResult:
         render cache where it has them): for the few traces the report tells in full."""
         wanted = set(run_ids)
         sources = self.traces.loc[self.traces.run_id.isin(wanted), "source"].astype(str).tolist()
-        if self.source is None or not sources:
-            return self.events[self.events.run_id.isin(wanted)]
+        if self.source is None or not sources:  # no bundles to read: the steps without their text
+            return self.events[self.events.run_id.isin(wanted)].reindex(columns=EVENT_COLUMNS)
         return trace_events(self.source, sources, self.render_cache)

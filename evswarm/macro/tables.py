@@ -272,11 +272,11 @@ def _render(shared: _Shared, sources: list[str]) -> _Columns:
             continue
         try:
             bundle = decode_bundle(raw, source=source, run_row=run_row_for(shared.layout, shared.run_rows, source))
+            rendered = render(bundle, shared.run_rows)
         except Exception as exc:  # a BundleError, or any surprise in one bundle: skip it, keep the batch
             message = getattr(exc, "message", str(exc))
             part.skipped.append(Skipped(source, str(message).removeprefix(f"{source}: ")))
             continue
-        rendered = render(bundle, shared.run_rows)
         if key is not None and rendered["trace"]["run_id"] == _stem(source):  # its run row is the one keyed
             fresh[key] = rendered
         part.add(source, rendered)

@@ -157,3 +157,13 @@ def test_step_features_spread_one_rendering_per_distinct_step_to_every_step() ->
     assert by_step["d"] is None  # a status entry does not act
     assert list(features.feature.cat.categories) == sorted(features.feature.cat.categories)
     assert np.array_equal(features.seq.to_numpy(), features.seq.to_numpy().astype(int))
+
+
+def test_a_trace_without_a_case_type_is_compared_with_every_trace() -> None:
+    traces, features = _table(7)
+    traces.loc[0, "case_type"] = None
+    passing = set(traces.run_id[traces.index % 3 == 0])
+    groups = pd.Series({r: 1 for r in traces.run_id[1::3]}, dtype="int64")
+    value = behavior.contrast(features, traces, groups, passing)
+    share = behavior.peer_share(features, traces, passing)
+    assert np.isfinite(value).all() and np.isfinite(share).all()
