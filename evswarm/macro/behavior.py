@@ -82,8 +82,7 @@ def step_features(events: pd.DataFrame) -> pd.DataFrame:
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     flat = np.array([c for codes in content_codes for c in codes], dtype=np.int64)
     per_step = lengths[step_of_content]
-    content_step = np.repeat(np.arange(len(steps)), per_step)
-    within = np.arange(per_step.sum()) - np.repeat(np.cumsum(per_step) - per_step, per_step)
+    content_step, within = fc.ragged(per_step)
     content_feature = flat[offsets[step_of_content][content_step] + within]
     row_step = np.concatenate([np.arange(len(steps)), np.arange(len(steps)), content_step])
     row_feature = np.concatenate([base_codes[step_of_base], after_codes[step_of_after], content_feature])
@@ -243,18 +242,15 @@ def contrast(
         start = np.searchsorted(mix_group, np.arange(n_groups))
         count = np.bincount(mix_group, minlength=n_groups)
         per_pair = count[pair_group]
-        row = np.repeat(np.arange(len(pair_keys)), per_pair)
-        entry = np.repeat(start[pair_group], per_pair) + (
-            np.arange(per_pair.sum()) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
-        )
+        row, within = fc.ragged(per_pair)
+        entry = start[pair_group][row] + within
         key, f = mix_key[entry], pair_feature[row]
         share = np.where(found.known[key], found.at(key, f, n), found.overall[f])
         level = np.bincount(row, weights=mix_w[entry] * share, minlength=len(pair_keys))
         expected = np.maximum(expected, level)
     value = np.clip(inside - expected, 0.0, 1.0)
-    wanted = row_group.astype(np.int64) * n + coded.feature
-    where = np.minimum(np.searchsorted(pair_keys, wanted), len(pair_keys) - 1)
-    return pd.Series(np.where(grouped & (pair_keys[where] == wanted), value[where], 0.0), index=features.index)
+    of_row = fc.lookup(pair_keys, value, row_group.astype(np.int64) * n + coded.feature)
+    return pd.Series(np.where(grouped, of_row, 0.0), index=features.index)
 
 
 def association(features: pd.DataFrame, traces: pd.DataFrame, failing: set[str], passing: set[str]) -> pd.DataFrame:

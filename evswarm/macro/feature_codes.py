@@ -29,6 +29,21 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
 
+def lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The value of each wanted key in sorted `keys` (`values` beside them); 0 where a key is absent."""
+    if not len(keys):
+        return np.zeros(len(wanted))
+    where = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[where] == wanted, values[where], 0.0)
+
+
+def ragged(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For items that own `counts[i]` entries each, laid end to end: each entry's owner and its place
+    among its owner's entries."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    return owner, np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
 @dataclass(frozen=True)
 class Coded:
     """A feature table (run_id, feature) in codes, beside the traces table it belongs to."""
@@ -116,11 +131,7 @@ class Shares:
 
     def at(self, key: np.ndarray, feature: np.ndarray, n_features: int) -> np.ndarray:
         """The keyed share of each (key, feature); 0 where the key has none or no run has the feature."""
-        wanted = key.astype(np.int64) * n_features + feature
-        where = np.searchsorted(self.keyed, wanted)
-        where = np.minimum(where, max(len(self.keyed) - 1, 0))
-        hit = (self.keyed[where] == wanted) if len(self.keyed) else np.zeros(len(wanted), bool)
-        return np.where(hit, self.keyed_share[where] if len(self.keyed) else 0.0, 0.0)
+        return lookup(self.keyed, self.keyed_share, key.astype(np.int64) * n_features + feature)
 
 
 def shares(coded: Coded, keys: Keys, runs: np.ndarray) -> Shares | None:
