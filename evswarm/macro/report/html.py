@@ -9,7 +9,7 @@ pattern's root-cause story. It fits a 1280-pixel window without sideways scrolli
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -187,17 +187,20 @@ def _diagnosis_sections(r: AnalysisResult, colors: dict[str, str]) -> list[str]:
     attributed = r.attribution.set_index("run_id", drop=False)
     top = r.patterns[r.patterns.pattern_id > 0].head(r.config.top_patterns)
     shown = []
+    wanted: set[str] = set()  # the traces a story may show in full: those it traces, and its representative
     for p in top.itertuples():
         members = members_of.get(int(p.pattern_id), [])
-        shown.append((p, r.suspects[r.suspects.pattern_id == p.pattern_id], members,
-                      attributed.loc[attributed.index.intersection(members)]))  # fmt: skip
-    wanted = {rid for p, mine, _, attribution in shown for rid in _story_runs(p, mine, attribution)}
+        mine = r.suspects[r.suspects.pattern_id == p.pattern_id]
+        attribution = attributed.loc[attributed.index.intersection(members)]
+        central = _representative(list(p.representatives), mine, attribution)
+        shown.append((p, mine, members, attribution, central))
+        wanted |= set(traced_runs(mine, attribution)) | ({central} if central is not None else set())
     events_by_run = {rid: ev for rid, ev in r.trace_events(wanted).groupby("run_id")}
-    for rank, (p, mine, members, attribution) in enumerate(shown):
+    for rank, (p, mine, members, attribution, central) in enumerate(shown):
         pid = int(p.pattern_id)
         story, told = pattern_story(p, mine, attribution, members, events_by_run, colors)
         body = [story, _fig(diagnosis.suspect_leaderboard(mine, p.label), f"fig-suspects-p{pid}")]
-        rep = told or _representative(p.representatives, mine, attribution)
+        rep = told or central
         if rep is not None and rep in events_by_run:
             events = events_by_run[rep]
             steps = r.suspect_steps[r.suspect_steps.run_id == rep].sort_values("rank")
@@ -214,14 +217,6 @@ def _diagnosis_sections(r: AnalysisResult, colors: dict[str, str]) -> list[str]:
             f"{title}</h3></summary>{''.join(body)}</details>"
         )
     return out
-
-
-def _story_runs(pattern: Any, suspects: pd.DataFrame, attribution: pd.DataFrame) -> set[str]:
-    """The traces a pattern's story may show in full: those `pattern_story` traces, and the one
-    `_representative` picks."""
-    runs = set(traced_runs(suspects, attribution))
-    rep = _representative(list(pattern.representatives), suspects, attribution)
-    return runs | ({rep} if rep is not None else set())
 
 
 def _representative(representatives: list[str], suspects: pd.DataFrame, attribution: pd.DataFrame) -> str | None:
