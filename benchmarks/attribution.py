@@ -167,6 +167,29 @@ def desk_source(tickets: int, out: Path, work: Path) -> tuple[list[dict], list[d
     return outcomes, truth
 
 
+def who_and_when_source(src: Path, out: Path) -> tuple[list[dict], list[dict]]:
+    """Labelled failure logs nobody on this project wrote: the public Who&When benchmark's group chats
+    (one JSON per log: `question`, `trajectory` of `{agent_name, content}`, `mistake_agent`,
+    `mistake_step`), from a local copy in `src` (not shipped here: the data is not ours to ship). Each log
+    becomes a chat log with the question as the user's message first, so its step k is message k + 1.
+    Every log is a failure; the labels are the dataset's own."""
+    outcomes, truth = [], []
+    files = sorted((p for p in src.glob("*.json") if not p.name.startswith("_")), key=lambda p: (len(p.stem), p.stem))
+    if not files:
+        raise SystemExit(f"--who-and-when {src}: no .json logs there")
+    for path in files:
+        data = json.loads(path.read_text())
+        trace_id = "run_ww_" + str(data.get("id", path.stem))
+        messages = [{"role": "user", "content": data["question"]}]
+        messages += [
+            {"role": "assistant", "name": s["agent_name"], "content": s["content"]} for s in data["trajectory"]
+        ]
+        (out / f"{trace_id}.json").write_text(json.dumps({"id": trace_id, "messages": messages}))
+        outcomes.append({"trace_id": trace_id, "outcome": "failed"})
+        truth.append({"trace_id": trace_id, "agent": data["mistake_agent"], "step": int(data["mistake_step"]) + 1})
+    return outcomes, truth
+
+
 def _write_csv(path: Path, rows: list[dict]) -> None:
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -222,17 +245,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ev-runs", type=int, default=300)
     parser.add_argument("--desk-tickets", type=int, default=300)
+    parser.add_argument(
+        "--who-and-when",
+        type=Path,
+        help="a directory of Who&When logs (JSON: question, trajectory, mistake_agent, mistake_step): adds a "
+        "third source whose labels this project did not make",
+    )
+    parser.add_argument("--only", nargs="*", help="sources to run: ev support_desk who_and_when (default: all given)")
     args = parser.parse_args()
+    sources = ["ev", "support_desk"] + (["who_and_when"] if args.who_and_when else [])
+    sources = [s for s in sources if not args.only or s in args.only]
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="evswarm-attribution-") as tmp:
         work = Path(tmp)
-        for name in ("ev", "support_desk"):
+        for name in sources:
             logs = work / f"{name}_logs"
             logs.mkdir()
             if name == "ev":
                 outcomes, truth = ev_source(args.ev_runs, logs, work)
-            else:
+            elif name == "support_desk":
                 outcomes, truth = desk_source(args.desk_tickets, logs, work)
+            else:
+                outcomes, truth = who_and_when_source(args.who_and_when, logs)
             figures[name] = run_source(name, work, outcomes, truth, logs)
             print(
                 f"== {name}: {figures[name]['labelled_failed_traces']} labelled failed traces of "
@@ -248,9 +282,10 @@ def main() -> None:
             )
             print(f"  suspect chosen by (labelled traces): {figures[name]['suspect_rules_labelled']}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps({"sources": figures, "settings": vars(args)}, indent=2, sort_keys=True, default=str) + "\n"
-    )
+    kept = json.loads(RESULTS.read_text()).get("sources", {}) if RESULTS.is_file() else {}  # other sources' runs
+    for name in figures:
+        figures[name]["settings"] = {k: v for k, v in vars(args).items() if k != "only"}
+    RESULTS.write_text(json.dumps({"sources": {**kept, **figures}}, indent=2, sort_keys=True, default=str) + "\n")
     print(f"wrote {RESULTS}")
 
 

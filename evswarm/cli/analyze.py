@@ -81,6 +81,18 @@ def analyze_command(
         help="Bootstrap resamples re-reduced and re-clustered to measure how stable the patterns are (adjusted "
         "Rand index overall, best-match Jaccard per pattern); 0 turns it off.",
     ),
+    also_blame: list[str] = typer.Option(
+        [],
+        "--also-blame",
+        metavar="people|terminals",
+        show_default=False,
+        help="Speakers attribution may blame besides agents (repeatable): people (a chat log's user, a simulated "
+        "user), terminals (a speaker that runs others' code and reports the outcome, e.g. Computer_terminal). "
+        "The baselines follow the same rule.",
+    ),
+    never_blame: list[str] = typer.Option(
+        [], "--never-blame", metavar="NAME", show_default=False, help="A speaker attribution never blames (repeatable)."
+    ),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Ignore and do not fill the caches (rendered bundles, embeddings, UMAP layouts)."
     ),
@@ -125,6 +137,9 @@ def analyze_command(
         raise InputError(f"--workers must be at least 1, not {workers}")
     if stability_runs < 0 or stability_runs > 100:
         raise InputError(f"--stability-runs {stability_runs} is out of range", "choose 0 (off) to 100")
+    wrong = sorted(set(also_blame) - {"people", "terminals"})
+    if wrong:
+        raise InputError(f"unknown --also-blame {wrong[0]!r}", "choose people or terminals")
     ungraded = batch_dir.is_dir() and not (batch_dir / "eval_labels.jsonl").is_file()
     if ungraded:
         warn(*_no_grades(batch_dir))
@@ -142,6 +157,8 @@ def analyze_command(
         baseline=baseline,
         previous=previous,
         stability_runs=stability_runs,
+        also_blame=also_blame,
+        never_blame=never_blame,
         use_cache=not no_cache,
         backend=backend,
         address=address,

@@ -10,7 +10,9 @@ The attribution is read from `OUT/attribution.json` (written by `evswarm analyze
 baselines come from the batch's bundles (`--batch`, default: the batch the analysis names), on the same
 steps: the last agent that spoke (skipping the closing message of the agent that opened the run), the
 agent that spoke most, and the first agent; each baseline's step is that agent's last (first, for the
-first agent) step. A step's position is its `source_step` for imported bundles, else its index among the
+first agent) step. The baselines count the speakers the analysis could blame (its `also_blame` and
+`never_blame`, read from `OUT/analysis.json`; see `evswarm.core.speakers`), so every method picks from
+the same steps. A step's position is its `source_step` for imported bundles, else its index among the
 bundle's spans.
 
 Reported per method: agent accuracy, step exact / within ±1 / within ±3 (over labelled traces the method
@@ -32,6 +34,7 @@ from evswarm.core.bundle import Bundle
 from evswarm.core.errors import EvswarmError
 from evswarm.core.io import iter_jsonl, load_json, read_bundle
 from evswarm.core.layout import BatchLayout
+from evswarm.core.speakers import Blameable
 
 METHODS = ("evswarm", "last_agent", "most_frequent_agent", "first_agent")
 AGENT_KINDS = frozenset({"generation", "response", "handoff", "guardrail"})
@@ -146,14 +149,14 @@ class _Steps:
     hub: str | None
 
 
-def _steps(bundle: Bundle) -> _Steps:
+def _steps(bundle: Bundle, blame: Blameable) -> _Steps:
     position: dict[str, int] = {}
     agents: list[tuple[int, str, str]] = []
     for index, span in enumerate(bundle.spans):
         where = getattr(span, "source_step", None)
         pos = where if isinstance(where, int) else index
         position[span.span_id] = pos
-        acts = span.span_type in AGENT_KINDS and span.agent_name and span.agent_name != "user"
+        acts = span.span_type in AGENT_KINDS and blame.allows(span.agent_name)
         if acts and (not agents or agents[-1][1] != span.agent_name or agents[-1][0] != pos):
             agents.append((pos, str(span.agent_name), span.span_id))
     source = getattr(bundle.run.summary, "source_id", None) or bundle.run.run_id
@@ -218,9 +221,12 @@ def score_attribution(labels_path: Path, analysis_dir: Path, batch_dir: Path | N
     """Score the attribution in `analysis_dir` and the baselines against the labels in `labels_path`."""
     labels = read_root_cause_labels(labels_path)
     rows = {row.run_id: row for row in read_table(Path(analysis_dir), AttributionRow)}
+    manifest_path = Path(analysis_dir) / "analysis.json"
+    manifest = load_json(manifest_path) if manifest_path.is_file() else {}
+    config = manifest.get("config") or {}
+    blame = Blameable.of(config.get("also_blame") or [], config.get("never_blame") or [])
     if batch_dir is None:
-        manifest = Path(analysis_dir) / "analysis.json"
-        recorded = load_json(manifest).get("batch_dir") if manifest.is_file() else None
+        recorded = manifest.get("batch_dir")
         if not recorded:
             raise EvswarmError(f"{analysis_dir}: cannot tell which batch was analyzed", hint="pass --batch DIR")
         batch_dir = Path(str(recorded))
@@ -231,7 +237,7 @@ def score_attribution(labels_path: Path, analysis_dir: Path, batch_dir: Path | N
     steps_of: dict[str, _Steps] = {}
     by_source: dict[str, str] = {}
     for run_id, path in bundles.items():
-        steps_of[run_id] = _steps(read_bundle(path))
+        steps_of[run_id] = _steps(read_bundle(path), blame)
         by_source[steps_of[run_id].source_id] = run_id
     first: dict[str, Label] = {}
     for label in labels:

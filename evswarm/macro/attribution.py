@@ -31,8 +31,14 @@ The suspect is chosen by the first rule that applies, and every attribution row 
 4. `no agent step before the anchor`: the input.
 The input is never blamed for want of evidence against the agents: it wins only on its own novelty
 (rule 2) or when no agent acted (rule 4). No score part is given to any step by construction: a step
-earns each from the data, and rules 2-4 apply only where no step earned a deviation. With no passing
-traces at all, every feature contrasts by its share alone, so earliness mostly decides.
+earns each from the data, and rules 2-4 apply only where no step earned a deviation.
+With no passing traces at all (every run failed, or no outcomes), nothing can be contrasted: no step
+deviates and no request is unusual, so rule 3 decides every trace, and the outputs say so.
+
+Whose steps may be blamed is `Blameable` (`evswarm.core.speakers`): agents by default; people (a chat
+log's user, a simulated user) and terminals (a speaker that runs others' code and reports the outcome)
+only when asked. A step of a speaker not blameable is no candidate, no agent step for rule 3, and no
+baseline's step.
 
 The side of a suspect follows from its kind: model decisions and handoffs are the agent's, tool results
 the tool's, environment events the environment's, and the virtual input step the input's.
@@ -51,6 +57,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from evswarm.core.speakers import Blameable
 from evswarm.macro import behavior
 
 WEIGHTS = {"deviation": 0.7, "earliness": 0.2, "proximity": 0.1}
@@ -62,8 +69,6 @@ FLOOR = 0.3
 CANDIDATE_KINDS = frozenset({"generation", "response", "function", "handoff", "guardrail", "environment"})
 AGENT_KINDS = frozenset({"generation", "response", "handoff", "guardrail"})
 INPUT = "input"
-PEOPLE = frozenset({"user", "human", "customer"})
-"""Speakers that are people, not agents (an imported chat log's user turns)."""
 RULE_CONTRAST = "contrast with peers"
 RULE_INPUT = "unusual input"
 RULE_NEAREST = "nearest agent step to the anchor"
@@ -127,17 +132,13 @@ def _content_hops(trace: list[_Step], anchor: str) -> dict[str, int]:
     return hops
 
 
-def _is_agent_step(step: _Step) -> bool:
-    return step.node_kind in AGENT_KINDS and step.agent_name not in PEOPLE
+def _hub(trace: list[_Step], blame: Blameable) -> str | None:
+    """The agent that opens the run: the agent of its first (blameable) agent step."""
+    return next((s.agent_name for s in trace if s.node_kind in AGENT_KINDS and blame.allows(s.agent_name)), None)
 
 
-def _hub(trace: list[_Step]) -> str | None:
-    """The agent that opens the run: the agent of its first agent step."""
-    return next((step.agent_name for step in trace if _is_agent_step(step)), None)
-
-
-def _baselines(steps: list[_Step], hub: str | None) -> dict[str, str | None]:
-    agents = [step.agent_name for step in steps if _is_agent_step(step)]
+def _baselines(steps: list[_Step], hub: str | None, blame: Blameable) -> dict[str, str | None]:
+    agents = [s.agent_name for s in steps if s.node_kind in AGENT_KINDS and blame.allows(s.agent_name)]
     own = [agent for agent in agents if agent != hub] if hub else agents
     last = own or agents
     return {
@@ -170,7 +171,7 @@ def _nearest_turn(before: list[_Candidate], hub: str | None) -> _Candidate | Non
     """The agent step nearest the anchor among `before` (in seq order): the fewest content hops, else the
     last in time order. The hub's closing steps (its steps after every other agent's) are passed over when
     another agent acted before them. None with no agent step."""
-    turns = [c for c in before if c.node_kind in AGENT_KINDS and c.agent_name not in PEOPLE]
+    turns = [c for c in before if c.node_kind in AGENT_KINDS]
     others = [i for i, c in enumerate(turns) if c.agent_name != hub]
     if hub is not None and others:
         turns = turns[: others[-1] + 1]
@@ -193,29 +194,35 @@ def step_deviation(
 ) -> pd.Series:
     """Per (run_id, seq) of the analyzed traces: the step's deviation, the largest contrast with passing
     peers of its features (`behavior.contrast`): its pattern's contrast for a pattern member (`groups`:
-    run_id -> pattern), else the contrast of all analyzed traces taken as one group."""
-    in_pattern = features.run_id.isin(set(groups.index))
-    everyone = pd.Series(0, index=sorted(analyzed))
-    peers = behavior.peer_shares(features, traces, passing)
-    value = behavior.contrast(features, traces, groups, passing, peers).where(
-        in_pattern, behavior.contrast(features, traces, everyone, passing, peers)
-    )
+    run_id -> pattern), else the contrast of all analyzed traces taken as one group. With no passing
+    peers every step's deviation is 0: there is nothing to contrast with."""
+    if passing:
+        in_pattern = features.run_id.isin(set(groups.index))
+        everyone = pd.Series(0, index=sorted(analyzed))
+        peers = behavior.peer_shares(features, traces, passing)
+        value = behavior.contrast(features, traces, groups, passing, peers).where(
+            in_pattern, behavior.contrast(features, traces, everyone, passing, peers)
+        )
+    else:
+        value = pd.Series(0.0, index=features.index)
     mine = features.run_id.isin(analyzed)
     return value[mine].groupby([features.run_id[mine], features.seq[mine]]).max()
 
 
 def attribute(
-    events: pd.DataFrame, anchors: pd.DataFrame, novelty: pd.Series | None = None
+    events: pd.DataFrame, anchors: pd.DataFrame, novelty: pd.Series | None = None, blame: Blameable | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score the steps of each anchored trace and pick its suspect. Returns (suspect_steps, attribution).
 
     `events` carries `deviation` per step (`step_deviation`); `anchors` has run_id, anchor_seq, anchor_event_id,
-    anchor_reason; `novelty` maps run_id to its request's novelty (`behavior.input_novelty`; missing: 0).
+    anchor_reason; `novelty` maps run_id to its request's novelty (`behavior.input_novelty`; missing: 0);
+    `blame`: whose steps may be blamed (default: agents only).
     `suspect_steps`: the suspect and the next best steps (up to `TOP_STEPS`) per trace with their score
     parts, rank 1 the suspect. `attribution`: one row per trace with its suspect, the rule that chose it,
     its side, the rule that placed the anchor, and the three baselines."""
     anchor_of = {row.run_id: row for row in anchors.itertuples(index=False)}
     novel = novelty.to_dict() if novelty is not None else {}
+    blame = blame or Blameable()
     mine = events.loc[events.run_id.isin(set(anchor_of)), ["run_id", *_Step._fields]]
     mine = mine.sort_values(["run_id", "seq"], kind="stable")
     run_ids = mine.run_id.to_numpy()
@@ -227,21 +234,23 @@ def attribute(
         if lo == hi:
             continue
         run_id = str(run_ids[lo])
-        ranked, row = _attribute_trace(run_id, steps[lo:hi], anchor_of[run_id], novel.get(run_id, 0.0))
+        ranked, row = _attribute_trace(run_id, steps[lo:hi], anchor_of[run_id], novel.get(run_id, 0.0), blame)
         steps_out += ranked
         rows.append(row)
     return pd.DataFrame(steps_out), pd.DataFrame(rows)
 
 
 def _attribute_trace(
-    run_id: str, trace: list[_Step], anchor: Any, novelty: float
+    run_id: str, trace: list[_Step], anchor: Any, novelty: float, blame: Blameable
 ) -> tuple[list[dict[str, object]], dict[str, object]]:
     """One trace (its events in seq order): its ranked suspect steps and its attribution row."""
-    hub = _hub(trace)
+    hub = _hub(trace, blame)
     before = [
         _Candidate(s.seq, s.event_id, s.node_kind, s.agent_name, s.tool_name or "", _unit(s.deviation))
         for s in trace
-        if s.seq <= anchor.anchor_seq and s.node_kind in CANDIDATE_KINDS
+        if s.seq <= anchor.anchor_seq
+        and s.node_kind in CANDIDATE_KINDS
+        and (s.node_kind not in AGENT_KINDS or blame.allows(s.agent_name))
     ]
     strongest = max((c.deviation for c in before), default=0.0)
     unusual = [c.deviation >= max(DEVIATING * strongest, FLOOR) for c in before]
@@ -289,7 +298,7 @@ def _attribute_trace(
         "anchor_event_id": anchor.anchor_event_id,
         "anchor_rule": anchor.anchor_reason,
         "unusual_steps": int(sum(unusual)),
-        **_baselines([s for s in trace if s.seq <= anchor.anchor_seq], hub),
+        **_baselines([s for s in trace if s.seq <= anchor.anchor_seq], hub, blame),
     }
     return out, row
 

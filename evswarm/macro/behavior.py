@@ -295,12 +295,13 @@ def input_novelty(traces: pd.DataFrame, failing: set[str], passing: set[str]) ->
     """Per failing trace (run_id -> [0, 1]): how unlike passing peers' requests its request is. A feature of
     its request counts when at least `MIN_SUPPORT` failing traces' requests have it and fewer than
     `RARE_SHARE` of passing peers' do (in every peer group of the trace); its novelty is
-    1 - passing share / `RARE_SHARE`. The trace's novelty is its largest; 0 with no such feature."""
+    1 - passing share / `RARE_SHARE`. The trace's novelty is its largest; 0 with no such feature, and 0
+    for every trace when there are no passing peers (no request is unusual without requests to compare)."""
     asked = request_features(traces)
-    if asked.empty or not failing:
+    if asked.empty or not failing or not passing:
         return pd.Series(0.0, index=sorted(failing))
     support = asked[asked.run_id.isin(failing)].groupby("feature").run_id.nunique()
-    share = peer_share(asked, traces, passing) if passing else pd.Series(0.0, index=asked.index)
+    share = peer_share(asked, traces, passing)
     novel = (1.0 - share / RARE_SHARE).clip(0.0, 1.0).where(asked.feature.map(support).fillna(0) >= MIN_SUPPORT, 0.0)
     mine = asked.run_id.isin(failing)
     return novel[mine].groupby(asked.run_id[mine]).max().reindex(sorted(failing)).fillna(0.0)

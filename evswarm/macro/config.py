@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from evswarm.compute import Backend
+from evswarm.core.speakers import Blameable
 
 EmbedderName = Literal["minilm", "static", "tfidf"]
 ReducerName = Literal["umap", "pca"]
@@ -59,6 +60,11 @@ class AnalyzeConfig(BaseModel):
     stability_runs: int = Field(
         3, ge=0, le=100, description="bootstrap resamples re-reduced and re-clustered (see `stability`); 0: off"
     )
+    also_blame: list[Literal["people", "terminals"]] = Field(
+        default_factory=list,
+        description="speaker kinds attribution may blame besides agents (see `evswarm.core.speakers`)",
+    )
+    never_blame: list[str] = Field(default_factory=list, description="speakers attribution never blames")
     use_cache: bool = True
     deduplicate: bool = Field(
         True, description="embed each distinct document once (off only to measure the full work of every trace)"
@@ -68,6 +74,9 @@ class AnalyzeConfig(BaseModel):
 
     def compute_backend(self) -> Backend:
         return Backend(self.backend, self.workers, self.address)
+
+    def blameable(self) -> Blameable:
+        return Blameable.of(self.also_blame, self.never_blame)
 
     def resolved_cache(self) -> Path:
         return self.cache_root if self.cache_root is not None else cache_dir()

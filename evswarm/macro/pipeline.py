@@ -219,10 +219,10 @@ def analyze(
                 deviation=deviation.reindex(pd.MultiIndex.from_frame(events[["run_id", "seq"]])).to_numpy()
             )
             novelty = behavior.input_novelty(traces, analyzed, passing)
-            steps, attribution = attribute(events, anchors, novelty)
+            steps, attribution = attribute(events, anchors, novelty, cfg.blameable())
             if not passing:
-                notes.append("No trace passed, so no step could be contrasted with peers: attribution falls back "
-                             "to the earliest step.")  # fmt: skip
+                notes.append("No trace passed, so no step could be contrasted with peers: each failing trace's "
+                             "suspect is the agent step nearest its anchor (compare with the baselines).")  # fmt: skip
             assignments = assign.drop(columns="cluster_id").merge(
                 sub[["run_id", "case_type", "run_outcome", "agent_version_set", "anchor_event_id", "anchor_reason"]],
                 on="run_id",

@@ -159,3 +159,33 @@ def test_an_unknown_format_and_a_missing_source_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2 and "no such file" in done.stderr
     done = _cli("import", str(tmp_path / "x.json"), "--out", str(tmp_path / "out"), "--format", "csv")
     assert done.returncode == 2 and "unknown --format" in done.stderr
+
+
+def test_attribution_and_its_baselines_skip_terminals_unless_asked(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    history = [m for m in GROUP_CHAT["history"] if m.get("role") != "Planner (-> Coder)"]  # type: ignore[union-attr]
+    for i in range(10):  # all failed: nothing to contrast with, so the nearest agent step decides
+        chat = {**GROUP_CHAT, "question": f"How many rows in file {i}?", "history": history}
+        (logs / f"chat{i}.json").write_text(json.dumps(chat))
+    (tmp_path / "labels.csv").write_text("trace_id,agent,step\n" + "".join(f"chat{i},Coder,3\n" for i in range(10)))
+    assert _cli("import", str(logs), "--out", str(tmp_path / "batch")).returncode == 0
+    fast = ["--embedder", "static", "--reducer", "pca", "--stability-runs", "0", "--quiet"]
+    scores = {}
+    for name, extra in (("agents", []), ("terminals", ["--also-blame", "terminals"])):
+        out = tmp_path / name
+        done = _cli("analyze", str(tmp_path / "batch"), "--out", str(out), *fast, *extra)
+        assert done.returncode == 0, done.stderr
+        suspects = {row["suspect_agent"] for row in json.loads((out / "attribution.json").read_text())}
+        scored = _cli("attribution-score", str(tmp_path / "labels.csv"), "--attribution", str(out))
+        assert scored.returncode == 0, scored.stderr
+        scores[name] = {line.split()[0]: line.split()[1] for line in scored.stdout.splitlines()[2:]}  # agent %
+        # the terminal reports the failure: the Coder's step before it is blamed, unless terminals may be
+        assert suspects == ({"Coder"} if name == "agents" else {"Computer_terminal"})
+    # the baselines count the same speakers: the last agent before the Orchestrator's close is the Coder
+    # until terminals may be blamed
+    assert scores["agents"]["evswarm"] == "100.0%" and scores["agents"]["last_agent"] == "100.0%"
+    assert scores["terminals"]["evswarm"] == "0.0%" and scores["terminals"]["last_agent"] == "0.0%"
+    done = _cli("analyze", str(tmp_path / "batch"), "--out", str(tmp_path / "bad"), *fast, "--also-blame", "robots")
+    assert done.returncode == 2 and "unknown --also-blame 'robots'" in done.stderr
+    assert not (tmp_path / "bad").exists()

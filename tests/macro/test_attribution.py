@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from evswarm.core.speakers import Blameable, speaker_kind
 from evswarm.macro import behavior
 from evswarm.macro.attribution import (
     RULE_CONTRAST,
@@ -79,7 +80,12 @@ def _batch(
 
 
 def _attribute(
-    events: pd.DataFrame, traces: pd.DataFrame, failing: set[str], groups: dict[str, int], anchor: str = "last"
+    events: pd.DataFrame,
+    traces: pd.DataFrame,
+    failing: set[str],
+    groups: dict[str, int],
+    anchor: str = "last",
+    blame: Blameable | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The pipeline's attribution stage on hand-built tables: deviation, request novelty, suspects.
     `anchor`: `last` (the last step) or `after` (a terminal status entry after the last step)."""
@@ -99,7 +105,7 @@ def _attribute(
     anchors = anchors.rename(columns={"seq": "anchor_seq", "event_id": "anchor_event_id"})
     anchors["anchor_reason"] = "terminal step" if anchor == "after" else "last step"
     anchors = anchors[anchors.run_id.isin(failing)]
-    return attribute(events, anchors, behavior.input_novelty(traces, failing, passing))
+    return attribute(events, anchors, behavior.input_novelty(traces, failing, passing), blame)
 
 
 def test_the_step_that_departs_from_passing_peers_is_blamed_not_the_last_or_first_speaker() -> None:
@@ -216,3 +222,64 @@ def test_a_pattern_with_two_causes_shows_both_with_their_shares() -> None:
     suspects = pattern_suspects(attribution, assignments)
     assert suspects[["component", "side"]].values.tolist() == [["Planner", "agent"], ["input", "input"]]
     assert suspects.share.tolist() == pytest.approx([12 / 16, 4 / 16])
+
+
+def test_with_no_passing_peers_no_step_deviates_and_the_agent_step_nearest_the_anchor_is_blamed() -> None:
+    # Every run failed, so nothing can be contrasted. The old fallback let each feature contrast by its
+    # share alone: the steps every failing run takes deviated most and the first of them (the Hub) won.
+    events, traces, failing = _batch(n_fail=12, n_pass=0, odd_input=4)
+    steps, attribution = _attribute(events, traces, failing, {r: 1 for r in failing})
+    assert steps.deviation.max() == 0.0 and set(attribution.unusual_steps) == {0}
+    assert set(attribution.suspect_rule) == {RULE_NEAREST} and set(attribution.suspect_agent) == {"Reviewer"}
+    # with no requests to compare, no request is unusual: the input is never blamed for it
+    traces.loc[traces.run_id.str.startswith("i"), "request"] = "write the report before January please"
+    _, attribution = _attribute(events, traces, failing, {r: 1 for r in failing})
+    assert "input" not in set(attribution.suspect_component)
+
+
+def _coded(run_id: str, exit_code: int) -> list[Row]:
+    """A Coder writes a script, a terminal runs it and reports its exit code, the Hub closes."""
+    t = _Steps(run_id)
+    t.say("Hub", "Coder, please write the script.")
+    t.say("Coder", "Here is the script: print(total)")
+    t.say("Computer_terminal", f"exitcode {exit_code} " + ("ran fine" if exit_code == 0 else "traceback nameerror"))
+    t.say("Hub", "Closing.")
+    return t.rows
+
+
+def test_a_terminal_is_not_blamed_for_the_outcome_it_reports_unless_asked() -> None:
+    rows: list[Row] = []
+    traces: list[Row] = []
+    for prefix, count, code in (("p", 20, 0), ("f", 8, 1)):
+        for i in range(count):
+            rows += _coded(f"{prefix}{i:02d}", code)
+            traces.append({"run_id": f"{prefix}{i:02d}", "case_type": "task", "request": "sum the column"})
+    events, table = pd.DataFrame(rows), pd.DataFrame(traces)
+    failing = {f"f{i:02d}" for i in range(8)}
+    # only the terminal's report departs from passing peers: by default it is no candidate, and the agent
+    # step that produced what it ran is blamed; the baselines skip the terminal too
+    _, attribution = _attribute(events, table, failing, {r: 1 for r in failing}, anchor="after")
+    assert set(attribution.suspect_agent) == {"Coder"} and set(attribution.suspect_rule) == {RULE_NEAREST}
+    assert set(attribution.baseline_last_agent) == {"Coder"}
+    assert set(attribution.baseline_most_frequent_agent) == {"Hub"}
+    widened = Blameable.of(["terminals"])
+    _, attribution = _attribute(events, table, failing, {r: 1 for r in failing}, anchor="after", blame=widened)
+    assert set(attribution.suspect_agent) == {"Computer_terminal"} and set(attribution.suspect_rule) == {RULE_CONTRAST}
+    never = Blameable.of([], ["Coder"])
+    _, attribution = _attribute(events, table, failing, {r: 1 for r in failing}, anchor="after", blame=never)
+    assert set(attribution.suspect_agent) == {"Hub"}
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("Computer_terminal", "terminals"), ("code_executor", "terminals"), ("PythonInterpreter", "terminals"),
+     ("user", "people"), ("Human", "people"), ("WebSurfer", "agents"), ("ShellyPlanner", "agents"),
+     ("Orchestrator", "agents")],
+)  # fmt: skip
+def test_speakers_are_told_apart_by_name(name: str, kind: str) -> None:
+    assert speaker_kind(name) == kind
+
+
+def test_an_unknown_speaker_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="robots"):
+        Blameable.of(["robots"])
