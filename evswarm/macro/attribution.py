@@ -75,6 +75,8 @@ RULE_NEAREST = "nearest agent step to the anchor"
 RULE_NO_AGENT = "no agent step before the anchor"
 TOP_STEPS = 5
 """Suspect steps kept per trace in `suspect_steps`."""
+_BLOCK = 2048
+"""Traces `attribute` turns into Python objects at a time."""
 
 
 def side_of(kind: str) -> str:
@@ -196,47 +198,69 @@ def step_deviation(
     peers of its features (`behavior.contrast`): its pattern's contrast for a pattern member (`groups`:
     run_id -> pattern), else the contrast of all analyzed traces taken as one group. With no passing
     peers every step's deviation is 0: there is nothing to contrast with."""
+    mine = features.run_id.isin(analyzed).to_numpy()
     if passing:
-        in_pattern = features.run_id.isin(set(groups.index))
-        everyone = pd.Series(0, index=sorted(analyzed))
         peers = behavior.peer_shares(features, traces, passing)
-        value = behavior.contrast(features, traces, groups, passing, peers).where(
-            in_pattern, behavior.contrast(features, traces, everyone, passing, peers)
-        )
+        value = behavior.contrast(features, traces, groups, passing, peers).to_numpy(copy=True)
+        outside = behavior.contrast(features, traces, pd.Series(0, index=sorted(analyzed)), passing, peers)
+        np.copyto(value, outside.to_numpy(), where=~features.run_id.isin(set(groups.index)).to_numpy())
+        del outside, peers
     else:
-        value = pd.Series(0.0, index=features.index)
-    mine = features.run_id.isin(analyzed)
-    return value[mine].groupby([features.run_id[mine], features.seq[mine]]).max()
+        value = np.zeros(len(features))
+    run_ids, seqs, value = features.run_id.to_numpy(dtype=object)[mine], features.seq.to_numpy()[mine], value[mine]
+    run_code, run_names = pd.factorize(run_ids, sort=True)
+    key = run_code.astype(np.int64) * (int(seqs.max(initial=0)) + 2) + (seqs + 1)
+    order = np.argsort(key, kind="stable")
+    key, value = key[order], value[order]
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, np.int64)
+    best = np.maximum.reduceat(value, starts) if len(starts) else value[:0]
+    steps = order[starts]
+    index = pd.MultiIndex.from_arrays([run_names[run_code[steps]], seqs[steps]], names=["run_id", "seq"])
+    return pd.Series(best, index=index)
 
 
 def attribute(
-    events: pd.DataFrame, anchors: pd.DataFrame, novelty: pd.Series | None = None, blame: Blameable | None = None
+    events: pd.DataFrame,
+    anchors: pd.DataFrame,
+    novelty: pd.Series | None = None,
+    blame: Blameable | None = None,
+    deviation: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score the steps of each anchored trace and pick its suspect. Returns (suspect_steps, attribution).
 
-    `events` carries `deviation` per step (`step_deviation`); `anchors` has run_id, anchor_seq, anchor_event_id,
+    Each step's deviation is `deviation` (per (run_id, seq), from `step_deviation`; a step it lacks counts
+    0), else the `deviation` column of `events`. `anchors` has run_id, anchor_seq, anchor_event_id,
     anchor_reason; `novelty` maps run_id to its request's novelty (`behavior.input_novelty`; missing: 0);
     `blame`: whose steps may be blamed (default: agents only).
     `suspect_steps`: the suspect and the next best steps (up to `TOP_STEPS`) per trace with their score
     parts, rank 1 the suspect. `attribution`: one row per trace with its suspect, the rule that chose it,
-    its side, the rule that placed the anchor, and the three baselines."""
+    its side, the rule that placed the anchor, and the three baselines. Traces are read `_BLOCK` at a time,
+    so memory holds one block's steps as Python objects, not the batch's."""
     anchor_of = {row.run_id: row for row in anchors.itertuples(index=False)}
     novel = novelty.to_dict() if novelty is not None else {}
     blame = blame or Blameable()
-    mine = events.loc[events.run_id.isin(set(anchor_of)), ["run_id", *_Step._fields]]
+    fields = list(_Step._fields) if deviation is None else [f for f in _Step._fields if f != "deviation"]
+    mine = events.loc[events.run_id.isin(set(anchor_of)), ["run_id", *fields]]
+    if mine.empty:
+        return pd.DataFrame(), pd.DataFrame()
     mine = mine.sort_values(["run_id", "seq"], kind="stable")
+    if deviation is not None:
+        found = deviation.reindex(pd.MultiIndex.from_arrays([mine.run_id, mine.seq])).to_numpy()
+        mine = mine.assign(deviation=found)
     run_ids = mine.run_id.to_numpy()
-    steps = [_Step(*values) for values in zip(*(mine[c].tolist() for c in _Step._fields), strict=True)]
-    starts = [0, *(np.flatnonzero(run_ids[1:] != run_ids[:-1]) + 1).tolist(), len(steps)]
+    starts = [0, *(np.flatnonzero(run_ids[1:] != run_ids[:-1]) + 1).tolist(), len(run_ids)]
     steps_out: list[dict[str, object]] = []
     rows: list[dict[str, object]] = []
-    for lo, hi in itertools.pairwise(starts):
-        if lo == hi:
-            continue
-        run_id = str(run_ids[lo])
-        ranked, row = _attribute_trace(run_id, steps[lo:hi], anchor_of[run_id], novel.get(run_id, 0.0), blame)
-        steps_out += ranked
-        rows.append(row)
+    for first in range(0, len(starts) - 1, _BLOCK):
+        bounds = starts[first : first + _BLOCK + 1]
+        block = mine.iloc[bounds[0] : bounds[-1]]
+        steps = [_Step(*values) for values in zip(*(block[c].tolist() for c in _Step._fields), strict=True)]
+        for lo, hi in itertools.pairwise(bounds):
+            run_id = str(run_ids[lo])
+            trace = steps[lo - bounds[0] : hi - bounds[0]]
+            ranked, row = _attribute_trace(run_id, trace, anchor_of[run_id], novel.get(run_id, 0.0), blame)
+            steps_out += ranked
+            rows.append(row)
     return pd.DataFrame(steps_out), pd.DataFrame(rows)
 
 

@@ -48,55 +48,120 @@ has words of its own)."""
 def step_features(events: pd.DataFrame) -> pd.DataFrame:
     """One row per (acting step, feature): run_id, seq, feature (a categorical column, categories
     sorted): every step's `agent|kind|tool` first, then every step's `...|after X`, then every step's content
-    features.
+    features (a feature a step would list twice is kept once, where it first appears).
 
     Features are built per distinct (agent, kind, tool, handed-over-by, shape) and spread to the steps by
-    integer codes, so no per-row string is made: the table stays small at any batch size."""
+    integer codes, so no per-row string is made and the event columns are read in place, never copied as
+    text: the table, and the memory it takes to build it, stay small at any batch size."""
     needed = ["run_id", "seq", "node_kind", "agent_name", "tool_name", "source_agent", "shape"]
-    ordered = events[needed].sort_values(["run_id", "seq"], kind="stable").reset_index(drop=True)
-    acting = ordered.node_kind.isin(FEATURE_KINDS).to_numpy()
-    steps = ordered[acting].reset_index(drop=True)
-    before = _handed_over_by(ordered)[acting]
-    tool = steps.tool_name.fillna("").astype(str)
-    keys = pd.DataFrame(
-        {"agent": steps.agent_name.astype(str), "kind": steps.node_kind.astype(str), "tool": tool, "before": before}
-    )
+    frame = events[needed]
+    if not _in_run_order(frame):
+        frame = frame.sort_values(["run_id", "seq"], kind="stable")
+    frame = frame.reset_index(drop=True)
+    at = np.flatnonzero(frame.node_kind.isin(FEATURE_KINDS).to_numpy())
+    before = _handed_over_by(frame)[at]
+    agent, kind, shape = (_texts(frame[c])[at] for c in ("agent_name", "node_kind", "shape"))
+    tool = frame.tool_name.to_numpy(dtype=object)[at]
+    tool[pd.isna(tool)] = ""
     vocabulary: dict[str, int] = {}
 
     def code(feature: str) -> int:
         return vocabulary.setdefault(feature, len(vocabulary))
 
-    step_of_base, bases = _factorize_rows(keys[["agent", "kind", "tool"]])
-    base_codes = np.array([code(f"{a}|{k}|{t}") for a, k, t in bases], dtype=np.int64)
-    step_of_after, afters = _factorize_rows(keys[["agent", "kind", "tool", "before"]])
-    after_codes = np.array([code(f"{a}|{k}|{t}|after {b}") for a, k, t, b in afters], dtype=np.int64)
+    base = _Distinct.of(agent, kind, tool)
+    base_codes = np.array([code(f"{a}|{k}|{t}") for a, k, t in base.rows], dtype=np.int64)
+    after = _Distinct.of(agent, kind, tool, before)
+    after_codes = np.array([code(f"{a}|{k}|{t}|after {b}") for a, k, t, b in after.rows], dtype=np.int64)
+    del agent, kind, tool, before
     # what a handoff carries is compared whoever it goes to (the target is its own feature, in the base)
-    content_key = pd.DataFrame({"base": step_of_base, "shape": steps["shape"].astype(str)})
-    step_of_content, contents = _factorize_rows(content_key)
+    content = _Distinct.of(base.ids, shape)
     content_codes: list[list[int]] = []
-    for base_id, shape in contents:
-        agent, kind, tool_name = bases[base_id]
-        prefix = f"{agent}|handoff|" if tool_name.startswith(HANDOFF_TOOL) else f"{agent}|{kind}|{tool_name}"
-        content_codes.append([code(f"{prefix}|{leaf}") for leaf in shape.split(SEPARATOR)])
-    lengths = np.array([len(c) for c in content_codes], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    flat = np.array([c for codes in content_codes for c in codes], dtype=np.int64)
-    per_step = lengths[step_of_content]
-    content_step, within = fc.ragged(per_step)
-    content_feature = flat[offsets[step_of_content][content_step] + within]
-    row_step = np.concatenate([np.arange(len(steps)), np.arange(len(steps)), content_step])
-    row_feature = np.concatenate([base_codes[step_of_base], after_codes[step_of_after], content_feature])
-    # a step's feature listed twice is kept once, where it first appears
-    _, first = np.unique(row_step * max(len(vocabulary), 1) + row_feature, return_index=True)
-    first.sort()
-    row_step, row_feature = row_step[first], row_feature[first]
+    for base_id, text in content.rows:
+        a, k, t = base.rows[base_id]
+        prefix = f"{a}|handoff|" if t.startswith(HANDOFF_TOOL) else f"{a}|{k}|{t}"
+        content_codes.append([code(f"{prefix}|{leaf}") for leaf in text.split(SEPARATOR)])
+    # a step's features follow from its (after, content) pair, so duplicates are found once per pair
+    pair = _Distinct.of(after.ids, content.ids)
+    keep_after = np.zeros(len(pair.rows), dtype=bool)
+    kept: list[list[int]] = []
+    for p, (after_id, content_id) in enumerate(pair.rows):
+        base_code = int(base_codes[base.ids[after.firsts[after_id]]])
+        after_code = int(after_codes[after_id])
+        keep_after[p] = after_code != base_code
+        seen, own = {base_code, after_code}, []
+        for c in content_codes[content_id]:
+            if c not in seen:
+                seen.add(c)
+                own.append(c)
+        kept.append(own)
+    n_steps = len(at)
+    steps = np.arange(n_steps, dtype=np.int32)
+    with_after = steps[keep_after[pair.ids]]
+    lengths = np.array([len(k) for k in kept], dtype=np.int32)
+    offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+    flat = np.array([c for codes in kept for c in codes], dtype=np.int64)
+    content_step = np.repeat(steps, lengths[pair.ids])
+    within = np.arange(len(content_step), dtype=np.int64) - np.repeat(
+        np.cumsum(lengths[pair.ids], dtype=np.int64) - lengths[pair.ids], lengths[pair.ids]
+    )
+    content_feature = flat[offsets[pair.ids[content_step]] + within]
+    del within
+    row_step = np.concatenate([steps, with_after, content_step])
+    row_feature = np.concatenate([base_codes[base.ids], after_codes[after.ids[with_after]], content_feature])
+    del content_step, content_feature
     names = np.array(list(vocabulary), dtype=object)
     order = np.argsort(names, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    picked = steps[["run_id", "seq"]].take(row_step).reset_index(drop=True)
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    picked = frame[["run_id", "seq"]].take(at[row_step]).reset_index(drop=True)
     feature = pd.Categorical.from_codes(rank[row_feature], categories=pd.Index(names[order], dtype=object))
     return picked.assign(feature=feature)
+
+
+def _in_run_order(frame: pd.DataFrame) -> bool:
+    """Whether the events are sorted by run id, then seq (as the loader leaves them)."""
+    runs = frame.run_id.to_numpy(dtype=object)
+    seq = frame.seq.to_numpy()
+    if len(runs) < 2:
+        return True
+    try:
+        ascending = runs[1:] >= runs[:-1]
+    except TypeError:  # a missing run id among strings: let the sort decide
+        return False
+    same = runs[1:] == runs[:-1]
+    return bool(ascending.all() and (seq[1:][same] > seq[:-1][same]).all())
+
+
+def _texts(column: pd.Series) -> np.ndarray:
+    """A column's values as an object array of strings, a missing value as `nan` (as `astype(str)` writes
+    it), without copying the strings."""
+    values = column.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = "nan"
+    return values
+
+
+@dataclass(frozen=True)
+class _Distinct:
+    """The distinct rows of some aligned columns: each row's id (ids by first appearance), the rows as
+    tuples, and where each first appears."""
+
+    ids: np.ndarray
+    rows: list[tuple[Any, ...]]
+    firsts: np.ndarray
+
+    @classmethod
+    def of(cls, *columns: np.ndarray) -> _Distinct:
+        key = np.zeros(len(columns[0]), dtype=np.int64)
+        for column in columns:
+            codes, uniques = pd.factorize(column, use_na_sentinel=False)
+            key, _ = pd.factorize(key * len(uniques) + codes)  # compact after each column: no overflow
+        ids = key.astype(np.int32)
+        new = np.concatenate([[True], ids[1:] > np.maximum.accumulate(ids)[:-1]]) if len(ids) else np.zeros(0, bool)
+        firsts = np.flatnonzero(new)
+        return cls(ids, list(zip(*(column[firsts] for column in columns), strict=True)), firsts)
 
 
 def _handed_over_by(ordered: pd.DataFrame) -> np.ndarray:
@@ -115,13 +180,6 @@ def _handed_over_by(ordered: pd.DataFrame) -> np.ndarray:
     found = previous >= run_start
     out[found] = source[previous[found]]
     return out
-
-
-def _factorize_rows(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
-    """Integer id per row of `frame` (ids by first appearance) and the distinct rows, as tuples."""
-    ids = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
-    firsts = np.unique(ids, return_index=True)[1]
-    return ids, list(frame.iloc[firsts].itertuples(index=False, name=None))
 
 
 def peer_keys(traces: pd.DataFrame, *populations: set[str]) -> pd.Series:
@@ -169,16 +227,22 @@ def peer_share(features: pd.DataFrame, traces: pd.DataFrame, runs: set[str]) -> 
         found = fc.shares(coded, keys, marked)
         if found is None:
             continue
-        best = np.maximum(best, found.overall[coded.feature])  # all of `runs`
+        np.maximum(best, found.overall[coded.feature], out=best)  # all of `runs`
         if len(found.keyed):
-            best = np.maximum(best, found.at(keys.of_rows(coded), coded.feature, coded.n_features))
+            np.maximum(best, found.at(keys.of_rows(coded), coded.feature, coded.n_features), out=best)
     return pd.Series(best, index=features.index)
 
 
+def structural(features: pd.DataFrame) -> pd.DataFrame:
+    """The feature rows that are not words of free text (see `shapes.WORD_MARK`)."""
+    words = features.feature.str.contains(WORD_MARK, regex=False).to_numpy(dtype=bool, na_value=False)
+    return features[~words]
+
+
 def odd_runs(features: pd.DataFrame, traces: pd.DataFrame) -> set[str]:
-    """Traces with a rare feature (fewer than `RARE_SHARE` of every peer group of theirs have it). Words of
-    free text are left out: nearly every message has a rare word (a name, a number spelled out)."""
-    features = features[~features.feature.str.contains(WORD_MARK, regex=False)]
+    """Traces with a rare feature (fewer than `RARE_SHARE` of every peer group of theirs have it), among
+    `features` that are `structural`: words of free text are left out, as nearly every message has a rare
+    word (a name, a number spelled out)."""
     share = peer_share(features, traces, set(traces.run_id))
     return set(features.run_id[share.to_numpy() < RARE_SHARE])
 
@@ -215,7 +279,8 @@ def contrast(
     coded, n = peers.coded, peers.coded.n_features
     group_of = pd.Series(coded.run_ids).map(groups)
     group_codes, _ = pd.factorize(group_of, sort=True)  # -1: outside every group
-    row_group = np.where(coded.run >= 0, group_codes[np.maximum(coded.run, 0)], -1)
+    group_codes = group_codes.astype(np.int32)
+    row_group = np.where(coded.run >= 0, group_codes[np.maximum(coded.run, 0)], np.int32(-1))
     grouped = row_group >= 0
     if not grouped.any():
         return pd.Series(0.0, index=features.index)
@@ -249,8 +314,13 @@ def contrast(
         level = np.bincount(row, weights=mix_w[entry] * share, minlength=len(pair_keys))
         expected = np.maximum(expected, level)
     value = np.clip(inside - expected, 0.0, 1.0)
-    of_row = fc.lookup(pair_keys, value, row_group.astype(np.int64) * n + coded.feature)
-    return pd.Series(np.where(grouped, of_row, 0.0), index=features.index)
+    rows = np.flatnonzero(grouped)
+    wanted = row_group[rows].astype(np.int64)
+    wanted *= n
+    wanted += coded.feature[rows]
+    of_row = np.zeros(len(features))
+    of_row[rows] = fc.lookup(pair_keys, value, wanted)
+    return pd.Series(of_row, index=features.index)
 
 
 def association(features: pd.DataFrame, traces: pd.DataFrame, failing: set[str], passing: set[str]) -> pd.DataFrame:
@@ -268,12 +338,21 @@ def association(features: pd.DataFrame, traces: pd.DataFrame, failing: set[str],
     run, feature = coded.pairs()
     inside = run >= 0
     key = np.where(inside, keys.codes[np.maximum(run, 0)], keys.star())
-    combos, where = np.unique(key * n + feature, return_inverse=True)
-    f = np.bincount(where, weights=(inside & fail[np.maximum(run, 0)]).astype(float), minlength=len(combos))
-    p = np.bincount(where, weights=(inside & ok[np.maximum(run, 0)]).astype(float), minlength=len(combos))
+    key *= n
+    key += feature
+    combos, where = np.unique(key, return_inverse=True)
+    del key
+    owner = np.maximum(run, 0)
+    f = np.bincount(where[inside & fail[owner]], minlength=len(combos)).astype(float)
+    p = np.bincount(where[inside & ok[owner]], minlength=len(combos)).astype(float)
+    del where, owner
     combo_key = combos // n
     log_odds = np.log((f + 0.5) / (big_f[combo_key] - f + 0.5)) - np.log((p + 0.5) / (big_p[combo_key] - p + 0.5))
-    at = np.searchsorted(combos, keys.of_rows(coded) * n + coded.feature)
+    row = keys.of_rows(coded)
+    row *= n
+    row += coded.feature
+    at = np.searchsorted(combos, row)
+    del row
     return pd.DataFrame({"log_odds": log_odds[at], "support": f[at].astype(int)}, index=features.index)
 
 

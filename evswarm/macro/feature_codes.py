@@ -49,9 +49,10 @@ class Coded:
     """A feature table (run_id, feature) in codes, beside the traces table it belongs to."""
 
     run: np.ndarray
-    """Per row: the position of its run in the traces table, -1 for a run the table does not hold."""
+    """Per row: the position of its run in the traces table, -1 for a run the table does not hold (int32:
+    widen before arithmetic that can pass 2**31)."""
     feature: np.ndarray
-    """Per row: its feature's code (an index into `names`)."""
+    """Per row: its feature's code (an index into `names`; int32)."""
     names: pd.Index
     """The features, by code."""
     run_ids: np.ndarray
@@ -77,17 +78,17 @@ def code(features: pd.DataFrame, traces: pd.DataFrame) -> Coded:
     """Code a feature table (columns run_id, feature; feature categorical or not) against `traces`."""
     column = features.feature
     if isinstance(column.dtype, pd.CategoricalDtype):
-        feature = column.cat.codes.to_numpy(dtype=np.int64)
+        feature = column.cat.codes.to_numpy().astype(np.int32, copy=False)
         names = pd.Index(column.cat.categories)
     else:
         feature, names = pd.factorize(column)
-        feature = feature.astype(np.int64)
+        feature = feature.astype(np.int32)
         names = pd.Index(names)
     run_ids = traces.run_id.to_numpy(dtype=object)
     position = {run_id: i for i, run_id in enumerate(run_ids)}
     row_runs, distinct = pd.factorize(features.run_id)
-    at = np.array([position.get(r, -1) for r in distinct], dtype=np.int64)
-    run = at[row_runs] if len(row_runs) else np.zeros(0, dtype=np.int64)
+    at = np.array([position.get(r, -1) for r in distinct], dtype=np.int32)
+    run = at[row_runs] if len(row_runs) else np.zeros(0, dtype=np.int32)
     return Coded(run, feature, names, run_ids)
 
 

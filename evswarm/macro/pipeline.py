@@ -29,7 +29,6 @@ from evswarm.macro.progress import Progress
 from evswarm.macro.rank import rank_patterns
 from evswarm.macro.reduce import picture_coordinates, reduce
 from evswarm.macro.result import AnalysisResult
-from evswarm.macro.shapes import WORD_MARK
 from evswarm.macro.stability import StabilitySettings, measure
 from evswarm.macro.tables import load_tables
 from evswarm.macro.versions import compare_versions, prevalence_by_version
@@ -64,8 +63,8 @@ def _sides(traces: pd.DataFrame, features: pd.DataFrame) -> tuple[pd.DataFrame, 
 
     With grades, failing and passing come from the rubrics; runs without a usable grade are failing when
     odd, crashed or marked (see `population`), and passing otherwise."""
-    odd = behavior.odd_runs(features, traces)
-    structural = features[~features.feature.str.contains(WORD_MARK, regex=False)]
+    structural = behavior.structural(features)
+    odd = behavior.odd_runs(structural, traces)
     errors = set(structural.run_id[structural.feature.str.contains("error", regex=False)])
     marked = traces.run_id.isin(errors) | traces.has_error_finding.astype(bool)
     outcome_share = traces.groupby(["case_type", "run_outcome"]).run_id.transform("size") / traces.groupby(
@@ -145,6 +144,7 @@ def analyze(
             anchors = pick_anchors(cited, events, norm.aliases)
             sub = sub.merge(anchors, on="run_id", how="left")
             docs = documents.build(sub, features)
+            features = features[["run_id", "seq", "feature"]]  # association columns are the documents' alone
         with timer.stage("embed"):
             cache = EmbeddingCache(cfg.resolved_cache() / "embeddings.sqlite") if cfg.use_cache else None
             emb = embed(docs.document.tolist(), cfg.embedder, cache, cfg.random_state, deduplicate=cfg.deduplicate)
@@ -215,11 +215,8 @@ def analyze(
             groups = groups[groups >= 0]
             analyzed = set(sub.run_id)
             deviation = step_deviation(features, traces, groups, analyzed, passing)
-            events = events.assign(
-                deviation=deviation.reindex(pd.MultiIndex.from_frame(events[["run_id", "seq"]])).to_numpy()
-            )
             novelty = behavior.input_novelty(traces, analyzed, passing)
-            steps, attribution = attribute(events, anchors, novelty, cfg.blameable())
+            steps, attribution = attribute(events, anchors, novelty, cfg.blameable(), deviation)
             if not passing:
                 notes.append("No trace passed, so no step could be contrasted with peers: each failing trace's "
                              "suspect is the agent step nearest its anchor (compare with the baselines).")  # fmt: skip

@@ -28,7 +28,7 @@ class AnalysisResult:
     """One row per trace of the batch (normalized, with grade columns)."""
     events: pd.DataFrame
     """One row per step of every trace (`tables.TABLE_COLUMNS`, without each step's text: see
-    `trace_events`), with its deviation."""
+    `trace_events`)."""
     assignments: pd.DataFrame
     """One row per analyzed trace: its pattern, anchor and map position."""
     patterns: pd.DataFrame

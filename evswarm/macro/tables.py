@@ -165,6 +165,7 @@ def _frames(parts: Iterable[_Columns], columns: list[str]) -> Normalized:
                 traces.append(row)
         events.append(_bundles_rows(part.batch, part.event_counts, kept))
         aliases.append(_bundles_rows(part.alias_batch, part.alias_counts, kept))
+        part.batch = part.alias_batch = None  # `_frame` frees each column as it converts it: hold no copy
     trace_df = pd.DataFrame(traces)
     if not trace_df.empty:
         trace_df = trace_df.sort_values("run_id", kind="stable").reset_index(drop=True)
@@ -181,8 +182,18 @@ def _bundles_rows(batch: pa.RecordBatch, counts: list[int], kept: list[bool]) ->
 
 
 def _frame(batches: list[pa.RecordBatch], columns: list[str]) -> pd.DataFrame:
-    table = pa.Table.from_batches(batches, schema=_schema(columns)).unify_dictionaries()
-    return pd.DataFrame({name: _column(name, table.column(name)) for name in columns})
+    """The batches (emptied: the table takes them over) as one DataFrame, converted a column at a time, each
+    column's Arrow buffers released once it is converted, so the events are never held twice over."""
+    table = pa.Table.from_batches(batches, schema=_schema(columns))
+    batches.clear()
+    converted: dict[str, Any] = {}
+    for name in columns:
+        values = table.column(name)
+        table = table.drop_columns([name])
+        converted[name] = _column(name, values.unify_dictionaries() if name in _SHARED_VALUES else values)
+        del values
+    pa.default_memory_pool().release_unused()
+    return pd.DataFrame(converted, copy=False)
 
 
 def _column(name: str, values: pa.ChunkedArray) -> Any:

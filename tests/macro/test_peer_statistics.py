@@ -159,6 +159,29 @@ def test_step_features_spread_one_rendering_per_distinct_step_to_every_step() ->
     assert np.array_equal(features.seq.to_numpy(), features.seq.to_numpy().astype(int))
 
 
+def test_step_features_do_not_depend_on_the_event_order_and_list_a_repeated_leaf_once() -> None:
+    rng = np.random.default_rng(5)
+    runs = [f"r{i}" for i in range(30)]
+    rows = []
+    for run in runs:
+        for seq in range(6):
+            kind = ["generation", "handoff", "function", "status"][int(rng.integers(0, 4))]
+            shape = " ; ".join(f"k{int(rng.integers(0, 3))}=v" for _ in range(int(rng.integers(1, 4))))
+            rows.append((run, seq, kind, f"A{int(rng.integers(0, 3))}", None if kind == "handoff" else "t",
+                         f"A{int(rng.integers(0, 3))}" if kind == "handoff" else None, shape))  # fmt: skip
+    columns = ["run_id", "seq", "node_kind", "agent_name", "tool_name", "source_agent", "shape"]
+    ordered = pd.DataFrame(rows, columns=columns)
+    shuffled = ordered.sample(frac=1.0, random_state=3)
+    a, b = behavior.step_features(ordered), behavior.step_features(shuffled)
+    assert a.run_id.tolist() == b.run_id.tolist() and a.seq.tolist() == b.seq.tolist()
+    assert a.feature.astype(str).tolist() == b.feature.astype(str).tolist()
+    assert not a.duplicated(["run_id", "seq", "feature"]).any()
+    # every leaf of every acting step is there once, beside its base and `after` features
+    acting = ordered[ordered.node_kind != "status"]
+    expected = sum(2 + len(set(shape.split(" ; "))) for shape in acting["shape"])
+    assert len(a) == expected
+
+
 def test_a_trace_without_a_case_type_is_compared_with_every_trace() -> None:
     traces, features = _table(7)
     traces.loc[0, "case_type"] = None
