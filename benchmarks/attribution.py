@@ -14,7 +14,11 @@ accuracy of evswarm's per-trace attribution and of each baseline, and how the su
 rule of `evswarm.macro.attribution` chose them, how many labelled traces blame the input, how many have
 no step that departs from passing peers). Nothing here is tuned to the result.
 
-    .venv/bin/python benchmarks/attribution.py [--ev-runs 300] [--desk-tickets 300]
+With `--who-and-when DIR`, a third source whose labels this project did not make: the public Who&When
+benchmark's failure logs (see `who_and_when_source`), every one failed, labelled by its authors.
+
+    .venv/bin/python benchmarks/attribution.py [--ev-runs 300] [--desk-tickets 300] [--who-and-when DIR]
+        [--only ev support_desk who_and_when]
 """
 
 from __future__ import annotations
@@ -168,11 +172,12 @@ def desk_source(tickets: int, out: Path, work: Path) -> tuple[list[dict], list[d
 
 
 def who_and_when_source(src: Path, out: Path) -> tuple[list[dict], list[dict]]:
-    """Labelled failure logs nobody on this project wrote: the public Who&When benchmark's group chats
-    (one JSON per log: `question`, `trajectory` of `{agent_name, content}`, `mistake_agent`,
-    `mistake_step`), from a local copy in `src` (not shipped here: the data is not ours to ship). Each log
-    becomes a chat log with the question as the user's message first, so its step k is message k + 1.
-    Every log is a failure; the labels are the dataset's own."""
+    """Labelled failure logs nobody on this project wrote: the public Who&When benchmark's group chats, from
+    a local copy in `src` (not shipped here: the data is not ours to ship), one JSON per log with
+    `mistake_agent` and `mistake_step`, in either layout: the dataset's own (`history`: chat messages with
+    `name` or a `role` naming the speaker; passed on as they are, so step k is message k), or a mirror's
+    (`question`, `trajectory` of `{agent_name, content}`; the question becomes the user's message first, so
+    step k is message k + 1). Every log is a failure; the labels are the dataset's own."""
     outcomes, truth = [], []
     files = sorted((p for p in src.glob("*.json") if not p.name.startswith("_")), key=lambda p: (len(p.stem), p.stem))
     if not files:
@@ -180,13 +185,16 @@ def who_and_when_source(src: Path, out: Path) -> tuple[list[dict], list[dict]]:
     for path in files:
         data = json.loads(path.read_text())
         trace_id = "run_ww_" + str(data.get("id", path.stem))
-        messages = [{"role": "user", "content": data["question"]}]
-        messages += [
-            {"role": "assistant", "name": s["agent_name"], "content": s["content"]} for s in data["trajectory"]
-        ]
+        if "history" in data:
+            messages, shift = list(data["history"]), 0
+        else:
+            messages, shift = [{"role": "user", "content": data["question"]}], 1
+            messages += [
+                {"role": "assistant", "name": s["agent_name"], "content": s["content"]} for s in data["trajectory"]
+            ]
         (out / f"{trace_id}.json").write_text(json.dumps({"id": trace_id, "messages": messages}))
         outcomes.append({"trace_id": trace_id, "outcome": "failed"})
-        truth.append({"trace_id": trace_id, "agent": data["mistake_agent"], "step": int(data["mistake_step"]) + 1})
+        truth.append({"trace_id": trace_id, "agent": data["mistake_agent"], "step": int(data["mistake_step"]) + shift})
     return outcomes, truth
 
 
