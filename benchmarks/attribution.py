@@ -41,6 +41,10 @@ from evswarm.interop.rootcause import score_attribution  # noqa: E402
 from evswarm.macro import AnalyzeConfig, analyze  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "attribution.json"
+WHO_AND_WHEN_NOTE = (
+    "public Who&When failure logs (labels by the benchmark's authors), read from a local copy given with "
+    "--who-and-when; every log failed, so there are no passing peers to contrast with"
+)
 
 
 def _text(value: Any) -> str:
@@ -293,6 +297,8 @@ def main() -> None:
     kept = json.loads(RESULTS.read_text()).get("sources", {}) if RESULTS.is_file() else {}  # other sources' runs
     for name in figures:
         figures[name]["settings"] = {k: v for k, v in vars(args).items() if k != "only"}
+    if "who_and_when" in figures:
+        figures["who_and_when"]["data"] = WHO_AND_WHEN_NOTE
     RESULTS.write_text(json.dumps({"sources": {**kept, **figures}}, indent=2, sort_keys=True, default=str) + "\n")
     print(f"wrote {RESULTS}")
 
