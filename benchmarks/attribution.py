@@ -260,8 +260,9 @@ def main() -> None:
     parser.add_argument(
         "--who-and-when",
         type=Path,
-        help="a directory of Who&When logs (JSON: question, trajectory, mistake_agent, mistake_step): adds a "
-        "third source whose labels this project did not make",
+        help="a directory of Who&When logs, one JSON each with mistake_agent and mistake_step and either the "
+        "dataset's `history` or a mirror's `question` + `trajectory`: adds a third source whose labels this project "
+        "did not make",
     )
     parser.add_argument("--only", nargs="*", help="sources to run: ev support_desk who_and_when (default: all given)")
     args = parser.parse_args()

@@ -93,6 +93,14 @@ def analyze_command(
     never_blame: list[str] = typer.Option(
         [], "--never-blame", metavar="NAME", show_default=False, help="A speaker attribution never blames (repeatable)."
     ),
+    blame: list[str] = typer.Option(
+        [],
+        "--blame",
+        metavar="NAME",
+        show_default=False,
+        help="A speaker attribution may blame whatever its name suggests (repeatable; e.g. an agent called "
+        "PlanExecutor that the name rule takes for a terminal). The notes list the speakers not blamed.",
+    ),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Ignore and do not fill the caches (rendered bundles, embeddings, UMAP layouts)."
     ),
@@ -159,6 +167,7 @@ def analyze_command(
         stability_runs=stability_runs,
         also_blame=also_blame,
         never_blame=never_blame,
+        blame=blame,
         use_cache=not no_cache,
         backend=backend,
         address=address,

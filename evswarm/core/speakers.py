@@ -1,16 +1,19 @@
 """Who a trace's speakers are, and which of them attribution may blame.
 
-A speaker (a step's agent name) is one of three kinds:
-- `people`: a person or a stand-in for one: `user`, `human`, `customer`, `person` (a chat log's user
-  turns, a simulated user);
+A speaker (a step's agent name) is one of three kinds, told from the words of its name (split at `_`, `-`,
+spaces and camel case, lowercased):
+- `people`: a person or a stand-in for one: a name with the word `user`, `human`, `customer` or `person`
+  (`user`, `simulated_user`, `EndUser`, `user_proxy`);
 - `terminals`: a speaker that runs what others wrote and reports the outcome: a name with the word
-  `terminal`, `executor`, `interpreter`, `shell` or `console` in it (`Computer_terminal`, `code_executor`,
+  `terminal`, `executor`, `interpreter`, `shell` or `console` (`Computer_terminal`, `code_executor`,
   `PythonInterpreter`); its output is evidence about the step that wrote the code, not a decision;
-- `agents`: every other speaker.
+- `agents`: every other speaker, and any name that also has the word `agent`, `expert`, `assistant`,
+  `planner`, `gpt` or `llm` (`CustomerCommsAgent`, `Linux_Terminal_Expert`, `ShellGPT` are agents).
 
-By default only agents are blamed; `Blameable` widens that (`evswarm analyze --also-blame people
---also-blame terminals`) or names speakers never to blame (`--never-blame NAME`). Attribution and its
-baselines use the same rule, so they are compared on the same steps.
+The rule reads names only, so it can be wrong about yours: attribution blames agents by default, and
+`Blameable` widens that by kind (`evswarm analyze --also-blame people --also-blame terminals`) or by name
+(`--blame NAME`), or takes a speaker out (`--never-blame NAME`; names compare without case). The analysis
+notes list the speakers it did not blame. Attribution and its baselines count the same speakers.
 """
 
 from __future__ import annotations
@@ -23,37 +26,67 @@ from typing import Literal
 
 SpeakerKind = Literal["agents", "people", "terminals"]
 KINDS: tuple[SpeakerKind, ...] = ("agents", "people", "terminals")
-PEOPLE = frozenset({"user", "human", "customer", "person"})
+PEOPLE_WORDS = frozenset({"user", "human", "customer", "person"})
 TERMINAL_WORDS = frozenset({"terminal", "executor", "interpreter", "shell", "console"})
-_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+AGENT_WORDS = frozenset({"agent", "expert", "assistant", "planner", "gpt", "llm"})
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])|([A-Z]+)([A-Z][a-z])")
 _WORD_BREAK = re.compile(r"[^a-z]+")
+
+
+def _words(name: str) -> set[str]:
+    spaced = _CAMEL.sub(lambda m: f"{m.group(1) or m.group(3)} {m.group(2) or m.group(4)}", name)
+    return set(_WORD_BREAK.split(spaced.lower())) - {""}
 
 
 @lru_cache(maxsize=4096)
 def speaker_kind(name: str) -> SpeakerKind:
     """The kind of speaker `name` is (see the module docstring)."""
-    if name.strip().lower() in PEOPLE:
+    words = _words(name)
+    if words & AGENT_WORDS:
+        return "agents"
+    if words & PEOPLE_WORDS:
         return "people"
-    words = set(_WORD_BREAK.split(_CAMEL.sub(r"\1 \2", name).lower()))
     return "terminals" if words & TERMINAL_WORDS else "agents"
+
+
+def _folded(names: Iterable[str], option: str) -> frozenset[str]:
+    if isinstance(names, str):
+        raise ValueError(f"{option} takes a list of names, not the string {names!r}")
+    return frozenset(str(n).strip().lower() for n in names)
 
 
 @dataclass(frozen=True)
 class Blameable:
-    """Which speakers attribution may name: those of `kinds`, except the names in `never`."""
+    """Which speakers attribution may name: those of `kinds` and those named in `always`, except the names in
+    `never` (names lowercased)."""
 
     kinds: frozenset[SpeakerKind] = frozenset({"agents"})
     never: frozenset[str] = field(default_factory=frozenset)
+    always: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def of(cls, also: Iterable[str] = (), never: Iterable[str] = ()) -> Blameable:
-        """Agents, and the kinds in `also` (`people`, `terminals`), minus the speakers named in `never`."""
-        also, never = set(also), set(never)
-        unknown = sorted(also - set(KINDS))
+    def of(cls, also: Iterable[str] = (), never: Iterable[str] = (), always: Iterable[str] = ()) -> Blameable:
+        """Agents, the kinds in `also` (`people`, `terminals`) and the speakers named in `always`, minus the
+        speakers named in `never`."""
+        kinds = _folded(also, "also_blame")
+        unknown = sorted(kinds - set(KINDS))
         if unknown:
             raise ValueError(f"unknown speaker kind(s) {', '.join(unknown)}: expected {', '.join(KINDS[1:])}")
-        return cls(frozenset({"agents", *also}), frozenset(never))  # type: ignore[arg-type]
+        return cls(
+            frozenset({"agents", *kinds}),  # type: ignore[arg-type]  # checked against KINDS above
+            _folded(never, "never_blame"),
+            _folded(always, "blame"),
+        )
 
-    def allows(self, name: str | None) -> bool:
-        """True when a step spoken by `name` may be blamed (no name: never)."""
-        return bool(name) and name not in self.never and speaker_kind(str(name)) in self.kinds
+    def allows(self, name: object) -> bool:
+        """True when a step spoken by `name` may be blamed (no name, or a missing one: never)."""
+        if not isinstance(name, str) or not name:
+            return False
+        folded = name.strip().lower()
+        if folded in self.never:
+            return False
+        return folded in self.always or speaker_kind(name) in self.kinds
+
+    def left_out(self, names: Iterable[object]) -> list[str]:
+        """The names among `names` this rule does not blame, sorted."""
+        return sorted({n for n in names if isinstance(n, str) and n and not self.allows(n)})

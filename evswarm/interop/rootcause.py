@@ -10,10 +10,11 @@ The attribution is read from `OUT/attribution.json` (written by `evswarm analyze
 baselines come from the batch's bundles (`--batch`, default: the batch the analysis names), on the same
 steps: the last agent that spoke (skipping the closing message of the agent that opened the run), the
 agent that spoke most, and the first agent; each baseline's step is that agent's last (first, for the
-first agent) step. The baselines count the speakers the analysis could blame (its `also_blame` and
-`never_blame`, read from `OUT/analysis.json`; see `evswarm.core.speakers`), so every method picks from
-the same steps. A step's position is its `source_step` for imported bundles, else its index among the
-bundle's spans.
+first agent) step. The baselines count the speakers the analysis could blame (its `also_blame`,
+`never_blame` and `blame`, read from `OUT/analysis.json`; see `evswarm.core.speakers`), so every method
+picks among the same speakers (the baselines here read the whole trace; the attribution table's own
+baseline columns stop at the anchor). A step's position is its `source_step` for imported bundles, else
+its index among the bundle's spans.
 
 Reported per method: agent accuracy, step exact / within ±1 / within ±3 (over labelled traces the method
 named a step for), and counts of labelled traces it abstained on (no attribution row, or the `input`
@@ -224,7 +225,7 @@ def score_attribution(labels_path: Path, analysis_dir: Path, batch_dir: Path | N
     manifest_path = Path(analysis_dir) / "analysis.json"
     manifest = load_json(manifest_path) if manifest_path.is_file() else {}
     config = manifest.get("config") or {}
-    blame = Blameable.of(config.get("also_blame") or [], config.get("never_blame") or [])
+    blame = Blameable.of(config.get("also_blame") or [], config.get("never_blame") or [], config.get("blame") or [])
     if batch_dir is None:
         recorded = manifest.get("batch_dir")
         if not recorded:

@@ -133,8 +133,8 @@ def _in_run_order(frame: pd.DataFrame) -> bool:
 
 
 def _texts(column: pd.Series) -> np.ndarray:
-    """A column's values as an object array of strings, a missing value as `nan` (as `astype(str)` writes
-    it), without copying the strings."""
+    """A column's values as an object array of strings, a missing value as the text `nan`, without copying
+    the strings."""
     values = column.to_numpy(dtype=object)
     missing = pd.isna(values)
     if missing.any():
@@ -278,9 +278,8 @@ def contrast(
     peers = peers if peers is not None else peer_shares(features, traces, passing)
     coded, n = peers.coded, peers.coded.n_features
     group_of = pd.Series(coded.run_ids).map(groups)
-    group_codes, _ = pd.factorize(group_of, sort=True)  # -1: outside every group
-    group_codes = group_codes.astype(np.int32)
-    row_group = np.where(coded.run >= 0, group_codes[np.maximum(coded.run, 0)], np.int32(-1))
+    group_codes, _ = pd.factorize(group_of, sort=True)  # -1: outside every group; int64: keys below multiply
+    row_group = np.where(coded.run >= 0, group_codes.astype(np.int32)[np.maximum(coded.run, 0)], np.int32(-1))
     grouped = row_group >= 0
     if not grouped.any():
         return pd.Series(0.0, index=features.index)

@@ -65,6 +65,9 @@ class AnalyzeConfig(BaseModel):
         description="speaker kinds attribution may blame besides agents (see `evswarm.core.speakers`)",
     )
     never_blame: list[str] = Field(default_factory=list, description="speakers attribution never blames")
+    blame: list[str] = Field(
+        default_factory=list, description="speakers attribution may blame whatever their kind (names, any case)"
+    )
     use_cache: bool = True
     deduplicate: bool = Field(
         True, description="embed each distinct document once (off only to measure the full work of every trace)"
@@ -76,7 +79,7 @@ class AnalyzeConfig(BaseModel):
         return Backend(self.backend, self.workers, self.address)
 
     def blameable(self) -> Blameable:
-        return Blameable.of(self.also_blame, self.never_blame)
+        return Blameable.of(self.also_blame, self.never_blame, self.blame)
 
     def resolved_cache(self) -> Path:
         return self.cache_root if self.cache_root is not None else cache_dir()

@@ -216,10 +216,17 @@ def analyze(
             analyzed = set(sub.run_id)
             deviation = step_deviation(features, traces, groups, analyzed, passing)
             novelty = behavior.input_novelty(traces, analyzed, passing)
-            steps, attribution = attribute(events, anchors, novelty, cfg.blameable(), deviation)
+            blame = cfg.blameable()
+            steps, attribution = attribute(events, anchors, novelty, blame, deviation)
             if not passing:
                 notes.append("No trace passed, so no step could be contrasted with peers: each failing trace's "
-                             "suspect is the agent step nearest its anchor (compare with the baselines).")  # fmt: skip
+                             "suspect is the agent step nearest its anchor, or the input when no agent acted "
+                             "before it (compare with the baselines).")  # fmt: skip
+            spared = blame.left_out(events.agent_name.unique())
+            if spared:
+                notes.append(f"Not blamed, as people or terminals by their names: {', '.join(spared[:12])}"
+                             f"{' and more' if len(spared) > 12 else ''} (--also-blame people|terminals, or "
+                             "--blame NAME, to blame them).")  # fmt: skip
             assignments = assign.drop(columns="cluster_id").merge(
                 sub[["run_id", "case_type", "run_outcome", "agent_version_set", "anchor_event_id", "anchor_reason"]],
                 on="run_id",

@@ -182,6 +182,11 @@ def test_attribution_and_its_baselines_skip_terminals_unless_asked(tmp_path: Pat
         scores[name] = {line.split()[0]: line.split()[1] for line in scored.stdout.splitlines()[2:]}  # agent %
         # the terminal reports the failure: the Coder's step before it is blamed, unless terminals may be
         assert suspects == ({"Coder"} if name == "agents" else {"Computer_terminal"})
+        notes = " ".join(json.loads((out / "analysis.json").read_text())["notes"])
+        spared = "Not blamed, as people or terminals by their names: " + (
+            "Computer_terminal, user" if name == "agents" else "user"
+        )
+        assert spared in notes
     # the baselines count the same speakers: the last agent before the Orchestrator's close is the Coder
     # until terminals may be blamed
     assert scores["agents"]["evswarm"] == "100.0%" and scores["agents"]["last_agent"] == "100.0%"

@@ -273,8 +273,10 @@ def test_a_terminal_is_not_blamed_for_the_outcome_it_reports_unless_asked() -> N
 @pytest.mark.parametrize(
     ("name", "kind"),
     [("Computer_terminal", "terminals"), ("code_executor", "terminals"), ("PythonInterpreter", "terminals"),
-     ("user", "people"), ("Human", "people"), ("WebSurfer", "agents"), ("ShellyPlanner", "agents"),
-     ("Orchestrator", "agents")],
+     ("HTMLShell", "terminals"), ("user", "people"), ("Human", "people"), ("simulated_user", "people"),
+     ("EndUser", "people"), ("WebSurfer", "agents"), ("ShellyPlanner", "agents"), ("Orchestrator", "agents"),
+     ("CustomerCommsAgent", "agents"), ("HumanEscalationAgent", "agents"), ("Linux_Terminal_Expert", "agents"),
+     ("ShellGPT", "agents")],
 )  # fmt: skip
 def test_speakers_are_told_apart_by_name(name: str, kind: str) -> None:
     assert speaker_kind(name) == kind
@@ -283,3 +285,12 @@ def test_speakers_are_told_apart_by_name(name: str, kind: str) -> None:
 def test_an_unknown_speaker_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="robots"):
         Blameable.of(["robots"])
+    with pytest.raises(ValueError, match="list of names"):
+        Blameable.of([], "user")
+
+
+def test_speakers_can_be_blamed_or_spared_by_name_whatever_their_case() -> None:
+    rule = Blameable.of([], never=["coder"], always=["plan_executor"])
+    assert not rule.allows("Coder") and rule.allows("Plan_Executor") and not rule.allows("code_executor")
+    assert rule.left_out(["Coder", "Plan_Executor", "user", "Hub", None, float("nan")]) == ["Coder", "user"]
+    assert not rule.allows(None) and not rule.allows(float("nan")) and not rule.allows("")
