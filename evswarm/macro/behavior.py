@@ -100,10 +100,7 @@ def step_features(events: pd.DataFrame) -> pd.DataFrame:
     lengths = np.array([len(k) for k in kept], dtype=np.int32)
     offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
     flat = np.array([c for codes in kept for c in codes], dtype=np.int64)
-    content_step = np.repeat(steps, lengths[pair.ids])
-    within = np.arange(len(content_step), dtype=np.int64) - np.repeat(
-        np.cumsum(lengths[pair.ids], dtype=np.int64) - lengths[pair.ids], lengths[pair.ids]
-    )
+    content_step, within = fc.ragged(lengths[pair.ids], np.int32)
     content_feature = flat[offsets[pair.ids[content_step]] + within]
     del within
     row_step = np.concatenate([steps, with_after, content_step])

@@ -37,11 +37,12 @@ def lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarr
     return np.where(keys[where] == wanted, values[where], 0.0)
 
 
-def ragged(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For items that own `counts[i]` entries each, laid end to end: each entry's owner and its place
-    among its owner's entries."""
-    owner = np.repeat(np.arange(len(counts)), counts)
-    return owner, np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+def ragged(counts: np.ndarray, owner_dtype: type = np.int64) -> tuple[np.ndarray, np.ndarray]:
+    """For items that own `counts[i]` entries each, laid end to end: each entry's owner (as `owner_dtype`)
+    and its place among its owner's entries."""
+    owner: np.ndarray = np.repeat(np.arange(len(counts), dtype=owner_dtype), counts)
+    ends = np.cumsum(counts, dtype=np.int64)
+    return owner, np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) - np.repeat(ends - counts, counts)
 
 
 @dataclass(frozen=True)
