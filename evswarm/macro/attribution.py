@@ -134,13 +134,18 @@ def _content_hops(trace: list[_Step], anchor: str) -> dict[str, int]:
     return hops
 
 
+def _blameable_turn(step: _Step, blame: Blameable) -> bool:
+    """An agent step (a decision or handoff) of a speaker `blame` allows."""
+    return step.node_kind in AGENT_KINDS and blame.allows(step.agent_name)
+
+
 def _hub(trace: list[_Step], blame: Blameable) -> str | None:
     """The agent that opens the run: the agent of its first (blameable) agent step."""
-    return next((s.agent_name for s in trace if s.node_kind in AGENT_KINDS and blame.allows(s.agent_name)), None)
+    return next((s.agent_name for s in trace if _blameable_turn(s, blame)), None)
 
 
 def _baselines(steps: list[_Step], hub: str | None, blame: Blameable) -> dict[str, str | None]:
-    agents = [s.agent_name for s in steps if s.node_kind in AGENT_KINDS and blame.allows(s.agent_name)]
+    agents = [s.agent_name for s in steps if _blameable_turn(s, blame)]
     own = [agent for agent in agents if agent != hub] if hub else agents
     last = own or agents
     return {
@@ -274,7 +279,7 @@ def _attribute_trace(
         for s in trace
         if s.seq <= anchor.anchor_seq
         and s.node_kind in CANDIDATE_KINDS
-        and (s.node_kind not in AGENT_KINDS or blame.allows(s.agent_name))
+        and (s.node_kind not in AGENT_KINDS or _blameable_turn(s, blame))
     ]
     strongest = max((c.deviation for c in before), default=0.0)
     unusual = [c.deviation >= max(DEVIATING * strongest, FLOOR) for c in before]

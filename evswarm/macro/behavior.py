@@ -61,8 +61,7 @@ def step_features(events: pd.DataFrame) -> pd.DataFrame:
     at = np.flatnonzero(frame.node_kind.isin(FEATURE_KINDS).to_numpy())
     before = _handed_over_by(frame)[at]
     agent, kind, shape = (_texts(frame[c])[at] for c in ("agent_name", "node_kind", "shape"))
-    tool = frame.tool_name.to_numpy(dtype=object)[at]
-    tool[pd.isna(tool)] = ""
+    tool = _texts(frame.tool_name, missing="")[at]
     vocabulary: dict[str, int] = {}
 
     def code(feature: str) -> int:
@@ -129,14 +128,14 @@ def _in_run_order(frame: pd.DataFrame) -> bool:
     return bool(ascending.all() and (seq[1:][same] > seq[:-1][same]).all())
 
 
-def _texts(column: pd.Series) -> np.ndarray:
-    """A column's values as an object array of strings, a missing value as the text `nan`, without copying
-    the strings."""
+def _texts(column: pd.Series, missing: str = "nan") -> np.ndarray:
+    """A column's values as an object array of strings, a missing value as `missing`, without copying the
+    strings."""
     values = column.to_numpy(dtype=object)
-    missing = pd.isna(values)
-    if missing.any():
+    absent = pd.isna(values)
+    if absent.any():
         values = values.copy()
-        values[missing] = "nan"
+        values[absent] = missing
     return values
 
 
