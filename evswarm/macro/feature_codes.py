@@ -45,6 +45,37 @@ def ragged(counts: np.ndarray, owner_dtype: type = np.int64) -> tuple[np.ndarray
     return owner, np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) - np.repeat(ends - counts, counts)
 
 
+DENSE_LIMIT = 1 << 22
+"""`CountTable` keeps a slot for every possible combination up to this many (32 MiB per float array)."""
+
+
+@dataclass(frozen=True)
+class CountTable:
+    """Counts of integer combinations `0 <= c < size`, one slot per combination in `combos` (sorted): every
+    possible one when `size` is at most `DENSE_LIMIT` (no sort, no second copy of the items), else the
+    distinct ones present."""
+
+    combos: np.ndarray
+    slots: np.ndarray
+    """Per item: its slot."""
+    dense: bool
+
+    @classmethod
+    def of(cls, items: np.ndarray, size: int) -> CountTable:
+        if size <= DENSE_LIMIT:
+            return cls(np.arange(size, dtype=np.int64), items, dense=True)
+        combos, slots = np.unique(items, return_inverse=True)
+        return cls(combos, slots, dense=False)
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """Per slot: how many of the items `mask` selects hold it (float)."""
+        return np.bincount(self.slots[mask], minlength=len(self.combos)).astype(float)
+
+    def index_of(self, wanted: np.ndarray) -> np.ndarray:
+        """The slot of each wanted combination (each must be among `combos`)."""
+        return wanted if self.dense else np.searchsorted(self.combos, wanted)
+
+
 @dataclass(frozen=True)
 class Coded:
     """A feature table (run_id, feature) in codes, beside the traces table it belongs to."""
@@ -64,11 +95,17 @@ class Coded:
         return len(self.names)
 
     def pairs(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct (run position, feature code) pairs of `rows` (all rows by default), sorted."""
+        """The distinct (run position, feature code) pairs of `rows` (all rows by default), sorted (int32)."""
         run, feature = (self.run, self.feature) if rows is None else (self.run[rows], self.feature[rows])
         n = max(self.n_features, 1)
-        both = distinct((run.astype(np.int64) + 1) * n + feature)  # +1: a run outside the traces is -1
-        return both // n - 1, both % n
+        both = run.astype(np.int64)  # a fresh array, combined and sorted in place: no second copy of it
+        both += 1  # a run outside the traces is -1
+        both *= n
+        both += feature
+        del run, feature
+        both.sort()
+        both = both[np.concatenate(([True], both[1:] != both[:-1]))] if len(both) else both
+        return (both // n - 1).astype(np.int32), (both % n).astype(np.int32)
 
     def among(self, runs: set[str]) -> np.ndarray:
         """Per trace position: whether its run is in `runs`."""
@@ -87,7 +124,10 @@ def code(features: pd.DataFrame, traces: pd.DataFrame) -> Coded:
         names = pd.Index(names)
     run_ids = traces.run_id.to_numpy(dtype=object)
     position = {run_id: i for i, run_id in enumerate(run_ids)}
-    row_runs, distinct = pd.factorize(features.run_id)
+    if isinstance(features.run_id.dtype, pd.CategoricalDtype):  # as `behavior.step_features` makes it
+        row_runs, distinct = features.run_id.cat.codes.to_numpy(), features.run_id.cat.categories
+    else:
+        row_runs, distinct = pd.factorize(features.run_id)
     at = np.array([position.get(r, -1) for r in distinct], dtype=np.int32)
     run = at[row_runs] if len(row_runs) else np.zeros(0, dtype=np.int32)
     return Coded(run, feature, names, run_ids)
@@ -102,8 +142,9 @@ class Keys:
 
     def of_rows(self, coded: Coded) -> np.ndarray:
         """Per feature row: its run's key code (the code of `*` for runs outside the traces)."""
-        star = self.star()
-        return np.where(coded.run >= 0, self.codes[np.maximum(coded.run, 0)], star)
+        out = self.codes[np.maximum(coded.run, 0)]
+        out[coded.run < 0] = self.star()
+        return out
 
     def star(self) -> int:
         """The code of `*`, added to `names` when missing (see `keys_of`)."""

@@ -1,16 +1,22 @@
 """Reduce embeddings: a few UMAP dimensions for clustering, 2-D only for the trace map.
 
-UMAP is seeded and runs on one thread (numba and BLAS alike), so reruns are bit-identical. Results are
-cached as .npy files keyed by a hash of the input matrix and the parameters, so a warm rerun skips the
-numba JIT entirely. `pca` is a fast, JIT-free alternative used by tests.
+UMAP is seeded and runs on one thread (numba and BLAS alike), and its spectral start is made deterministic
+(see `_seeded_arpack`), so reruns are bit-identical. Results are cached as .npy files keyed by a hash of
+the input matrix and the parameters, so a warm rerun skips the numba JIT entirely. `pca` is a fast,
+JIT-free alternative used by tests.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,6 +69,40 @@ def _sampled(n: int, limit: int | None) -> tuple[int, ...]:
     return (limit,) if limit is not None and n > limit else ()
 
 
+_ARPACK_SEED: ContextVar[int | None] = ContextVar("evswarm_arpack_seed", default=None)
+
+
+@contextmanager
+def _seeded_arpack(random_state: int) -> Iterator[None]:
+    """Within the block, a call of scipy's `eigsh` that names no `rng` gets one seeded by `random_state`.
+
+    UMAP's spectral start (umap-learn 0.5) calls `eigsh` from a vector of ones and no `rng`. On a connected
+    component made of exact copies of a few documents (common: identical traces give identical documents)
+    that vector is an eigenvector, ARPACK must restart, and scipy then draws the new start from OS entropy:
+    the layout, hence the patterns, changed from run to run (lmcinnes/umap#1277). Seeded, the restart is
+    the same every time; a layout that needed no restart is unchanged. `eigsh` is wrapped once per process;
+    the seed is a context variable, so other threads' calls, and calls outside the block, are untouched."""
+    import scipy.sparse.linalg as linalg
+
+    if not getattr(linalg.eigsh, "evswarm_seeded", False):
+        original = linalg.eigsh
+
+        @functools.wraps(original)
+        def eigsh(*args: Any, **kwargs: Any) -> Any:
+            seed = _ARPACK_SEED.get()
+            if seed is not None and kwargs.get("rng") is None:
+                kwargs["rng"] = np.random.default_rng(seed)
+            return original(*args, **kwargs)
+
+        eigsh.evswarm_seeded = True  # type: ignore[attr-defined]
+        linalg.eigsh = eigsh
+    token = _ARPACK_SEED.set(random_state)
+    try:
+        yield
+    finally:
+        _ARPACK_SEED.reset(token)
+
+
 def _umap(
     x: np.ndarray, dims: int, n_neighbors: int, random_state: int, numba_cache: Path, limit: int | None = None
 ) -> np.ndarray:
@@ -80,7 +120,8 @@ def _umap(
         n_jobs=1,
     )
     sample = fit_sample(x.shape[0], limit, random_state)
-    with threadpool_limits(limits=1):  # one BLAS thread: summation order, hence the layout, never varies
+    # one BLAS thread: summation order, hence the layout, never varies
+    with threadpool_limits(limits=1), _seeded_arpack(random_state):
         if sample is None:
             return np.asarray(reducer.fit_transform(x), dtype=np.float32)
         out = np.empty((x.shape[0], dims), dtype=np.float32)
