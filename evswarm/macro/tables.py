@@ -60,6 +60,9 @@ _SHARED_VALUES = frozenset(
 )
 """Columns whose values repeat across events: dictionary-encoded on the way back from a worker, and kept in
 the table as one string object per distinct value, shared by every cell that holds it."""
+CATEGORICAL_COLUMNS = frozenset({"node_kind", "agent_name", "marker", "shape"})
+"""Columns held as pandas categoricals (sorted categories, "" for missing): 1-2 bytes a row instead of an
+8-byte pointer; `==`, `isin`, `.str` and grouping read them as the strings they hold."""
 DETAIL_COLUMNS = frozenset({"ts", "text"})
 """Event columns the analysis does not read, loaded only on request (`load_tables(details=True)`,
 `trace_events`): each step's text (the report's stories of a few traces) and its timestamp (events are in
@@ -197,8 +200,10 @@ def _frame(batches: list[pa.RecordBatch], columns: list[str]) -> pd.DataFrame:
 
 
 def _column(name: str, values: pa.ChunkedArray) -> Any:
-    """One event column for pandas. Repeated values become shared string objects (`object` with None for
-    the optional columns, else strings with "" for missing); the other strings stay in Arrow buffers."""
+    """One event column for pandas. The closed vocabularies (`CATEGORICAL_COLUMNS`) become categoricals
+    with sorted categories ("" for missing); the other repeated values become shared string objects
+    (`object` with None for the optional columns, else strings with "" for missing); the other strings stay
+    in Arrow buffers."""
     if name == "seq":
         return values.to_numpy().astype("int64")
     if name not in _SHARED_VALUES:
@@ -207,6 +212,12 @@ def _column(name: str, values: pa.ChunkedArray) -> Any:
     whole = values.combine_chunks() if values.num_chunks else pa.array([], _DICTIONARY)
     distinct = np.array([*whole.dictionary.to_pylist(), None], dtype=object)
     codes = whole.indices.fill_null(len(distinct) - 1).to_numpy(zero_copy_only=False)
+    if name in CATEGORICAL_COLUMNS:
+        distinct[-1] = ""
+        names = sorted(set(distinct.tolist()))
+        rank = {value: i for i, value in enumerate(names)}
+        remap = np.array([rank[value] for value in distinct.tolist()], dtype=np.int32)
+        return pd.Categorical.from_codes(remap[codes], categories=pd.Index(names, dtype=object))
     shared = distinct.take(codes)
     if name in _OPTIONAL_COLUMNS:
         return pd.Series(shared, dtype=object)  # explicit: pandas would copy strings into Arrow
