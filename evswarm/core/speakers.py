@@ -38,6 +38,11 @@ def _words(name: str) -> set[str]:
     return set(_WORD_BREAK.split(spaced.lower())) - {""}
 
 
+TURN_SPAN_TYPES = frozenset({"generation", "response", "handoff", "guardrail"})
+"""Bundle span types that are a speaker's own turn (its model output, a handoff it makes, its guardrail):
+the steps attribution can blame on a speaker, and the turns its baselines count."""
+
+
 @lru_cache(maxsize=4096)
 def speaker_kind(name: str) -> SpeakerKind:
     """The kind of speaker `name` is (see the module docstring)."""
@@ -47,6 +52,11 @@ def speaker_kind(name: str) -> SpeakerKind:
     if words & PEOPLE_WORDS:
         return "people"
     return "terminals" if words & TERMINAL_WORDS else "agents"
+
+
+def is_person(name: str) -> bool:
+    """Whether `name` is a person's or a stand-in's (`speaker_kind` is `people`)."""
+    return speaker_kind(name) == "people"
 
 
 def _folded(names: Iterable[str], option: str) -> frozenset[str]:

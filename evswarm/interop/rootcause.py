@@ -35,10 +35,9 @@ from evswarm.core.bundle import Bundle
 from evswarm.core.errors import EvswarmError
 from evswarm.core.io import iter_jsonl, load_json, read_bundle
 from evswarm.core.layout import BatchLayout
-from evswarm.core.speakers import Blameable
+from evswarm.core.speakers import TURN_SPAN_TYPES, Blameable
 
 METHODS = ("evswarm", "last_agent", "most_frequent_agent", "first_agent")
-AGENT_KINDS = frozenset({"generation", "response", "handoff", "guardrail"})
 
 
 @dataclass(frozen=True)
@@ -157,7 +156,7 @@ def _steps(bundle: Bundle, blame: Blameable) -> _Steps:
         where = getattr(span, "source_step", None)
         pos = where if isinstance(where, int) else index
         position[span.span_id] = pos
-        acts = span.span_type in AGENT_KINDS and blame.allows(span.agent_name)
+        acts = span.span_type in TURN_SPAN_TYPES and blame.allows(span.agent_name)
         if acts and (not agents or agents[-1][1] != span.agent_name or agents[-1][0] != pos):
             agents.append((pos, str(span.agent_name), span.span_id))
     source = getattr(bundle.run.summary, "source_id", None) or bundle.run.run_id

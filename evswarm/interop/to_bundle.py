@@ -22,13 +22,13 @@ from typing import Any
 
 from evswarm.core.bundle import Bundle, RunStatus, SpanRecord
 from evswarm.core.foreign import clock, foreign_bundle
+from evswarm.core.speakers import is_person
 from evswarm.core.steps import Step, StepKind, Trace
 
 DEFAULT_AGENT = "assistant"
 USER = "user"
 _INDEXED = re.compile(r"^[msp](\d+)$")
 _AGENT_KINDS = frozenset({StepKind.REASONING, StepKind.MESSAGE, StepKind.ANSWER, StepKind.TOOL_CALL, StepKind.HANDOFF})
-_PEOPLE = frozenset({"user", "human", "customer"})
 
 
 @dataclass
@@ -58,7 +58,7 @@ def source_positions(steps: list[Step]) -> dict[str, int]:
 
 
 def _is_user(step: Step) -> bool:
-    return step.agent is None and step.kind is StepKind.MESSAGE and (step.label or "user").lower() in _PEOPLE
+    return step.agent is None and step.kind is StepKind.MESSAGE and is_person(step.label or "user")
 
 
 class _Builder:

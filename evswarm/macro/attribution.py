@@ -57,7 +57,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from evswarm.core.speakers import Blameable
+from evswarm.core.speakers import TURN_SPAN_TYPES, Blameable
 from evswarm.macro import behavior
 
 WEIGHTS = {"deviation": 0.7, "earliness": 0.2, "proximity": 0.1}
@@ -67,7 +67,6 @@ DEVIATING = 0.5
 FLOOR = 0.3
 """Below this deviation no step departs from its peers (and a request this little novel is usual)."""
 CANDIDATE_KINDS = frozenset({"generation", "response", "function", "handoff", "guardrail", "environment"})
-AGENT_KINDS = frozenset({"generation", "response", "handoff", "guardrail"})
 INPUT = "input"
 RULE_CONTRAST = "contrast with peers"
 RULE_INPUT = "unusual input"
@@ -136,7 +135,7 @@ def _content_hops(trace: list[_Step], anchor: str) -> dict[str, int]:
 
 def _blameable_turn(step: _Step, blame: Blameable) -> bool:
     """An agent step (a decision or handoff) of a speaker `blame` allows."""
-    return step.node_kind in AGENT_KINDS and blame.allows(step.agent_name)
+    return step.node_kind in TURN_SPAN_TYPES and blame.allows(step.agent_name)
 
 
 def _hub(trace: list[_Step], blame: Blameable) -> str | None:
@@ -178,7 +177,7 @@ def _nearest_turn(before: list[_Candidate], hub: str | None) -> _Candidate | Non
     """The agent step nearest the anchor among `before` (in seq order): the fewest content hops, else the
     last in time order. The hub's closing steps (its steps after every other agent's) are passed over when
     another agent acted before them. None with no agent step."""
-    turns = [c for c in before if c.node_kind in AGENT_KINDS]
+    turns = [c for c in before if c.node_kind in TURN_SPAN_TYPES]
     others = [i for i, c in enumerate(turns) if c.agent_name != hub]
     if hub is not None and others:
         turns = turns[: others[-1] + 1]
@@ -279,7 +278,7 @@ def _attribute_trace(
         for s in trace
         if s.seq <= anchor.anchor_seq
         and s.node_kind in CANDIDATE_KINDS
-        and (s.node_kind not in AGENT_KINDS or _blameable_turn(s, blame))
+        and (s.node_kind not in TURN_SPAN_TYPES or _blameable_turn(s, blame))
     ]
     strongest = max((c.deviation for c in before), default=0.0)
     unusual = [c.deviation >= max(DEVIATING * strongest, FLOOR) for c in before]

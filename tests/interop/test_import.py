@@ -58,6 +58,24 @@ def test_a_group_chat_becomes_a_bundle_with_its_agents_steps_and_outcome(tmp_pat
     assert result.warnings == [] and result.written == 1
 
 
+def test_a_user_simulator_in_a_group_chat_speaks_as_the_person_not_as_an_agent(tmp_path: Path) -> None:
+    chat = {
+        "is_correct": False,
+        "history": [
+            {"role": "user", "name": "simulated_user", "content": "My order never arrived."},
+            {"role": "user", "name": "Triage_Expert", "content": "Routing you to refunds."},
+            {"role": "assistant", "name": "Refunds", "content": "Refund issued."},
+            {"role": "user", "name": "EndUser", "content": "That was the wrong order."},
+        ],
+    }
+    (tmp_path / "sim.json").write_text(json.dumps(chat))
+    import_traces([tmp_path / "sim.json"], tmp_path / "out")
+    bundle = read_bundle(BatchLayout(tmp_path / "out").bundle_path("run_sim"))
+    # the same rule attribution uses (evswarm.core.speakers): a name with the word "user" is a person's
+    speakers = [(s.agent_name, s.source_step) for s in bundle.spans]
+    assert speakers == [("user", 0), ("Triage_Expert", 1), ("Refunds", 2), ("user", 3)]
+
+
 def test_every_result_of_a_turn_with_several_calls_is_its_agents_and_the_run_ends_after_its_last_step(
     tmp_path: Path,
 ) -> None:

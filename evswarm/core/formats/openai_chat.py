@@ -30,6 +30,7 @@ from evswarm.core.formats.common import (
     type_name,
 )
 from evswarm.core.limits import MAX_STEPS
+from evswarm.core.speakers import is_person
 from evswarm.core.steps import Step, StepKind
 
 
@@ -51,7 +52,6 @@ def _content_text(content: Any) -> str:
 
 _ADDRESSED = re.compile(r"^\s*(?P<speaker>[^()]*?)\s*\((?:->|→|to)\s*(?P<to>[^)]*)\)\s*$")
 _NOTE = re.compile(r"\s*\([^()]*\)\s*$")
-_PEOPLE = frozenset({"user", "human", "customer", "person"})
 _SPEAKER_KEYS = ("name", "speaker", "agent", "sender")
 
 
@@ -64,7 +64,7 @@ def _role_and_speaker(message: dict[str, Any], where: str) -> tuple[str, str | N
     """The message's role (one of system, developer, user, assistant, tool, function) and its speaker."""
     named = first_str(message, *_SPEAKER_KEYS)
     if "role" not in message:  # a speaker with no role: an agent, or the person
-        return ("user" if named and speaker_name(named).lower() in _PEOPLE else "assistant"), named
+        return ("user" if named and is_person(speaker_name(named)) else "assistant"), named
     raw = message["role"]
     role = opt_str(raw)
     if role is None:
@@ -89,7 +89,7 @@ def _speakers(messages: list[Any]) -> set[str]:
     for message in messages:
         if isinstance(message, dict):
             named = first_str(message, *_SPEAKER_KEYS)
-            if named and speaker_name(named).lower() not in _PEOPLE:
+            if named and not is_person(speaker_name(named)):
                 names.add(speaker_name(named))
     return names
 
@@ -109,7 +109,7 @@ def read_messages(messages: list[Any]) -> tuple[list[Step], str]:
             raise ImportFormatError(f"`{where}`: expected an object with a `role` (or a `name` or `speaker`)")
         role, named = _role_and_speaker(message, where)
         speaker = speaker_name(named) if named else None
-        if role == "user" and speaker and speaker.lower() not in _PEOPLE and group_chat:
+        if role == "user" and speaker and not is_person(speaker) and group_chat:
             role = "assistant"  # another agent's turn, sent as `user` by a group-chat framework
         agent = speaker if role in ("assistant", "tool", "function") else None
         text = _content_text(message.get("content"))
