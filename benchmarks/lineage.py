@@ -36,7 +36,7 @@ it. Figures:
   distinct documents it embedded.
 
     .venv/bin/python benchmarks/lineage.py [--runs 600] [--seed 61] [--workers 2] [--work .cache/bench/lineage]
-        [--embedder minilm] [--stability-runs 3]
+        [--embedder minilm] [--stability-runs 3] [--default-only] [--results FILE]
 
 Writes benchmarks/results/lineage.json and prints the figures.
 """
@@ -287,6 +287,10 @@ def main() -> None:
     ap.add_argument("--added", default="v1.2")
     ap.add_argument("--embedder", default="minilm")
     ap.add_argument("--stability-runs", type=int, default=3)
+    ap.add_argument(
+        "--default-only", action="store_true", help="only the default settings: no sensitivity, carry, granularity"
+    )
+    ap.add_argument("--results", type=Path, default=RESULTS, help=f"where to write the figures (default {RESULTS})")
     args = ap.parse_args()
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -300,32 +304,41 @@ def main() -> None:
     batches = {"first": first, "second": second, "added": added}
     runs, matched = _chain(batches, out, cfg)
     new_version = _added_version(added, out / "added", args.added)
-    # sensitivity of the fit rule (reported beside, never the default): radii reaching the whole median gap
-    # between centres instead of half of it
-    with _setting(centroids, "GAP_SHARE", 1.0):
-        wide_runs, wide_matched = _chain(batches, work / "analysis-wide", cfg)
-        wide_version = _added_version(added, work / "analysis-wide" / "added", args.added)
-    with _setting(assignment, "CARRY_SHARE", 0.5):
-        _, low_matched = _chain(batches, work / "analysis-carry-half", cfg)
-        low_version = _added_version(added, work / "analysis-carry-half" / "added", args.added)
-    carry = _variant(
-        low_matched, low_version, carry_share=0.5, assigned=low_matched["assigned"], clustered=low_matched["clustered"]
-    )
-    coarse = cfg.model_copy(update={"min_cluster_size": 20})
-    coarse_runs, coarse_matched = _chain(batches, work / "analysis-coarse", coarse)
-    coarse_version = _added_version(added, work / "analysis-coarse" / "added", args.added)
-    granularity = {
-        **_variant(
-            coarse_matched, coarse_version, min_cluster_size=20, first_patterns=coarse_matched["first_patterns"]
-        ),
-        "stability_mean_ari": {k: v["stability_mean_ari"] for k, v in coarse_runs.items()},
-    }
-    cost = _stability_cost(out / "first", DOCUMENTS[str(out / "first")], cfg, args.stability_runs)
-    sensitivity = {
-        **_variant(wide_matched, wide_version, gap_share=1.0),
-        "fitted": wide_matched["fitted"],
-        "label_rank_seconds": wide_runs["second"]["timings_seconds"].get("label + rank"),
-    }
+    sensitivity: dict[str, Any] = {"skipped": "--default-only"}
+    carry: dict[str, Any] = {"skipped": "--default-only"}
+    granularity: dict[str, Any] = {"skipped": "--default-only"}
+    cost: dict[str, Any] = {"skipped": "--default-only"}
+    if not args.default_only:
+        # sensitivity of the fit rule (reported beside, never the default): radii reaching the whole median gap
+        # between centres instead of half of it
+        with _setting(centroids, "GAP_SHARE", 1.0):
+            wide_runs, wide_matched = _chain(batches, work / "analysis-wide", cfg)
+            wide_version = _added_version(added, work / "analysis-wide" / "added", args.added)
+        with _setting(assignment, "CARRY_SHARE", 0.5):
+            _, low_matched = _chain(batches, work / "analysis-carry-half", cfg)
+            low_version = _added_version(added, work / "analysis-carry-half" / "added", args.added)
+        carry = _variant(
+            low_matched,
+            low_version,
+            carry_share=0.5,
+            assigned=low_matched["assigned"],
+            clustered=low_matched["clustered"],
+        )
+        coarse = cfg.model_copy(update={"min_cluster_size": 20})
+        coarse_runs, coarse_matched = _chain(batches, work / "analysis-coarse", coarse)
+        coarse_version = _added_version(added, work / "analysis-coarse" / "added", args.added)
+        granularity = {
+            **_variant(
+                coarse_matched, coarse_version, min_cluster_size=20, first_patterns=coarse_matched["first_patterns"]
+            ),
+            "stability_mean_ari": {k: v["stability_mean_ari"] for k, v in coarse_runs.items()},
+        }
+        cost = _stability_cost(out / "first", DOCUMENTS[str(out / "first")], cfg, args.stability_runs)
+        sensitivity = {
+            **_variant(wide_matched, wide_version, gap_share=1.0),
+            "fitted": wide_matched["fitted"],
+            "label_rank_seconds": wide_runs["second"]["timings_seconds"].get("label + rank"),
+        }
     results = {
         "what": "pattern lineage between two batches of the same version mix, and with one version set added",
         "runs_per_batch": args.runs,
@@ -352,8 +365,8 @@ def main() -> None:
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(RESULTS, json.dumps(results, indent=2).encode() + b"\n")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(args.results, json.dumps(results, indent=2).encode() + b"\n")
     print(f"first analysis: {runs['first']['patterns']} patterns from {runs['first']['analyzed']} traces "
           f"({runs['first']['distinct_documents']} distinct documents)")  # fmt: skip
     print(f"second (same mix, other seed): {matched['continuing']} of {matched['first_patterns']} first patterns "
@@ -366,26 +379,28 @@ def main() -> None:
           f"{matched['stable_continuing_share']}")  # fmt: skip
     print(f"added {args.added}: its patterns {new_version['its_patterns']} -> reported new: "
           f"{new_version['reported_new']}")  # fmt: skip
-    print(f"sensitivity (radius up to the whole median gap): continuing {sensitivity['continuing_share']}, "
-          f"with counterpart {sensitivity['with_counterpart_share']}; added version's patterns "
-          f"{sensitivity['added_version_patterns']} -> reported new: {sensitivity['added_reported_new']}")  # fmt: skip
-    print(f"carry threshold (half the minimum cluster size): continuing {carry['continuing_share']}, with "
-          f"counterpart {carry['with_counterpart_share']}; added version's patterns {carry['added_version_patterns']}"
-          f" -> reported new: {carry['added_reported_new']}")  # fmt: skip
     for name, why in results["gone_explained"].items():
         print(f"gone {name}: {why}")
-    print(f"granularity (--min-cluster-size 20): {granularity['first_patterns']} first patterns, continuing "
-          f"{granularity['continuing_share']}, with counterpart {granularity['with_counterpart_share']}; added "
-          f"version reported new: {granularity['added_reported_new']}")  # fmt: skip
-    print(f"stability cost, no cache: {cost['stability_seconds']:.1f} s for {cost['runs']} resamples against "
-          f"{cost['one_fit_seconds']:.1f} s for one reduce + cluster of the same {cost['traces']} traces "
-          f"({cost['distinct_documents']} distinct documents): ratio {cost['ratio']}")  # fmt: skip
+    if not args.default_only:
+        print(f"sensitivity (radius up to the whole median gap): continuing {sensitivity['continuing_share']}, "
+              f"with counterpart {sensitivity['with_counterpart_share']}; added version's patterns "
+              f"{sensitivity['added_version_patterns']} -> reported new: "
+              f"{sensitivity['added_reported_new']}")  # fmt: skip
+        print(f"carry threshold (half the minimum cluster size): continuing {carry['continuing_share']}, with "
+              f"counterpart {carry['with_counterpart_share']}; added version's patterns "
+              f"{carry['added_version_patterns']} -> reported new: {carry['added_reported_new']}")  # fmt: skip
+        print(f"granularity (--min-cluster-size 20): {granularity['first_patterns']} first patterns, continuing "
+              f"{granularity['continuing_share']}, with counterpart {granularity['with_counterpart_share']}; added "
+              f"version reported new: {granularity['added_reported_new']}")  # fmt: skip
+        print(f"stability cost, no cache: {cost['stability_seconds']:.1f} s for {cost['runs']} resamples against "
+              f"{cost['one_fit_seconds']:.1f} s for one reduce + cluster of the same {cost['traces']} traces "
+              f"({cost['distinct_documents']} distinct documents): ratio {cost['ratio']}")  # fmt: skip
     for name, r in runs.items():
         t = r["timings_seconds"]
         print(f"{name}: stability ARI {r['stability_ari']} (mean {r['stability_mean_ari']}); stability stage "
               f"{t.get('stability', 0):.1f} s of {sum(t.values()):.1f} s; "
               f"{r['distinct_documents']} distinct documents")  # fmt: skip
-    print(f"wrote {RESULTS}")
+    print(f"wrote {args.results}")
 
 
 if __name__ == "__main__":
