@@ -292,6 +292,8 @@ def main() -> None:
     )
     ap.add_argument("--results", type=Path, default=RESULTS, help=f"where to write the figures (default {RESULTS})")
     args = ap.parse_args()
+    if args.default_only and args.results == RESULTS:
+        ap.error(f"--default-only writes fewer figures: give --results another file than {RESULTS}")
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
     first = _batch(work, "first", args.runs, args.seed, args.versions, args.workers)

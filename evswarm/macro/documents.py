@@ -42,9 +42,9 @@ def behavior_lines(features: pd.DataFrame) -> pd.Series:
     keep = keep.assign(detail=keep.feature.str.len())
     keep = keep.sort_values(["run_id", "seq", "log_odds", "detail"], ascending=[True, True, False, False])
     keep = keep.drop_duplicates(["run_id", "seq"]).drop_duplicates(["run_id", "feature"])
-    head = keep.groupby("run_id", sort=False).head(MAX_FEATURES)
+    head = keep.groupby("run_id", sort=False, observed=True).head(MAX_FEATURES)
     line = head.feature.str.replace(r"\|+", " ", regex=True).str.strip()
-    return line.groupby(head.run_id, sort=False).agg(list)
+    return line.groupby(head.run_id, sort=False, observed=True).agg(list)
 
 
 def build(traces: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:

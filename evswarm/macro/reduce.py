@@ -146,7 +146,7 @@ def reduce(
     if method == "pca" or n < 6:
         return _pca(x, dims, random_state)
     nn = max(2, min(n_neighbors, n - 1))
-    key = _key(x, dims, nn, random_state, *_sampled(n, fit_limit))
+    key = _key(x, dims, nn, random_state, *_sampled(n, fit_limit), "arpack-seeded")  # not a layout made before
     path = cache_root / "reduce" / f"umap-{key}.npy" if cache_root else None
     if path is not None and path.is_file() and (hit := _load(path)) is not None:
         return hit

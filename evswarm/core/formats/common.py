@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from evswarm.core.limits import PRETTY_LIMIT, clip, loads_bounded
+from evswarm.core.speakers import is_person
 from evswarm.core.steps import Step, StepKind
 
 
@@ -143,7 +144,7 @@ def mark_last_message_as_answer(steps: list[Step], how: str) -> str:
     for step in reversed(steps):
         if step.kind in (StepKind.TOOL_CALL, StepKind.HANDOFF):
             return "none"
-        if step.kind is StepKind.MESSAGE and (step.label or "").lower() not in ("user", "human"):
+        if step.kind is StepKind.MESSAGE and not is_person(step.label or ""):
             step.kind = StepKind.ANSWER
             return how
     return "none"
