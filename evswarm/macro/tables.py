@@ -200,7 +200,7 @@ def _frame(batches: list[pa.RecordBatch], columns: list[str]) -> pd.DataFrame:
 
 
 def _column(name: str, values: pa.ChunkedArray) -> Any:
-    """One event column for pandas. The closed vocabularies (`CATEGORICAL_COLUMNS`) become categoricals
+    """One event column for pandas. The columns of few distinct values (`CATEGORICAL_COLUMNS`) become categoricals
     with sorted categories ("" for missing); the other repeated values become shared string objects
     (`object` with None for the optional columns, else strings with "" for missing); the other strings stay
     in Arrow buffers."""
