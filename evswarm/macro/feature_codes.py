@@ -22,10 +22,15 @@ MIN_PEERS = 10
 `behavior.peer_keys`, a case type with fewer traces than this in a group is compared with all traces)."""
 
 
-def distinct(values: np.ndarray) -> np.ndarray:
+def distinct(values: np.ndarray, *, in_place: bool = False) -> np.ndarray:
     """The sorted distinct values of an integer array. A sort: numpy's hash-based `unique` (what
-    `np.unique` does when asked for the values alone) is an order of magnitude slower on large arrays."""
-    ordered = np.sort(values)
+    `np.unique` does when asked for the values alone) is an order of magnitude slower on large arrays.
+    `in_place`: sort `values` itself (the caller's array is reordered) instead of a copy of it."""
+    if in_place:
+        values.sort()
+        ordered = values
+    else:
+        ordered = np.sort(values)
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
 
@@ -103,8 +108,7 @@ class Coded:
         both *= n
         both += feature
         del run, feature
-        both.sort()
-        both = both[np.concatenate(([True], both[1:] != both[:-1]))] if len(both) else both
+        both = distinct(both, in_place=True)
         return (both // n - 1).astype(np.int32), (both % n).astype(np.int32)
 
     def among(self, runs: set[str]) -> np.ndarray:
