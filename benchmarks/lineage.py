@@ -19,8 +19,9 @@ it. Figures:
   least 0.75 (a pattern the clustering itself does not reproduce cannot be expected to come back);
 - sensitivity: the same figures with fit radii reaching the whole median gap between centres instead of half
   of it (reported beside, never the default);
-- carry threshold: the same figures when an earlier pattern is carried with half the minimum cluster size of
-  fitting traces (about HDBSCAN's `min_samples`) instead of the whole (reported beside, never the default);
+- carry threshold: the same figures when an earlier pattern needs the whole minimum cluster size of fitting
+  traces to continue (`assignment.CARRY_FLOOR` 1: no binomial test; the rule before the test was added),
+  reported beside the default (half of it, with the test);
 - gone patterns, explained with ground truth: each gone first pattern's dominant set of planted faults that
   acted (read here only), how many first patterns share that set (sub-patterns of one cause), and how many of
   the second batch's runs carry it;
@@ -316,15 +317,15 @@ def main() -> None:
         with _setting(centroids, "GAP_SHARE", 1.0):
             wide_runs, wide_matched = _chain(batches, work / "analysis-wide", cfg)
             wide_version = _added_version(added, work / "analysis-wide" / "added", args.added)
-        with _setting(assignment, "CARRY_SHARE", 0.5):
-            _, low_matched = _chain(batches, work / "analysis-carry-half", cfg)
-            low_version = _added_version(added, work / "analysis-carry-half" / "added", args.added)
+        with _setting(assignment, "CARRY_FLOOR", 1.0):
+            _, full_matched = _chain(batches, work / "analysis-carry-full", cfg)
+            full_version = _added_version(added, work / "analysis-carry-full" / "added", args.added)
         carry = _variant(
-            low_matched,
-            low_version,
-            carry_share=0.5,
-            assigned=low_matched["assigned"],
-            clustered=low_matched["clustered"],
+            full_matched,
+            full_version,
+            carry_floor=1.0,
+            assigned=full_matched["assigned"],
+            clustered=full_matched["clustered"],
         )
         coarse = cfg.model_copy(update={"min_cluster_size": 20})
         coarse_runs, coarse_matched = _chain(batches, work / "analysis-coarse", coarse)
@@ -353,11 +354,13 @@ def main() -> None:
         "continuing_target_met": (matched["continuing_share"] or 0) >= 0.9,
         "added_version": new_version,
         "fit_rule": "nearest earlier centre, within max(own 95% spread, GAP_SHARE x median gap between centres)",
-        "matching": "assignment first: an earlier pattern that at least min_cluster_size traces fit is carried over "
-        "with those traces (continuing), unless the clustering of all traces splits or merges it; the clustering "
-        "finds new patterns among the traces left over (evswarm/macro/assignment.py)",
+        "matching": "assignment first: an earlier pattern that at least min_cluster_size traces fit, or at least "
+        "CARRY_FLOOR of that many when the count is not significantly below its earlier share (binomial, "
+        "GONE_ALPHA), is carried over with those traces (continuing), unless the clustering of all traces splits "
+        "or merges it; the clustering finds new patterns among the traces left over (evswarm/macro/assignment.py)",
         "gap_share": centroids.GAP_SHARE,
-        "carry_share": assignment.CARRY_SHARE,
+        "carry_floor": assignment.CARRY_FLOOR,
+        "gone_alpha": assignment.GONE_ALPHA,
         "gone_explained": _gone_explained(batches, out, matched),
         "sensitivity": sensitivity,
         "carry_threshold": carry,
@@ -388,8 +391,8 @@ def main() -> None:
               f"with counterpart {sensitivity['with_counterpart_share']}; added version's patterns "
               f"{sensitivity['added_version_patterns']} -> reported new: "
               f"{sensitivity['added_reported_new']}")  # fmt: skip
-        print(f"carry threshold (half the minimum cluster size): continuing {carry['continuing_share']}, with "
-              f"counterpart {carry['with_counterpart_share']}; added version's patterns "
+        print(f"carry threshold (the whole minimum cluster size, no test): continuing {carry['continuing_share']}, "
+              f"with counterpart {carry['with_counterpart_share']}; added version's patterns "
               f"{carry['added_version_patterns']} -> reported new: {carry['added_reported_new']}")  # fmt: skip
         print(f"granularity (--min-cluster-size 20): {granularity['first_patterns']} first patterns, continuing "
               f"{granularity['continuing_share']}, with counterpart {granularity['with_counterpart_share']}; added "

@@ -38,8 +38,9 @@ Status = Literal["new", "continuing", "returned", "split", "merged", "gone"]
 - `merged`: on a new pattern, the clustering joins most of several earlier patterns' traces into it
   (`related`); on an earlier pattern, it was absorbed into another (`related`: the one it joined), and its id is
   retired;
-- `gone`: an earlier pattern fewer of whose traces fit its centre than the clustering's minimum cluster size
-  (its id stays reserved; it may return).
+- `gone`: too few of this batch's traces fit an earlier pattern's centre: fewer than the clustering's minimum
+  cluster size, and either fewer than half of it or significantly fewer than its earlier share predicts (its id
+  stays reserved; it may return).
 """
 Basis = Literal["assignment", "clustering"]
 """How a pattern's traces were found in one analysis: `assignment` (they fit an earlier pattern's centre and

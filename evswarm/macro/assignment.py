@@ -6,11 +6,13 @@ earlier patterns that are alive or gone (not those split or merged away) by the 
 nearest centre, within that pattern's radius. Traces equally near several centres (patterns the embedding
 cannot tell apart) are sent, cluster by cluster, to one of them (`_untie`). Then:
 
-1. **Carried or gone.** An earlier pattern that at least `min_size` traces fit (the clustering's own minimum
-   cluster size, the fewest traces this analysis accepts as a pattern at all; times `CARRY_SHARE`, 1, which
-   only a benchmark changes, to report a lower bar beside) is *carried*: the traces that fit
-   it are assigned to it, wherever the clustering put them. One with fewer is `gone`; its few traces are left
-   over.
+1. **Carried or gone.** An earlier pattern is *carried* (the traces that fit it are assigned to it, wherever the
+   clustering put them) when at least `min_size` traces fit it (the clustering's own minimum cluster size, the
+   fewest traces this analysis accepts as a new pattern), or when at least half that many do and the count is
+   not significantly below what the pattern's earlier share of the analyzed traces predicts (one-sided
+   binomial test at `GONE_ALPHA`; only for a pattern alive in the earlier analysis). A pattern seen before
+   needs less evidence to be confirmed than a new one to be found: a pattern of 20 traces that 15 traces fit
+   now has not gone, sampling alone explains the drop. Any other is `gone`; its few traces are left over.
 2. **Checked against the clustering.** The batch is also clustered as a whole (exactly as without
    `--previous`), so that a pattern that really fell apart or really joined another is still reported as split
    or merged. n(P, C) = the traces assigned to carried pattern P that lie in cluster C. P and C are *linked*
@@ -34,9 +36,9 @@ cannot tell apart) are sent, cluster by cluster, to one of them (`_untie`). Then
 
 So a continuing pattern's traces are the ones that fit its centre (`basis` "assignment": the clustering did not
 re-find it; its stability figure says whether the clustering alone would), while new, split and merged patterns
-are the clustering's (`basis` "clustering"). The only thresholds are the clustering's minimum cluster size and
-one half; nothing here reads a planted fault. The result depends only on the embeddings, the clustering's labels
-and the earlier lineage, so the same inputs give the same assignment.
+are the clustering's (`basis` "clustering"). The only thresholds are the clustering's minimum cluster size, one
+half and the test's level; nothing here reads a planted fault. The result depends only on the embeddings, the
+clustering's labels and the earlier lineage, so the same inputs give the same assignment.
 """
 
 from __future__ import annotations
@@ -46,15 +48,20 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from scipy import stats
 
 from evswarm.core.lineage import Lineage, PatternLineage
 from evswarm.macro.centroids import Centre, fit, ties
 
 LINK_SHARE = 0.5
 """A link needs at least this share of one side's traces."""
-CARRY_SHARE = 1.0
-"""An earlier pattern is carried when at least this share of `min_size` traces fit it: 1, the bar a new
-pattern must pass too (`benchmarks/lineage.py` reports a lower one beside, never as the default)."""
+CARRY_FLOOR = 0.5
+"""The share of `min_size` fitting traces below which an earlier pattern is gone whatever its history (half the
+minimum cluster size, which is HDBSCAN's `min_samples` by default). `benchmarks/lineage.py` sets it to 1 to
+report the rule without the test beside (a pattern then needs as many traces to continue as to be found)."""
+GONE_ALPHA = 0.05
+"""A pattern with fewer than `min_size` fitting traces is gone when a count this low or lower had at most this
+probability under its earlier share (one-sided binomial test)."""
 
 Kind = Literal["continuing", "new", "split", "merged"]
 Fate = Literal["gone", "split", "merged"]
@@ -152,6 +159,21 @@ def _pairs(n: np.ndarray, links: np.ndarray, sizes: np.ndarray, fits: np.ndarray
     return pairs
 
 
+def carried_patterns(
+    previous: Lineage, candidates: list[PatternLineage], fits: np.ndarray, analyzed: int, min_size: int
+) -> np.ndarray:
+    """Per candidate: whether it is carried (rule 1 of the module docstring). `fits` counts this analysis's
+    traces that fit each candidate among `analyzed` traces."""
+    full = fits >= max(min_size, 1)
+    floor = fits >= max(int(np.ceil(CARRY_FLOOR * min_size)), 1)
+    before = previous.steps[-1].analyzed
+    share = np.asarray(
+        [p.latest.trace_count / before if before and p.latest.step == previous.step else 0.0 for p in candidates]
+    )
+    expected_at_least = stats.binom.cdf(fits, analyzed, share) >= GONE_ALPHA
+    return full | (floor & (share > 0) & expected_at_least)
+
+
 def assign(previous: Lineage, vectors: np.ndarray, labels: np.ndarray, min_size: int) -> Assignment:
     """Assign this batch's traces (`vectors`, clustered as `labels`) to `previous`'s patterns and find the rest's
     patterns (the rules: module docstring). `min_size` is the clustering's minimum cluster size."""
@@ -160,7 +182,7 @@ def assign(previous: Lineage, vectors: np.ndarray, labels: np.ndarray, min_size:
     fitted = fit(vectors, found)
     _untie(fitted, ties(vectors, found, fitted), labels, [p.latest.trace_count for p in candidates])
     fits = np.bincount(fitted[fitted >= 0], minlength=len(candidates)).astype(float)
-    carried = fits >= max(CARRY_SHARE * min_size, 1)
+    carried = carried_patterns(previous, candidates, fits, len(labels), min_size)
     owner = np.where((fitted >= 0) & carried[np.maximum(fitted, 0)], fitted, -1)
 
     clusters = sorted(int(c) for c in set(labels.tolist()) if c >= 0)

@@ -118,7 +118,9 @@ def _stability_cell(value: object) -> str:
 
 
 def _fewer(status: str, minimum: object) -> str:
-    return f", fewer than the minimum cluster size {minimum}" if status == "gone" and minimum else ""
+    if status != "gone" or not minimum:
+        return ""
+    return f", fewer than the minimum cluster size {minimum}, and than half of it or than its earlier share predicts"
 
 
 def assignment_text(chain: Lineage, minimum: object, noise: object = None) -> str:
