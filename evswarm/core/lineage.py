@@ -39,8 +39,8 @@ Status = Literal["new", "continuing", "returned", "split", "merged", "gone"]
   (`related`); on an earlier pattern, it was absorbed into another (`related`: the one it joined), and its id is
   retired;
 - `gone`: too few of this batch's traces fit an earlier pattern's centre: fewer than the clustering's minimum
-  cluster size, and either fewer than half of it or significantly fewer than its earlier share predicts (its id
-  stays reserved; it may return).
+  cluster size, and either fewer than half of it or significantly fewer than before (its id stays reserved; it
+  may return).
 """
 Basis = Literal["assignment", "clustering"]
 """How a pattern's traces were found in one analysis: `assignment` (they fit an earlier pattern's centre and

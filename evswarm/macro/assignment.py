@@ -8,15 +8,20 @@ cannot tell apart) are sent, cluster by cluster, to one of them (`_untie`). Then
 
 1. **Carried or gone.** An earlier pattern is *carried* (the traces that fit it are assigned to it, wherever the
    clustering put them) when at least `min_size` traces fit it (the clustering's own minimum cluster size, the
-   fewest traces this analysis accepts as a new pattern), or when at least half that many do and the count is
-   not significantly below what the pattern's earlier share of the analyzed traces predicts (one-sided
-   binomial test at `GONE_ALPHA`; only for a pattern alive in the earlier analysis). A pattern seen before
-   needs less evidence to be confirmed than a new one to be found: a pattern of 20 traces that 15 traces fit
-   now has not gone, sampling alone explains the drop. Any other is `gone`; its few traces are left over.
+   fewest traces this analysis accepts as a new pattern). A pattern that held at least `min_size` traces in the
+   earlier analysis is also carried when at least half that many fit it and the drop is not significant: the
+   exact conditional test of two counts (this batch's fits against its earlier traces, each out of its
+   analysis's analyzed traces; one-sided, `GONE_ALPHA`). A pattern seen before needs less evidence to be
+   confirmed than a new one to be found: one of 12 traces that 6 traces of a batch of the same size fit has
+   not gone, sampling alone explains the drop. The grace lasts one step: a pattern carried below `min_size`
+   needs `min_size` fits the next time. Any other is `gone`; its few traces are left over. (A pattern's fits
+   can exceed its members, as its fit radius reaches at least half the gap to other patterns, so the test
+   leans toward carrying.)
 2. **Checked against the clustering.** The batch is also clustered as a whole (exactly as without
    `--previous`), so that a pattern that really fell apart or really joined another is still reported as split
    or merged. n(P, C) = the traces assigned to carried pattern P that lie in cluster C. P and C are *linked*
-   when n(P, C) >= `min_size` and it is at least half of one side (half of C's traces, or half of P's assigned
+   when n(P, C) reaches P's carry bar (`min_size`, or half of it for a pattern carried by the test) and it is
+   at least half of one side (half of C's traces, or half of P's assigned
    traces): C is a pattern-sized part of P that is mostly P, or holds most of P.
    - A cluster and a pattern linked only to each other, or each holding at least half of the other (largest
      first), are *paired*: the pattern continues there.
@@ -56,12 +61,12 @@ from evswarm.macro.centroids import Centre, fit, ties
 LINK_SHARE = 0.5
 """A link needs at least this share of one side's traces."""
 CARRY_FLOOR = 0.5
-"""The share of `min_size` fitting traces below which an earlier pattern is gone whatever its history (half the
-minimum cluster size, which is HDBSCAN's `min_samples` by default). `benchmarks/lineage.py` sets it to 1 to
-report the rule without the test beside (a pattern then needs as many traces to continue as to be found)."""
+"""The share of `min_size` (rounded up) fitting traces below which an earlier pattern is gone whatever its
+history. `benchmarks/lineage.py` sets it to 1 to report the rule without the test beside (a pattern then needs
+as many traces to continue as to be found)."""
 GONE_ALPHA = 0.05
-"""A pattern with fewer than `min_size` fitting traces is gone when a count this low or lower had at most this
-probability under its earlier share (one-sided binomial test)."""
+"""A pattern with fewer than `min_size` fitting traces is gone when the probability of so few fits or fewer,
+were its rate unchanged, is below this (one-sided)."""
 
 Kind = Literal["continuing", "new", "split", "merged"]
 Fate = Literal["gone", "split", "merged"]
@@ -133,9 +138,10 @@ def _untie(fitted: np.ndarray, tied: list[tuple[int, ...]], labels: np.ndarray, 
                 fitted[r] = choice
 
 
-def _links(n: np.ndarray, sizes: np.ndarray, fits: np.ndarray, min_size: int) -> np.ndarray:
-    """Boolean (candidate, cluster) matrix: enough traces, and at least half of one side."""
-    return (n >= max(min_size, 1)) & ((n >= LINK_SHARE * sizes[None, :]) | (n >= LINK_SHARE * fits[:, None]))
+def _links(n: np.ndarray, sizes: np.ndarray, fits: np.ndarray, bars: np.ndarray) -> np.ndarray:
+    """Boolean (candidate, cluster) matrix: at least the candidate's carry bar of traces, and at least half of
+    one side."""
+    return (n >= bars[:, None]) & ((n >= LINK_SHARE * sizes[None, :]) | (n >= LINK_SHARE * fits[:, None]))
 
 
 def _pairs(n: np.ndarray, links: np.ndarray, sizes: np.ndarray, fits: np.ndarray) -> dict[int, int]:
@@ -159,19 +165,23 @@ def _pairs(n: np.ndarray, links: np.ndarray, sizes: np.ndarray, fits: np.ndarray
     return pairs
 
 
-def carried_patterns(
+def carry_bars(
     previous: Lineage, candidates: list[PatternLineage], fits: np.ndarray, analyzed: int, min_size: int
 ) -> np.ndarray:
-    """Per candidate: whether it is carried (rule 1 of the module docstring). `fits` counts this analysis's
-    traces that fit each candidate among `analyzed` traces."""
-    full = fits >= max(min_size, 1)
-    floor = fits >= max(int(np.ceil(CARRY_FLOOR * min_size)), 1)
+    """Per candidate: the fewest fitting traces it is carried with (rule 1 of the module docstring), `min_size`
+    or, for a pattern fewer fit whose history vouches for it, half of it (also the fewest traces a link to a
+    cluster needs). `fits` counts this analysis's traces that fit each candidate among its `analyzed` traces; a
+    candidate is carried when `fits >= bar`."""
+    full = max(min_size, 1)
+    floor = max(int(np.ceil(CARRY_FLOOR * min_size)), 1)
     before = previous.steps[-1].analyzed
-    share = np.asarray(
-        [p.latest.trace_count / before if before and p.latest.step == previous.step else 0.0 for p in candidates]
-    )
-    expected_at_least = stats.binom.cdf(fits, analyzed, share) >= GONE_ALPHA
-    return full | (floor & (share > 0) & expected_at_least)
+    held = np.asarray([p.latest.trace_count if p.latest.step == previous.step else 0 for p in candidates])
+    # given fits + held traces in the two analyses, fits ~ Binomial(fits + held, analyzed / (analyzed + before))
+    # when the pattern's rate did not change
+    same_rate = analyzed / (analyzed + before) if analyzed + before else 0.0
+    not_dropped = stats.binom.cdf(fits, fits + held, same_rate) >= GONE_ALPHA
+    vouched = (held >= full) & (before > 0) & (analyzed > 0) & not_dropped & (fits < full)
+    return np.where(vouched, floor, full).astype(float)
 
 
 def assign(previous: Lineage, vectors: np.ndarray, labels: np.ndarray, min_size: int) -> Assignment:
@@ -182,7 +192,8 @@ def assign(previous: Lineage, vectors: np.ndarray, labels: np.ndarray, min_size:
     fitted = fit(vectors, found)
     _untie(fitted, ties(vectors, found, fitted), labels, [p.latest.trace_count for p in candidates])
     fits = np.bincount(fitted[fitted >= 0], minlength=len(candidates)).astype(float)
-    carried = carried_patterns(previous, candidates, fits, len(labels), min_size)
+    bars = carry_bars(previous, candidates, fits, len(labels), min_size)
+    carried = fits >= bars
     owner = np.where((fitted >= 0) & carried[np.maximum(fitted, 0)], fitted, -1)
 
     clusters = sorted(int(c) for c in set(labels.tolist()) if c >= 0)
@@ -192,7 +203,7 @@ def assign(previous: Lineage, vectors: np.ndarray, labels: np.ndarray, min_size:
     for old, lab in zip(owner.tolist(), labels.tolist(), strict=True):
         if old >= 0 and lab >= 0:
             n[old, column[lab]] += 1
-    links = _links(n, sizes, fits, min_size) & carried[:, None]
+    links = _links(n, sizes, fits, bars) & carried[:, None]
     pairs = _pairs(n, links, sizes, fits)
     paired = {i: j for j, i in pairs.items()}
     continues = {i for i in range(len(candidates)) if carried[i] and (i in paired or not links[i].any())}

@@ -239,18 +239,29 @@ def test_too_few_fitted_traces_make_a_pattern_gone_even_when_the_clustering_grou
 
 
 def test_a_small_pattern_fewer_traces_fit_continues_while_sampling_explains_the_drop() -> None:
-    # pattern 3 held 9 of 79 analyzed traces; 5 of 75 now fit it (7.4 expected): fewer than the minimum cluster
-    # size, but a drop sampling alone explains
+    # pattern 3 held 9 of 79 analyzed traces; 5 of 75 now fit it (8.5 expected at the same rate): fewer than the
+    # minimum cluster size, but a drop sampling alone explains
     small = start(_batch([(A, 0, 40), (B, 1, 30), (C, 2, 9)], seed=1))
     later = _later(small.lineage, _batch([(A, 0, 40), (B, 1, 30), (C, 2, 5)], seed=25))
     assert _latest(later.lineage, 3) == ("continuing", [])
     assert later.lineage.by_id()[3].latest.trace_count == 5 and later.labels[3] == small.labels[3]
-    # the same 5 against a pattern that held 20 of 90 (17 expected): significantly fewer, gone
+    # the grace lasts one step: held 5 now, so 5 fits the next time are too few
+    after = _later(later.lineage, _batch([(A, 0, 40), (B, 1, 30), (C, 2, 5)], seed=26))
+    assert _latest(after.lineage, 3) == ("gone", [])
+    # the same 5 against a pattern that held 20 of 90 (16.7 expected): significantly fewer, gone
     big = _later(_first().lineage, _batch([(A, 0, 40), (B, 1, 30), (C, 2, 5)], seed=25))
     assert _latest(big.lineage, 3) == ("gone", [])
     # below half the minimum cluster size, gone whatever its history
     few = _later(small.lineage, _batch([(A, 0, 40), (B, 1, 30), (C, 2, 3)], seed=25))
     assert _latest(few.lineage, 3) == ("gone", []) and few.lineage.by_id()[3].latest.fitted == 3
+
+
+def test_a_pattern_carried_by_the_test_is_still_checked_against_the_clustering() -> None:
+    small = start(_batch([(A, 0, 40), (B, 1, 30), (C, 2, 9)], seed=1))
+    # its 5 fitting traces lie inside pattern 1's cluster: linked at its own bar (half the minimum), it merges
+    later = _later(small.lineage, _batch([(A, 0, 40), (B, 1, 30), (C, 0, 5)], seed=27))
+    assert _latest(later.lineage, 3) == ("merged", [1]) and _latest(later.lineage, 1)[0] == "continuing"
+    assert later.lineage.by_id()[1].latest.trace_count == 45
 
 
 def test_a_small_new_group_of_left_over_traces_is_noise_not_a_pattern() -> None:

@@ -120,7 +120,7 @@ def _stability_cell(value: object) -> str:
 def _fewer(status: str, minimum: object) -> str:
     if status != "gone" or not minimum:
         return ""
-    return f", fewer than the minimum cluster size {minimum}, and than half of it or than its earlier share predicts"
+    return f", fewer than the minimum cluster size {minimum}, and than half of it or significantly fewer than before"
 
 
 def assignment_text(chain: Lineage, minimum: object, noise: object = None) -> str:
@@ -131,7 +131,12 @@ def assignment_text(chain: Lineage, minimum: object, noise: object = None) -> st
     carried = sum(1 for s in now if s.basis == "assignment")
     clustered = len(now) - carried
     rest = step.analyzed - step.assigned - step.clustered
-    need = f" (at least the minimum cluster size, {minimum})" if minimum else ""
+    need = (
+        f" (at least the minimum cluster size, {minimum}, or half of it for a pattern that held that many "
+        "before and whose drop sampling explains)"
+        if minimum
+        else ""
+    )
     return (
         f"<p id='lineage-assignment'>Step {chain.step} of a chain of {chain.step} analyses; it continues <code>"
         f"{html.escape(str(step.previous))}</code>. <strong>Assignment first:</strong> {step.fitted} of the "
