@@ -47,6 +47,25 @@ def import_command(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Import what can be read; list the rest instead of stopping.")
     ] = False,
+    agent: Annotated[
+        list[str],
+        typer.Option(
+            "--agent",
+            metavar="NAME",
+            show_default=False,
+            help="A speaker that is an agent whatever its name suggests (repeatable; e.g. customer_service, which "
+            "the name rule takes for the user). Analyze with --blame NAME too for attribution to blame it.",
+        ),
+    ] = [],  # noqa: B006 (typer reads the default; it is never mutated)
+    person: Annotated[
+        list[str],
+        typer.Option(
+            "--person",
+            metavar="NAME",
+            show_default=False,
+            help="A speaker that is a person (the user) whatever its name suggests (repeatable).",
+        ),
+    ] = [],  # noqa: B006
 ) -> None:
     """Import foreign traces as a batch that grade, analyze and serve read.
 
@@ -58,7 +77,7 @@ def import_command(
     """
     from evswarm.interop import import_traces
 
-    result = import_traces(sources, out, fmt=fmt, outcomes=outcomes, skip_bad=skip_bad)
+    result = import_traces(sources, out, fmt=fmt, outcomes=outcomes, skip_bad=skip_bad, agents=agent, people=person)
     for problem in result.problems:
         warn(f"skipped {problem}")
     for warning in result.warnings:

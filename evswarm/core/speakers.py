@@ -10,7 +10,9 @@ spaces and camel case, lowercased):
 - `agents`: every other speaker, and any name that also has the word `agent`, `expert`, `assistant`,
   `planner`, `gpt` or `llm` (`CustomerCommsAgent`, `Linux_Terminal_Expert`, `ShellGPT` are agents).
 
-The rule reads names only, so it can be wrong about yours: attribution blames agents by default, and
+The rule reads names only, so it can be wrong about yours. On import, `named_speakers` (`evswarm import
+--agent NAME --person NAME`) settles a name's kind whatever its words; in analysis, attribution blames agents by
+default, and
 `Blameable` widens that by kind (`evswarm analyze --also-blame people --also-blame terminals`) or by name
 (`--blame NAME`), or takes a speaker out (`--never-blame NAME`; names compare without case). The analysis
 notes list the speakers it did not blame. Attribution and its baselines count the same speakers.
@@ -19,7 +21,9 @@ notes list the speakers it did not blame. Attribution and its baselines count th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -43,9 +47,45 @@ TURN_SPAN_TYPES = frozenset({"generation", "response", "handoff", "guardrail"})
 the steps attribution can blame on a speaker, and the turns its baselines count."""
 
 
-@lru_cache(maxsize=4096)
+_NAMED: ContextVar[tuple[frozenset[str], frozenset[str]]] = ContextVar(
+    "evswarm_named_speakers", default=(frozenset(), frozenset())
+)
+
+
+@contextmanager
+def named_speakers(agents: Iterable[str] = (), people: Iterable[str] = ()) -> Iterator[None]:
+    """Within the block, the speakers named in `agents` are agents and those in `people` people, whatever the
+    words of their names (names compare without case). Raises ValueError for a name in both."""
+    named = (_folded(agents, "agents"), _folded(people, "people"))
+    both = named_twice(agents, people)
+    if both:
+        raise ValueError(f"{', '.join(both)}: named both an agent and a person")
+    token = _NAMED.set(named)
+    try:
+        yield
+    finally:
+        _NAMED.reset(token)
+
+
+def named_twice(agents: Iterable[str], people: Iterable[str]) -> list[str]:
+    """The names (lowercased) given both as agents and as people."""
+    return sorted(_folded(agents, "agents") & _folded(people, "people"))
+
+
 def speaker_kind(name: str) -> SpeakerKind:
-    """The kind of speaker `name` is (see the module docstring)."""
+    """The kind of speaker `name` is (see the module docstring; `named_speakers` first)."""
+    agents, people = _NAMED.get()
+    if agents or people:
+        folded = name.strip().lower()
+        if folded in agents:
+            return "agents"
+        if folded in people:
+            return "people"
+    return _kind_by_words(name)
+
+
+@lru_cache(maxsize=4096)
+def _kind_by_words(name: str) -> SpeakerKind:
     words = _words(name)
     if words & AGENT_WORDS:
         return "agents"

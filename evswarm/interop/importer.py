@@ -16,6 +16,7 @@ Warnings (traces naming no agent, no failing trace, outcomes for unknown ids) ne
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from evswarm.core.foreign import ForeignBatch, run_id_for, sdk_bundle
 from evswarm.core.formats import ImportFormatError, to_traces
 from evswarm.core.formats.common import first_str
 from evswarm.core.io import parse_bundle
+from evswarm.core.speakers import named_speakers, named_twice
 from evswarm.interop.outcomes import OutcomeRow, parse_outcome, read_outcomes
 from evswarm.interop.sdk_export import read_sdk_export
 from evswarm.interop.sources import FORMATS, Payload, core_format, expand, read_file
@@ -178,13 +180,30 @@ def import_traces(
     outcomes: Path | None = None,
     skip_bad: bool = False,
     label: str = "imported",
+    agents: Iterable[str] = (),
+    people: Iterable[str] = (),
 ) -> ImportResult:
     """Read every source, convert it, and write the batch (bundles and `results.jsonl`) into `out_dir`.
+    Speakers named in `agents` / `people` are agents / people whatever their names' words
+    (`evswarm.core.speakers.named_speakers`).
 
     Raises an EvswarmError (exit 2) listing every problem when a source cannot be imported (unless
     `skip_bad`), and when nothing at all can be imported."""
     if fmt not in FORMATS:
         raise EvswarmError(f"unknown --format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+    agents, people = list(agents), list(people)
+    both = named_twice(agents, people)
+    if both:
+        raise EvswarmError(
+            f"--agent and --person both name {', '.join(both)}", hint="give each speaker one kind (names ignore case)"
+        )
+    with named_speakers(agents, people):
+        return _import(sources, out_dir, fmt, outcomes, skip_bad, label)
+
+
+def _import(
+    sources: list[Path], out_dir: Path, fmt: str, outcomes: Path | None, skip_bad: bool, label: str
+) -> ImportResult:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise EvswarmError(f"--out {out} is a file, not a directory")

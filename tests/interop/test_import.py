@@ -76,6 +76,32 @@ def test_a_user_simulator_in_a_group_chat_speaks_as_the_person_not_as_an_agent(t
     assert speakers == [("user", 0), ("Triage_Expert", 1), ("Refunds", 2), ("user", 3)]
 
 
+def test_a_speaker_named_like_a_person_is_an_agent_when_the_import_says_so(tmp_path: Path) -> None:
+    chat = {
+        "is_correct": False,
+        "history": [
+            {"role": "user", "name": "shopper", "content": "Where is my refund?"},
+            {"role": "user", "name": "customer_service", "content": "Sending you to billing."},
+            {"role": "user", "name": "Billing", "content": "No refund is due."},
+        ],
+    }
+    (tmp_path / "desk.json").write_text(json.dumps(chat))
+    # by the word rule, customer_service is the person; shopper, whose name has no person word, an agent
+    import_traces([tmp_path / "desk.json"], tmp_path / "words")
+    bundle = read_bundle(BatchLayout(tmp_path / "words").bundle_path("run_desk"))
+    assert [s.agent_name for s in bundle.spans] == ["shopper", "user", "Billing"]
+    named = _cli(
+        "import", str(tmp_path / "desk.json"), "--out", str(tmp_path / "named"),
+        "--agent", "Customer_Service", "--person", "SHOPPER",
+    )  # fmt: skip
+    assert named.returncode == 0, named.stderr
+    bundle = read_bundle(BatchLayout(tmp_path / "named").bundle_path("run_desk"))
+    assert [s.agent_name for s in bundle.spans] == ["user", "customer_service", "Billing"]
+    both = _cli("import", str(tmp_path / "desk.json"), "--out", str(tmp_path / "both"), "--agent", "x", "--person", "X")
+    assert both.returncode == 2 and "--agent and --person both name x" in both.stderr
+    assert not (tmp_path / "both").exists()
+
+
 def test_every_result_of_a_turn_with_several_calls_is_its_agents_and_the_run_ends_after_its_last_step(
     tmp_path: Path,
 ) -> None:
