@@ -82,6 +82,12 @@ class PatternState(_Model):
     trace_count: int = Field(ge=0, description="its traces then (0 when gone, split or merged away)")
     prevalence: float = Field(ge=0, le=1, description="its traces / all traces of that batch")
     fitted: int = Field(ge=0, description="that batch's analyzed traces that fit its centre (0 at its first step)")
+    fits_own: int | None = Field(
+        default=None,
+        ge=0,
+        description="that batch's analyzed traces that fit the centre and radius stored from that batch, the count "
+        "a later batch's `fitted` is compared with (None in files written before it was kept)",
+    )
     related: list[int] = Field(description="the patterns it split from or into, merged from or into")
     basis: Basis = Field(default="clustering", description="how its traces were found then (see `Basis`)")
 

@@ -14,9 +14,9 @@ cannot tell apart) are sent, cluster by cluster, to one of them (`_untie`). Then
    analysis's analyzed traces; one-sided, `GONE_ALPHA`). A pattern seen before needs less evidence to be
    confirmed than a new one to be found: one of 12 traces that 6 traces of a batch of the same size fit has
    not gone, sampling alone explains the drop. The grace lasts one step: a pattern carried below `min_size`
-   needs `min_size` fits the next time. Any other is `gone`; its few traces are left over. (A pattern's fits
-   can exceed its members, as its fit radius reaches at least half the gap to other patterns, so the test
-   leans toward carrying.)
+   needs `min_size` fits the next time. Any other is `gone`; its few traces are left over. Both counts are
+   taken by the same rule: the earlier one is how many of the earlier batch's traces fit the centre stored
+   from it (`PatternState.fits_own`; its members in files written before that was kept).
 2. **Checked against the clustering.** The batch is also clustered as a whole (exactly as without
    `--previous`), so that a pattern that really fell apart or really joined another is still reported as split
    or merged. n(P, C) = the traces assigned to carried pattern P that lie in cluster C. P and C are *linked*
@@ -175,11 +175,19 @@ def carry_bars(
     full = max(min_size, 1)
     floor = max(int(np.ceil(CARRY_FLOOR * min_size)), 1)
     before = previous.steps[-1].analyzed
-    held = np.asarray([p.latest.trace_count if p.latest.step == previous.step else 0 for p in candidates])
-    # given fits + held traces in the two analyses, fits ~ Binomial(fits + held, analyzed / (analyzed + before))
+    alive = [p.latest.step == previous.step for p in candidates]
+    held = np.asarray([p.latest.trace_count if a else 0 for p, a in zip(candidates, alive, strict=True)])
+    # then: the earlier batch's traces counted by the rule `fits` counts by (older files: its members)
+    then = np.asarray(
+        [
+            (p.latest.fits_own if p.latest.fits_own is not None else p.latest.trace_count) if a else 0
+            for p, a in zip(candidates, alive, strict=True)
+        ]
+    )
+    # given fits + then traces in the two analyses, fits ~ Binomial(fits + then, analyzed / (analyzed + before))
     # when the pattern's rate did not change
     same_rate = analyzed / (analyzed + before) if analyzed + before else 0.0
-    not_dropped = stats.binom.cdf(fits, fits + held, same_rate) >= GONE_ALPHA
+    not_dropped = stats.binom.cdf(fits, fits + then, same_rate) >= GONE_ALPHA
     vouched = (held >= full) & (before > 0) & (analyzed > 0) & not_dropped & (fits < full)
     return np.where(vouched, floor, full).astype(float)
 

@@ -32,7 +32,7 @@ from evswarm.core.lineage import (
     read_lineage,
 )
 from evswarm.macro.assignment import Assignment, assign
-from evswarm.macro.centroids import FIT_QUANTILE, Centre, centres
+from evswarm.macro.centroids import FIT_QUANTILE, Centre, centres, fit
 from evswarm.macro.stability import Stability
 
 
@@ -78,16 +78,27 @@ def _centre_fields(centre: Centre) -> dict[str, object]:
     return {"centroid": [float(v) for v in centre.centroid], "radius": float(centre.radius)}
 
 
+def _own_fits(vectors: np.ndarray, found: dict[int, Centre]) -> dict[int, int]:
+    """Per group: this batch's traces that fit its centre (nearest centre, within its radius), the same rule a
+    later batch's traces are counted by (`assignment`)."""
+    order = sorted(found)
+    fitted = fit(vectors, [found[g] for g in order])
+    counts = np.bincount(fitted[fitted >= 0], minlength=len(order))
+    return {g: int(counts[k]) for k, g in enumerate(order)}
+
+
 def start(batch: BatchPatterns) -> LineageResult:
     """The first analysis of a chain: ids are ranks, every pattern is new."""
     found = centres(batch.vectors, batch.labels)
+    own = _own_fits(batch.vectors, found)
     to_pattern = {-1: -1}
     patterns = []
     for rank, (cid, count, prevalence) in enumerate(_ordered_clusters(batch.ranked), start=1):
         to_pattern[cid] = rank
         state = PatternState(
-            step=1, status="new", label=batch.names[cid], trace_count=count, prevalence=prevalence, fitted=0, related=[]
-        )
+            step=1, status="new", label=batch.names[cid], trace_count=count, prevalence=prevalence, fitted=0,
+            fits_own=own[cid], related=[],
+        )  # fmt: skip
         patterns.append(
             PatternLineage.model_validate(
                 {"pattern_id": rank, "label": batch.names[cid], **_centre_fields(found[cid]), "history": [state]}
@@ -184,6 +195,7 @@ def extend(previous: Lineage, batch: BatchPatterns, planned: Assignment, previou
             next_id += 1
     taken = {p.label for p in previous.patterns}
     current = centres(batch.vectors, batch.labels)
+    own = _own_fits(batch.vectors, current)
     rows: dict[int, PatternLineage] = {p.pattern_id: p for p in previous.patterns}
     labels: dict[int, str] = {}
     for gid, count, prevalence in groups:
@@ -205,7 +217,7 @@ def extend(previous: Lineage, batch: BatchPatterns, planned: Assignment, previou
         basis: Basis = "assignment" if group.kind == "continuing" else "clustering"
         state = PatternState(
             step=step_no, status=status, label=label, trace_count=count, prevalence=prevalence,
-            fitted=fit_count, related=related, basis=basis,
+            fitted=fit_count, fits_own=own[gid], related=related, basis=basis,
         )  # fmt: skip
         history = rows[pid].history if pid in rows else []
         rows[pid] = PatternLineage.model_validate(

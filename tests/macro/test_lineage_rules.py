@@ -256,6 +256,17 @@ def test_a_small_pattern_fewer_traces_fit_continues_while_sampling_explains_the_
     assert _latest(few.lineage, 3) == ("gone", []) and few.lineage.by_id()[3].latest.fitted == 3
 
 
+def test_the_earlier_count_the_test_compares_with_is_taken_by_the_same_fit_rule() -> None:
+    # 9 members and 6 unclustered traces beside them: 15 of the first batch's traces fit pattern 3's centre
+    crowded = start(_batch([(A, 0, 40), (B, 1, 30), (C, 2, 9), (C, -1, 6)], seed=1))
+    state = crowded.lineage.by_id()[3].latest
+    assert (state.trace_count, state.fits_own) == (9, 15)
+    assert crowded.lineage.by_id()[1].latest.fits_own == 40
+    # 5 fits now against 15 then (not against its 9 members): a significant drop, gone
+    later = _later(crowded.lineage, _batch([(A, 0, 40), (B, 1, 30), (C, 2, 5)], seed=25))
+    assert _latest(later.lineage, 3) == ("gone", [])
+
+
 def test_a_pattern_carried_by_the_test_is_still_checked_against_the_clustering() -> None:
     small = start(_batch([(A, 0, 40), (B, 1, 30), (C, 2, 9)], seed=1))
     # its 5 fitting traces lie inside pattern 1's cluster: linked at its own bar (half the minimum), it merges
