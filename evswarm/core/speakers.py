@@ -72,8 +72,8 @@ def named_twice(agents: Iterable[str], people: Iterable[str]) -> list[str]:
     return sorted(_folded(agents, "agents") & _folded(people, "people"))
 
 
-def speaker_kind(name: str) -> SpeakerKind:
-    """The kind of speaker `name` is (see the module docstring; `named_speakers` first)."""
+def named_kind(name: str) -> SpeakerKind | None:
+    """The kind `named_speakers` gives `name` in the current block, None when it names it not."""
     agents, people = _NAMED.get()
     if agents or people:
         folded = name.strip().lower()
@@ -81,7 +81,12 @@ def speaker_kind(name: str) -> SpeakerKind:
             return "agents"
         if folded in people:
             return "people"
-    return _kind_by_words(name)
+    return None
+
+
+def speaker_kind(name: str) -> SpeakerKind:
+    """The kind of speaker `name` is (see the module docstring; `named_speakers` first)."""
+    return named_kind(name) or _kind_by_words(name)
 
 
 @lru_cache(maxsize=4096)

@@ -191,6 +191,8 @@ def import_traces(
     `skip_bad`), and when nothing at all can be imported."""
     if fmt not in FORMATS:
         raise EvswarmError(f"unknown --format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+    if isinstance(agents, str) or isinstance(people, str):
+        raise TypeError("agents and people take lists of names, not a string")
     agents, people = list(agents), list(people)
     both = named_twice(agents, people)
     if both:

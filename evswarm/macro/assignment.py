@@ -119,6 +119,20 @@ def candidates_of(previous: Lineage) -> list[PatternLineage]:
     return [p for p in previous.patterns if not p.retired]
 
 
+def fit_candidates(
+    lineage: Lineage, vectors: np.ndarray, labels: np.ndarray
+) -> tuple[list[PatternLineage], np.ndarray]:
+    """The candidates of `lineage` and, per row of `vectors` (clustered as `labels`), the index of the candidate it
+    fits (-1: none): the fit rule of `centroids`, ties sent cluster by cluster (`_untie`). The one rule every
+    count of fitting traces is taken by, in this batch (`assign`) and in the batch a pattern was stored from
+    (`lineage`, `PatternState.fits_own`)."""
+    candidates = candidates_of(lineage)
+    found = [Centre(np.asarray(p.centroid), p.radius) for p in candidates]
+    fitted = fit(vectors, found)
+    _untie(fitted, ties(vectors, found, fitted), labels, [p.latest.trace_count for p in candidates])
+    return candidates, fitted
+
+
 def _untie(fitted: np.ndarray, tied: list[tuple[int, ...]], labels: np.ndarray, last: list[int]) -> None:
     """Traces equally near several earlier centres (patterns the embedding cannot tell apart, e.g. two clusters
     of one document) are sent, cluster by cluster, to the one of those patterns whose last size is nearest the
@@ -195,10 +209,7 @@ def carry_bars(
 def assign(previous: Lineage, vectors: np.ndarray, labels: np.ndarray, min_size: int) -> Assignment:
     """Assign this batch's traces (`vectors`, clustered as `labels`) to `previous`'s patterns and find the rest's
     patterns (the rules: module docstring). `min_size` is the clustering's minimum cluster size."""
-    candidates = candidates_of(previous)
-    found = [Centre(np.asarray(p.centroid), p.radius) for p in candidates]
-    fitted = fit(vectors, found)
-    _untie(fitted, ties(vectors, found, fitted), labels, [p.latest.trace_count for p in candidates])
+    candidates, fitted = fit_candidates(previous, vectors, labels)
     fits = np.bincount(fitted[fitted >= 0], minlength=len(candidates)).astype(float)
     bars = carry_bars(previous, candidates, fits, len(labels), min_size)
     carried = fits >= bars

@@ -31,8 +31,8 @@ from evswarm.core.lineage import (
     lineage_path,
     read_lineage,
 )
-from evswarm.macro.assignment import Assignment, assign
-from evswarm.macro.centroids import FIT_QUANTILE, Centre, centres, fit
+from evswarm.macro.assignment import Assignment, assign, fit_candidates
+from evswarm.macro.centroids import FIT_QUANTILE, Centre, centres
 from evswarm.macro.stability import Stability
 
 
@@ -78,26 +78,33 @@ def _centre_fields(centre: Centre) -> dict[str, object]:
     return {"centroid": [float(v) for v in centre.centroid], "radius": float(centre.radius)}
 
 
-def _own_fits(vectors: np.ndarray, found: dict[int, Centre]) -> dict[int, int]:
-    """Per group: this batch's traces that fit its centre (nearest centre, within its radius), the same rule a
-    later batch's traces are counted by (`assignment`)."""
-    order = sorted(found)
-    fitted = fit(vectors, [found[g] for g in order])
-    counts = np.bincount(fitted[fitted >= 0], minlength=len(order))
-    return {g: int(counts[k]) for k, g in enumerate(order)}
+def _with_own_fits(lineage: Lineage, vectors: np.ndarray, labels: np.ndarray) -> Lineage:
+    """`lineage` with `fits_own` on each pattern found in its last step: how many of this batch's traces fit its
+    centre by the rule a later batch's traces will be counted by (`assignment.fit_candidates`: against every
+    candidate, gone ones included, ties sent cluster by cluster)."""
+    candidates, fitted = fit_candidates(lineage, vectors, labels)
+    counts = np.bincount(fitted[fitted >= 0], minlength=len(candidates))
+    own = {p.pattern_id: int(counts[k]) for k, p in enumerate(candidates)}
+    patterns = []
+    for p in lineage.patterns:
+        latest = p.latest
+        if latest.step == lineage.step and latest.trace_count > 0 and p.pattern_id in own:
+            latest = latest.model_copy(update={"fits_own": own[p.pattern_id]})
+            p = p.model_copy(update={"history": [*p.history[:-1], latest]})
+        patterns.append(p)
+    return lineage.model_copy(update={"patterns": patterns})
 
 
 def start(batch: BatchPatterns) -> LineageResult:
     """The first analysis of a chain: ids are ranks, every pattern is new."""
     found = centres(batch.vectors, batch.labels)
-    own = _own_fits(batch.vectors, found)
     to_pattern = {-1: -1}
     patterns = []
     for rank, (cid, count, prevalence) in enumerate(_ordered_clusters(batch.ranked), start=1):
         to_pattern[cid] = rank
         state = PatternState(
             step=1, status="new", label=batch.names[cid], trace_count=count, prevalence=prevalence, fitted=0,
-            fits_own=own[cid], related=[],
+            related=[],
         )  # fmt: skip
         patterns.append(
             PatternLineage.model_validate(
@@ -121,6 +128,7 @@ def start(batch: BatchPatterns) -> LineageResult:
         next_id=len(patterns) + 1,
         patterns=patterns,
     )
+    lineage = _with_own_fits(lineage, batch.vectors, batch.labels)
     return LineageResult(to_pattern, {p.pattern_id: p.label for p in patterns}, lineage)
 
 
@@ -195,7 +203,6 @@ def extend(previous: Lineage, batch: BatchPatterns, planned: Assignment, previou
             next_id += 1
     taken = {p.label for p in previous.patterns}
     current = centres(batch.vectors, batch.labels)
-    own = _own_fits(batch.vectors, current)
     rows: dict[int, PatternLineage] = {p.pattern_id: p for p in previous.patterns}
     labels: dict[int, str] = {}
     for gid, count, prevalence in groups:
@@ -217,7 +224,7 @@ def extend(previous: Lineage, batch: BatchPatterns, planned: Assignment, previou
         basis: Basis = "assignment" if group.kind == "continuing" else "clustering"
         state = PatternState(
             step=step_no, status=status, label=label, trace_count=count, prevalence=prevalence,
-            fitted=fit_count, fits_own=own[gid], related=related, basis=basis,
+            fitted=fit_count, related=related, basis=basis,
         )  # fmt: skip
         history = rows[pid].history if pid in rows else []
         rows[pid] = PatternLineage.model_validate(
@@ -249,7 +256,7 @@ def extend(previous: Lineage, batch: BatchPatterns, planned: Assignment, previou
         patterns=[rows[pid] for pid in sorted(rows)],
     )
     to_pattern = {-1: -1, **{gid: new_ids[gid] for gid, _, _ in groups}}
-    return LineageResult(to_pattern, labels, lineage)
+    return LineageResult(to_pattern, labels, _with_own_fits(lineage, batch.vectors, batch.labels))
 
 
 def then_prevalence(lineage: Lineage, pattern: PatternLineage) -> float | None:

@@ -97,6 +97,13 @@ def test_a_speaker_named_like_a_person_is_an_agent_when_the_import_says_so(tmp_p
     assert named.returncode == 0, named.stderr
     bundle = read_bundle(BatchLayout(tmp_path / "named").bundle_path("run_desk"))
     assert [s.agent_name for s in bundle.spans] == ["user", "customer_service", "Billing"]
+    # one agent alone, sent as `user` (no group chat to tell it by): an agent only when the import says so
+    (tmp_path / "solo.json").write_text(json.dumps({"messages": [chat["history"][0], chat["history"][1]]}))
+    import_traces([tmp_path / "solo.json"], tmp_path / "solo", agents=["customer_service"], people=["shopper"])
+    bundle = read_bundle(BatchLayout(tmp_path / "solo").bundle_path("run_solo"))
+    assert [s.agent_name for s in bundle.spans] == ["user", "customer_service"]
+    with pytest.raises(TypeError):
+        import_traces([tmp_path / "solo.json"], tmp_path / "str", agents="customer_service")
     both = _cli("import", str(tmp_path / "desk.json"), "--out", str(tmp_path / "both"), "--agent", "x", "--person", "X")
     assert both.returncode == 2 and "--agent and --person both name x" in both.stderr
     assert not (tmp_path / "both").exists()

@@ -267,6 +267,28 @@ def test_the_earlier_count_the_test_compares_with_is_taken_by_the_same_fit_rule(
     assert _latest(later.lineage, 3) == ("gone", [])
 
 
+def test_the_earlier_count_leaves_out_traces_that_a_gone_pattern_takes_back_later() -> None:
+    # step 1: pattern 3 (C) and pattern 4 (C leaning to D, a near variant); step 2: 4 is gone, its 3 traces fit
+    # pattern 3's centre now but will fit 4's again at step 3, so they do not count for 3 at step 2
+    near = _direction(2, lean=3, amount=0.9)
+    first = start(_batch([(A, 0, 40), (B, 1, 30), (C, 2, 12), (near, 3, 9)], seed=1))
+    second = _later(first.lineage, _batch([(A, 0, 40), (B, 1, 30), (C, 2, 12), (near, 3, 3)], seed=28))
+    pid_c, pid_near = first.to_pattern[2], first.to_pattern[3]
+    assert _latest(second.lineage, pid_near) == ("gone", [])
+    assert second.lineage.by_id()[pid_c].latest.fits_own == 12
+
+
+def test_two_patterns_of_one_document_share_their_own_fits_as_later_traces_would() -> None:
+    # two clusters of exactly the same document: equally near both centres, so each cluster's traces count for
+    # one of them (not all for the first, which would leave the other nothing to compare a later count with)
+    base = _batch([(A, 0, 40), (B, 1, 20), (B, 2, 20)], seed=29)
+    vectors = base.vectors.copy()
+    vectors[40:] = B.astype(np.float32)
+    twins = start(BatchPatterns(vectors, base.labels, base.ranked, base.names, EMBEDDER, base.batch, base.traces))
+    own = [twins.lineage.by_id()[twins.to_pattern[c]].latest.fits_own for c in (1, 2)]
+    assert own == [20, 20]
+
+
 def test_a_pattern_carried_by_the_test_is_still_checked_against_the_clustering() -> None:
     small = start(_batch([(A, 0, 40), (B, 1, 30), (C, 2, 9)], seed=1))
     # its 5 fitting traces lie inside pattern 1's cluster: linked at its own bar (half the minimum), it merges

@@ -30,7 +30,7 @@ from evswarm.core.formats.common import (
     type_name,
 )
 from evswarm.core.limits import MAX_STEPS
-from evswarm.core.speakers import is_person
+from evswarm.core.speakers import is_person, named_kind
 from evswarm.core.steps import Step, StepKind
 
 
@@ -109,8 +109,8 @@ def read_messages(messages: list[Any]) -> tuple[list[Step], str]:
             raise ImportFormatError(f"`{where}`: expected an object with a `role` (or a `name` or `speaker`)")
         role, named = _role_and_speaker(message, where)
         speaker = speaker_name(named) if named else None
-        if role == "user" and speaker and not is_person(speaker) and group_chat:
-            role = "assistant"  # another agent's turn, sent as `user` by a group-chat framework
+        if role == "user" and speaker and not is_person(speaker) and (group_chat or named_kind(speaker) == "agents"):
+            role = "assistant"  # another agent's turn, sent as `user` by a group-chat framework (or said to be one)
         agent = speaker if role in ("assistant", "tool", "function") else None
         text = _content_text(message.get("content"))
         group = f"m{index}"
