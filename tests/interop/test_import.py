@@ -58,38 +58,34 @@ def test_a_group_chat_becomes_a_bundle_with_its_agents_steps_and_outcome(tmp_pat
     assert result.warnings == [] and result.written == 1
 
 
+def _chat(*turns: tuple[str, str]) -> dict[str, object]:
+    """A failed group chat of (speaker, text) turns, each sent with the role `user` as group-chat frameworks do."""
+    return {"is_correct": False, "history": [{"role": "user", "name": n, "content": t} for n, t in turns]}
+
+
+def _speakers(tmp_path: Path, name: str, chat: dict[str, object], **names: list[str]) -> list[str | None]:
+    """Import `chat` as `name`.json (with `agents` / `people` names) and return its spans' speakers."""
+    (tmp_path / f"{name}.json").write_text(json.dumps(chat))
+    import_traces([tmp_path / f"{name}.json"], tmp_path / f"out-{name}", **names)  # type: ignore[arg-type]
+    bundle = read_bundle(BatchLayout(tmp_path / f"out-{name}").bundle_path(f"run_{name}"))
+    return [s.agent_name for s in bundle.spans]
+
+
 def test_a_user_simulator_in_a_group_chat_speaks_as_the_person_not_as_an_agent(tmp_path: Path) -> None:
-    chat = {
-        "is_correct": False,
-        "history": [
-            {"role": "user", "name": "simulated_user", "content": "My order never arrived."},
-            {"role": "user", "name": "Triage_Expert", "content": "Routing you to refunds."},
-            {"role": "assistant", "name": "Refunds", "content": "Refund issued."},
-            {"role": "user", "name": "EndUser", "content": "That was the wrong order."},
-        ],
-    }
-    (tmp_path / "sim.json").write_text(json.dumps(chat))
-    import_traces([tmp_path / "sim.json"], tmp_path / "out")
-    bundle = read_bundle(BatchLayout(tmp_path / "out").bundle_path("run_sim"))
+    chat = _chat(
+        ("simulated_user", "My order never arrived."),
+        ("Triage_Expert", "Routing you to refunds."),
+        ("Refunds", "Refund issued."),
+        ("EndUser", "That was the wrong order."),
+    )
     # the same rule attribution uses (evswarm.core.speakers): a name with the word "user" is a person's
-    speakers = [(s.agent_name, s.source_step) for s in bundle.spans]
-    assert speakers == [("user", 0), ("Triage_Expert", 1), ("Refunds", 2), ("user", 3)]
+    assert _speakers(tmp_path, "sim", chat) == ["user", "Triage_Expert", "Refunds", "user"]
 
 
 def test_a_speaker_named_like_a_person_is_an_agent_when_the_import_says_so(tmp_path: Path) -> None:
-    chat = {
-        "is_correct": False,
-        "history": [
-            {"role": "user", "name": "shopper", "content": "Where is my refund?"},
-            {"role": "user", "name": "customer_service", "content": "Sending you to billing."},
-            {"role": "user", "name": "Billing", "content": "No refund is due."},
-        ],
-    }
-    (tmp_path / "desk.json").write_text(json.dumps(chat))
+    turns = [("shopper", "Where is my refund?"), ("customer_service", "Sending you to billing."), ("Billing", "No.")]
     # by the word rule, customer_service is the person; shopper, whose name has no person word, an agent
-    import_traces([tmp_path / "desk.json"], tmp_path / "words")
-    bundle = read_bundle(BatchLayout(tmp_path / "words").bundle_path("run_desk"))
-    assert [s.agent_name for s in bundle.spans] == ["shopper", "user", "Billing"]
+    assert _speakers(tmp_path, "desk", _chat(*turns)) == ["shopper", "user", "Billing"]
     named = _cli(
         "import", str(tmp_path / "desk.json"), "--out", str(tmp_path / "named"),
         "--agent", "Customer_Service", "--person", "SHOPPER",
@@ -98,10 +94,11 @@ def test_a_speaker_named_like_a_person_is_an_agent_when_the_import_says_so(tmp_p
     bundle = read_bundle(BatchLayout(tmp_path / "named").bundle_path("run_desk"))
     assert [s.agent_name for s in bundle.spans] == ["user", "customer_service", "Billing"]
     # one agent alone, sent as `user` (no group chat to tell it by): an agent only when the import says so
-    (tmp_path / "solo.json").write_text(json.dumps({"messages": [chat["history"][0], chat["history"][1]]}))
-    import_traces([tmp_path / "solo.json"], tmp_path / "solo", agents=["customer_service"], people=["shopper"])
-    bundle = read_bundle(BatchLayout(tmp_path / "solo").bundle_path("run_solo"))
-    assert [s.agent_name for s in bundle.spans] == ["user", "customer_service"]
+    solo = _chat(*turns[:2])
+    assert _speakers(tmp_path, "solo", solo, agents=["customer_service"], people=["shopper"]) == [
+        "user",
+        "customer_service",
+    ]
     with pytest.raises(TypeError):
         import_traces([tmp_path / "solo.json"], tmp_path / "str", agents="customer_service")
     both = _cli("import", str(tmp_path / "desk.json"), "--out", str(tmp_path / "both"), "--agent", "x", "--person", "X")
