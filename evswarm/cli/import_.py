@@ -54,7 +54,8 @@ def import_command(
             metavar="NAME",
             show_default=False,
             help="A speaker that is an agent whatever its name suggests (repeatable; e.g. customer_service, which "
-            "the name rule takes for the user). Analyze with --blame NAME too for attribution to blame it.",
+            "the name rule takes for the user). The batch keeps the names (speakers.json), and analyze blames "
+            "them as if given --blame NAME.",
         ),
     ] = [],  # noqa: B006 (typer reads the default; it is never mutated)
     person: Annotated[
@@ -63,7 +64,8 @@ def import_command(
             "--person",
             metavar="NAME",
             show_default=False,
-            help="A speaker that is a person (the user) whatever its name suggests (repeatable).",
+            help="A speaker that is a person (the user) whatever its name suggests (repeatable); analyze never "
+            "blames it.",
         ),
     ] = [],  # noqa: B006
 ) -> None:

@@ -11,8 +11,8 @@ spaces and camel case, lowercased):
   `planner`, `gpt` or `llm` (`CustomerCommsAgent`, `Linux_Terminal_Expert`, `ShellGPT` are agents).
 
 The rule reads names only, so it can be wrong about yours. On import, `named_speakers` (`evswarm import
---agent NAME --person NAME`) settles a name's kind whatever its words; in analysis, attribution blames agents by
-default, and
+--agent NAME --person NAME`) settles a name's kind whatever its words, and the batch keeps the names
+(`evswarm.core.batch_speakers`) for `analyze`; in analysis, attribution blames agents by default, and
 `Blameable` widens that by kind (`evswarm analyze --also-blame people --also-blame terminals`) or by name
 (`--blame NAME`), or takes a speaker out (`--never-blame NAME`; names compare without case). The analysis
 notes list the speakers it did not blame. Attribution and its baselines count the same speakers.

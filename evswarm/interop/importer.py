@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evswarm.core.batch_speakers import record_named
 from evswarm.core.bundle import Bundle, RunStatus
 from evswarm.core.errors import BundleError, EvswarmError
 from evswarm.core.foreign import ForeignBatch, run_id_for, sdk_bundle
@@ -185,7 +186,7 @@ def import_traces(
 ) -> ImportResult:
     """Read every source, convert it, and write the batch (bundles and `results.jsonl`) into `out_dir`.
     Speakers named in `agents` / `people` are agents / people whatever their names' words
-    (`evswarm.core.speakers.named_speakers`).
+    (`evswarm.core.speakers.named_speakers`), and the batch keeps the names (`evswarm.core.batch_speakers`).
 
     Raises an EvswarmError (exit 2) listing every problem when a source cannot be imported (unless
     `skip_bad`), and when nothing at all can be imported."""
@@ -200,7 +201,10 @@ def import_traces(
             f"--agent and --person both name {', '.join(both)}", hint="give each speaker one kind (names ignore case)"
         )
     with named_speakers(agents, people):
-        return _import(sources, out_dir, fmt, outcomes, skip_bad, label)
+        result = _import(sources, out_dir, fmt, outcomes, skip_bad, label)
+    if agents or people:
+        record_named(result.out_dir, agents, people)  # analyze blames them the same way
+    return result
 
 
 def _import(

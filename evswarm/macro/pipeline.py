@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evswarm.core.batch_speakers import NamedSpeakers, read_named
 from evswarm.core.errors import EvswarmError
 from evswarm.macro import behavior, documents, grades, lineage, population
 from evswarm.macro.anchors import pick_anchors
@@ -92,6 +93,11 @@ def analyze(
     cfg = config or AnalyzeConfig.model_validate({"embedder": embedder})
     if config is not None and embedder != cfg.embedder and embedder != "minilm":
         cfg = cfg.model_copy(update={"embedder": embedder})
+    named = read_named(Path(batch_dir)) if Path(batch_dir).is_dir() else NamedSpeakers()
+    if named.agents or named.people:  # the import's names: blamed and spared as if given on the command line
+        cfg = cfg.model_copy(
+            update={"blame": [*cfg.blame, *named.agents], "never_blame": [*cfg.never_blame, *named.people]}
+        )
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise EvswarmError(f"--out {out} is a file, not a directory")

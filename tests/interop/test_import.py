@@ -242,3 +242,30 @@ def test_attribution_and_its_baselines_skip_terminals_unless_asked(tmp_path: Pat
     done = _cli("analyze", str(tmp_path / "batch"), "--out", str(tmp_path / "bad"), *fast, "--also-blame", "robots")
     assert done.returncode == 2 and "unknown --also-blame 'robots'" in done.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def test_the_speakers_an_import_names_are_kept_with_the_batch_and_analyze_blames_them(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for i in range(10):  # all failed; the desk's agent reports the error itself, sent as `user`
+        history = [
+            {"role": "human", "content": f"Refund order {i}, please."},
+            {"role": "assistant", "name": "Orchestrator (-> customer_service)", "content": "Handle the refund."},
+            {"role": "user", "name": "customer_service", "content": "Error: the refund call failed (exit code 1)"},
+            {"role": "assistant", "name": "Orchestrator", "content": "Sorry, no refund today."},
+        ]
+        (logs / f"desk{i}.json").write_text(json.dumps({"is_correct": False, "history": history}))
+    fast = ["--embedder", "static", "--reducer", "pca", "--stability-runs", "0", "--quiet"]
+    suspects = {}
+    for name, extra in (("words", []), ("named", ["--agent", "customer_service"])):
+        assert _cli("import", str(logs), "--out", str(tmp_path / name), *extra).returncode == 0
+        done = _cli("analyze", str(tmp_path / name), "--out", str(tmp_path / f"{name}-out"), *fast)
+        assert done.returncode == 0, done.stderr
+        rows = json.loads((tmp_path / f"{name}-out" / "attribution.json").read_text())
+        suspects[name] = {row["suspect_agent"] for row in rows}
+    # by the name rule the desk's agent is the user, so only the Orchestrator can be blamed
+    assert suspects == {"words": {"Orchestrator"}, "named": {"customer_service"}}
+    assert json.loads((tmp_path / "named" / "speakers.json").read_text())["agents"] == ["customer_service"]
+    assert not (tmp_path / "words" / "speakers.json").exists()
+    config = json.loads((tmp_path / "named-out" / "analysis.json").read_text())["config"]
+    assert config["blame"] == ["customer_service"]
