@@ -57,7 +57,7 @@ def named_speakers(agents: Iterable[str] = (), people: Iterable[str] = ()) -> It
     """Within the block, the speakers named in `agents` are agents and those in `people` people, whatever the
     words of their names (names compare without case). Raises ValueError for a name in both."""
     named = (_folded(agents, "agents"), _folded(people, "people"))
-    both = named_twice(agents, people)
+    both = sorted(named[0] & named[1])
     if both:
         raise ValueError(f"{', '.join(both)}: named both an agent and a person")
     token = _NAMED.set(named)

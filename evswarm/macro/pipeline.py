@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evswarm.core.batch_speakers import NamedSpeakers, read_named
+from evswarm.core.batch_speakers import read_named
 from evswarm.core.errors import EvswarmError
 from evswarm.macro import behavior, documents, grades, lineage, population
 from evswarm.macro.anchors import pick_anchors
@@ -93,7 +93,7 @@ def analyze(
     cfg = config or AnalyzeConfig.model_validate({"embedder": embedder})
     if config is not None and embedder != cfg.embedder and embedder != "minilm":
         cfg = cfg.model_copy(update={"embedder": embedder})
-    named = read_named(Path(batch_dir)) if Path(batch_dir).is_dir() else NamedSpeakers()
+    named = read_named(Path(batch_dir))
     if named.agents or named.people:  # the import's names: blamed and spared as if given on the command line
         cfg = cfg.model_copy(
             update={"blame": [*cfg.blame, *named.agents], "never_blame": [*cfg.never_blame, *named.people]}
